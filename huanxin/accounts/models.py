@@ -1,0 +1,308 @@
+"""People, organisations and who may act for whom.
+
+A :class:`User` signs in. A :class:`Person` is the real-name profile of a resident (one per resident
+ID). An :class:`Organisation` is a merchant, recycler, dismantler, vehicle scrapping enterprise, bank
+or government unit; a :class:`Membership` gives a user a role in one organisation, and for government
+users a district scope.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from huanxin.core import crypto
+from huanxin.core.domain.masking import mask_name
+
+
+class Role(models.TextChoices):
+    """What a user may do; checked by the services, never only by hiding a button."""
+
+    CONSUMER = "consumer", "消费者"
+    MERCHANT_CLERK = "merchant_clerk", "商户店员"
+    MERCHANT_MANAGER = "merchant_manager", "商户负责人"
+    RECYCLER = "recycler", "回收企业人员"
+    DISMANTLER = "dismantler", "拆解企业人员"
+    REVIEWER = "reviewer", "审核人员"
+    FINANCE_OFFICER = "finance_officer", "财政人员"
+    AUDITOR = "auditor", "审计监督人员"
+    ADMINISTRATOR = "administrator", "系统管理员"
+
+
+class OrganisationKind(models.TextChoices):
+    MERCHANT = "merchant", "销售企业"
+    RECYCLER = "recycler", "回收企业"
+    DISMANTLER = "dismantler", "拆解企业"
+    VEHICLE_SCRAPPER = "vehicle_scrapper", "报废机动车回收拆解企业"
+    BANK = "bank", "银行"
+    GOVERNMENT = "government", "政府部门"
+
+
+# Which roles make sense in which kind of organisation; memberships outside this are refused.
+ROLES_BY_KIND: dict[str, frozenset[str]] = {
+    OrganisationKind.MERCHANT: frozenset({Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER}),
+    OrganisationKind.RECYCLER: frozenset({Role.RECYCLER}),
+    OrganisationKind.DISMANTLER: frozenset({Role.DISMANTLER}),
+    OrganisationKind.VEHICLE_SCRAPPER: frozenset({Role.DISMANTLER}),
+    OrganisationKind.BANK: frozenset({Role.FINANCE_OFFICER}),
+    OrganisationKind.GOVERNMENT: frozenset({Role.REVIEWER, Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR}),
+}
+
+
+class District(models.Model):
+    """A Beijing district (GB/T 2260 code) or functional area; budgets and reviews are split by it."""
+
+    code = models.CharField(max_length=12, primary_key=True)
+    name = models.CharField(max_length=40, unique=True)
+    short_name = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20, default="district")
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "行政区"
+        verbose_name_plural = "行政区"
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A sign-in account. Residents sign in with their mobile number; staff with a user name."""
+
+    display_name = models.CharField("显示名称", max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def visible_to(self, user: Any) -> PersonQuerySet:
+        from huanxin.accounts.queries import person_scope
+
+        return person_scope(self, user)
+
+
+class Person(models.Model):
+    """A resident's real-name profile. The resident ID and phone are sealed; only masks are readable."""
+
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.PROTECT, related_name="person")
+    name = models.CharField("姓名", max_length=60, blank=True)
+    resident_id_cipher = models.TextField(blank=True)
+    resident_id_digest = models.CharField(max_length=64, null=True, blank=True)
+    resident_id_masked = models.CharField("身份证号", max_length=18, blank=True)
+    phone_cipher = models.TextField(blank=True)
+    phone_digest = models.CharField(max_length=64, null=True, blank=True)
+    phone_masked = models.CharField("手机号", max_length=11, blank=True)
+    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField("实名认证时间", null=True, blank=True)
+    verification_method = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "自然人"
+        verbose_name_plural = "自然人"
+        constraints = [
+            # One resident ID, one person; one mobile number, one account. Conditional so that the
+            # many profiles without an ID yet (NULL) never collide, and NULLs never let duplicates in.
+            models.UniqueConstraint(
+                fields=["resident_id_digest"],
+                condition=Q(resident_id_digest__isnull=False),
+                name="accounts_person_resident_id_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["phone_digest"], condition=Q(phone_digest__isnull=False), name="accounts_person_phone_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return mask_name(self.name) if self.name else self.phone_masked or f"自然人#{self.pk}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    def set_resident_id(self, resident_id: str) -> None:
+        """Store a validated, normalised resident ID sealed, hashed and masked."""
+        sealed = crypto.seal(resident_id, purpose="resident_id")
+        self.resident_id_cipher, self.resident_id_digest, self.resident_id_masked = (
+            sealed.cipher,
+            sealed.digest,
+            sealed.masked,
+        )
+
+    def set_phone(self, phone: str) -> None:
+        """Store a validated, normalised mobile number sealed, hashed and masked."""
+        sealed = crypto.seal(phone, purpose="phone")
+        self.phone_cipher, self.phone_digest, self.phone_masked = sealed.cipher, sealed.digest, sealed.masked
+
+    def reveal_resident_id(self) -> str:
+        """The plaintext ID, for the few services that must send it on (bank, identity service)."""
+        return crypto.decrypt(self.resident_id_cipher, purpose="resident_id") if self.resident_id_cipher else ""
+
+    def reveal_phone(self) -> str:
+        return crypto.decrypt(self.phone_cipher, purpose="phone") if self.phone_cipher else ""
+
+
+class OrganisationQuerySet(models.QuerySet["Organisation"]):
+    def visible_to(self, user: Any) -> OrganisationQuerySet:
+        from huanxin.accounts.queries import organisation_scope
+
+        return organisation_scope(self, user)
+
+
+class Organisation(models.Model):
+    """An enterprise or unit taking part in the programme, identified by its unified social credit code."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "正常"
+        SUSPENDED = "suspended", "暂停"
+
+    name = models.CharField("名称", max_length=120)
+    short_name = models.CharField("简称", max_length=40, blank=True)
+    kind = models.CharField("类型", max_length=20, choices=OrganisationKind.choices)
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="organisations")
+    address = models.CharField("地址", max_length=200, blank=True)
+    contact_name = models.CharField("联系人", max_length=60, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "机构"
+        verbose_name_plural = "机构"
+        ordering = ["kind", "name"]
+        indexes = [models.Index(fields=["kind", "district"], name="accounts_org_kind_district_idx")]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def valid_licences(self, kind: str, on: datetime.date) -> models.QuerySet[Licence]:
+        """Licences of ``kind`` valid on the given day (both ends inclusive)."""
+        return self.licences.filter(kind=kind, valid_from__lte=on).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+        )
+
+
+class Licence(models.Model):
+    """A permit an organisation holds, e.g. a WEEE dismantling qualification, with its validity."""
+
+    class Kind(models.TextChoices):
+        BUSINESS = "business", "营业执照"
+        WEEE_DISMANTLING = "weee_dismantling", "废弃电器电子产品处理资格证书"
+        RENEWABLE_RECYCLING = "renewable_recycling", "再生资源回收经营者备案"
+        VEHICLE_SCRAPPING = "vehicle_scrapping", "报废机动车回收拆解企业资质认定"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="licences")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    number = models.CharField("证书编号", max_length=60)
+    valid_from = models.DateField("有效期起")
+    valid_until = models.DateField("有效期止", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "资质证书"
+        verbose_name_plural = "资质证书"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="accounts_licence_kind_number_uniq"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="accounts_licence_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+
+class Membership(models.Model):
+    """A user's role, in an organisation (or none, for consumers), limited to a district if set."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    district = models.ForeignKey(
+        District,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="政府用户的辖区；为空表示全市",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "角色成员"
+        verbose_name_plural = "角色成员"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"],
+                condition=Q(organisation__isnull=False),
+                name="accounts_membership_org_role_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"], condition=Q(organisation__isnull=True), name="accounts_membership_role_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}" + (f" @ {self.organisation}" if self.organisation else "")
+
+
+class ApiToken(models.Model):
+    """A POS or system client's token: hashed at rest, bound to a user in one organisation, revocable."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("名称", max_length=80)
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class PhoneChallenge(models.Model):
+    """A one-time code sent to a mobile number to prove the registrant holds it."""
+
+    phone_digest = models.CharField(max_length=64, db_index=True)
+    code_digest = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=20, default="register")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        verbose_name_plural = "短信验证码"
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,18 @@
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from huanxin.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.SignInView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("register/", views.register, name="register"),
+    path("register/code/", views.send_code, name="send_code"),
+    path("identity/", views.verify_identity, name="verify_identity"),
+    path("profile/", views.profile, name="profile"),
+    path("organisations/", views.organisations, name="organisations"),
+    path("organisations/new/", views.organisation_create, name="organisation_create"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),
+]

@@ -1,0 +1,26 @@
+"""The one NinjaAPI, mounted at /api/v1/, with a router per app. OpenAPI at /api/v1/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from huanxin.accounts.api import router as accounts_router
+from huanxin.core.api import router as core_router
+from huanxin.core.api_support import AUTH, install_error_handlers
+
+api = NinjaAPI(
+    title="换新 Huanxin API",
+    version="1",
+    description=(
+        "设备更新和消费品以旧换新平台接口。写操作均支持 `Idempotency-Key` 请求头：相同键的重试返回首次结果，"
+        "不会重复执行。错误以 RFC 9457 problem details（`application/problem+json`）返回，含稳定的 `code`"
+        "与逐字段的 `errors`。认证：`Authorization: Bearer <令牌>`（收银系统等）或浏览器会话。"
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=AUTH,
+)
+install_error_handlers(api)
+api.add_router("/", core_router)
+api.add_router("/accounts", accounts_router)

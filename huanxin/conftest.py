@@ -1,0 +1,149 @@
+"""Shared fixtures: personas and plain factory functions (``make_person(**overrides)``)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from stdnum.cn import ric, uscc
+
+from huanxin.accounts.models import District, Membership, Organisation, OrganisationKind, Person, Role, User
+
+PASSWORD = "Str0ng-test-password"
+_sequence = itertools.count(1)
+
+
+def valid_resident_id(birth: str = "19900307", region: str = "110105") -> str:
+    """A resident ID with a valid checksum, different on every call."""
+    body = f"{region}{birth}{next(_sequence) % 1000:03d}"
+    for digit in "0123456789X":
+        if ric.is_valid(body + digit):
+            return body + digit
+    raise AssertionError("no check digit found")
+
+
+def valid_uscc() -> str:
+    """A unified social credit code with a valid checksum, different on every call."""
+    body = f"91110105MA{next(_sequence):07d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def valid_mobile() -> str:
+    return f"139{next(_sequence):08d}"
+
+
+def make_user(**overrides: Any) -> User:
+    overrides.setdefault("username", f"user{next(_sequence)}")
+    user = User(**overrides)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+def make_organisation(kind: str = OrganisationKind.MERCHANT, district: str = "110105", **overrides: Any) -> Organisation:
+    overrides.setdefault("name", f"测试机构{next(_sequence)}")
+    return Organisation.objects.create(kind=kind, uscc=valid_uscc(), district_id=district, **overrides)
+
+
+def make_member(role: str, organisation: Organisation | None = None, district: str | None = None, **user_fields: Any) -> User:
+    user = make_user(**user_fields)
+    Membership.objects.create(user=user, role=role, organisation=organisation, district_id=district)
+    return user
+
+
+def make_person(*, user: User | None = None, district: str = "110105", verified: bool = True, **overrides: Any) -> Person:
+    person = Person(user=user, district_id=district, name=overrides.pop("name", "李四"), **overrides)
+    person.set_phone(valid_mobile())
+    if verified:
+        from django.utils import timezone
+
+        person.set_resident_id(valid_resident_id())
+        person.verified_at = timezone.now()
+    person.save()
+    return person
+
+
+class Personas:
+    """One user per role, the way the authorisation matrix needs them."""
+
+    def __init__(self) -> None:
+        self.government = make_organisation(OrganisationKind.GOVERNMENT, "110102", name="市商务局")
+        self.chaoyang_bureau = make_organisation(OrganisationKind.GOVERNMENT, "110105", name="朝阳区商务局")
+        self.merchant = make_organisation(OrganisationKind.MERCHANT, "110105", name="朝阳家电")
+        self.other_merchant = make_organisation(OrganisationKind.MERCHANT, "110108", name="海淀数码")
+        self.recycler_org = make_organisation(OrganisationKind.RECYCLER, "110112", name="通州回收")
+        self.dismantler_org = make_organisation(OrganisationKind.DISMANTLER, "110115", name="大兴拆解")
+        self.consumer = make_member(Role.CONSUMER)
+        self.consumer_person = make_person(user=self.consumer, district="110105")
+        self.other_consumer = make_member(Role.CONSUMER)
+        self.other_person = make_person(user=self.other_consumer, district="110108")
+        self.clerk = make_member(Role.MERCHANT_CLERK, self.merchant)
+        self.manager = make_member(Role.MERCHANT_MANAGER, self.merchant)
+        self.recycler = make_member(Role.RECYCLER, self.recycler_org)
+        self.dismantler = make_member(Role.DISMANTLER, self.dismantler_org)
+        self.reviewer = make_member(Role.REVIEWER, self.government)
+        self.district_reviewer = make_member(Role.REVIEWER, self.chaoyang_bureau, district="110105")
+        self.finance = make_member(Role.FINANCE_OFFICER, self.government)
+        self.auditor = make_member(Role.AUDITOR, self.government)
+        self.admin = make_member(Role.ADMINISTRATOR, self.government)
+        self.outsider = make_user()
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    return Personas()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    """Rate-limit counters live in the cache; every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sms_outbox(settings: Any) -> list[tuple[str, str, str]]:
+    """Route one-time codes to a list the test can read."""
+    from huanxin.accounts import sms
+
+    settings.HUANXIN_SMS_BACKEND = "huanxin.accounts.sms.OutboxSmsBackend"
+    sms._backend.cache_clear()
+    backend = sms.get_sms_backend()
+    assert isinstance(backend, sms.OutboxSmsBackend)
+    backend.outbox.clear()
+    return backend.outbox
+
+
+@pytest.fixture
+def send_code(sms_outbox: list[tuple[str, str, str]], django_capture_on_commit_callbacks: Any) -> Any:
+    """Request a one-time code (running the on-commit SMS send) and return the code the resident got."""
+    from huanxin.accounts import services
+
+    def send(phone: str) -> str:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.request_phone_code(phone=phone)
+        return sms_outbox[-1][1]
+
+    return send
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def api_client_for(user: User) -> Client:
+    """A client signed in by session with CSRF checks on, as a browser calling the API would be."""
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(user)
+    return client
+
+
+def district_codes() -> list[str]:
+    return list(District.objects.values_list("code", flat=True))

@@ -1,0 +1,39 @@
+"""Kernel endpoints: the audit trail (for auditors) and the working-day calendar."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from huanxin.core.domain.workdays import default_calendar
+from huanxin.core.models import AuditEntry
+from huanxin.core.queries import AuditFilter, filter_audit
+from huanxin.core.schemas import AuditEntryOut, WorkingDaysOut
+
+router = Router(tags=["审计与日历"])
+
+
+@router.get("/audit", response=list[AuditEntryOut], summary="审计日志（按权限范围）")
+@paginate(LimitOffsetPagination)
+def list_audit(request: HttpRequest, filters: Query[AuditFilter]) -> object:
+    return filter_audit(AuditEntry.objects.visible_to(request.user), filters)
+
+
+class WorkingDaysQuery(Schema):
+    start: datetime.date
+    days: int
+
+
+@router.get("/calendar/working-days", response=WorkingDaysOut, auth=None, summary="按工作日推算日期")
+def working_days(request: HttpRequest, query: Query[WorkingDaysQuery]) -> WorkingDaysOut:
+    calendar = default_calendar()
+    result = calendar.add_working_days(query.start, query.days)
+    return WorkingDaysOut(
+        start=query.start,
+        days=query.days,
+        result=result,
+        calendar_covers=calendar.covers(query.start) and calendar.covers(result),
+    )

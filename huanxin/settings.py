@@ -1,0 +1,216 @@
+"""Settings for Huanxin, driven by the environment.
+
+The embedded default (no environment at all) is a pilot installation: SQLite and local files under
+``var/``, with secrets generated on first run. A city installation sets ``DATABASE_URL``,
+``HUANXIN_SECRET_KEY``, ``HUANXIN_PII_KEYS`` and friends; see ``docs/OPERATIONS.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+
+from huanxin.core.secrets import load_or_create_local_secrets
+
+# Lets admin and queryset classes be subscripted at run time (ModelAdmin[Person]) for mypy.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    """A string setting from the environment."""
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """A boolean setting: 1/true/yes/on (any case) mean true."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer setting."""
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list setting."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+VAR_DIR = Path(env_str("HUANXIN_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# Secrets come from the environment in production. The embedded default writes them once to
+# var/secrets.json (mode 0600) so that a restart keeps sessions valid and encrypted data readable.
+_local_secrets = load_or_create_local_secrets(VAR_DIR / "secrets.json")
+SECRET_KEY = env_str("HUANXIN_SECRET_KEY") or _local_secrets["secret_key"]
+# PII encryption keys: "kid:base64key,kid2:base64key2"; the first one encrypts, all of them decrypt.
+PII_KEYS = env_str("HUANXIN_PII_KEYS") or _local_secrets["pii_keys"]
+# Keyed hash for lookups of encrypted identifiers; must never change once data exists.
+PII_HMAC_KEY = env_str("HUANXIN_PII_HMAC_KEY") or _local_secrets["pii_hmac_key"]
+
+DEBUG = env_bool("HUANXIN_DEBUG", False)
+ALLOWED_HOSTS = env_list("HUANXIN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("HUANXIN_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "ninja",
+    "huanxin.core",
+    "huanxin.accounts",
+    "huanxin.web",
+]
+
+MIDDLEWARE = [
+    "huanxin.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "huanxin.core.idempotency.IdempotencyMiddleware",
+]
+
+ROOT_URLCONF = "huanxin.urls"
+WSGI_APPLICATION = "huanxin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "huanxin.web.context_processors.navigation",
+            ],
+            "builtins": ["huanxin.core.templatetags.money"],
+        },
+    },
+]
+
+# SQLite by default; PostgreSQL (or anything dj-database-url understands) with DATABASE_URL.
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{VAR_DIR / 'huanxin.sqlite3'}",
+        conn_max_age=env_int("HUANXIN_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy timeout instead of
+    # failing with "database is locked" when one upgrades a read transaction to a write.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "huanxin.accounts.backends.PhoneOrUsernameBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+CACHE_URL = env_str("HUANXIN_CACHE_URL")
+if CACHE_URL.startswith("redis://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    # A file cache is shared by all application-server workers on one machine, which the sign-in
+    # rate limit needs; an in-process cache would give each worker its own counter.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "huanxin" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("HUANXIN_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("HUANXIN_SESSION_SECONDS", 8 * 3600)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Pluggable integrations: production points these at the city's SMS gateway and identity service.
+HUANXIN_SMS_BACKEND = env_str("HUANXIN_SMS_BACKEND", "huanxin.accounts.sms.LogSmsBackend")
+HUANXIN_IDENTITY_VERIFIER = env_str("HUANXIN_IDENTITY_VERIFIER", "huanxin.accounts.identity.ChecksumIdentityVerifier")
+HUANXIN_OTP_TTL_SECONDS = env_int("HUANXIN_OTP_TTL_SECONDS", 300)
+HUANXIN_LOGIN_MAX_FAILURES = env_int("HUANXIN_LOGIN_MAX_FAILURES", 5)
+HUANXIN_LOGIN_LOCK_SECONDS = env_int("HUANXIN_LOGIN_LOCK_SECONDS", 900)
+HUANXIN_IDEMPOTENCY_TTL_HOURS = env_int("HUANXIN_IDEMPOTENCY_TTL_HOURS", 72)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "huanxin.core.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env_str("HUANXIN_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

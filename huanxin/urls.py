@@ -1,0 +1,19 @@
+"""URL map: pages per app, the API at /api/v1/, the Django admin for administrators."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from huanxin.api import api
+
+handler403 = "huanxin.web.views.forbidden"
+handler404 = "huanxin.web.views.not_found"
+handler500 = "huanxin.web.views.server_error"
+
+urlpatterns = [
+    path("", include("huanxin.web.urls")),
+    path("accounts/", include("huanxin.accounts.urls")),
+    path("oversight/", include("huanxin.core.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,46 @@
+"""Role-aware navigation: each entry names the roles that see it (empty: everyone signed in or not)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from huanxin.core.permissions import has_role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: tuple[str, ...] = ()
+    signed_in: bool = False
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("首页", "web:home"),
+    NavItem("我的账户", "accounts:profile", signed_in=True),
+    NavItem(
+        "机构",
+        "accounts:organisations",
+        roles=("reviewer", "auditor", "administrator", "merchant_manager", "recycler", "dismantler", "finance_officer"),
+    ),
+    NavItem("审计日志", "core:audit", roles=("auditor", "administrator", "reviewer")),
+]
+
+
+def items_for(user: Any) -> list[dict[str, str]]:
+    """The entries this user should see, resolved to URLs (entries of apps not installed are skipped)."""
+    visible = []
+    signed_in = getattr(user, "is_authenticated", False)
+    for item in NAV_ITEMS:
+        if item.signed_in and not signed_in:
+            continue
+        if item.roles and not has_role(user, *item.roles):
+            continue
+        try:
+            visible.append({"label": item.label, "url": reverse(item.url_name), "name": item.url_name})
+        except NoReverseMatch:
+            continue
+    return visible
