@@ -28,7 +28,6 @@ run: install
 		--access-logfile - --error-logfile - --forwarded-allow-ips 127.0.0.1
 
 test: install
-	$(BIN)/huanxin collectstatic --noinput --verbosity 0
 	$(BIN)/pytest
 
 lint: install

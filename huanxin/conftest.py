@@ -44,18 +44,24 @@ def make_user(**overrides: Any) -> User:
     return user
 
 
-def make_organisation(kind: str = OrganisationKind.MERCHANT, district: str = "110105", **overrides: Any) -> Organisation:
+def make_organisation(
+    kind: str = OrganisationKind.MERCHANT, district: str = "110105", **overrides: Any
+) -> Organisation:
     overrides.setdefault("name", f"测试机构{next(_sequence)}")
     return Organisation.objects.create(kind=kind, uscc=valid_uscc(), district_id=district, **overrides)
 
 
-def make_member(role: str, organisation: Organisation | None = None, district: str | None = None, **user_fields: Any) -> User:
+def make_member(
+    role: str, organisation: Organisation | None = None, district: str | None = None, **user_fields: Any
+) -> User:
     user = make_user(**user_fields)
     Membership.objects.create(user=user, role=role, organisation=organisation, district_id=district)
     return user
 
 
-def make_person(*, user: User | None = None, district: str = "110105", verified: bool = True, **overrides: Any) -> Person:
+def make_person(
+    *, user: User | None = None, district: str = "110105", verified: bool = True, **overrides: Any
+) -> Person:
     person = Person(user=user, district_id=district, name=overrides.pop("name", "李四"), **overrides)
     person.set_phone(valid_mobile())
     if verified:
@@ -96,6 +102,16 @@ class Personas:
 @pytest.fixture
 def personas(db: None) -> Personas:
     return Personas()
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: Any) -> None:
+    """Tests render pages without running collectstatic first: serve static files from the apps."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @pytest.fixture(autouse=True)

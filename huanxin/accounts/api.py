@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from huanxin.accounts import services
@@ -39,7 +39,7 @@ def list_districts(request: HttpRequest) -> Any:
 @router.post("/phone-codes", response={202: PhoneCodeOut}, auth=None, summary="发送注册短信验证码")
 def send_phone_code(request: HttpRequest, payload: PhoneCodeIn) -> Any:
     sent = services.request_phone_code(phone=payload.phone)
-    return 202, PhoneCodeOut(phone_masked=sent.phone_masked, expires_at=sent.expires_at)
+    return Status(202, PhoneCodeOut(phone_masked=sent.phone_masked, expires_at=sent.expires_at))
 
 
 @router.post("/residents", response={201: MeOut}, auth=None, summary="居民注册（手机号 + 验证码）")
@@ -47,7 +47,7 @@ def register_resident(request: HttpRequest, payload: ResidentRegisterIn) -> Any:
     user = services.register_resident(
         phone=payload.phone, code=payload.code, password=payload.password, district=payload.district
     )
-    return 201, _me(user)
+    return Status(201, _me(user))
 
 
 @router.post("/me/identity", response=PersonOut, summary="实名认证（姓名 + 身份证号）")
@@ -95,7 +95,7 @@ def list_organisations(request: HttpRequest, kind: str | None = None, district: 
 @router.post("/organisations", response={201: OrganisationOut}, summary="登记机构（系统管理员）")
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
     organisation = services.create_organisation(actor=request.user, **payload.dict())  # type: ignore[arg-type]
-    return 201, organisation
+    return Status(201, organisation)
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut, summary="机构详情")
@@ -125,7 +125,7 @@ def issue_token(request: HttpRequest, organisation_id: int, payload: TokenIn) ->
         expires_at=payload.expires_at,
     )
     out = TokenOut.from_orm(issued.token).dict()
-    return 201, IssuedTokenOut(**out, token=issued.plaintext)
+    return Status(201, IssuedTokenOut(**out, token=issued.plaintext))
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌")

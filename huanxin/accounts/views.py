@@ -11,13 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts import services
-from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.forms import IdentityForm, OrganisationForm, PhoneCodeForm, RegisterForm, SignInForm
+from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Membership, Organisation, OrganisationKind, Person
 from huanxin.accounts.queries import (
     GOVERNMENT_ROLES,
@@ -49,8 +50,9 @@ class SignInView(LoginView):
         # The per-address limit is looser: many residents share a carrier-grade NAT address.
         if ratelimit.is_blocked(buckets[0], limit=limit) or ratelimit.is_blocked(buckets[1], limit=limit * 10):
             form = self.get_form()
-            form.is_bound = True
-            form._errors = form.error_class()  # type: ignore[attr-defined]
+            # Refuse without calling authenticate(): a locked account must not be probed further.
+            form._errors = ErrorDict()
+            form.cleaned_data = {}
             form.add_error(
                 None,
                 ValidationError(

@@ -1,7 +1,5 @@
 """Kernel endpoints: the audit trail (for auditors) and the working-day calendar."""
 
-from __future__ import annotations
-
 import datetime
 
 from django.http import HttpRequest

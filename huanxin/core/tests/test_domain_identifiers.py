@@ -80,7 +80,12 @@ def test_valid_mobile_numbers_are_normalised(value):
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("12800138000", "invalid_format"), ("1380013800", "invalid_length"), ("1380013800a", "invalid_format"), ("", "required")],
+    [
+        ("12800138000", "invalid_format"),
+        ("1380013800", "invalid_length"),
+        ("1380013800a", "invalid_format"),
+        ("", "required"),
+    ],
 )
 def test_invalid_mobile_numbers_are_refused(value, code):
     with pytest.raises(IdentifierError) as caught:
