@@ -143,7 +143,7 @@ def register_resident(*, phone: str, code: str, password: str, district: str | N
         raise ValidationFailed(refusal.message, code=refusal.code, errors=[refusal])
     try:
         with transaction.atomic(durable=True):
-            user = User(username=f"r{secrets.token_hex(6)}")
+            user = User(username=f"r{secrets.token_hex(6)}", display_name=f"居民 {mask_mobile(phone)}")
             user.set_password(password)
             user.save()
             person = Person(user=user, district=district_obj)

@@ -55,7 +55,7 @@ def record(
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEntry.objects.create(
         actor=actor if is_user else None,
-        actor_label=(actor.get_username() if is_user else str(actor or "system"))[:150],
+        actor_label=str(actor or "system")[:150],
         action=action,
         object_type=target._meta.label_lower,
         object_id=str(target.pk),

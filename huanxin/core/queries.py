@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db.models import Q
 from ninja import Schema
 from pydantic import Field
 
@@ -31,7 +32,7 @@ def filter_audit(queryset: AuditQuerySet, filters: AuditFilter) -> AuditQuerySet
     if filters.object_id:
         queryset = queryset.filter(object_id=filters.object_id)
     if filters.actor:
-        queryset = queryset.filter(actor_label=filters.actor)
+        queryset = queryset.filter(Q(actor__username=filters.actor) | Q(actor_label=filters.actor))
     if filters.district:
         queryset = queryset.filter(district_code=filters.district)
     tz = timezone.get_default_timezone()

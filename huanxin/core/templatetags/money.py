@@ -15,3 +15,11 @@ def yuan(amount_fen: int | str | None) -> str:
     if amount_fen is None or amount_fen == "":
         return ""
     return format_yuan(int(amount_fen))
+
+
+@register.filter(name="changes")
+def changes(values: object) -> str:
+    """An audit before/after dict as short "field: value" lines for a table cell."""
+    if not isinstance(values, dict):
+        return "" if values is None else str(values)
+    return "\n".join(f"{key}: {value}" for key, value in values.items())
