@@ -22,6 +22,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/huanxin migrate --noinput
 	$(BIN)/huanxin collectstatic --noinput --verbosity 0
+	$(BIN)/huanxin catalogue load
 	$(BIN)/huanxin demo
 	@echo "换新平台已启动 / Huanxin is running: http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/docs)"
 	$(BIN)/gunicorn huanxin.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
 from huanxin.accounts.api import router as accounts_router
 from huanxin.core.api import router as core_router
 from huanxin.core.api_support import AUTH, install_error_handlers
+from huanxin.policy.api import router as policy_router
+
+
+class ChineseJSONRenderer(JSONRenderer):
+    """UTF-8 JSON without \\u escapes: Chinese messages stay readable in logs and terminals."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
 
 api = NinjaAPI(
+    renderer=ChineseJSONRenderer(),
     title="换新 Huanxin API",
     version="1",
     description=(
@@ -24,3 +34,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", core_router)
 api.add_router("/accounts", accounts_router)
+api.add_router("/", policy_router)

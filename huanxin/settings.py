@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "ninja",
     "huanxin.core",
     "huanxin.accounts",
+    "huanxin.policy",
+    "huanxin.vehicles",
     "huanxin.web",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("huanxin.web.urls")),
     path("accounts/", include("huanxin.accounts.urls")),
     path("oversight/", include("huanxin.core.urls")),
+    path("", include("huanxin.policy.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -51,7 +51,7 @@ class SignInView(LoginView):
         if ratelimit.is_blocked(buckets[0], limit=limit) or ratelimit.is_blocked(buckets[1], limit=limit * 10):
             form = self.get_form()
             # Refuse without calling authenticate(): a locked account must not be probed further.
-            form._errors = ErrorDict()
+            form._errors = ErrorDict()  # type: ignore[attr-defined]
             form.cleaned_data = {}
             form.add_error(
                 None,

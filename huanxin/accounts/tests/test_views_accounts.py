@@ -106,3 +106,16 @@ def test_no_plaintext_identifier_reaches_the_logs_or_the_database(caplog, django
             assert resident_id not in dump, table
             assert phone not in dump, table
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_passwords_are_hashed_with_argon2_in_the_real_configuration():
+    from django.conf import settings as django_settings
+    from django.test import override_settings
+
+    from huanxin import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=project_settings.PASSWORD_HASHERS):
+        user = make_user(username="hashed")
+        assert user.password.startswith("argon2")
+        assert django_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")

@@ -1,4 +1,4 @@
-"""``huanxin demo``: load the demo organisations and accounts (idempotent) and print how to sign in."""
+"""``huanxin demo``: load the demo organisations, accounts and programmes (idempotent) and print how to sign in."""
 
 from __future__ import annotations
 
@@ -6,14 +6,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from huanxin.accounts.demo import DEMO_PASSWORD, load_demo
+from huanxin.accounts.demo import DEMO_PASSWORD
+from huanxin.accounts.demo import load_demo as load_accounts
+from huanxin.accounts.models import User
+from huanxin.policy.demo import load_demo as load_policy
+from huanxin.policy.demo import load_demo_reports
 
 
 class Command(BaseCommand):
     help = "加载演示数据（可重复运行）并打印演示账户"
 
     def handle(self, *args: Any, **options: Any) -> None:
-        accounts = load_demo()
+        accounts = load_accounts()
+        load_policy(User.objects.get(username="admin"))
+        load_demo_reports(User.objects.get(username="reviewer"))
         self.stdout.write("")
         self.stdout.write(f"演示账户 / demo accounts（密码 / password: {DEMO_PASSWORD}）")
         width = max(len(a[0]) for a in accounts)

@@ -1,0 +1,54 @@
+"""``huanxin quote CODE --input '<json>' | --input - | --file cases.jsonl``: the quote contract of POLICY.md."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import DatabaseError
+
+from huanxin.core.errors import NotFoundError
+from huanxin.core.jsoncli import MalformedInput, run
+from huanxin.policy.domain import CATALOGUE_DIR, InputError, RuleSet
+from huanxin.policy.services import _decision_day, compiled, rule_set_for
+
+
+def _rule_set(code: str, payload: Any) -> RuleSet:
+    """The published version from the database; the shipped file when there is no database yet."""
+    day = _decision_day(payload) if isinstance(payload, dict) else None
+    try:
+        return rule_set_for(code, day)
+    except DatabaseError:
+        path = CATALOGUE_DIR / f"{code}.toml"
+        if not path.is_file():
+            raise NotFoundError(f"未知的补贴项目：{code}", code="unknown_programme") from None
+        return compiled(path.read_text(encoding="utf-8"))
+
+
+class Command(BaseCommand):
+    help = "按规则判定补贴资格和金额（输出 JSON，每个输入一行）"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("code", help="补贴项目代码，如 cn-appliance-2025")
+        parser.add_argument("--input", dest="raw_input", help="一个 JSON 输入；'-' 表示从标准输入读取")
+        parser.add_argument("--file", help="JSON Lines 文件，每行一个输入；'-' 表示标准输入")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        code: str = options["code"]
+
+        def decide(payload: Any) -> dict[str, Any]:
+            if not isinstance(payload, dict):
+                raise MalformedInput("invalid_type", "input", "输入应为 JSON 对象")
+            try:
+                return _rule_set(code, payload).evaluate(payload).to_dict()
+            except NotFoundError as exc:
+                raise MalformedInput("unknown_programme", "programme", exc.detail) from None
+            except InputError as exc:
+                error = exc.to_dict()["error"]
+                raise MalformedInput(error["code"], error["field"], error["message"]) from None
+
+        status = run(decide, options["raw_input"], options["file"], self.stdout.write)
+        if status:
+            self.stdout.flush()
+            sys.exit(status)

@@ -1,0 +1,150 @@
+"""The read side of policy: programme listings, budgets, measure status against the reporting calendar."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from huanxin.core.domain.workdays import add_working_days
+from huanxin.core.errors import NotFoundError
+from huanxin.core.permissions import has_role
+from huanxin.policy.models import BudgetPool, Measure, MeasureUnit, Programme, ProgressReport, RuleSetVersion
+
+STAFF_ROLES = ("reviewer", "finance_officer", "auditor", "administrator")
+# Monthly reports on the measures are due by this working day of the following month.
+REPORT_DUE_WORKING_DAY = 10
+
+
+def is_policy_staff(user: Any) -> bool:
+    return has_role(user, *STAFF_ROLES)
+
+
+def public_programmes() -> QuerySet[Programme]:
+    """Programmes a resident may read about: every one that is not a draft."""
+    return (
+        Programme.objects.exclude(status=Programme.Status.DRAFT)
+        .select_related("measure")
+        .order_by("-starts_on", "code")
+    )
+
+
+def staff_programmes() -> QuerySet[Programme]:
+    return (
+        Programme.objects.select_related("measure")
+        .annotate(pending_versions=Count("rule_sets", filter=Q(rule_sets__status=RuleSetVersion.Status.PENDING)))
+        .order_by("code")
+    )
+
+
+def get_programme(code: str, *, public: bool = False) -> Programme:
+    queryset = public_programmes() if public else Programme.objects.select_related("measure")
+    programme = queryset.filter(code=code).first()
+    if programme is None:
+        raise NotFoundError("补贴项目不存在", code="unknown_programme")
+    return programme
+
+
+def pools_of(programme: Programme) -> QuerySet[BudgetPool]:
+    return BudgetPool.objects.filter(programme=programme).select_related("district").order_by("district__sort_order")
+
+
+def versions_of(programme: Programme) -> QuerySet[RuleSetVersion]:
+    return (
+        RuleSetVersion.objects.filter(programme=programme)
+        .select_related("prepared_by", "approved_by")
+        .order_by("-version")
+    )
+
+
+def get_version(programme: Programme, number: int) -> RuleSetVersion:
+    version = versions_of(programme).filter(version=number).first()
+    if version is None:
+        raise NotFoundError("规则版本不存在", code="ruleset_not_found")
+    return version
+
+
+def previous_version(version: RuleSetVersion) -> RuleSetVersion | None:
+    return (
+        RuleSetVersion.objects.filter(programme_id=version.programme_id, version__lt=version.version)
+        .order_by("-version")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------- measures
+
+
+@dataclass(frozen=True)
+class ReportingPeriod:
+    """The month being reported on and the day its reports are due."""
+
+    label: str
+    due_on: datetime.date
+
+
+def reporting_period(today: datetime.date) -> ReportingPeriod:
+    """Reports cover the previous month and are due on the 10th working day of this one."""
+    first_of_month = today.replace(day=1)
+    last_month_end = first_of_month - datetime.timedelta(days=1)
+    due = add_working_days(last_month_end, REPORT_DUE_WORKING_DAY)
+    return ReportingPeriod(label=f"{last_month_end:%Y-%m}", due_on=due)
+
+
+@dataclass(frozen=True)
+class MeasureStatus:
+    measure: Measure
+    lead_unit: str
+    other_units: list[str]
+    period: ReportingPeriod
+    reports_in_period: int
+    last_report: ProgressReport | None
+    today: datetime.date
+
+    @property
+    def state(self) -> str:
+        if self.reports_in_period:
+            return "reported"
+        return "overdue" if self.today > self.period.due_on else "due"
+
+    @property
+    def state_label(self) -> str:
+        return {"reported": "已报告", "overdue": "逾期未报", "due": "待报告"}[self.state]
+
+
+def measure_statuses(today: datetime.date) -> list[MeasureStatus]:
+    """All measures with their units, the current reporting period and whether it has been reported."""
+    period = reporting_period(today)
+    measures = (
+        Measure.objects.prefetch_related(
+            Prefetch("unit_links", queryset=MeasureUnit.objects.select_related("unit").order_by("position")),
+        )
+        .annotate(reports_in_period=Count("reports", filter=Q(reports__period=period.label)))
+        .order_by("number")
+    )
+    latest: dict[int, ProgressReport] = {}
+    for report in ProgressReport.objects.select_related("unit").order_by("measure_id", "-period", "-submitted_at"):
+        latest.setdefault(report.measure_id, report)
+    statuses = []
+    for measure in measures:
+        links = list(measure.unit_links.all())
+        status = MeasureStatus(
+            measure=measure,
+            lead_unit=next((link.unit.short_name for link in links if link.is_lead), ""),
+            other_units=[link.unit.short_name for link in links if not link.is_lead],
+            period=period,
+            reports_in_period=measure.reports_in_period,
+            last_report=latest.get(measure.pk),
+            today=today,
+        )
+        statuses.append(status)
+    return statuses
+
+
+def get_measure(number: int) -> Measure:
+    measure = Measure.objects.filter(number=number).first()
+    if measure is None:
+        raise NotFoundError("措施不存在", code="measure_not_found")
+    return measure

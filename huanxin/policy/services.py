@@ -1,0 +1,463 @@
+"""The write side of policy: loading the catalogue, publishing rule sets (maker-checker), quoting,
+budgets and progress reports on the plan's measures."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from huanxin.accounts.models import District, Role, User
+from huanxin.core import audit
+from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.permissions import has_role, organisations_for
+from huanxin.policy.domain import CATALOGUE_DIR, CatalogueError, InputError, RuleSet, load_rule_set
+from huanxin.policy.models import (
+    BudgetPool,
+    Measure,
+    Programme,
+    ProgressReport,
+    ResponsibleUnit,
+    RuleSetVersion,
+    StoredDecision,
+)
+
+PROGRAMMES_FILE = Path(__file__).resolve().parent / "data" / "programmes.toml"
+PUBLISHERS = (Role.REVIEWER, Role.ADMINISTRATOR)
+
+
+def content_digest(text: str) -> str:
+    """The digest that identifies a catalogue file's exact text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def compiled(content: str) -> RuleSet:
+    """Compile a stored catalogue text once per process (rule sets are immutable once stored)."""
+    return load_rule_set(content)
+
+
+def _programme_meta() -> dict[str, dict[str, Any]]:
+    return tomllib.loads(PROGRAMMES_FILE.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    code: str
+    outcome: str  # "created", "unchanged", "pending"
+    version: int
+
+
+def load_catalogue(*, actor: User | None = None, directory: Path = CATALOGUE_DIR) -> list[LoadResult]:
+    """Load every catalogue file idempotently.
+
+    A programme's first file is published at once (bootstrap: there is nothing to compare it with). A
+    changed file becomes a *pending* version that another person must approve before it decides
+    anything; an unchanged file does nothing.
+    """
+    meta = _programme_meta()
+    results = []
+    for path in sorted(directory.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        results.append(_load_one(text, meta.get(path.stem, {}), actor))
+    return results
+
+
+def _load_one(text: str, meta: Mapping[str, Any], actor: User | None) -> LoadResult:
+    try:
+        rule_set = load_rule_set(text)
+    except (CatalogueError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationFailed.for_field("content", "invalid_catalogue", f"规则文件无效：{exc}") from None
+    digest = content_digest(text)
+    with transaction.atomic(durable=True):
+        programme = Programme.objects.filter(code=rule_set.code).first()
+        if programme is None:
+            measure = Measure.objects.filter(number=meta["measure"]).first() if "measure" in meta else None
+            programme = Programme.objects.create(
+                code=rule_set.code,
+                name=rule_set.name,
+                family=rule_set.family,
+                measure=measure,
+                starts_on=meta.get("starts_on"),
+                ends_on=meta.get("ends_on"),
+                description=rule_set.description,
+            )
+            audit.record(
+                actor=actor or "catalogue",
+                action="policy.programme.create",
+                target=programme,
+                after={"code": programme.code, "name": programme.name, "measure": measure},
+            )
+        existing = RuleSetVersion.objects.filter(programme=programme, digest=digest).first()
+        if existing is not None:
+            return LoadResult(programme.code, "unchanged", existing.version)
+        first = not RuleSetVersion.objects.filter(programme=programme).exists()
+        version = _create_version(programme, text, rule_set, digest, actor, publish=first)
+    return LoadResult(programme.code, "created" if first else "pending", version.version)
+
+
+def _create_version(
+    programme: Programme,
+    text: str,
+    rule_set: RuleSet,
+    digest: str,
+    actor: User | None,
+    *,
+    publish: bool,
+    note: str = "",
+) -> RuleSetVersion:
+    latest = RuleSetVersion.objects.filter(programme=programme).order_by("-version").first()
+    if latest is not None and rule_set.version <= latest.version:
+        raise ValidationFailed.for_field(
+            "content",
+            "version_not_increased",
+            f"规则文件已修改，但 version 未提高：当前最新为第 {latest.version} 版，"
+            f"请将 version 设为 {latest.version + 1} 或更高",
+        )
+    if rule_set.code != programme.code:
+        raise ValidationFailed.for_field("content", "code_mismatch", "规则文件中的 code 与项目代码不一致")
+    now = timezone.now()
+    version = RuleSetVersion.objects.create(
+        programme=programme,
+        version=rule_set.version,
+        digest=digest,
+        content=text,
+        source=rule_set.source[:300],
+        effective_from=rule_set.effective_from,
+        prepared_by=actor,
+        note=note,
+        status=RuleSetVersion.Status.PUBLISHED if publish else RuleSetVersion.Status.PENDING,
+        decided_at=now if publish else None,
+    )
+    audit.record(
+        actor=actor or "catalogue",
+        action="policy.ruleset.publish_initial" if publish else "policy.ruleset.prepare",
+        target=version,
+        after={
+            "version": version.version,
+            "digest": digest,
+            "effective_from": version.effective_from,
+            "status": version.status,
+        },
+    )
+    return version
+
+
+def prepare_rule_set(*, actor: User, programme: Programme, content: str, note: str = "") -> RuleSetVersion:
+    """Propose a changed catalogue file; it decides nothing until a second person approves it."""
+    if not has_role(actor, *PUBLISHERS):
+        raise ForbiddenError("只有审核人员或系统管理员可以提交规则修改", code="ruleset_prepare_forbidden")
+    try:
+        rule_set = load_rule_set(content)
+    except (CatalogueError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationFailed.for_field("content", "invalid_catalogue", f"规则文件无效：{exc}") from None
+    digest = content_digest(content)
+    if RuleSetVersion.objects.filter(programme=programme, digest=digest).exists():
+        raise ValidationFailed.for_field("content", "unchanged", "规则内容与已有版本完全相同")
+    try:
+        with transaction.atomic(durable=True):
+            return _create_version(programme, content, rule_set, digest, actor, publish=False, note=note)
+    except IntegrityError:
+        raise ConflictError("该版本号已存在，请刷新后重试", code="ruleset_version_taken") from None
+
+
+def decide_rule_set(*, actor: User, version: RuleSetVersion, approve: bool, note: str = "") -> RuleSetVersion:
+    """Approve (publish) or reject a pending version. The preparer can never decide their own version."""
+    if not has_role(actor, *PUBLISHERS):
+        raise ForbiddenError("只有审核人员或系统管理员可以审批规则", code="ruleset_approve_forbidden")
+    if version.prepared_by_id == actor.pk:
+        raise ForbiddenError("不能审批自己提交的规则修改（须由另一人审批）", code="four_eyes")
+    new_status = RuleSetVersion.Status.PUBLISHED if approve else RuleSetVersion.Status.REJECTED
+    with transaction.atomic(durable=True):
+        now = timezone.now()
+        changed = RuleSetVersion.objects.filter(pk=version.pk, status=RuleSetVersion.Status.PENDING).update(
+            status=new_status, approved_by=actor, decided_at=now, note=note or version.note
+        )
+        if changed != 1:
+            raise ConflictError("该版本已被处理", code="ruleset_not_pending")
+        audit.record(
+            actor=actor,
+            action="policy.ruleset.approve" if approve else "policy.ruleset.reject",
+            target=version,
+            before={"status": RuleSetVersion.Status.PENDING},
+            after={"status": new_status, "note": note},
+        )
+    version.refresh_from_db()
+    return version
+
+
+def published_version(programme_code: str, on: datetime.date | None = None) -> RuleSetVersion | None:
+    """The published version in force on ``on`` (the latest effective one; today by default)."""
+    day = on or timezone.localdate()
+    queryset = RuleSetVersion.objects.filter(
+        programme__code=programme_code, status=RuleSetVersion.Status.PUBLISHED
+    ).order_by("-effective_from", "-version")
+    return queryset.filter(effective_from__lte=day).first() or queryset.last()
+
+
+def rule_set_for(programme_code: str, on: datetime.date | None = None) -> RuleSet:
+    """The rule set that decides ``programme_code`` on a day; the shipped file when none is loaded."""
+    version = published_version(programme_code, on)
+    if version is not None:
+        return compiled(version.content)
+    path = CATALOGUE_DIR / f"{programme_code}.toml"
+    if not path.is_file():
+        raise NotFoundError(f"未知的补贴项目：{programme_code}", code="unknown_programme")
+    return compiled(path.read_text(encoding="utf-8"))
+
+
+def _decision_day(payload: Mapping[str, Any]) -> datetime.date | None:
+    for key in ("purchased_on", "applied_on"):
+        value = payload.get(key) if isinstance(payload, Mapping) else None
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                return None
+    return None
+
+
+def quote(*, programme_code: str, payload: Any, source: str = "api", store: bool = True) -> dict[str, Any]:
+    """Decide one input; the decision is stored with the version that made it. Malformed → InputError."""
+    if not isinstance(payload, Mapping):
+        raise InputError("invalid_type", "input", "输入应为 JSON 对象")
+    rule_set = rule_set_for(programme_code, _decision_day(payload))
+    decision = rule_set.evaluate(payload).to_dict()
+    if store:
+        StoredDecision.objects.create(
+            programme_code=programme_code,
+            rule_version=decision["rule_version"],
+            input=dict(payload),
+            output=decision,
+            eligible=decision["eligible"],
+            amount_fen=decision["amount_fen"],
+            source=source,
+        )
+    return decision
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    input: dict[str, Any]
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+    changed: bool
+
+
+def preview(version: RuleSetVersion, *, sample: int = 50) -> list[PreviewRow]:
+    """Past inputs of the programme decided by the published version and by ``version``, side by side."""
+    current = published_version(version.programme.code)
+    old_rules = compiled(current.content) if current is not None and current.pk != version.pk else None
+    new_rules = compiled(version.content)
+    inputs: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for stored in StoredDecision.objects.filter(programme_code=version.programme.code).order_by("-created_at")[
+        : sample * 4
+    ]:
+        key = repr(sorted(stored.input.items()))
+        if key not in seen:
+            seen.add(key)
+            inputs.append(stored.input)
+        if len(inputs) >= sample:
+            break
+    rows = []
+    for payload in inputs:
+        old = _safe(old_rules, payload)
+        new = _safe(new_rules, payload)
+        changed = (
+            old is None or new is None or (old["eligible"], old["amount_fen"]) != (new["eligible"], new["amount_fen"])
+        )
+        rows.append(PreviewRow(payload, old, new, changed))
+    return rows
+
+
+def _safe(rule_set: RuleSet | None, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+    if rule_set is None:
+        return None
+    try:
+        return rule_set.evaluate(payload).to_dict()
+    except InputError as exc:
+        return {"eligible": False, "amount_fen": 0, "error": exc.to_dict()["error"], "reasons": []}
+
+
+# ---------------------------------------------------------------- programmes and budgets
+
+
+def set_programme_status(*, actor: User, programme: Programme, status: str) -> Programme:
+    """Open a draft programme or close an open one; nothing else."""
+    if not has_role(actor, Role.ADMINISTRATOR, Role.REVIEWER):
+        raise ForbiddenError("无权变更项目状态", code="programme_status_forbidden")
+    allowed: dict[str, str] = {
+        Programme.Status.OPEN: Programme.Status.DRAFT,
+        Programme.Status.CLOSED: Programme.Status.OPEN,
+    }
+    if status not in allowed:
+        raise ValidationFailed.for_field("status", "invalid_choice", "状态只能改为进行中或已结束")
+    with transaction.atomic(durable=True):
+        if Programme.objects.filter(pk=programme.pk, status=allowed[status]).update(status=status) != 1:
+            raise ConflictError("项目当前状态不允许此变更", code="programme_status_conflict")
+        audit.record(
+            actor=actor,
+            action="policy.programme.status",
+            target=programme,
+            before={"status": allowed[status]},
+            after={"status": status},
+        )
+    programme.status = status
+    return programme
+
+
+def set_budget(*, actor: User, programme: Programme, total_fen: int, allocations: Mapping[str, int]) -> Programme:
+    """Set a programme's total budget and its split by district; the split must add up to the total.
+
+    A district's allocation can never drop below what it has already held or spent.
+    """
+    if not has_role(actor, Role.ADMINISTRATOR, Role.FINANCE_OFFICER):
+        raise ForbiddenError("只有财政人员或系统管理员可以调整预算", code="budget_forbidden")
+    errors: list[FieldError] = []
+    if not isinstance(total_fen, int) or total_fen < 0:
+        errors.append(FieldError("total_fen", "negative", "总预算不能为负数"))
+    known = set(District.objects.values_list("code", flat=True))
+    for code, amount in allocations.items():
+        if code not in known:
+            errors.append(FieldError(f"allocations.{code}", "unknown_district", "行政区不存在"))
+        elif not isinstance(amount, int) or amount < 0:
+            errors.append(FieldError(f"allocations.{code}", "negative", "分配额度不能为负数"))
+    if not errors and sum(allocations.values()) != total_fen:
+        errors.append(
+            FieldError(
+                "allocations",
+                "sum_mismatch",
+                f"各区分配合计 {sum(allocations.values())} 分，与总预算 {total_fen} 分不一致",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+    with transaction.atomic(durable=True):
+        # Lock the programme then its pools in primary-key order: two budget edits queue, never deadlock.
+        Programme.objects.select_for_update().filter(pk=programme.pk).get()
+        pools = {
+            p.district_id: p for p in BudgetPool.objects.select_for_update().filter(programme=programme).order_by("pk")
+        }
+        before = {code: pool.allocated_fen for code, pool in pools.items()}
+        for code in sorted(set(allocations) | set(pools)):
+            amount = allocations.get(code, 0)
+            pool = pools.get(code)
+            if pool is None:
+                if amount:
+                    BudgetPool.objects.create(
+                        programme=programme, district_id=code, allocated_fen=amount, available_fen=amount
+                    )
+                continue
+            delta = amount - pool.allocated_fen
+            if pool.available_fen + delta < 0:
+                raise ValidationFailed.for_field(
+                    f"allocations.{code}",
+                    "below_committed",
+                    f"{pool.district_id} 已冻结和使用 {pool.held_fen + pool.spent_fen} 分，分配额度不能低于此数",
+                )
+            BudgetPool.objects.filter(pk=pool.pk).update(allocated_fen=amount, available_fen=pool.available_fen + delta)
+        Programme.objects.filter(pk=programme.pk).update(total_budget_fen=total_fen)
+        audit.record(
+            actor=actor,
+            action="policy.budget.set",
+            target=programme,
+            before={"total_fen": programme.total_budget_fen, "allocations": before},
+            after={"total_fen": total_fen, "allocations": dict(allocations)},
+        )
+    programme.total_budget_fen = total_fen
+    return programme
+
+
+def budget_totals(programme: Programme) -> dict[str, int]:
+    """Allocated, held, spent and available over all districts of a programme."""
+    sums = BudgetPool.objects.filter(programme=programme).aggregate(
+        allocated=Sum("allocated_fen"), held=Sum("held_fen"), spent=Sum("spent_fen"), available=Sum("available_fen")
+    )
+    return {key: value or 0 for key, value in sums.items()}
+
+
+# ---------------------------------------------------------------- progress reports
+
+
+def units_of(user: User) -> list[ResponsibleUnit]:
+    """The responsible units this user reports for (through their government organisation)."""
+    organisations = organisations_for(user, Role.REVIEWER, Role.ADMINISTRATOR)
+    return list(ResponsibleUnit.objects.filter(organisation_id__in=organisations))
+
+
+def submit_progress_report(
+    *,
+    actor: User,
+    measure: Measure,
+    unit: ResponsibleUnit,
+    period: str,
+    narrative: str,
+    indicators: Mapping[str, Any],
+) -> ProgressReport:
+    """A responsible unit reports on one of its measures for a month; one report per unit and period."""
+    if unit.organisation_id is None or unit.organisation_id not in organisations_for(
+        actor, Role.REVIEWER, Role.ADMINISTRATOR
+    ):
+        raise ForbiddenError("只有该责任单位的工作人员可以填报进展", code="not_unit_member")
+    if not measure.unit_links.filter(unit=unit).exists():
+        raise ForbiddenError("该单位不是此措施的责任单位", code="not_responsible")
+    errors: list[FieldError] = []
+    try:
+        year, month = (int(part) for part in period.split("-"))
+        period_start = datetime.date(year, month, 1)
+    except ValueError:
+        errors.append(FieldError("period", "invalid_period", "报告期格式应为 YYYY-MM"))
+    else:
+        if period_start > timezone.localdate():
+            errors.append(FieldError("period", "future_period", "不能填报未来的报告期"))
+    narrative = (narrative or "").strip()
+    if not 10 <= len(narrative) <= 5000:
+        errors.append(FieldError("narrative", "invalid_length", "进展情况应为10至5000字"))
+    targets = {t["code"]: t for t in measure.targets}
+    values: dict[str, int | float] = {}
+    for code, value in indicators.items():
+        if code not in targets:
+            errors.append(FieldError(f"indicators.{code}", "unknown_indicator", "此措施没有该指标"))
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            errors.append(FieldError(f"indicators.{code}", "invalid_value", "指标值应为非负数"))
+        else:
+            values[code] = value
+    if errors:
+        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+    try:
+        with transaction.atomic(durable=True):
+            report = ProgressReport.objects.create(
+                measure=measure,
+                unit=unit,
+                period=f"{period_start:%Y-%m}",
+                narrative=narrative,
+                indicators=values,
+                submitted_by=actor,
+            )
+            audit.record(
+                actor=actor,
+                action="policy.report.submit",
+                target=report,
+                after={
+                    "measure": measure.number,
+                    "unit": unit.short_name,
+                    "period": report.period,
+                    "indicators": values,
+                },
+            )
+    except IntegrityError:
+        raise ConflictError(f"{unit.short_name} 已填报 {period_start:%Y-%m} 的进展", code="report_exists") from None
+    return report

@@ -1,0 +1,307 @@
+"""Public programme pages with a calculator; staff pages for programmes, budgets, rule sets and measures."""
+
+from __future__ import annotations
+
+import difflib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.core.errors import DomainError, NotFoundError
+from huanxin.core.forms import apply_domain_error
+from huanxin.core.permissions import has_role
+from huanxin.policy import queries, services
+from huanxin.policy.forms import BudgetForm, DecisionForm, ReportForm, RuleSetForm
+from huanxin.policy.models import RuleSetVersion
+
+
+def _programme_or_404(code: str, *, public: bool = False):  # type: ignore[no-untyped-def]
+    try:
+        return queries.get_programme(code, public=public)
+    except NotFoundError:
+        raise Http404 from None
+
+
+def programme_list(request: HttpRequest) -> HttpResponse:
+    """What residents can claim: every programme that is open or was open, newest first."""
+    programmes = list(queries.public_programmes())
+    return render(
+        request,
+        "policy/programme_list.html",
+        {
+            "open": [p for p in programmes if p.status == "open"],
+            "closed": [p for p in programmes if p.status == "closed"],
+        },
+    )
+
+
+def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """What is subsidised, how much, who qualifies, how to claim — and a calculator on the quote API."""
+    programme = _programme_or_404(code, public=True)
+    version = services.published_version(programme.code)
+    rule_set = services.compiled(version.content) if version else None
+    categories = []
+    if rule_set is not None:
+        for category, name in rule_set.category_names.items():
+            try:
+                cap = rule_set.max_amount_fen(category)
+            except ValueError:
+                cap = None
+            categories.append({"code": category, "name": name, "max_fen": cap})
+    return render(
+        request,
+        "policy/programme_detail.html",
+        {
+            "programme": programme,
+            "version": version,
+            "rule_set": rule_set,
+            "categories": categories,
+        },
+    )
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not queries.is_policy_staff(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def staff_programmes(request: AuthenticatedRequest) -> HttpResponse:
+    _require_staff(request)
+    rows = [(p, services.budget_totals(p)) for p in queries.staff_programmes()]
+    return render(request, "policy/staff_programmes.html", {"rows": rows})
+
+
+@login_required
+def staff_programme(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    _require_staff(request)
+    programme = _programme_or_404(code)
+    pools = list(queries.pools_of(programme))
+    form = BudgetForm(
+        pools={p.district_id: p.allocated_fen for p in pools},
+        initial={"total": f"{programme.total_budget_fen / 100:.2f}"},
+    )
+    return render(
+        request,
+        "policy/staff_programme.html",
+        {
+            "programme": programme,
+            "pools": pools,
+            "totals": services.budget_totals(programme),
+            "versions": queries.versions_of(programme),
+            "form": form,
+            "can_budget": has_role(request.user, "finance_officer", "administrator"),
+            "can_status": has_role(request.user, "reviewer", "administrator"),
+            "can_prepare": has_role(request.user, *services.PUBLISHERS),
+        },
+    )
+
+
+@login_required
+@require_POST
+def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    _require_staff(request)
+    programme = _programme_or_404(code)
+    form = BudgetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_budget(
+                actor=request.user,
+                programme=programme,
+                total_fen=form.cleaned_data["total"] or 0,
+                allocations=form.allocations(),
+            )
+        except DomainError as error:
+            for item in error.errors:
+                item_field = item.field.replace("allocations.", "d_") if item.field.startswith("allocations.") else None
+                form.add_error(item_field if item_field in form.fields else None, item.message)
+            if not error.errors:
+                apply_domain_error(form, error)
+        else:
+            messages.success(request, "预算已更新")
+            return redirect("policy:staff_programme", code=code)
+    pools = list(queries.pools_of(programme))
+    return render(
+        request,
+        "policy/staff_programme.html",
+        {
+            "programme": programme,
+            "pools": pools,
+            "totals": services.budget_totals(programme),
+            "versions": queries.versions_of(programme),
+            "form": form,
+            "can_budget": True,
+            "can_status": has_role(request.user, "reviewer", "administrator"),
+            "can_prepare": has_role(request.user, *services.PUBLISHERS),
+        },
+        status=422,
+    )
+
+
+@login_required
+@require_POST
+def set_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    _require_staff(request)
+    programme = _programme_or_404(code)
+    try:
+        services.set_programme_status(actor=request.user, programme=programme, status=request.POST.get("status", ""))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"项目状态已改为：{programme.get_status_display()}")
+    return redirect("policy:staff_programme", code=code)
+
+
+@login_required
+def version_detail(request: AuthenticatedRequest, code: str, number: int) -> HttpResponse:
+    """A rule-set version: its file, the diff against the previous one, and the preview on past inputs."""
+    _require_staff(request)
+    programme = _programme_or_404(code)
+    try:
+        version = queries.get_version(programme, number)
+    except NotFoundError:
+        raise Http404 from None
+    previous = queries.previous_version(version)
+    diff = list(
+        difflib.unified_diff(
+            (previous.content if previous else "").splitlines(),
+            version.content.splitlines(),
+            fromfile=f"第 {previous.version} 版" if previous else "（无）",
+            tofile=f"第 {version.version} 版",
+            lineterm="",
+        )
+    )
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.decide_rule_set(
+                actor=request.user,
+                version=version,
+                approve=request.POST.get("decision") == "approve",
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "已处理该规则版本")
+            return redirect("policy:version", code=code, number=number)
+    preview = services.preview(version) if version.status == RuleSetVersion.Status.PENDING else []
+    return render(
+        request,
+        "policy/version_detail.html",
+        {
+            "programme": programme,
+            "version": version,
+            "previous": previous,
+            "diff": diff,
+            "preview": preview,
+            "changed_count": sum(1 for row in preview if row.changed),
+            "form": form,
+            "can_decide": version.status == RuleSetVersion.Status.PENDING
+            and version.prepared_by_id != request.user.pk
+            and has_role(request.user, *services.PUBLISHERS),
+        },
+    )
+
+
+@login_required
+def version_new(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    _require_staff(request)
+    if not has_role(request.user, *services.PUBLISHERS):
+        raise PermissionDenied
+    programme = _programme_or_404(code)
+    current = services.published_version(programme.code)
+    form = RuleSetForm(request.POST or None, initial={"content": current.content if current else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.prepare_rule_set(
+                actor=request.user,
+                programme=programme,
+                content=form.cleaned_data["content"].replace("\r\n", "\n"),
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "已提交，待另一名审核人员审批")
+            return redirect("policy:version", code=code, number=version.version)
+    return render(request, "policy/version_form.html", {"programme": programme, "form": form})
+
+
+def measure_list(request: HttpRequest) -> HttpResponse:
+    """The plan's 23 measures with lead units and this period's reporting status."""
+    statuses = queries.measure_statuses(timezone.localdate())
+    areas: dict[str, list[queries.MeasureStatus]] = {}
+    for status in statuses:
+        areas.setdefault(status.measure.area, []).append(status)
+    return render(
+        request,
+        "policy/measure_list.html",
+        {
+            "areas": areas,
+            "period": statuses[0].period if statuses else None,
+            "overdue": sum(1 for s in statuses if s.state == "overdue"),
+            "is_staff": queries.is_policy_staff(request.user),
+        },
+    )
+
+
+def measure_detail(request: HttpRequest, number: int) -> HttpResponse:
+    try:
+        measure = queries.get_measure(number)
+    except NotFoundError:
+        raise Http404 from None
+    status = next(s for s in queries.measure_statuses(timezone.localdate()) if s.measure.pk == measure.pk)
+    my_units = []
+    if request.user.is_authenticated:
+        responsible = {link.unit.short_name for link in measure.unit_links.select_related("unit")}
+        my_units = [u.short_name for u in services.units_of(request.user) if u.short_name in responsible]
+    form = ReportForm(
+        request.POST or None, units=my_units, targets=measure.targets, initial={"period": status.period.label}
+    )
+    if request.method == "POST":
+        if not my_units:
+            raise PermissionDenied
+        if form.is_valid():
+            from huanxin.policy.models import ResponsibleUnit
+
+            try:
+                services.submit_progress_report(
+                    actor=request.user,  # type: ignore[arg-type]
+                    measure=measure,
+                    unit=ResponsibleUnit.objects.get(short_name=form.cleaned_data["unit"]),
+                    period=form.cleaned_data["period"],
+                    narrative=form.cleaned_data["narrative"],
+                    indicators=form.indicators(),
+                )
+            except DomainError as error:
+                for item in error.errors:
+                    target = item.field.replace("indicators.", "t_")
+                    form.add_error(
+                        target if target in form.fields else (item.field if item.field in form.fields else None),
+                        item.message,
+                    )
+                if not error.errors:
+                    apply_domain_error(form, error)
+            else:
+                messages.success(request, "进展报告已提交")
+                return redirect("policy:measure", number=number)
+    reports = measure.reports.select_related("unit", "submitted_by") if queries.is_policy_staff(request.user) else []
+    return render(
+        request,
+        "policy/measure_detail.html",
+        {
+            "measure": measure,
+            "status": status,
+            "reports": reports,
+            "form": form,
+            "my_units": my_units,
+            "is_staff": queries.is_policy_staff(request.user),
+        },
+    )
