@@ -1,22 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from huanxin.core.admin_support import ReadOnlyAdminMixin
 from huanxin.accounts.models import ApiToken, District, Licence, Membership, Organisation, Person, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ReadOnlyAdminMixin, BaseUserAdmin):
     fieldsets = (*BaseUserAdmin.fieldsets, ("换新", {"fields": ("display_name",)}))  # type: ignore[misc]
     list_display = ("username", "display_name", "is_staff", "is_active", "last_login")
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin[District]):
+class DistrictAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[District]):
     list_display = ("code", "name", "kind")
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin[Person]):
+class PersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Person]):
     """Only masked identifiers are ever listed or shown; ciphers and hashes stay hidden."""
 
     list_display = ("id", "masked_name", "resident_id_masked", "phone_masked", "district", "verified_at")
@@ -28,17 +29,14 @@ class PersonAdmin(admin.ModelAdmin[Person]):
     def masked_name(self, obj: Person) -> str:
         return str(obj)
 
-    def has_add_permission(self, request: object) -> bool:
-        return False
 
-
-class LicenceInline(admin.TabularInline[Licence, Organisation]):
+class LicenceInline(ReadOnlyAdminMixin, admin.TabularInline[Licence, Organisation]):
     model = Licence
     extra = 0
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+class OrganisationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Organisation]):
     list_display = ("name", "kind", "uscc", "district", "status")
     list_filter = ("kind", "district", "status")
     search_fields = ("name", "uscc")
@@ -46,12 +44,12 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin[Membership]):
+class MembershipAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Membership]):
     list_display = ("user", "role", "organisation", "district")
     list_filter = ("role",)
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ApiToken]):
     list_display = ("name", "prefix", "organisation", "user", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "digest", "created_at", "last_used_at")

@@ -42,3 +42,29 @@ def test_navigation_depends_on_role(personas):
     consumer_html = client_for(personas.consumer).get("/").content.decode()
     assert "审计日志" in auditor_html
     assert "审计日志" not in consumer_html
+
+
+def test_server_error_page_is_chinese_and_needs_no_database():
+    from django.test import RequestFactory
+
+    from huanxin.web.views import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert "服务暂时不可用" in response.content.decode()
+    assert "没有生效" in response.content.decode()
+
+
+def test_the_admin_is_read_only_for_huanxin_tables(personas):
+    from huanxin.conftest import client_for
+
+    personas.admin.is_staff = True
+    personas.admin.is_superuser = True
+    personas.admin.save()
+    client = client_for(personas.admin)
+    assert client.get(f"/admin/accounts/organisation/{personas.merchant.pk}/change/").status_code == 200
+    response = client.post(f"/admin/accounts/organisation/{personas.merchant.pk}/change/", {"name": "改名"})
+    assert response.status_code == 403
+    assert client.get("/admin/accounts/organisation/add/").status_code == 403
+    personas.merchant.refresh_from_db()
+    assert personas.merchant.name == "朝阳家电"
