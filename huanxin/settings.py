@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "huanxin.core",
     "huanxin.accounts",
     "huanxin.policy",
+    "huanxin.catalogue",
     "huanxin.vehicles",
     "huanxin.web",
 ]

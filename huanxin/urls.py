@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("huanxin.accounts.urls")),
     path("oversight/", include("huanxin.core.urls")),
     path("", include("huanxin.policy.urls")),
+    path("catalogue/", include("huanxin.catalogue.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
