@@ -6,10 +6,11 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from huanxin.accounts.api import router as accounts_router
+from huanxin.catalogue.api import router as catalogue_router
 from huanxin.core.api import router as core_router
 from huanxin.core.api_support import AUTH, install_error_handlers
-from huanxin.catalogue.api import router as catalogue_router
 from huanxin.policy.api import router as policy_router
+from huanxin.subsidies.api import router as subsidies_router
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -37,3 +38,4 @@ api.add_router("/", core_router)
 api.add_router("/accounts", accounts_router)
 api.add_router("/", policy_router)
 api.add_router("/catalogue", catalogue_router)
+api.add_router("/subsidies", subsidies_router)

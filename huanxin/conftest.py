@@ -99,8 +99,27 @@ class Personas:
         self.outsider = make_user()
 
 
+def ensure_reference_data() -> None:
+    """Reload what the data migrations load (districts, the plan's measures).
+
+    A transactional test empties every table when it ends, data-migration rows included; the next
+    transactional test needs them back.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    if not District.objects.exists():
+        importlib.import_module("huanxin.accounts.migrations.0002_load_beijing_districts").load(apps, None)
+    from huanxin.policy.models import Measure
+
+    if not Measure.objects.exists():
+        importlib.import_module("huanxin.policy.migrations.0002_load_plan_measures").load(apps, None)
+
+
 @pytest.fixture
 def personas(db: None) -> Personas:
+    ensure_reference_data()
     return Personas()
 
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "huanxin.accounts",
     "huanxin.policy",
     "huanxin.catalogue",
+    "huanxin.subsidies",
     "huanxin.vehicles",
     "huanxin.web",
 ]

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from huanxin.core.admin_support import ReadOnlyAdminMixin
 from huanxin.accounts.models import ApiToken, District, Licence, Membership, Organisation, Person, User
+from huanxin.core.admin_support import ReadOnlyAdminMixin
 
 
 @admin.register(User)

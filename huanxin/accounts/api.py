@@ -9,6 +9,7 @@ from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from huanxin.accounts import services
+from huanxin.accounts.http import current_user
 from huanxin.accounts.models import ApiToken, District, Membership, Organisation, Person, Role
 from huanxin.accounts.queries import get_organisation_for_user
 from huanxin.accounts.schemas import (
@@ -52,7 +53,7 @@ def register_resident(request: HttpRequest, payload: ResidentRegisterIn) -> Any:
 
 @router.post("/me/identity", response=PersonOut, summary="实名认证（姓名 + 身份证号）")
 def verify_identity(request: HttpRequest, payload: IdentityIn) -> Any:
-    return services.verify_identity(actor=request.user, name=payload.name, resident_id=payload.resident_id)  # type: ignore[arg-type]
+    return services.verify_identity(actor=current_user(request), name=payload.name, resident_id=payload.resident_id)
 
 
 def _me(user: Any) -> MeOut:
@@ -94,7 +95,7 @@ def list_organisations(request: HttpRequest, kind: str | None = None, district: 
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="登记机构（系统管理员）")
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
-    organisation = services.create_organisation(actor=request.user, **payload.dict())  # type: ignore[arg-type]
+    organisation = services.create_organisation(actor=current_user(request), **payload.dict())
     return Status(201, organisation)
 
 
@@ -118,7 +119,7 @@ def issue_token(request: HttpRequest, organisation_id: int, payload: TokenIn) ->
 
             raise ValidationFailed.for_field("user_id", "not_a_member", "令牌持有人必须是该机构成员")
     issued = services.issue_api_token(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=current_user(request),
         organisation=organisation,
         name=payload.name,
         user=holder.user if holder else None,
@@ -133,4 +134,4 @@ def revoke_token(request: HttpRequest, token_id: int) -> Any:
     token = ApiToken.objects.filter(pk=token_id).first()
     if token is None:
         raise NotFoundError("令牌不存在", code="token_not_found")
-    return services.revoke_api_token(actor=request.user, token=token)  # type: ignore[arg-type]
+    return services.revoke_api_token(actor=current_user(request), token=token)

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router, Status
 
+from huanxin.accounts.http import current_user
 from huanxin.accounts.models import User
 from huanxin.core.api_support import problem_response
 from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError, ValidationFailed
@@ -119,7 +120,7 @@ def _budget(programme: Programme) -> BudgetOut:
         pools=[
             PoolOut(
                 district=p.district_id,
-                district_name=p.district.name,
+                district_name=p.district_name,
                 allocated_fen=p.allocated_fen,
                 held_fen=p.held_fen,
                 spent_fen=p.spent_fen,
@@ -254,7 +255,7 @@ def submit_report(request: HttpRequest, number: int, payload: ReportIn) -> Any:
     if unit is None:
         raise ValidationFailed.for_field("unit", "unknown_unit", "责任单位不存在")
     report = services.submit_progress_report(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=current_user(request),
         measure=measure,
         unit=unit,
         period=payload.period,

@@ -131,6 +131,12 @@ class Programme(models.Model):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     total_budget_fen = models.BigIntegerField("总预算（分）", default=0)
     description = models.TextField("说明", blank=True)
+    # Each district's budget is split into this many slices so that a burst of claims spreads its row
+    # locks over several rows instead of queueing on one (a claim falls through to the next slice).
+    slices_per_district = models.PositiveSmallIntegerField("每区预算分片数", default=4)
+    qualification_valid_days = models.PositiveSmallIntegerField("资格有效天数", default=30)
+    # Whether a returned item gives the person their quota back (退货后名额是否恢复); off by default.
+    quota_restored_on_return = models.BooleanField("退货后恢复名额", default=False)
 
     class Meta:
         verbose_name = "补贴项目"
@@ -149,7 +155,7 @@ class Programme(models.Model):
 
 
 class BudgetPool(models.Model):
-    """A programme's budget for one district. ``allocated = held + spent + available`` at every instant.
+    """One slice of a programme's budget for one district. ``allocated = held + spent + available`` always.
 
     The database enforces the equation and non-negativity, so no code path — a race, a bug, a manual
     UPDATE — can overspend a pool.
@@ -157,6 +163,7 @@ class BudgetPool(models.Model):
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="pools")
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    slice = models.PositiveSmallIntegerField("分片", default=0)
     allocated_fen = models.BigIntegerField("分配额度（分）", default=0)
     held_fen = models.BigIntegerField("冻结（分）", default=0)
     spent_fen = models.BigIntegerField("已使用（分）", default=0)
@@ -165,9 +172,9 @@ class BudgetPool(models.Model):
     class Meta:
         verbose_name = "区预算池"
         verbose_name_plural = "区预算池"
-        ordering = ["programme", "district__sort_order"]
+        ordering = ["programme", "district__sort_order", "slice"]
         constraints = [
-            models.UniqueConstraint(fields=["programme", "district"], name="policy_pool_programme_district_uniq"),
+            models.UniqueConstraint(fields=["programme", "district", "slice"], name="policy_pool_slice_uniq"),
             models.CheckConstraint(
                 condition=Q(held_fen__gte=0) & Q(spent_fen__gte=0) & Q(available_fen__gte=0),
                 name="policy_pool_nonneg",
@@ -179,7 +186,7 @@ class BudgetPool(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.programme_id}/{self.district_id}"
+        return f"{self.programme_id}/{self.district_id}/{self.slice}"
 
 
 class RuleSetVersion(models.Model):

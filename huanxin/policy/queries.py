@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import NotFoundError
@@ -47,8 +47,39 @@ def get_programme(code: str, *, public: bool = False) -> Programme:
     return programme
 
 
-def pools_of(programme: Programme) -> QuerySet[BudgetPool]:
-    return BudgetPool.objects.filter(programme=programme).select_related("district").order_by("district__sort_order")
+@dataclass(frozen=True)
+class DistrictBudget:
+    """A district's budget, summed over its slices."""
+
+    district_id: str
+    district_name: str
+    allocated_fen: int
+    held_fen: int
+    spent_fen: int
+    available_fen: int
+    slices: int
+
+
+def pools_of(programme: Programme) -> list[DistrictBudget]:
+    """Per-district budget of a programme (its slices added up), in the districts' usual order."""
+    rows = (
+        BudgetPool.objects.filter(programme=programme)
+        .values("district_id", "district__name", "district__sort_order")
+        .annotate(
+            allocated=Sum("allocated_fen"),
+            held=Sum("held_fen"),
+            spent=Sum("spent_fen"),
+            available=Sum("available_fen"),
+            slices=Count("pk"),
+        )
+        .order_by("district__sort_order")
+    )
+    return [
+        DistrictBudget(
+            r["district_id"], r["district__name"], r["allocated"], r["held"], r["spent"], r["available"], r["slices"]
+        )
+        for r in rows
+    ]
 
 
 def versions_of(programme: Programme) -> QuerySet[RuleSetVersion]:

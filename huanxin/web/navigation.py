@@ -21,6 +21,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("首页", "web:home"),
     NavItem("补贴政策", "policy:programmes"),
+    NavItem("产品目录", "catalogue:products"),
     NavItem("项目与预算", "policy:staff_programmes", roles=("reviewer", "finance_officer", "auditor", "administrator")),
     NavItem("行动方案", "policy:measures", roles=("reviewer", "finance_officer", "auditor", "administrator")),
     NavItem("我的账户", "accounts:profile", signed_in=True),

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def programme(db):
-    return Programme.objects.create(code="test-programme", name="测试项目", family="consumer_goods")
+    return Programme.objects.create(
+        code="test-programme", name="测试项目", family="consumer_goods", slices_per_district=1
+    )
 
 
 def test_allocations_must_add_up_to_the_total_and_a_refusal_changes_nothing(programme, personas):
@@ -86,3 +88,19 @@ def test_programme_status_moves_draft_open_closed_only(programme, personas):
     assert programme.status == "closed"
     with pytest.raises(ValidationFailed):
         services.set_programme_status(actor=personas.reviewer, programme=programme, status="draft")
+
+
+def test_a_district_budget_is_spread_over_slices_and_keeps_what_each_slice_committed(personas):
+    from huanxin.policy.queries import pools_of
+
+    programme = Programme.objects.create(code="sliced", name="分片项目", family="consumer_goods", slices_per_district=4)
+    services.set_budget(actor=personas.finance, programme=programme, total_fen=1003, allocations={"110105": 1003})
+    assert sorted(BudgetPool.objects.values_list("slice", "available_fen")) == [(0, 251), (1, 251), (2, 251), (3, 250)]
+    BudgetPool.objects.filter(slice=0).update(available_fen=F("available_fen") - 200, held_fen=200)
+    services.set_budget(actor=personas.finance, programme=programme, total_fen=2000, allocations={"110105": 2000})
+    slices = {p.slice: p for p in BudgetPool.objects.all()}
+    assert sum(p.allocated_fen for p in slices.values()) == 2000
+    assert slices[0].held_fen == 200
+    assert sum(p.available_fen for p in slices.values()) == 1800
+    [district] = pools_of(programme)
+    assert (district.allocated_fen, district.held_fen, district.available_fen, district.slices) == (2000, 200, 1800, 4)

@@ -1,0 +1,75 @@
+"""Forms for the catalogue pages: the product-list upload and the price filing (price typed in yuan)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from huanxin.accounts.models import Organisation
+from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES, MAX_ROWS
+from huanxin.catalogue.models import ProductModel
+from huanxin.core.domain.money import parse_yuan
+
+
+class YuanField(forms.CharField):
+    """A yuan amount typed by a person ("3,999.5"), cleaned to integer fen."""
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in (None, ""):
+            return None
+        try:
+            fen = parse_yuan(str(text).replace("¥", "").replace("￥", ""))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_amount") from None
+        if fen <= 0:
+            raise forms.ValidationError("备案价格必须大于 0", code="invalid_price")
+        return fen
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="产品清单文件",
+        help_text=f"支持 .xlsx 和 .csv（UTF-8 或 GB18030 编码），不超过 {MAX_FILE_BYTES // (1024 * 1024)} MB、"
+        f"{MAX_ROWS:,} 行",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        error_messages={"required": "请选择要导入的文件", "empty": "文件是空的"},
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        # Refused before the bytes are read into memory; the service checks again for other callers.
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"文件大小超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请拆分为多个文件分批导入", code="file_too_large"
+            )
+        return upload
+
+
+class PriceFilingForm(forms.Form):
+    merchant = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="商户", empty_label=None)
+    # Rendered as radio buttons from the search results (never as a select of the whole catalogue).
+    product = forms.ModelChoiceField(
+        queryset=ProductModel.objects.all(),
+        label="产品型号",
+        error_messages={"required": "请先搜索并选择产品型号", "invalid_choice": "所选产品型号不存在"},
+    )
+    price = YuanField(
+        label="备案价格（元）",
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "例如 3999.00", "maxlength": 20}
+        ),
+        help_text="单件商品的最终售价（含各项优惠后、补贴前）",
+    )
+    effective_from = forms.DateField(
+        label="生效日期",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="不能早于今天",
+    )
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+    def __init__(self, *args: Any, merchants: QuerySet[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].queryset = merchants  # type: ignore[attr-defined]

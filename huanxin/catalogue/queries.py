@@ -1,0 +1,119 @@
+"""The read side of the catalogue: product search, filed prices (one indexed query), who sees which filings."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from huanxin.accounts.models import Organisation, OrganisationKind
+from huanxin.catalogue.domain.categories import resolve_category
+from huanxin.catalogue.domain.products import normalise_model_number
+from huanxin.catalogue.models import PriceFiling, PriceFilingQuerySet, ProductImport, ProductModel
+from huanxin.core.errors import NotFoundError
+from huanxin.core.permissions import districts_for, has_role, organisations_for
+
+MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
+GOVERNMENT_ROLES = ("reviewer", "auditor", "administrator", "finance_officer")
+IMPORTER_ROLES = ("administrator", "reviewer")
+
+
+def price_filing_scope(queryset: PriceFilingQuerySet, user: Any) -> PriceFilingQuerySet:
+    """Members of a merchant see its filings; government staff those of merchants in their districts (or all)."""
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    districts = districts_for(user, *GOVERNMENT_ROLES)
+    if districts is None:
+        return queryset
+    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
+    if districts:
+        condition |= Q(merchant__district_id__in=districts)
+    return queryset.filter(condition)
+
+
+def can_import(user: Any) -> bool:
+    """Only government staff who keep the catalogue (administrators and reviewers) import product lists."""
+    return has_role(user, *IMPORTER_ROLES)
+
+
+def can_read_imports(user: Any) -> bool:
+    """Import reports are for government staff."""
+    return has_role(user, *GOVERNMENT_ROLES)
+
+
+def filing_merchants(user: Any) -> QuerySet[Organisation]:
+    """The merchants for which the user may file prices: those where they are manager or clerk."""
+    return Organisation.objects.filter(
+        pk__in=organisations_for(user, *MERCHANT_ROLES), kind=OrganisationKind.MERCHANT
+    ).order_by("name")
+
+
+def search_products(*, q: str = "", brand: str = "", model: str = "", category: str = "") -> QuerySet[ProductModel]:
+    """Products matching free text (brand, model number or name), a brand, a model number and/or a category."""
+    queryset = ProductModel.objects.all()
+    q = " ".join(q.split())
+    if q:
+        queryset = queryset.filter(
+            Q(brand__icontains=q) | Q(model_number__contains=normalise_model_number(q)) | Q(name__icontains=q)
+        )
+    if brand.strip():
+        queryset = queryset.filter(brand__icontains=" ".join(brand.split()))
+    if model.strip():
+        queryset = queryset.filter(model_number__contains=normalise_model_number(model))
+    if category.strip():
+        # An unknown category matches nothing rather than being ignored: the filter was asked for.
+        queryset = queryset.filter(category=resolve_category(category) or "")
+    return queryset.order_by("brand", "model_number")
+
+
+def get_product(pk: int) -> ProductModel:
+    """A product by id (the catalogue is public), or 404."""
+    product = ProductModel.objects.filter(pk=pk).first()
+    if product is None:
+        raise NotFoundError("产品不存在", code="product_not_found")
+    return product
+
+
+def filed_price(merchant_id: int, product_id: int, on: datetime.date) -> PriceFiling | None:
+    """The merchant's filed price for the product on a day: the latest effective on or before it, the
+    latest filed on a tie. One query on catalogue_price_lookup_idx; checkout calls this."""
+    return (
+        PriceFiling.objects.filter(merchant_id=merchant_id, product_id=product_id, effective_from__lte=on)
+        .order_by("-effective_from", "-filed_at", "-id")
+        .first()
+    )
+
+
+def price_history(merchant: Organisation, product: ProductModel) -> QuerySet[PriceFiling]:
+    """Every filing of the merchant for the product, newest effective date first (the order filed_price reads)."""
+    return PriceFiling.objects.filter(merchant=merchant, product=product).order_by(
+        "-effective_from", "-filed_at", "-id"
+    )
+
+
+def visible_filings(user: Any) -> QuerySet[PriceFiling]:
+    """Filings the user may read, with what a list shows."""
+    return (
+        PriceFiling.objects.visible_to(user)
+        .select_related("merchant", "product", "filed_by")
+        .order_by("-effective_from", "-filed_at", "-id")
+    )
+
+
+def get_import_for_user(user: Any, pk: int) -> ProductImport:
+    """An import report for government staff, or 404 (existence is not disclosed to others)."""
+    found = (
+        ProductImport.objects.filter(pk=pk).select_related("uploaded_by").first() if can_read_imports(user) else None
+    )
+    if found is None:
+        raise NotFoundError("导入记录不存在或无权查看", code="import_not_found")
+    return found
+
+
+def recent_imports(limit: int = 20) -> QuerySet[ProductImport]:
+    return (
+        ProductImport.objects.select_related("uploaded_by")
+        .defer("refused_rows")
+        .order_by("-uploaded_at", "-pk")[:limit]
+    )

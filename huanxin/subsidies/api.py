@@ -1,0 +1,362 @@
+"""Consumer trade-in API: residents claim and cancel, merchants' tills redeem and return, staff watch."""
+
+from typing import Any
+
+from django.db.models import Sum
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from huanxin.accounts.http import current_user
+from huanxin.accounts.models import Organisation, OrganisationKind, Role
+from huanxin.core.domain.masking import mask_name
+from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.permissions import districts_for, organisations_for
+from huanxin.policy.models import Programme
+from huanxin.subsidies import queries, services
+from huanxin.subsidies.domain import codes
+from huanxin.subsidies.models import ClaimRefusal, ClaimRound, Enrolment, Qualification, Redemption, Return, Store
+from huanxin.subsidies.schemas import (
+    BurnOut,
+    ClaimIn,
+    EnrolmentDecisionIn,
+    EnrolmentIn,
+    EnrolmentOut,
+    QualificationLookupOut,
+    QualificationOut,
+    RedeemIn,
+    RedemptionOut,
+    RefusalOut,
+    ReturnIn,
+    ReturnOut,
+    RoundIn,
+    RoundOut,
+    StoreIn,
+    StoreOut,
+)
+
+router = Router(tags=["消费品以旧换新"])
+
+
+def qualification_out(q: Qualification) -> QualificationOut:
+    return QualificationOut(
+        id=q.pk,
+        code=q.code,
+        code_display=codes.display(q.code),
+        programme=q.programme.code,
+        programme_name=q.programme.name,
+        category=q.category,
+        district=q.district_id,
+        held_fen=q.held_fen,
+        status=q.status,
+        status_label=q.get_status_display(),
+        issued_at=q.issued_at,
+        expires_at=q.expires_at,
+        rule_version=q.rule_version,
+    )
+
+
+def redemption_out(r: Redemption) -> RedemptionOut:
+    return RedemptionOut(
+        id=r.pk,
+        qualification_code=r.qualification.code,
+        programme=r.programme.code,
+        merchant_id=r.merchant_id,
+        store_id=r.store_id,
+        product_id=r.product_id,
+        category=r.category,
+        serial=r.serial,
+        price_fen=r.price_fen,
+        subsidy_fen=r.subsidy_fen,
+        returned_fen=r.returned_fen,
+        status=r.status,
+        rule_version=r.rule_version,
+        redeemed_at=r.redeemed_at,
+        reasons=r.decision.get("reasons", []),
+    )
+
+
+@router.get("/qualifications", response=list[QualificationOut], summary="我的资格（工作人员：辖区内资格）")
+def list_qualifications(request: HttpRequest, status: str | None = None) -> Any:
+    queryset = queries.qualifications_visible_to(request.user).order_by("-issued_at")
+    if status:
+        queryset = queryset.filter(status=status)
+    return [qualification_out(q) for q in queryset[:200]]
+
+
+@router.post("/qualifications", response={201: QualificationOut}, summary="申领补贴资格")
+def claim(request: HttpRequest, payload: ClaimIn) -> Any:
+    qualification = services.claim_qualification(
+        actor=current_user(request),
+        programme_code=payload.programme,
+        category=payload.category,
+        district=payload.district,
+    )
+    return Status(201, qualification_out(qualification))
+
+
+@router.get("/qualifications/{qualification_id}", response=QualificationOut, summary="资格详情")
+def get_qualification(request: HttpRequest, qualification_id: int) -> Any:
+    return qualification_out(queries.get_qualification_for_user(request.user, qualification_id))
+
+
+@router.post("/qualifications/{qualification_id}/cancel", response=QualificationOut, summary="取消未使用的资格")
+def cancel(request: HttpRequest, qualification_id: int) -> Any:
+    qualification = queries.get_qualification_for_user(request.user, qualification_id)
+    return qualification_out(services.cancel_qualification(actor=current_user(request), qualification=qualification))
+
+
+@router.get("/refusals", response=list[RefusalOut], summary="我的申领被拒记录及理由")
+def list_refusals(request: HttpRequest) -> Any:
+    rows = (
+        ClaimRefusal.objects.filter(person__user=current_user(request))
+        .select_related("programme")
+        .order_by("-created_at")[:100]
+    )
+    return [
+        RefusalOut(
+            programme=r.programme.code,
+            category=r.category,
+            code=r.code,
+            message=r.message,
+            reasons=r.reasons,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def _merchant_for(request: HttpRequest, merchant_id: int | None) -> Organisation:
+    """The till's merchant: the API token's organisation, or the signed-in clerk's (one, or the one named)."""
+    token = getattr(request, "api_token", None)
+    if token is not None:
+        if merchant_id is not None and merchant_id != token.organisation_id:
+            raise ForbiddenError("令牌不属于该商户", code="token_wrong_merchant")
+        merchant: Organisation = token.organisation
+        return merchant
+    mine = organisations_for(request.user, Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
+    if merchant_id is None:
+        if len(mine) != 1:
+            raise ValidationFailed.for_field("merchant_id", "required", "请指定商户")
+        merchant_id = next(iter(mine))
+    if merchant_id not in mine:
+        raise ForbiddenError("您不是该商户的工作人员", code="clerk_required")
+    return Organisation.objects.get(pk=merchant_id)
+
+
+@router.get("/lookup", response=QualificationLookupOut, summary="收银台查询资格码（品类、状态、最高补贴）")
+def lookup(request: HttpRequest, code: str, merchant_id: int | None = None) -> Any:
+    _merchant_for(request, merchant_id)
+    q = services.find_qualification(code)
+    return QualificationLookupOut(
+        code=codes.display(q.code),
+        programme=q.programme.code,
+        programme_name=q.programme.name,
+        category=q.category,
+        status=q.status,
+        status_label=q.get_status_display(),
+        max_subsidy_fen=q.held_fen,
+        expires_at=q.expires_at,
+        holder=mask_name(q.person.name),
+    )
+
+
+@router.post("/redemptions", response={201: RedemptionOut, 200: RedemptionOut}, summary="结账核销（立减）")
+def redeem(request: HttpRequest, payload: RedeemIn) -> Any:
+    merchant = _merchant_for(request, payload.merchant_id)
+    take_back = (
+        services.TakeBackInput(
+            category=payload.take_back.category,
+            condition=payload.take_back.condition,
+            to_recycler=payload.take_back.to_recycler,
+            description=payload.take_back.description,
+        )
+        if payload.take_back
+        else None
+    )
+    existing = Redemption.objects.filter(qualification__code=codes.normalise(payload.code)).exists()
+    redemption = services.redeem(
+        actor=current_user(request),
+        merchant=merchant,
+        store_id=payload.store_id,
+        code=payload.code,
+        product_id=payload.product_id,
+        serial=payload.serial,
+        price_fen=payload.price_fen,
+        take_back=take_back,
+    )
+    return Status(200 if existing else 201, redemption_out(redemption))
+
+
+@router.get("/redemptions", response=list[RedemptionOut], summary="核销记录（商户：本商户；工作人员：辖区）")
+def list_redemptions(request: HttpRequest, merchant_id: int | None = None, today: bool = False) -> Any:
+    queryset = queries.redemptions_visible_to(request.user).order_by("-redeemed_at")
+    if merchant_id is not None:
+        queryset = queryset.filter(merchant_id=merchant_id)
+    if today:
+        from django.utils import timezone
+
+        queryset = queryset.filter(redeemed_at__date=timezone.localdate())
+    return [redemption_out(r) for r in queryset[:200]]
+
+
+@router.post("/redemptions/{redemption_id}/returns", response={201: ReturnOut}, summary="退货退补（整单或部分）")
+def create_return(request: HttpRequest, redemption_id: int, payload: ReturnIn) -> Any:
+    redemption = queries.get_redemption_for_user(request.user, redemption_id)
+    record = services.record_return(
+        actor=current_user(request),
+        redemption=redemption,
+        refund_fen=payload.refund_fen,
+        reason=payload.reason,
+    )
+    return Status(201, _return_out(record))
+
+
+def _return_out(r: Return) -> ReturnOut:
+    return ReturnOut(
+        id=r.pk,
+        redemption_id=r.redemption_id,
+        kind=r.kind,
+        refund_fen=r.refund_fen,
+        reversed_fen=r.reversed_fen,
+        reason=r.reason,
+        recorded_at=r.recorded_at,
+    )
+
+
+@router.get("/stores", response=list[StoreOut], summary="本商户门店")
+def list_stores(request: HttpRequest, merchant_id: int | None = None) -> Any:
+    merchant = _merchant_for(request, merchant_id)
+    return [_store_out(s) for s in queries.merchant_stores(merchant.pk)]
+
+
+def _store_out(s: Store) -> StoreOut:
+    return StoreOut(
+        id=s.pk,
+        merchant_id=s.organisation_id,
+        name=s.name,
+        address=s.address,
+        district=s.district_id,
+        is_active=s.is_active,
+    )
+
+
+@router.post("/stores", response={201: StoreOut}, summary="登记门店（商户负责人）")
+def create_store(request: HttpRequest, payload: StoreIn) -> Any:
+    merchant = Organisation.objects.filter(pk=payload.merchant_id, kind=OrganisationKind.MERCHANT).first()
+    if merchant is None:
+        raise NotFoundError("商户不存在", code="merchant_not_found")
+    store = services.create_store(
+        actor=current_user(request),
+        merchant=merchant,
+        name=payload.name,
+        address=payload.address,
+        district=payload.district,
+    )
+    return Status(201, _store_out(store))
+
+
+def enrolment_out(e: Enrolment) -> EnrolmentOut:
+    return EnrolmentOut(
+        id=e.pk,
+        merchant_id=e.organisation_id,
+        merchant_name=e.organisation.name,
+        programme=e.programme.code,
+        status=e.status,
+        status_label=e.get_status_display(),
+        categories=e.categories,
+        store_ids=list(e.stores.values_list("pk", flat=True)),
+        bank_name=e.bank_name,
+        bank_account_masked=e.bank_account_masked,
+        contact_name=e.contact_name,
+        contact_phone_masked=e.contact_phone_masked,
+        decision_note=e.decision_note,
+    )
+
+
+@router.get("/enrolments", response=list[EnrolmentOut], summary="商户报名（按权限范围）")
+def list_enrolments(request: HttpRequest, status: str | None = None) -> Any:
+    queryset = queries.enrolments_visible_to(request.user).order_by("-submitted_at")
+    if status:
+        queryset = queryset.filter(status=status)
+    return [enrolment_out(e) for e in queryset[:200]]
+
+
+@router.post("/enrolments", response={201: EnrolmentOut}, summary="商户报名参加项目")
+def apply_enrolment(request: HttpRequest, payload: EnrolmentIn) -> Any:
+    merchant = Organisation.objects.filter(pk=payload.merchant_id, kind=OrganisationKind.MERCHANT).first()
+    programme = Programme.objects.filter(code=payload.programme).first()
+    if merchant is None or programme is None:
+        raise NotFoundError("商户或项目不存在", code="not_found")
+    data = services.EnrolmentInput(
+        categories=payload.categories,
+        store_ids=payload.store_ids,
+        bank_name=payload.bank_name,
+        account_name=payload.account_name,
+        bank_account=payload.bank_account,
+        contact_name=payload.contact_name,
+        contact_phone=payload.contact_phone,
+    )
+    enrolment = services.apply_enrolment(actor=current_user(request), merchant=merchant, programme=programme, data=data)
+    return Status(201, enrolment_out(enrolment))
+
+
+@router.post("/enrolments/{enrolment_id}/decision", response=EnrolmentOut, summary="审核、暂停或恢复商户报名")
+def decide_enrolment(request: HttpRequest, enrolment_id: int, payload: EnrolmentDecisionIn) -> Any:
+    enrolment = queries.enrolments_visible_to(request.user).filter(pk=enrolment_id).first()
+    if enrolment is None:
+        raise NotFoundError("报名不存在或无权查看", code="enrolment_not_found")
+    return enrolment_out(
+        services.decide_enrolment(
+            actor=current_user(request),
+            enrolment=enrolment,
+            action=payload.action,
+            note=payload.note,
+        )
+    )
+
+
+def round_out(r: ClaimRound) -> RoundOut:
+    limits: dict[str, int] = {}
+    issued: dict[str, int] = {}
+    for row in r.slices.values("category").annotate(limit=Sum("limit"), issued=Sum("issued")):
+        limits[row["category"]] = row["limit"]
+        issued[row["category"]] = row["issued"]
+    return RoundOut(
+        id=r.pk,
+        programme=r.programme.code,
+        name=r.name,
+        opens_at=r.opens_at,
+        closes_at=r.closes_at,
+        limits=limits,
+        issued=issued,
+    )
+
+
+@router.post("/rounds", response={201: RoundOut}, summary="设置发放批次及各品类名额")
+def create_round(request: HttpRequest, payload: RoundIn) -> Any:
+    programme = Programme.objects.filter(code=payload.programme).first()
+    if programme is None:
+        raise NotFoundError("补贴项目不存在", code="unknown_programme")
+    claim_round = services.create_round(
+        actor=current_user(request),
+        programme=programme,
+        name=payload.name,
+        opens_at=payload.opens_at,
+        closes_at=payload.closes_at,
+        limits=payload.limits,
+    )
+    return Status(201, round_out(claim_round))
+
+
+@router.get("/rounds", response=list[RoundOut], auth=None, summary="发放批次（公开）")
+def list_rounds(request: HttpRequest, programme: str) -> Any:
+    return [round_out(r) for r in ClaimRound.objects.filter(programme__code=programme).select_related("programme")]
+
+
+@router.get("/burn", response=list[BurnOut], summary="各品类资金冻结和使用情况（工作人员）")
+def burn(request: HttpRequest) -> Any:
+    if not queries.is_staff(request.user):
+        raise ForbiddenError("仅限政府工作人员", code="staff_only")
+    return [
+        BurnOut(**row.__dict__) for row in queries.burn_by_category(districts_for(request.user, *queries.STAFF_ROLES))
+    ]

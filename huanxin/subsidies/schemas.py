@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import datetime
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ClaimIn(Schema):
+    programme: str = Field(..., max_length=40, description="补贴项目代码")
+    category: str = Field(..., max_length=30, description="品类代码")
+    district: str | None = Field(None, max_length=12, description="申领所在区；默认为本人居住区")
+
+
+class QualificationOut(Schema):
+    id: int
+    code: str
+    code_display: str
+    programme: str
+    programme_name: str
+    category: str
+    district: str
+    held_fen: int
+    status: str
+    status_label: str
+    issued_at: datetime.datetime
+    expires_at: datetime.datetime
+    rule_version: str
+
+
+class QualificationLookupOut(Schema):
+    code: str
+    programme: str
+    programme_name: str
+    category: str
+    status: str
+    status_label: str
+    max_subsidy_fen: int
+    expires_at: datetime.datetime
+    holder: str = Field(..., description="持有人（脱敏）")
+
+
+class RefusalOut(Schema):
+    programme: str
+    category: str
+    code: str
+    message: str
+    reasons: list[dict[str, object]]
+    created_at: datetime.datetime
+
+
+class TakeBackIn(Schema):
+    category: str = Field(..., max_length=30)
+    condition: str = Field(..., description="working / damaged / scrap")
+    to_recycler: bool = True
+    description: str = Field("", max_length=200)
+
+
+class RedeemIn(Schema):
+    code: str = Field(..., max_length=30, description="资格码（可含空格或短横线）")
+    store_id: int
+    product_id: int
+    serial: str = Field(..., max_length=60, description="序列号；手机填写IMEI")
+    price_fen: int = Field(..., gt=0, description="最终成交价（分）")
+    merchant_id: int | None = Field(None, description="会话登录且属于多个商户时必填；令牌调用时取令牌所属商户")
+    take_back: TakeBackIn | None = None
+
+
+class RedemptionOut(Schema):
+    id: int
+    qualification_code: str
+    programme: str
+    merchant_id: int
+    store_id: int
+    product_id: int
+    category: str
+    serial: str
+    price_fen: int
+    subsidy_fen: int
+    returned_fen: int
+    status: str
+    rule_version: str
+    redeemed_at: datetime.datetime
+    reasons: list[dict[str, object]]
+
+
+class ReturnIn(Schema):
+    refund_fen: int = Field(..., gt=0, description="退还顾客的金额（分）；等于实付全额即整单退货")
+    reason: str = Field(..., max_length=200)
+
+
+class ReturnOut(Schema):
+    id: int
+    redemption_id: int
+    kind: str
+    refund_fen: int
+    reversed_fen: int
+    reason: str
+    recorded_at: datetime.datetime
+
+
+class StoreIn(Schema):
+    merchant_id: int
+    name: str = Field(..., max_length=100)
+    address: str = Field(..., max_length=200)
+    district: str = Field(..., max_length=12)
+
+
+class StoreOut(Schema):
+    id: int
+    merchant_id: int
+    name: str
+    address: str
+    district: str
+    is_active: bool
+
+
+class EnrolmentIn(Schema):
+    merchant_id: int
+    programme: str = Field(..., max_length=40)
+    categories: list[str]
+    store_ids: list[int]
+    bank_name: str = Field(..., max_length=100)
+    account_name: str = Field(..., max_length=120)
+    bank_account: str = Field(..., max_length=40)
+    contact_name: str = Field(..., max_length=60)
+    contact_phone: str = Field(..., max_length=20)
+
+
+class EnrolmentOut(Schema):
+    id: int
+    merchant_id: int
+    merchant_name: str
+    programme: str
+    status: str
+    status_label: str
+    categories: list[str]
+    store_ids: list[int]
+    bank_name: str
+    bank_account_masked: str
+    contact_name: str
+    contact_phone_masked: str
+    decision_note: str
+
+
+class EnrolmentDecisionIn(Schema):
+    action: str = Field(..., description="approve / refuse / suspend / resume")
+    note: str = Field("", max_length=500)
+
+
+class RoundIn(Schema):
+    programme: str = Field(..., max_length=40)
+    name: str = Field(..., max_length=60)
+    opens_at: datetime.datetime
+    closes_at: datetime.datetime | None = None
+    limits: dict[str, int] = Field(default_factory=dict, description="品类 → 本批次名额")
+
+
+class RoundOut(Schema):
+    id: int
+    programme: str
+    name: str
+    opens_at: datetime.datetime
+    closes_at: datetime.datetime | None
+    limits: dict[str, int]
+    issued: dict[str, int]
+
+
+class BurnOut(Schema):
+    programme: str
+    category: str
+    issued: int
+    redeemed: int
+    held_fen: int
+    spent_fen: int

@@ -1,0 +1,990 @@
+"""The write side of consumer trade-in: enrolment, claims with budget holds, redemption, returns, expiry.
+
+Money moves only with guarded single-statement updates on a budget slice, and every state change is a
+compare-and-set on the row's status, so that concurrent requests cannot both win. Each service owns one
+short transaction and writes its audit row in it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from huanxin.accounts.models import Organisation, OrganisationKind, Person, Role, User
+from huanxin.core import audit, crypto
+from huanxin.core.domain.identifiers import IdentifierError, validate_mobile
+from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.policy.domain import InputError, RuleSet
+from huanxin.policy.models import BudgetPool, Programme, RuleSetVersion
+from huanxin.policy.services import compiled, published_version
+from huanxin.subsidies.domain import codes
+from huanxin.subsidies.domain.claims import claim_reasons, free_slot, return_amounts, slice_order
+from huanxin.subsidies.domain.serials import SerialError, normalise_serial
+from huanxin.subsidies.models import (
+    ClaimRefusal,
+    ClaimRound,
+    Clawback,
+    Enrolment,
+    ExternalSubsidy,
+    Qualification,
+    Redemption,
+    Return,
+    RoundSlice,
+    Store,
+    TakeBack,
+)
+
+# The qualifications that use up a person's quota (mirrors the subsidies_qual_quota_slot constraint).
+CONSUMING = Q(status__in=[Qualification.Status.ISSUED, Qualification.Status.REDEEMED]) | Q(
+    status=Qualification.Status.RETURNED, quota_released=False
+)
+MERCHANT_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
+
+
+class ClaimRefused(ValidationFailed):
+    """A claim the rules or the budget refuse; carries every reason checked."""
+
+    status = 422
+    default_code = "claim_refused"
+    title = "无法申领"
+
+    def __init__(self, detail: str, *, code: str, reasons: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail, code=code, errors=[FieldError("category", code, detail)])
+        self.reasons = reasons or []
+
+    def problem(self, instance: str = "", request_id: str = "") -> dict[str, Any]:
+        body = super().problem(instance, request_id)
+        body["reasons"] = self.reasons
+        return body
+
+
+# ---------------------------------------------------------------- short-lived process caches
+
+_RULES_TTL_SECONDS = 10.0
+_rules_cache: dict[str, tuple[float, RuleSetVersion | None]] = {}
+_POOLS_TTL_SECONDS = 30.0
+_pools_cache: dict[tuple[int, str], tuple[float, list[int]]] = {}
+
+
+def _current_rules(programme: Programme) -> tuple[RuleSetVersion, RuleSet]:
+    """The published rule set, looked up at most every few seconds per process: the claim path is hot."""
+    now = time.monotonic()
+    cached = _rules_cache.get(programme.code)
+    if cached is None or now - cached[0] > _RULES_TTL_SECONDS:
+        cached = (now, published_version(programme.code))
+        _rules_cache[programme.code] = cached
+    version = cached[1]
+    if version is None:
+        raise ClaimRefused("该项目尚未发布规则", code="no_rules")
+    return version, compiled(version.content)
+
+
+def _pool_ids(programme_id: int, district_id: str) -> list[int]:
+    """Primary keys of a district's budget slices, in slice order (cached briefly; slices are only added)."""
+    now = time.monotonic()
+    key = (programme_id, district_id)
+    cached = _pools_cache.get(key)
+    if cached is None or now - cached[0] > _POOLS_TTL_SECONDS:
+        ids = list(
+            BudgetPool.objects.filter(programme_id=programme_id, district_id=district_id)
+            .order_by("slice")
+            .values_list("pk", flat=True)
+        )
+        cached = (now, ids)
+        _pools_cache[key] = cached
+    return cached[1]
+
+
+def clear_caches() -> None:
+    """Forget cached rule sets and slice ids (tests, and after budget changes in the same process)."""
+    _rules_cache.clear()
+    _pools_cache.clear()
+
+
+# ---------------------------------------------------------------- budget movements
+
+
+class _SlowPath(Exception):
+    """The claimant's own slice could not serve the claim: retry in the ordered, locking slow path."""
+
+
+def _hold_fast(pool_ids: Sequence[int], start: int, amount: int) -> int | None:
+    """One guarded update on the claimant's own slice: the whole budget step of almost every claim.
+
+    It never tries a second slice in the same transaction: an UPDATE that waited for a row keeps that row
+    locked even when its condition then fails (PostgreSQL locks before it re-checks), so trying slices in
+    turn while holding such locks can deadlock. The caller rolls back and takes the slow path instead.
+    """
+    pk = pool_ids[start]
+    moved = BudgetPool.objects.filter(pk=pk, available_fen__gte=amount).update(
+        available_fen=F("available_fen") - amount, held_fen=F("held_fen") + amount
+    )
+    if moved:
+        return pk
+    if len(pool_ids) > 1:
+        raise _SlowPath
+    return None
+
+
+def _lock_programme(programme_id: int) -> None:
+    """Slow paths queue on the programme row. FOR NO KEY UPDATE does not conflict with the KEY SHARE lock
+    that inserting a qualification takes on its programme, so fast claims never wait for it."""
+    list(Programme.objects.select_for_update(no_key=True).filter(pk=programme_id).values_list("pk", flat=True))
+
+
+def _hold_slow(pool_ids: Sequence[int], start: int, amount: int) -> int | None:
+    """Lock the district's slices in primary-key order and hold on the claimant's slice, another slice, or
+    — when the district has enough in total but no slice has enough on its own — on the fullest slice
+    after moving free money into it. Only claims near a slice's exhaustion come here."""
+    slices = list(BudgetPool.objects.select_for_update().filter(pk__in=pool_ids).order_by("pk"))
+    by_pk = {p.pk: p for p in slices}
+    for index in slice_order(start, len(pool_ids)):
+        pool = by_pk.get(pool_ids[index])
+        if pool is not None and pool.available_fen >= amount:
+            target = pool
+            break
+    else:
+        if sum(p.available_fen for p in slices) < amount:
+            return None
+        target = max(slices, key=lambda p: p.available_fen)
+        needed = amount - target.available_fen
+        for donor in slices:
+            if needed <= 0:
+                break
+            if donor.pk == target.pk or donor.available_fen == 0:
+                continue
+            moved = min(needed, donor.available_fen)
+            # Allocation moves with the money, so each slice keeps allocated = held + spent + available.
+            BudgetPool.objects.filter(pk=donor.pk).update(
+                allocated_fen=F("allocated_fen") - moved, available_fen=F("available_fen") - moved
+            )
+            BudgetPool.objects.filter(pk=target.pk).update(
+                allocated_fen=F("allocated_fen") + moved, available_fen=F("available_fen") + moved
+            )
+            needed -= moved
+    BudgetPool.objects.filter(pk=target.pk, available_fen__gte=amount).update(
+        available_fen=F("available_fen") - amount, held_fen=F("held_fen") + amount
+    )
+    return target.pk
+
+
+def _release(pool_id: int, amount: int) -> None:
+    """Give a hold back to the slice's available money."""
+    if not BudgetPool.objects.filter(pk=pool_id, held_fen__gte=amount).update(
+        held_fen=F("held_fen") - amount, available_fen=F("available_fen") + amount
+    ):
+        raise RuntimeError(f"budget slice {pool_id} holds less than {amount}: the pool ledger is inconsistent")
+
+
+def _spend(pool_id: int, held: int, spent: int) -> None:
+    """Turn a hold into spend: ``spent`` of it is used, the rest goes back to available."""
+    if not BudgetPool.objects.filter(pk=pool_id, held_fen__gte=held).update(
+        held_fen=F("held_fen") - held, spent_fen=F("spent_fen") + spent, available_fen=F("available_fen") + held - spent
+    ):
+        raise RuntimeError(f"budget slice {pool_id} holds less than {held}: the pool ledger is inconsistent")
+
+
+def _unspend(pool_id: int, amount: int) -> None:
+    """A return gives spent money back to the slice."""
+    if not BudgetPool.objects.filter(pk=pool_id, spent_fen__gte=amount).update(
+        spent_fen=F("spent_fen") - amount, available_fen=F("available_fen") + amount
+    ):
+        raise RuntimeError(f"budget slice {pool_id} spent less than {amount}: the pool ledger is inconsistent")
+
+
+# ---------------------------------------------------------------- claims
+
+
+def _programme_open(programme: Programme, now: datetime.datetime) -> bool:
+    today = timezone.localdate(now)
+    return (
+        programme.status == Programme.Status.OPEN
+        and (programme.starts_on is None or programme.starts_on <= today)
+        and (programme.ends_on is None or today <= programme.ends_on)
+    )
+
+
+def _round_for(programme: Programme, now: datetime.datetime) -> tuple[ClaimRound | None, str | None]:
+    """The round open now, or the reason there is none (only when the programme issues in rounds)."""
+    rounds = list(ClaimRound.objects.filter(programme=programme).order_by("opens_at"))
+    if not rounds:
+        return None, None
+    for claim_round in rounds:
+        if claim_round.opens_at <= now and (claim_round.closes_at is None or now < claim_round.closes_at):
+            return claim_round, None
+    upcoming = [r for r in rounds if r.opens_at > now]
+    if upcoming:
+        opens = timezone.localtime(upcoming[0].opens_at)
+        return None, f"本批次尚未开始，将于 {opens:%Y-%m-%d %H:%M} 开放申领"
+    return None, "本项目的申领批次已全部结束"
+
+
+def _take_round_slot(claim_round: ClaimRound, category: str, start: int, *, slow: bool) -> int | bool | None:
+    """Count one issue against the round's limit: the slice's id, False when the round is full, None when
+    the round sets no limit for the category. Same fast/slow discipline as the budget slices."""
+    slices = list(
+        RoundSlice.objects.filter(round=claim_round, category=category).order_by("slice").values_list("pk", flat=True)
+    )
+    if not slices:
+        return None
+    if not slow:
+        own = slices[start % len(slices)]
+        if RoundSlice.objects.filter(pk=own, issued__lt=F("limit")).update(issued=F("issued") + 1):
+            return own
+        if len(slices) > 1:
+            raise _SlowPath
+        return False
+    locked = {r.pk: r for r in RoundSlice.objects.select_for_update().filter(pk__in=slices).order_by("pk")}
+    for index in slice_order(start % len(slices), len(slices)):
+        candidate = locked[slices[index]]
+        if candidate.issued < candidate.limit:
+            RoundSlice.objects.filter(pk=candidate.pk).update(issued=F("issued") + 1)
+            return candidate.pk
+    return False
+
+
+def _refuse(
+    person: Person,
+    programme: Programme,
+    category: str,
+    code: str,
+    message: str,
+    *,
+    reasons: list[dict[str, Any]] | None = None,
+) -> ClaimRefused:
+    """Record a refusal so the resident can see it later, and return the error to raise."""
+    ClaimRefusal.objects.create(
+        person=person,
+        programme=programme,
+        category=category[:30],
+        code=code,
+        message=message[:300],
+        reasons=reasons or [],
+    )
+    return ClaimRefused(message, code=code, reasons=reasons)
+
+
+def _history(person: Person) -> tuple[list[tuple[int, str, int, str]], list[dict[str, str]]]:
+    """The person's consuming qualifications (programme, category, slot, status) and the engine's history."""
+    rows = list(
+        Qualification.objects.filter(CONSUMING, person=person).values_list(
+            "programme_id", "category", "slot", "status", "programme__code"
+        )
+    )
+    consuming = [(p, c, s, st) for p, c, s, st, _ in rows]
+    history = [{"programme": code, "category": c} for _, c, _, st, code in rows if st != Qualification.Status.ISSUED]
+    return consuming, history
+
+
+def claim_qualification(
+    *,
+    actor: User,
+    programme_code: str,
+    category: str,
+    district: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Qualification:
+    """A verified resident claims a qualification for (programme, category): checks the rules through the
+    engine, takes a quota slot, counts against the open round and holds the category's maximum subsidy in
+    a slice of the district's budget — all or nothing."""
+    now = now or timezone.now()
+    person = Person.objects.filter(user=actor).first()
+    if person is None or not person.is_verified:
+        raise ForbiddenError("请先完成实名认证", code="identity_required")
+    programme = Programme.objects.filter(code=programme_code).first()
+    if programme is None:
+        raise NotFoundError("补贴项目不存在", code="unknown_programme")
+    if not _programme_open(programme, now):
+        raise _refuse(person, programme, category, "programme_not_open", "该项目当前不在申领期内")
+    version, rule_set = _current_rules(programme)
+    if category not in rule_set.categories:
+        raise ValidationFailed.for_field("category", "unknown_category", "该项目不补贴此品类")
+    district_code = district or person.district_id
+    if not district_code:
+        raise ValidationFailed.for_field("district", "required", "请选择申领所在区")
+    claim_round, round_problem = _round_for(programme, now)
+    if round_problem:
+        raise _refuse(person, programme, category, "round_not_open", round_problem)
+
+    consuming, history = _history(person)
+    elsewhere = list(
+        ExternalSubsidy.objects.filter(person=person, year=timezone.localdate(now).year).values_list(
+            "category", flat=True
+        )
+    )
+    probe = {
+        "category": category,
+        "price_fen": 100,
+        "energy_grade": 1,
+        "water_grade": 1,
+        "history": history,
+        "other_region_categories": elsewhere,
+    }
+    reasons = [r.__dict__ for r in claim_reasons(rule_set.evaluate(probe).to_dict()["reasons"])]
+    failed = [r for r in reasons if not r["passed"]]
+    if failed:
+        raise _refuse(person, programme, category, f"rule_{failed[0]['code']}", failed[0]["message"], reasons=reasons)
+    mine = [(slot, status) for p, c, slot, status in consuming if p == programme.pk and c == category]
+    if any(status == Qualification.Status.ISSUED for _, status in mine):
+        raise _refuse(person, programme, category, "already_holding", "您已持有该品类的未使用资格", reasons=reasons)
+    slot = free_slot((s for s, _ in mine), rule_set.quota(category))
+    if slot is None:
+        raise _refuse(person, programme, category, "quota_used", "您在该项目该品类的名额已用完", reasons=reasons)
+
+    amount = rule_set.max_amount_fen(category)
+    pool_ids = _pool_ids(programme.pk, district_code)
+    if not pool_ids:
+        raise _refuse(person, programme, category, "no_budget", "该区暂未安排本项目预算", reasons=reasons)
+    start = person.pk % len(pool_ids)
+    plan = _ClaimPlan(
+        person=person,
+        programme=programme,
+        category=category,
+        district=district_code,
+        claim_round=claim_round,
+        slot=slot,
+        amount=amount,
+        pool_ids=pool_ids,
+        start=start,
+        rule_version=version.label,
+        now=now,
+        actor=actor,
+    )
+    try:
+        try:
+            return _claim_transaction(plan, slow=False)
+        except _SlowPath:
+            return _claim_transaction(plan, slow=True)
+    except _RoundFull:
+        raise _refuse(person, programme, category, "round_full", "本批次该品类名额已发完", reasons=reasons) from None
+    except _BudgetExhausted:
+        raise _refuse(
+            person, programme, category, "budget_exhausted", "该区本项目补贴资金已用完", reasons=reasons
+        ) from None
+    except IntegrityError:
+        # A concurrent claim of the same person took the live place or the quota slot first.
+        raise _refuse(
+            person, programme, category, "already_holding", "您已持有该品类的资格（重复申领）", reasons=reasons
+        ) from None
+
+
+@dataclass(frozen=True)
+class _ClaimPlan:
+    person: Person
+    programme: Programme
+    category: str
+    district: str
+    claim_round: ClaimRound | None
+    slot: int
+    amount: int
+    pool_ids: list[int]
+    start: int
+    rule_version: str
+    now: datetime.datetime
+    actor: User
+
+
+def _claim_transaction(plan: _ClaimPlan, *, slow: bool) -> Qualification:
+    """Round slot, budget hold, qualification and audit row in one short transaction.
+
+    The fast path is two guarded updates and two inserts. The slow path first queues on the programme
+    row, then locks round and budget slices in primary-key order, so slow paths never deadlock each other
+    and fast paths (which hold at most one slice of each and wait for nothing else) never block them long.
+    """
+    with transaction.atomic(durable=True):
+        if slow:
+            _lock_programme(plan.programme.pk)
+        round_slice = (
+            _take_round_slot(plan.claim_round, plan.category, plan.start, slow=slow) if plan.claim_round else None
+        )
+        if round_slice is False:
+            raise _RoundFull
+        pool_id = (_hold_slow if slow else _hold_fast)(plan.pool_ids, plan.start, plan.amount)
+        if pool_id is None:
+            raise _BudgetExhausted
+        qualification = Qualification.objects.create(
+            code=codes.new_code(),
+            person=plan.person,
+            programme=plan.programme,
+            category=plan.category,
+            district_id=plan.district,
+            pool_id=pool_id,
+            round=plan.claim_round,
+            round_slice_id=round_slice or None,
+            slot=plan.slot,
+            held_fen=plan.amount,
+            rule_version=plan.rule_version,
+            issued_at=plan.now,
+            expires_at=plan.now + datetime.timedelta(days=plan.programme.qualification_valid_days),
+        )
+        audit.record(
+            actor=plan.actor,
+            action="subsidies.qualification.claim",
+            target=qualification,
+            after={
+                "programme": plan.programme.code,
+                "category": plan.category,
+                "held_fen": plan.amount,
+                "pool": pool_id,
+                "slot": plan.slot,
+            },
+            district_code=plan.district,
+        )
+    return qualification
+
+
+class _RoundFull(Exception):
+    pass
+
+
+class _BudgetExhausted(Exception):
+    pass
+
+
+def _close(qualification: Qualification, *, to: str, actor: Any, action: str, now: datetime.datetime) -> bool:
+    """Move an issued qualification to ``to`` and release its hold, exactly once; False if someone else won."""
+    with transaction.atomic(durable=True):
+        moved = Qualification.objects.filter(pk=qualification.pk, status=Qualification.Status.ISSUED).update(
+            status=to, closed_at=now
+        )
+        if not moved:
+            return False
+        _release(qualification.pool_id, qualification.held_fen)
+        audit.record(
+            actor=actor,
+            action=action,
+            target=qualification,
+            before={"status": Qualification.Status.ISSUED},
+            after={"status": to, "released_fen": qualification.held_fen},
+            district_code=qualification.district_id,
+        )
+    qualification.status = to
+    return True
+
+
+def cancel_qualification(*, actor: User, qualification: Qualification) -> Qualification:
+    """A resident gives back an unused qualification; its hold returns to the budget and the quota frees."""
+    if qualification.person.user_id != actor.pk:
+        raise ForbiddenError("只能取消自己的资格", code="not_owner")
+    if not _close(
+        qualification,
+        to=Qualification.Status.CANCELLED,
+        actor=actor,
+        action="subsidies.qualification.cancel",
+        now=timezone.now(),
+    ):
+        raise ConflictError("该资格已使用、过期或已取消", code="qualification_not_issued")
+    return qualification
+
+
+def expire_due(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """Expire unused qualifications past their validity and release their holds; returns how many.
+
+    Each qualification is its own transaction and a compare-and-set, so a run killed half-way and run
+    again expires the rest, and a redemption racing an expiry leaves exactly one of them done.
+    """
+    now = now or timezone.now()
+    due = list(
+        Qualification.objects.filter(status=Qualification.Status.ISSUED, expires_at__lte=now)
+        .order_by("expires_at", "pk")
+        .only("pk", "pool_id", "held_fen", "district_id")[:batch]
+    )
+    expired = 0
+    for qualification in due:
+        if _close(
+            qualification,
+            to=Qualification.Status.EXPIRED,
+            actor="expiry-job",
+            action="subsidies.qualification.expire",
+            now=now,
+        ):
+            expired += 1
+    return expired
+
+
+# ---------------------------------------------------------------- merchants: stores and enrolment
+
+
+def _member_of(actor: User, organisation: Organisation, roles: Sequence[str] = MERCHANT_ROLES) -> bool:
+    return organisation.pk in organisations_for(actor, *roles)
+
+
+def create_store(*, actor: User, merchant: Organisation, name: str, address: str, district: str) -> Store:
+    """A merchant manager registers a store."""
+    if merchant.kind != OrganisationKind.MERCHANT or not _member_of(actor, merchant, (Role.MERCHANT_MANAGER,)):
+        raise ForbiddenError("只有商户负责人可以登记门店", code="manager_required")
+    errors = []
+    if not 2 <= len(name.strip()) <= 100:
+        errors.append(FieldError("name", "invalid_name", "门店名称应为2至100个字符"))
+    if not 4 <= len(address.strip()) <= 200:
+        errors.append(FieldError("address", "invalid_address", "请填写门店地址"))
+    from huanxin.accounts.models import District
+
+    if not District.objects.filter(code=district).exists():
+        errors.append(FieldError("district", "unknown_district", "所选行政区不存在"))
+    if errors:
+        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+    try:
+        with transaction.atomic(durable=True):
+            store = Store.objects.create(
+                organisation=merchant, name=name.strip(), address=address.strip(), district_id=district
+            )
+            audit.record(
+                actor=actor,
+                action="subsidies.store.create",
+                target=store,
+                after={"name": store.name, "district": district},
+                organisation_id=merchant.pk,
+                district_code=district,
+            )
+    except IntegrityError:
+        raise ValidationFailed.for_field("name", "store_taken", "已有同名门店") from None
+    return store
+
+
+@dataclass(frozen=True)
+class EnrolmentInput:
+    categories: list[str]
+    store_ids: list[int]
+    bank_name: str
+    account_name: str
+    bank_account: str
+    contact_name: str
+    contact_phone: str
+
+
+def apply_enrolment(*, actor: User, merchant: Organisation, programme: Programme, data: EnrolmentInput) -> Enrolment:
+    """A merchant manager applies to join a programme with stores, categories, bank account and contact."""
+    if merchant.kind != OrganisationKind.MERCHANT or not _member_of(actor, merchant, (Role.MERCHANT_MANAGER,)):
+        raise ForbiddenError("只有商户负责人可以报名", code="manager_required")
+    if programme.status != Programme.Status.OPEN:
+        raise ValidationFailed.for_field("programme", "programme_not_open", "该项目不在报名期")
+    version = published_version(programme.code)
+    allowed = set(compiled(version.content).categories) if version else set()
+    errors: list[FieldError] = []
+    if not data.categories or any(c not in allowed for c in data.categories):
+        errors.append(FieldError("categories", "invalid_categories", "请选择本项目补贴的品类"))
+    stores = list(Store.objects.filter(pk__in=data.store_ids, organisation=merchant, is_active=True))
+    if not stores or len(stores) != len(set(data.store_ids)):
+        errors.append(FieldError("store_ids", "invalid_stores", "请选择本商户的营业门店"))
+    account = "".join(data.bank_account.split())
+    if not (account.isdigit() and 8 <= len(account) <= 32):
+        errors.append(FieldError("bank_account", "invalid_bank_account", "银行账号应为8至32位数字"))
+    if not data.bank_name.strip():
+        errors.append(FieldError("bank_name", "required", "请填写开户银行"))
+    if not data.account_name.strip():
+        errors.append(FieldError("account_name", "required", "请填写账户名称"))
+    if not data.contact_name.strip():
+        errors.append(FieldError("contact_name", "required", "请填写联系人"))
+    phone = ""
+    try:
+        phone = validate_mobile(data.contact_phone)
+    except IdentifierError as exc:
+        errors.append(FieldError("contact_phone", exc.code, exc.message))
+    if errors:
+        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+    sealed_account = crypto.seal(account, purpose="bank_account")
+    sealed_phone = crypto.seal(phone, purpose="phone")
+    try:
+        with transaction.atomic(durable=True):
+            enrolment = Enrolment.objects.create(
+                organisation=merchant,
+                programme=programme,
+                categories=sorted(set(data.categories)),
+                bank_name=data.bank_name.strip(),
+                account_name=data.account_name.strip(),
+                bank_account_cipher=sealed_account.cipher,
+                bank_account_digest=sealed_account.digest,
+                bank_account_masked=sealed_account.masked,
+                contact_name=data.contact_name.strip(),
+                contact_phone_cipher=sealed_phone.cipher,
+                contact_phone_masked=sealed_phone.masked,
+                submitted_by=actor,
+            )
+            enrolment.stores.set(stores)
+            audit.record(
+                actor=actor,
+                action="subsidies.enrolment.apply",
+                target=enrolment,
+                after={
+                    "programme": programme.code,
+                    "categories": enrolment.categories,
+                    "stores": [s.pk for s in stores],
+                    "bank_account": sealed_account.masked,
+                },
+                organisation_id=merchant.pk,
+                district_code=merchant.district_id,
+            )
+    except IntegrityError:
+        raise ConflictError("该商户已报名此项目", code="already_enrolled") from None
+    return enrolment
+
+
+_ENROLMENT_MOVES = {
+    "approve": (Enrolment.Status.PENDING, Enrolment.Status.APPROVED, "subsidies.enrolment.approve"),
+    "refuse": (Enrolment.Status.PENDING, Enrolment.Status.REFUSED, "subsidies.enrolment.refuse"),
+    "suspend": (Enrolment.Status.APPROVED, Enrolment.Status.SUSPENDED, "subsidies.enrolment.suspend"),
+    "resume": (Enrolment.Status.SUSPENDED, Enrolment.Status.APPROVED, "subsidies.enrolment.resume"),
+}
+
+
+def decide_enrolment(*, actor: User, enrolment: Enrolment, action: str, note: str = "") -> Enrolment:
+    """The district commerce bureau approves, refuses, suspends or resumes an enrolment, with reasons."""
+    if action not in _ENROLMENT_MOVES:
+        raise ValidationFailed.for_field("action", "invalid_choice", "操作无效")
+    districts = districts_for(actor, Role.REVIEWER)
+    if not has_role(actor, Role.REVIEWER) or (
+        districts is not None and enrolment.organisation.district_id not in districts
+    ):
+        raise ForbiddenError("只有商户所在区的审核人员可以处理报名", code="reviewer_required")
+    if enrolment.submitted_by_id == actor.pk:
+        raise ForbiddenError("不能审核自己提交的报名", code="four_eyes")
+    if action in {"refuse", "suspend"} and not note.strip():
+        raise ValidationFailed.for_field("note", "required", "请填写理由")
+    before, after, audit_action = _ENROLMENT_MOVES[action]
+    with transaction.atomic(durable=True):
+        now = timezone.now()
+        if not Enrolment.objects.filter(pk=enrolment.pk, status=before).update(
+            status=after, decided_by=actor, decided_at=now, decision_note=note.strip()
+        ):
+            raise ConflictError("报名当前状态不允许此操作", code="enrolment_state")
+        audit.record(
+            actor=actor,
+            action=audit_action,
+            target=enrolment,
+            before={"status": before},
+            after={"status": after, "note": note.strip()},
+            organisation_id=enrolment.organisation_id,
+            district_code=enrolment.organisation.district_id,
+        )
+    enrolment.refresh_from_db()
+    return enrolment
+
+
+# ---------------------------------------------------------------- checkout
+
+
+@dataclass(frozen=True)
+class TakeBackInput:
+    category: str
+    condition: str
+    to_recycler: bool = True
+    description: str = ""
+
+
+def find_qualification(code: str) -> Qualification:
+    normalised = codes.normalise(code or "")
+    if not codes.is_valid(normalised):
+        raise ValidationFailed.for_field("code", "invalid_code", "资格码格式不正确，请核对后重新输入")
+    qualification = Qualification.objects.select_related("programme", "person").filter(code=normalised).first()
+    if qualification is None:
+        raise ValidationFailed.for_field("code", "unknown_code", "资格码不存在")
+    return qualification
+
+
+def _engine_input(qualification: Qualification, product: Any, price_fen: int, on: datetime.date) -> dict[str, Any]:
+    _, history = _history(qualification.person)
+    elsewhere = list(
+        ExternalSubsidy.objects.filter(person=qualification.person, year=on.year).values_list("category", flat=True)
+    )
+    return {
+        "category": product.category,
+        "price_fen": price_fen,
+        "energy_grade": product.energy_grade,
+        "water_grade": product.water_grade,
+        "purchased_on": on.isoformat(),
+        "history": history,
+        "other_region_categories": elsewhere,
+    }
+
+
+def redeem(
+    *,
+    actor: User,
+    merchant: Organisation,
+    store_id: int,
+    code: str,
+    product_id: int,
+    serial: str,
+    price_fen: int,
+    take_back: TakeBackInput | None = None,
+) -> Redemption:
+    """A clerk applies a qualification at checkout: the engine computes the exact subsidy, the hold
+    becomes spend and the rest is released, the old item taken back is recorded — in one transaction."""
+    from huanxin.catalogue.models import ProductModel
+
+    if not _member_of(actor, merchant):
+        raise ForbiddenError("只有本商户的收银员可以核销", code="clerk_required")
+    qualification = find_qualification(code)
+    programme = qualification.programme
+    enrolment = Enrolment.objects.filter(organisation=merchant, programme=programme).first()
+    if enrolment is None or enrolment.status != Enrolment.Status.APPROVED:
+        state = "未报名" if enrolment is None else enrolment.get_status_display()
+        raise ForbiddenError(f"本商户在该项目的状态为“{state}”，不能核销", code="merchant_not_enrolled")
+    store = enrolment.stores.filter(pk=store_id, is_active=True).first()
+    if store is None:
+        raise ValidationFailed.for_field("store_id", "store_not_enrolled", "该门店未参加本项目或已停业")
+    existing = Redemption.objects.filter(qualification=qualification).first()
+    if existing is not None:
+        # The natural key: resubmitting the same sale returns it; anything else is a conflict.
+        if (
+            existing.merchant_id == merchant.pk
+            and existing.product_id == product_id
+            and existing.price_fen == price_fen
+        ):
+            return existing
+        raise ConflictError("该资格已核销", code="qualification_redeemed")
+    now = timezone.now()
+    if qualification.status != Qualification.Status.ISSUED:
+        raise ConflictError(f"该资格{qualification.get_status_display()}，不能核销", code="qualification_not_issued")
+    if qualification.expires_at <= now:
+        raise ConflictError("该资格已过有效期", code="qualification_expired")
+    errors: list[FieldError] = []
+    product = ProductModel.objects.filter(pk=product_id).first()
+    if product is None:
+        errors.append(FieldError("product_id", "unknown_product", "产品型号不在目录中"))
+    elif product.category != qualification.category:
+        errors.append(FieldError("product_id", "wrong_category", "产品品类与资格品类不一致"))
+    elif product.category not in enrolment.categories:
+        errors.append(FieldError("product_id", "category_not_enrolled", "本商户未报名该品类"))
+    if isinstance(price_fen, bool) or not isinstance(price_fen, int) or price_fen <= 0:
+        errors.append(FieldError("price_fen", "invalid_price", "成交价应为大于0的整数（分）"))
+    clean_serial = ""
+    try:
+        clean_serial = normalise_serial(serial, category=qualification.category)
+    except SerialError as exc:
+        errors.append(FieldError("serial", exc.code, exc.message))
+    if take_back is not None and take_back.condition not in TakeBack.Condition.values:
+        errors.append(FieldError("take_back.condition", "invalid_choice", "旧机状况无效"))
+    if errors:
+        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+    assert product is not None
+    if Redemption.objects.filter(
+        programme=programme, serial=clean_serial, status__in=["completed", "partial"]
+    ).exists():
+        raise ValidationFailed.for_field("serial", "serial_used", "该序列号/IMEI已享受过本项目补贴")
+    current, rule_set = _current_rules(programme)
+    today = timezone.localdate(now)
+    try:
+        decision = rule_set.evaluate(_engine_input(qualification, product, price_fen, today)).to_dict()
+    except InputError as exc:
+        raise ValidationFailed.for_field(exc.field, exc.code, str(exc)) from None
+    if not decision["eligible"]:
+        failed = next(r for r in decision["reasons"] if not r["passed"])
+        error = ValidationFailed(
+            failed["message"],
+            code=f"rule_{failed['code']}",
+            errors=[
+                FieldError(
+                    "product_id" if failed["code"] == "grade" else "price_fen",
+                    f"rule_{failed['code']}",
+                    failed["message"],
+                )
+            ],
+        )
+        raise error
+    subsidy = int(decision["amount_fen"])
+    # The hold was the maximum under the claim's rule version; a later version may not pay more.
+    subsidy = min(subsidy, qualification.held_fen)
+    from huanxin.catalogue.queries import filed_price
+
+    filing = filed_price(merchant.pk, product.pk, today)
+    try:
+        with transaction.atomic(durable=True):
+            if not Qualification.objects.filter(
+                pk=qualification.pk, status=Qualification.Status.ISSUED, expires_at__gt=now
+            ).update(status=Qualification.Status.REDEEMED, closed_at=now):
+                raise _Lost
+            _spend(qualification.pool_id, qualification.held_fen, subsidy)
+            redemption = Redemption.objects.create(
+                qualification=qualification,
+                programme=programme,
+                merchant=merchant,
+                store=store,
+                clerk=actor,
+                product=product,
+                category=product.category,
+                serial=clean_serial,
+                price_fen=price_fen,
+                subsidy_fen=subsidy,
+                rule_version=current.label,
+                decision={**decision, "filed_price_fen": filing.price_fen if filing else None},
+                redeemed_at=now,
+            )
+            if take_back is not None:
+                TakeBack.objects.create(
+                    redemption=redemption,
+                    category=take_back.category[:30],
+                    condition=take_back.condition,
+                    to_recycler=take_back.to_recycler,
+                    description=take_back.description[:200],
+                )
+            audit.record(
+                actor=actor,
+                action="subsidies.redemption.create",
+                target=redemption,
+                before={"qualification": qualification.code, "status": "issued", "held_fen": qualification.held_fen},
+                after={
+                    "status": "redeemed",
+                    "subsidy_fen": subsidy,
+                    "price_fen": price_fen,
+                    "serial": clean_serial,
+                    "store": store.pk,
+                },
+                organisation_id=merchant.pk,
+                district_code=store.district_id,
+            )
+    except _Lost:
+        raise ConflictError("该资格刚刚被使用或已过期", code="qualification_not_issued") from None
+    except IntegrityError:
+        raise ValidationFailed.for_field("serial", "serial_used", "该序列号/IMEI已享受过本项目补贴") from None
+    return redemption
+
+
+class _Lost(Exception):
+    pass
+
+
+def record_return(*, actor: User, redemption: Redemption, refund_fen: int, reason: str) -> Return:
+    """A full or partial return: the subsidy on what the customer keeps is recomputed, the difference goes
+    back to the budget and is owed by the merchant as a clawback. The quota stays consumed unless the
+    programme restores it."""
+    merchant = redemption.merchant
+    if not _member_of(actor, merchant):
+        raise ForbiddenError("只有本商户人员可以办理退货", code="clerk_required")
+    if redemption.status == Redemption.Status.RETURNED:
+        raise ConflictError("该笔已整单退货", code="already_returned")
+    refunded_before = sum(r.refund_fen for r in redemption.returns.all())
+    errors = []
+    if isinstance(refund_fen, bool) or not isinstance(refund_fen, int) or refund_fen <= 0:
+        errors.append(FieldError("refund_fen", "invalid_amount", "退款金额应为大于0的整数（分）"))
+    elif refund_fen > redemption.price_fen - refunded_before:
+        errors.append(FieldError("refund_fen", "refund_too_large", "退款金额超过顾客实付的剩余金额"))
+    if not 2 <= len(reason.strip()) <= 200:
+        errors.append(FieldError("reason", "required", "请填写退货原因"))
+    if errors:
+        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+    remaining_price = redemption.price_fen - refunded_before - refund_fen
+    subsidy_at_price = None
+    if remaining_price > 0:
+        version = RuleSetVersion.objects.get(
+            programme=redemption.programme, version=int(redemption.rule_version.rsplit("@", 1)[1])
+        )
+        # Recomputed under the rule version that decided the sale, on the price the customer keeps paying.
+        payload = _engine_input(
+            redemption.qualification, redemption.product, remaining_price, timezone.localdate(redemption.redeemed_at)
+        )
+        payload["history"] = [
+            h
+            for h in payload["history"]
+            if not (h["programme"] == redemption.programme.code and h["category"] == redemption.category)
+        ]
+        decision = compiled(version.content).evaluate(payload).to_dict()
+        subsidy_at_price = int(decision["amount_fen"]) if decision["eligible"] else 0
+    amounts = return_amounts(
+        price_fen=redemption.price_fen,
+        subsidy_fen=redemption.subsidy_fen,
+        returned_fen=redemption.returned_fen,
+        refunded_before_fen=refunded_before,
+        refund_fen=refund_fen,
+        subsidy_at_price=subsidy_at_price,
+    )
+    qualification = redemption.qualification
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        new_status = Redemption.Status.RETURNED if amounts.full else Redemption.Status.PARTIALLY_RETURNED
+        if not Redemption.objects.filter(
+            pk=redemption.pk, returned_fen=redemption.returned_fen, status=redemption.status
+        ).update(returned_fen=F("returned_fen") + amounts.reversed_fen, status=new_status):
+            raise ConflictError("该笔退货正在被他人处理，请刷新后重试", code="return_conflict")
+        if amounts.reversed_fen:
+            _unspend(qualification.pool_id, amounts.reversed_fen)
+        record = Return.objects.create(
+            redemption=redemption,
+            kind=Return.Kind.FULL if amounts.full else Return.Kind.PARTIAL,
+            refund_fen=refund_fen,
+            reversed_fen=amounts.reversed_fen,
+            reason=reason.strip(),
+            recorded_by=actor,
+            recorded_at=now,
+        )
+        if amounts.reversed_fen:
+            Clawback.objects.create(
+                merchant=merchant, programme=redemption.programme, return_record=record, amount_fen=amounts.reversed_fen
+            )
+        if amounts.full:
+            Qualification.objects.filter(pk=qualification.pk).update(
+                status=Qualification.Status.RETURNED, quota_released=redemption.programme.quota_restored_on_return
+            )
+        audit.record(
+            actor=actor,
+            action="subsidies.redemption.return",
+            target=redemption,
+            before={"status": redemption.status, "returned_fen": redemption.returned_fen},
+            after={
+                "status": new_status,
+                "returned_fen": redemption.returned_fen + amounts.reversed_fen,
+                "refund_fen": refund_fen,
+                "reversed_fen": amounts.reversed_fen,
+            },
+            organisation_id=merchant.pk,
+            district_code=redemption.store.district_id,
+        )
+    redemption.refresh_from_db()
+    return record
+
+
+def create_round(
+    *,
+    actor: User,
+    programme: Programme,
+    name: str,
+    opens_at: datetime.datetime,
+    closes_at: datetime.datetime | None,
+    limits: dict[str, int],
+) -> ClaimRound:
+    """Schedule a round of qualifications with a count limit per category (split into slices like budgets)."""
+    if not has_role(actor, Role.REVIEWER, Role.ADMINISTRATOR):
+        raise ForbiddenError("只有审核人员或系统管理员可以设置发放批次", code="round_forbidden")
+    version = published_version(programme.code)
+    allowed = set(compiled(version.content).categories) if version else set()
+    errors = []
+    if not 2 <= len(name.strip()) <= 60:
+        errors.append(FieldError("name", "invalid_name", "批次名称应为2至60个字符"))
+    if closes_at is not None and closes_at <= opens_at:
+        errors.append(FieldError("closes_at", "invalid_range", "结束时间应晚于开始时间"))
+    for category, limit in limits.items():
+        if category not in allowed:
+            errors.append(FieldError(f"limits.{category}", "unknown_category", "该项目不补贴此品类"))
+        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            errors.append(FieldError(f"limits.{category}", "invalid_limit", "名额应为非负整数"))
+    if errors:
+        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+    slices = max(1, programme.slices_per_district)
+    with transaction.atomic(durable=True):
+        claim_round = ClaimRound.objects.create(
+            programme=programme, name=name.strip(), opens_at=opens_at, closes_at=closes_at
+        )
+        for category, limit in sorted(limits.items()):
+            share, remainder = divmod(limit, slices)
+            RoundSlice.objects.bulk_create(
+                RoundSlice(
+                    round=claim_round, category=category, slice=index, limit=share + (1 if index < remainder else 0)
+                )
+                for index in range(slices)
+            )
+        audit.record(
+            actor=actor,
+            action="subsidies.round.create",
+            target=claim_round,
+            after={"programme": programme.code, "opens_at": opens_at, "closes_at": closes_at, "limits": limits},
+        )
+    return claim_round
