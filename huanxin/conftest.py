@@ -117,6 +117,15 @@ def ensure_reference_data() -> None:
         importlib.import_module("huanxin.policy.migrations.0002_load_plan_measures").load(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Transactional tests start after another one may have emptied the tables: put reference data back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+
+
 @pytest.fixture
 def personas(db: None) -> Personas:
     ensure_reference_data()
@@ -140,8 +149,10 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
-    """Rate-limit counters live in the cache; every test starts with none."""
+def _clear_cache(settings: Any) -> Iterator[None]:
+    """Rate-limit counters live in the cache; every test starts with none, in a cache of its own process
+    (the file cache under var/ is shared with a running server and other test runs)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     cache.clear()
     yield
     cache.clear()

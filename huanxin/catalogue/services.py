@@ -192,7 +192,6 @@ def import_products(*, actor: User, file_name: str, content: bytes) -> ImportRep
     except IntegrityError:
         # Only a concurrent import creating the same model between our read and our write gets here.
         raise ConflictError("另一次导入同时写入了相同的产品型号，请重新导入本文件", code="import_conflict") from None
-    record.uploaded_by = actor
     return ImportReport.of(record)
 
 

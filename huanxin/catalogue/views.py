@@ -21,6 +21,7 @@ from huanxin.catalogue.domain.products import FIELD_LABELS
 from huanxin.catalogue.exports import XLSX_CONTENT_TYPE, import_report_xlsx, import_template_xlsx
 from huanxin.catalogue.forms import ImportForm, PriceFilingForm
 from huanxin.catalogue.models import ProductModel
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 
@@ -63,15 +64,11 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFoundError:
         raise Http404 from None
     filings = list(queries.visible_filings(request.user).filter(product=product)[:50])
+    can_file = queries.filing_merchants(request.user).exists()
     return render(
         request,
         "catalogue/product_detail.html",
-        {
-            "product": product,
-            "filings": filings,
-            "can_file": queries.filing_merchants(request.user).exists(),
-            "show_filings": request.user.is_authenticated and (filings or queries.filing_merchants(request.user)),
-        },
+        {"product": product, "filings": filings, "can_file": can_file, "show_filings": bool(filings) or can_file},
     )
 
 
@@ -177,7 +174,8 @@ FORM_FIELDS = {"price_fen": "price", "merchant": "merchant", "effective_from": "
 def price_filing(request: AuthenticatedRequest) -> HttpResponse:
     """A merchant files the price of a product (found by model search) from a date; their filings below."""
     merchants = queries.filing_merchants(request.user)
-    if not merchants.exists():
+    merchant_list = list(merchants)
+    if not merchant_list:
         raise PermissionDenied
     q = request.GET.get("q", "").strip()[:60]
     initial: dict[str, Any] = {"effective_from": timezone.localdate(timezone=services.BEIJING)}
@@ -203,11 +201,11 @@ def price_filing(request: AuthenticatedRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"已备案：{filing.product} 自 {filing.effective_from:%Y-%m-%d} 起 ¥{filing.price_fen / 100:,.2f}",
+                    f"已备案：{filing.product} 自 {filing.effective_from:%Y-%m-%d} 起 {format_yuan(filing.price_fen)}",
                 )
                 return redirect("catalogue:prices")
         status = 422
-    history = queries.visible_filings(request.user).filter(merchant__in=merchants)
+    history = queries.visible_filings(request.user).filter(merchant__in=merchant_list)
     page = Paginator(history, 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -217,7 +215,7 @@ def price_filing(request: AuthenticatedRequest) -> HttpResponse:
             "q": q,
             "products": _picker_products(q, selected),
             "selected_id": selected.pk if selected else None,
-            "single_merchant": merchants.first() if merchants.count() == 1 else None,
+            "single_merchant": merchant_list[0] if len(merchant_list) == 1 else None,
             "page": page,
         },
         status=status,

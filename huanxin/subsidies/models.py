@@ -229,6 +229,11 @@ class Redemption(models.Model):
     def __str__(self) -> str:
         return f"{self.qualification_id} {self.serial}"
 
+    @property
+    def paid_fen(self) -> int:
+        """What the customer paid at the till: the final price less the instant discount."""
+        return self.price_fen - self.subsidy_fen
+
 
 class TakeBack(models.Model):
     """The old item the merchant took back at checkout (收旧), for the trace code to attach to."""

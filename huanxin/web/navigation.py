@@ -24,7 +24,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("产品目录", "catalogue:products"),
     NavItem("项目与预算", "policy:staff_programmes", roles=("reviewer", "finance_officer", "auditor", "administrator")),
     NavItem("行动方案", "policy:measures", roles=("reviewer", "finance_officer", "auditor", "administrator")),
-    NavItem("我的账户", "accounts:profile", signed_in=True),
+    NavItem("我的补贴", "subsidies:mine", roles=("consumer",)),
+    NavItem("商户工作台", "subsidies:merchant_home", roles=("merchant_clerk", "merchant_manager")),
+    NavItem("资金看板", "subsidies:board", roles=("reviewer", "finance_officer", "auditor", "administrator")),
     NavItem(
         "机构",
         "accounts:organisations",

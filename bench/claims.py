@@ -1,0 +1,1246 @@
+"""A burst of subsidy claims over HTTP against a budget smaller than demand, checked in the database,
+and compared with the same SQL statements executed directly through psycopg.
+
+Run: .venv/bin/python bench/claims.py [--residents 3000] [--clients 32] [--pool-claims N] [--workers 2]
+                                      [--threads 1] [--slices 4] [--database huanxin_bench] [--keep]
+
+What happens, in order:
+
+1. A fresh PostgreSQL database (dropped at the end unless --keep), ``huanxin migrate``, the catalogue,
+   cn-appliance-2026 opened with a budget of exactly --pool-claims fridge holds (150,000 fen each)
+   spread over the districts the residents live in (set_budget, --slices slices per district), and
+   --residents verified residents, each signed in with a Django session created directly in the
+   session table and a CSRF token.
+2. Capture (in this process, against the bench database): real calls of
+   ``services.claim_qualification`` on separate residents, recording every statement with its
+   parameters, row count, the values it returned, and the BEGIN/COMMIT/ROLLBACK around it. One call per
+   path a claim can take: fast (a hold on the claimant's own slice), slow (own slice empty, another
+   slice serves it), merge (no slice has enough on its own: money moves between slices first) and
+   refused (the district's budget is gone). The service's short-lived caches (rule set, slice ids) are
+   warmed first, as they are in a running server. One claim also goes through Django's test client
+   with the full middleware stack to list the statements an HTTP claim issues on top (printed).
+3. HTTP: gunicorn serves ``huanxin.wsgi:application`` on 127.0.0.1 with the settings a city
+   installation uses (DATABASE_URL, persistent connections, health checks). After a warm-up on other
+   residents and a reset of the budget, --clients threads each keep one connection to the server and
+   POST /api/v1/subsidies/qualifications once per resident (session cookie, CSRF cookie and header,
+   a unique Idempotency-Key). Then the invariants are checked in the database.
+4. Direct SQL: the budget is reset to the same state, the HTTP claims are deleted, and the same number
+   of threads, each with its own psycopg connection, replay the captured statements per resident: the
+   same statement texts in the same order with the same transaction boundaries (reads in autocommit
+   as Django runs them outside ``atomic``, then BEGIN … COMMIT, or ROLLBACK when the guarded update
+   moves nothing), with the resident's user, person, district, slice, a new qualification code, the
+   ids the inserts return and the current time substituted. The path is chosen the way the service
+   chooses it: by the row count of the guarded update, and on the slow path by the slices' available
+   money read under the row locks. The same invariants are checked again.
+
+What each side pays for.
+  HTTP side: TCP and HTTP parsing in gunicorn, Django's middleware (request id, security, WhiteNoise,
+  session, locale, common, CSRF, auth, messages, clickjacking, htmx), the session row and user lookups
+  behind SessionAuth, the connection health check (SELECT 1) that CONN_HEALTH_CHECKS runs once per
+  request, the Idempotency-Key record (INSERT in its own transaction before the view, UPDATE with the
+  response after it), pydantic parsing and rendering of JSON, the ORM building every statement, the
+  rule engine evaluation, logging of 4xx responses, and the service's statements themselves.
+  Direct-SQL side: only the service's statements (see 2.), sent with psycopg's default server-side
+  binding (statements are prepared after five uses per connection), plus the Python needed to build
+  parameters and pick the slice. It skips the idempotency record, the session, user and health-check
+  queries and everything above the database. Both sides commit synchronously (synchronous_commit is
+  the server's, on) and run their clients in this process on the same two cores as the server.
+
+claims_per_s is all requests (successes, refusals, errors) over the wall-clock time of the burst;
+p50/p99 are over successful claims; ratio_vs_sql = HTTP claims/s / direct-SQL claims/s. The last line
+printed is one JSON object. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+from unittest import mock
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROGRAMME = "cn-appliance-2026"
+CATEGORY = "fridge"
+CLAIM_PATH = "/api/v1/subsidies/qualifications"
+CLAIM_BODY = json.dumps({"programme": PROGRAMME, "category": CATEGORY}).encode()
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+# Ids far from anything the sequences hand out, so that a captured value identifies what it stands for
+# and can be substituted by value (a user id is never mistaken for a slice id).
+CAPTURE_USER_BASE = 900_000_000
+CAPTURE_PERSON_BASE = 910_000_000
+POOL_ID_START = 800_000_000
+QUALIFICATION_ID_START = 700_000_000
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Options and the world the bench builds
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    residents: int
+    clients: int
+    pool_claims: int
+    workers: int
+    threads: int
+    slices: int
+    database: str
+    keep: bool
+    warmup: int
+    seed: int
+
+
+def parse_options(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--residents", type=int, default=3000, help="residents, each claims once (3000)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients on each side (32)")
+    parser.add_argument("--pool-claims", type=int, default=None, help="holds the budget has (60%% of residents)")
+    # 2 sync workers: the database shares the 2 cores, and more processes only add context switches
+    # (measured 3 and 5 workers, and gthread workers: see docs/PERFORMANCE.md).
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker; >1 uses gthread (1: sync)")
+    parser.add_argument("--slices", type=int, default=4, help="budget slices per district (programme default 4)")
+    parser.add_argument("--database", default="huanxin_bench", help="database created fresh and dropped")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--warmup", type=int, default=None, help="warm-up claims before the burst")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    pool_claims = args.pool_claims if args.pool_claims is not None else args.residents * 3 // 5
+    if args.residents < 1 or args.clients < 1 or args.workers < 1 or args.threads < 1 or args.slices < 1:
+        parser.error("--residents, --clients, --workers, --threads and --slices must be positive")
+    if pool_claims < 1:
+        parser.error("--pool-claims must be positive")
+    if not args.database.replace("_", "").isalnum():
+        parser.error("--database: letters, digits and underscores only")
+    warmup = args.warmup if args.warmup is not None else 4 * args.workers * args.threads
+    return Options(
+        residents=args.residents,
+        clients=args.clients,
+        pool_claims=pool_claims,
+        workers=args.workers,
+        threads=args.threads,
+        slices=args.slices,
+        database=args.database,
+        keep=args.keep,
+        warmup=warmup,
+        seed=args.seed,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Resident:
+    user_id: int
+    person_id: int
+    username: str
+    district: str
+    pool_ids: tuple[int, ...]  # the district's slices, in slice order
+    session_key: str
+    csrf_cookie: str
+    csrf_token: str
+
+    @property
+    def start(self) -> int:
+        """The claimant's own slice, as the service picks it."""
+        return self.person_id % len(self.pool_ids)
+
+
+@dataclasses.dataclass
+class World:
+    programme_id: int
+    amount: int  # the hold of one fridge claim, fen
+    initial_pools: dict[int, int]  # pool id -> allocated fen after set_budget
+    pools_by_district: dict[str, tuple[int, ...]]
+    residents: list[Resident]  # the burst
+    warmup: list[Resident]
+    spare: list[Resident]  # in-process HTTP statement listing
+    capture_users: list[Any]  # User objects for the service captures (distinctive ids)
+
+
+def _timed(label: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            started = time.perf_counter()
+            result = function(*args, **kwargs)
+            print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
+            return result
+
+        return run
+
+    return decorate
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Database and Django setup
+# ---------------------------------------------------------------------------------------------------------
+
+
+def dsn_for(database: str) -> str:
+    return f"host=127.0.0.1 port=5432 user=postgres dbname={database}"
+
+
+def create_database(name: str) -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def setup_django(database: str, var_dir: Path) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "huanxin.settings"
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    os.environ["HUANXIN_VAR_DIR"] = str(var_dir)
+    os.environ.setdefault("HUANXIN_LOG_LEVEL", "WARNING")  # this process only; gunicorn gets the default
+    import django
+
+    django.setup()
+
+
+@_timed("migrate")
+def migrate() -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        for table, start in (("policy_budgetpool", POOL_ID_START), ("subsidies_qualification", QUALIFICATION_ID_START)):
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, start])
+
+
+def _resident_id(index: int) -> str:
+    """A valid 18-character resident ID, different for every index."""
+    from stdnum.cn import ric
+
+    birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=index // 1000)
+    body = f"110105{birth:%Y%m%d}{index % 1000:03d}"
+    return body + ric.calc_check_digit(body)
+
+
+@_timed("residents, sessions and budget")
+def build_world(options: Options) -> World:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.http import HttpRequest
+    from django.middleware.csrf import get_token
+    from django.utils import timezone
+
+    from huanxin.accounts.models import District, Membership, Person, Role, User
+    from huanxin.policy import services as policy_services
+    from huanxin.policy.models import BudgetPool, Programme
+    from huanxin.subsidies import services
+
+    policy_services.load_catalogue()
+    services.clear_caches()
+    admin = User.objects.create(username="bench-admin", display_name="bench")
+    Membership.objects.create(user=admin, role=Role.ADMINISTRATOR)
+    programme = Programme.objects.get(code=PROGRAMME)
+    Programme.objects.filter(pk=programme.pk).update(
+        status=Programme.Status.OPEN,
+        starts_on=datetime.date(2026, 1, 1),
+        ends_on=None,
+        slices_per_district=options.slices,
+    )
+    programme.refresh_from_db()
+    amount = policy_services.rule_set_for(PROGRAMME).max_amount_fen(CATEGORY)
+
+    # Every district with at least one hold; residents round-robin over them.
+    codes = list(District.objects.order_by("sort_order", "code").values_list("code", flat=True))
+    districts = codes[: max(1, min(len(codes), options.pool_claims, options.residents))]
+    counts = Counter(districts[i % len(districts)] for i in range(options.residents))
+    # Holds per district in proportion to its residents (largest remainder): never more than a district
+    # has residents while the budget is smaller than demand, and at least one, so every district has slices.
+    exact = {d: options.pool_claims * counts[d] / options.residents for d in districts}
+    holds = {d: int(exact[d]) for d in districts}
+    by_remainder = sorted(districts, key=lambda d: exact[d] - int(exact[d]), reverse=True)
+    for district in by_remainder[: options.pool_claims - sum(holds.values())]:
+        holds[district] += 1
+    for district in districts:
+        if not holds[district]:
+            richest = max(districts, key=lambda d: holds[d])
+            holds[richest] -= 1
+            holds[district] += 1
+    allocations = {d: holds[d] * amount for d in districts}
+    policy_services.set_budget(
+        actor=admin, programme=programme, total_fen=sum(allocations.values()), allocations=allocations
+    )
+    pools = list(BudgetPool.objects.filter(programme=programme).order_by("district_id", "slice"))
+    pools_by_district: dict[str, tuple[int, ...]] = {}
+    for pool in pools:
+        pools_by_district[pool.district_id] = (*pools_by_district.get(pool.district_id, ()), pool.pk)
+    if any(len(ids) != options.slices for ids in pools_by_district.values()):
+        raise SystemExit("every district should have exactly --slices slices")
+
+    extra = options.warmup + 1
+    total = options.residents + extra
+    now = timezone.now()
+    users = User.objects.bulk_create(
+        User(username=f"bench{i:07d}", password="!bench-no-password", date_joined=now) for i in range(total)
+    )
+    Membership.objects.bulk_create(Membership(user=u, role=Role.CONSUMER) for u in users)
+    persons = []
+    for index, user in enumerate(users):
+        person = Person(
+            user=user,
+            name="李四",
+            district_id=districts[index % len(districts)],
+            verified_at=now,
+            verification_method="bench",
+        )
+        person.set_phone(f"139{index:08d}")
+        person.set_resident_id(_resident_id(index))
+        persons.append(person)
+    Person.objects.bulk_create(persons, batch_size=2000)
+
+    store = SessionStore()
+    expire = now + datetime.timedelta(days=1)
+    sessions = []
+    people = []
+    for user, person in zip(users, persons, strict=True):
+        key = secrets.token_hex(16)
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "huanxin.accounts.backends.PhoneOrUsernameBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        request = HttpRequest()
+        token = get_token(request)
+        people.append(
+            Resident(
+                user_id=user.pk,
+                person_id=person.pk,
+                username=user.username,
+                district=person.district_id or "",
+                pool_ids=pools_by_district[person.district_id or ""],
+                session_key=key,
+                csrf_cookie=request.META["CSRF_COOKIE"],
+                csrf_token=token,
+            )
+        )
+    Session.objects.bulk_create(sessions, batch_size=2000)
+
+    # Residents whose service calls are captured: their own distinctive ids, all in the first district.
+    capture_users = []
+    for index in range(6):
+        user = User.objects.create(pk=CAPTURE_USER_BASE + index, username=f"capture{index}")
+        Membership.objects.create(user=user, role=Role.CONSUMER)
+        person = Person(
+            pk=CAPTURE_PERSON_BASE + index, user=user, name="王五", district_id=districts[0], verified_at=now
+        )
+        person.set_phone(f"138{index:08d}")
+        person.set_resident_id(_resident_id(total + index))
+        person.save()
+        capture_users.append(user)
+
+    burst = people[: options.residents]
+    random.Random(options.seed).shuffle(burst)
+    return World(
+        programme_id=programme.pk,
+        amount=amount,
+        initial_pools={p.pk: p.allocated_fen for p in pools},
+        pools_by_district=pools_by_district,
+        residents=burst,
+        warmup=people[options.residents : options.residents + options.warmup],
+        spare=people[options.residents + options.warmup :],
+        capture_users=capture_users,
+    )
+
+
+def reset_budget(world: World) -> None:
+    """Every slice back to its allocation with nothing held; no qualifications or refusals left."""
+    from django.db import connection
+
+    from huanxin.policy.models import BudgetPool
+    from huanxin.subsidies.models import ClaimRefusal, Qualification
+
+    Qualification.objects.filter(programme_id=world.programme_id).delete()
+    ClaimRefusal.objects.filter(programme_id=world.programme_id).delete()
+    for pk, allocated in world.initial_pools.items():
+        BudgetPool.objects.filter(pk=pk).update(
+            allocated_fen=allocated, held_fen=0, spent_fen=0, available_fen=allocated
+        )
+    with connection.cursor() as cursor:
+        for table in ("policy_budgetpool", "subsidies_qualification", "subsidies_claimrefusal", "core_auditentry"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def set_district_available(world: World, district: str, available: Sequence[int]) -> None:
+    """Put a district's slices in a given state (allocation follows, so each slice stays balanced)."""
+    from django.db.models import F
+
+    from huanxin.policy.models import BudgetPool
+
+    for pk, free in zip(world.pools_by_district[district], available, strict=True):
+        BudgetPool.objects.filter(pk=pk).update(available_fen=free, allocated_fen=F("held_fen") + F("spent_fen") + free)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Capturing what the claim service sends to the database
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: tuple[Any, ...]
+    rowcount: int
+    returned: tuple[Any, ...] | None  # first row of a RETURNING statement
+
+
+Event = str | Statement  # "BEGIN", "COMMIT", "ROLLBACK" or a statement
+
+
+@dataclasses.dataclass(frozen=True)
+class Capture:
+    path: str
+    events: list[Event]
+    user_id: int
+    person_id: int
+    username: str
+    district: str
+    pool_ids: tuple[int, ...]
+    code: str | None  # the qualification code the service generated
+    at: datetime.datetime  # when the call started (datetimes are shifted by replay time - this)
+
+    def transactions(self) -> list[tuple[str, list[Statement]]]:
+        """The events as ("auto", [statement]) and ("txn", [statements…]) blocks with their ending."""
+        blocks: list[tuple[str, list[Statement]]] = []
+        current: list[Statement] | None = None
+        for event in self.events:
+            if event == "BEGIN":
+                current = []
+            elif event in ("COMMIT", "ROLLBACK"):
+                assert current is not None
+                blocks.append((str(event), current))
+                current = None
+            elif isinstance(event, Statement):
+                if current is None:
+                    blocks.append(("auto", [event]))
+                else:
+                    current.append(event)
+        return blocks
+
+
+def capture_claim(path: str, user: Any, world: World) -> Capture:
+    """Call the claim service once and record everything it sends, in order, with the framing."""
+    from django.db import connections
+    from django.utils import timezone
+
+    from huanxin.accounts.models import Person
+    from huanxin.subsidies import services
+
+    wrapper = connections["default"]
+    wrapper.ensure_connection()
+    raw = wrapper.connection  # the psycopg connection: Django commits and rolls back through it
+    events: list[Event] = []
+
+    def idle() -> bool:
+        return bool(raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
+
+    def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        if not wrapper.get_autocommit() and idle():
+            events.append("BEGIN")  # psycopg sends it before the first statement of the transaction
+        result = execute(sql, params, many, context)
+        cursor = context["cursor"]
+        returned = None
+        if " RETURNING " in sql and cursor.description:
+            rows = cursor.fetchall()  # peek at the returned ids, then rewind for Django
+            cursor.scroll(0, mode="absolute")
+            returned = tuple(rows[0]) if rows else None
+        events.append(Statement(sql, tuple(params or ()), cursor.rowcount, returned))
+        return result
+
+    real_commit, real_rollback = raw.commit, raw.rollback
+
+    def commit() -> Any:
+        if not idle():
+            events.append("COMMIT")
+        return real_commit()
+
+    def rollback() -> Any:
+        if not idle():
+            events.append("ROLLBACK")
+        return real_rollback()
+
+    person = Person.objects.get(user=user)
+    started = timezone.now()
+    code = None
+    with (
+        mock.patch.object(raw, "commit", side_effect=commit),
+        mock.patch.object(raw, "rollback", side_effect=rollback),
+        wrapper.execute_wrapper(record),
+    ):
+        try:
+            code = services.claim_qualification(actor=user, programme_code=PROGRAMME, category=CATEGORY).code
+        except services.ClaimRefused as refused:
+            if path != "refused" or refused.code != "budget_exhausted":
+                raise
+    if path != "refused" and code is None:
+        raise SystemExit(f"capture {path}: the claim should have succeeded")
+    return Capture(
+        path=path,
+        events=events,
+        user_id=user.pk,
+        person_id=person.pk,
+        username=user.username,
+        district=person.district_id or "",
+        pool_ids=world.pools_by_district[person.district_id or ""],
+        code=code,
+        at=started,
+    )
+
+
+@_timed("capture")
+def capture_paths(world: World) -> dict[str, Capture]:
+    """One real service call per path a claim can take, each on a budget set up for it, caches warm."""
+    from huanxin.accounts.models import Person
+    from huanxin.subsidies import services
+
+    warm, fast, slow, merge, refused = world.capture_users[:5]
+    district = Person.objects.get(user=warm).district_id or ""
+    slices = len(world.pools_by_district[district])
+    amount = world.amount
+    set_district_available(world, district, [2 * amount] * slices)
+    services.clear_caches()
+    services.claim_qualification(actor=warm, programme_code=PROGRAMME, category=CATEGORY)  # fills the caches
+    captures = {"fast": capture_claim("fast", fast, world)}
+    if slices > 1:
+        own = Person.objects.get(user=slow).pk % slices
+        set_district_available(world, district, [0 if i == own else amount for i in range(slices)])
+        captures["slow"] = capture_claim("slow", slow, world)
+        # No slice can hold a claim on its own, but the district can: money moves first.
+        set_district_available(world, district, [(amount + 1) // 2] * slices)
+        captures["merge"] = capture_claim("merge", merge, world)
+    set_district_available(world, district, [0] * slices)
+    captures["refused"] = capture_claim("refused", refused, world)
+    reset_budget(world)
+    return captures
+
+
+def http_statements(resident: Resident) -> list[str]:
+    """The statements one claim issues through the whole Django stack (test client, in this process)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = resident.session_key
+    client.cookies["csrftoken"] = resident.csrf_cookie
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            CLAIM_PATH,
+            CLAIM_BODY,
+            content_type="application/json",
+            headers={"X-CSRFToken": resident.csrf_token, "Idempotency-Key": uuid.uuid4().hex},
+        )
+    if response.status_code != 201:
+        raise SystemExit(f"in-process claim failed: {response.status_code} {response.content[:300]!r}")
+    return [q["sql"] for q in queries.captured_queries]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Replaying the captured statements through psycopg
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Substitution:
+    """Captured values mapped to this replay's values: ints and strings by value, datetimes shifted."""
+
+    def __init__(self, shift: datetime.timedelta) -> None:
+        self.shift = shift
+        self.ints: dict[int, int] = {}
+        self.strs: dict[str, str] = {}
+
+    def put(self, captured: Any, replayed: Any) -> None:
+        if isinstance(captured, str):
+            self.strs[captured] = str(replayed)
+        else:
+            self.ints[int(captured)] = int(replayed)
+            self.strs[str(captured)] = str(replayed)  # ids travel as text too (audit object_id)
+
+    def __call__(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            new = self.ints.get(value)
+            return value if new is None else type(value)(new)
+        if isinstance(value, str):
+            return self.strs.get(value, value)
+        if isinstance(value, datetime.datetime):
+            return value + self.shift
+        if isinstance(value, Jsonb):
+            return Jsonb(self(value.obj), dumps=value.dumps)
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self(v) for v in value)
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplayPlan:
+    """The captured statements cut at the points where the service decides which path a claim takes."""
+
+    reads: list[Statement]  # autocommit statements before the first transaction
+    fast: list[Statement]  # the first transaction (commits on the fast path)
+    hold_sql: str  # the guarded update whose row count decides fast or not
+    fast_after: list[Statement]  # autocommit statements after a fast success (none today)
+    refused_direct: list[Statement] | None  # after the fast attempt rolls back, when there is no slow path
+    slow_lock: list[Statement]  # the slow transaction up to (not including) the guarded update
+    slow_rest: list[Statement]  # the guarded update on the chosen slice and what follows it
+    move_out: Statement | None  # merge: money leaves a donor slice
+    move_in: Statement | None  # merge: money arrives on the target slice
+    refused_after: list[Statement]  # autocommit statements after the slow transaction rolls back
+    captures: dict[str, Capture]
+
+    def count(self, path: str) -> int:
+        return sum(isinstance(e, Statement) for e in self.captures[path].events)
+
+
+def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
+    """Cut the captures into the pieces the replay strings together, checking they agree with each other."""
+    fast_blocks = captures["fast"].transactions()
+    reads = [s for kind, block in _leading_auto(fast_blocks) for s in block]
+    rest = fast_blocks[len(reads) :]
+    if not rest or rest[0][0] != "COMMIT":
+        raise SystemExit("capture fast: expected reads, then one committed transaction")
+    fast = rest[0][1]
+    fast_after = [s for kind, block in rest[1:] for s in block if kind == "auto"]
+    refused_blocks = captures["refused"].transactions()
+    _same_sql(reads, [s for _, b in _leading_auto(refused_blocks) for s in b], "refused reads")
+    after_reads = refused_blocks[len(reads) :]
+    if after_reads[0][0] != "ROLLBACK" or after_reads[0][1][-1].rowcount != 0:
+        raise SystemExit("capture refused: expected the first transaction to roll back after a guarded update")
+    hold_sql = after_reads[0][1][-1].sql
+    if "slow" not in captures:  # one slice per district: a failed hold is a refusal
+        return ReplayPlan(
+            reads,
+            fast,
+            hold_sql,
+            fast_after,
+            [s for _, b in after_reads[1:] for s in b],
+            [],
+            [],
+            None,
+            None,
+            [],
+            captures,
+        )
+    slow_blocks = captures["slow"].transactions()[len(reads) :]
+    merge_blocks = captures["merge"].transactions()[len(reads) :]
+    if [k for k, _ in slow_blocks] != ["ROLLBACK", "COMMIT"] or [k for k, _ in merge_blocks] != ["ROLLBACK", "COMMIT"]:
+        raise SystemExit("captures slow/merge: expected a rolled-back fast attempt, then a committed slow transaction")
+    slow_txn = slow_blocks[1][1]
+    cut = next(i for i, s in enumerate(slow_txn) if s.sql == hold_sql)
+    merge_txn = merge_blocks[1][1]
+    merge_cut = next(i for i, s in enumerate(merge_txn) if s.sql == hold_sql)
+    moves = merge_txn[cut:merge_cut]
+    if len(moves) != 2:
+        raise SystemExit(f"capture merge: expected one donor and one target update, got {len(moves)} statements")
+    _same_sql(slow_txn[:cut], merge_txn[:cut], "merge lock")
+    refused_slow = after_reads[1]
+    if refused_slow[0] != "ROLLBACK":
+        raise SystemExit("capture refused: expected the slow transaction to roll back")
+    _same_sql(slow_txn[:cut], refused_slow[1], "refused lock")
+    return ReplayPlan(
+        reads=reads,
+        fast=fast,
+        hold_sql=hold_sql,
+        fast_after=fast_after,
+        refused_direct=None,
+        slow_lock=slow_txn[:cut],
+        slow_rest=slow_txn[cut:],
+        move_out=moves[0],
+        move_in=moves[1],
+        refused_after=[s for kind, b in after_reads[2:] for s in b if kind == "auto"],
+        captures=captures,
+    )
+
+
+def _leading_auto(blocks: list[tuple[str, list[Statement]]]) -> list[tuple[str, list[Statement]]]:
+    leading = []
+    for block in blocks:
+        if block[0] != "auto":
+            break
+        leading.append(block)
+    return leading
+
+
+def _same_sql(first: Sequence[Statement], second: Sequence[Statement], what: str) -> None:
+    if [s.sql for s in first] != [s.sql for s in second]:
+        raise SystemExit(f"captures disagree ({what}): the service took an unexpected path")
+
+
+class Replayer:
+    """One client thread's replay of claims on its own psycopg connection."""
+
+    def __init__(self, plan: ReplayPlan, dsn: str, amount: int) -> None:
+        self.plan = plan
+        self.amount = amount
+        self.connection = psycopg.connect(dsn, autocommit=True)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _base(self, capture: Capture, resident: Resident) -> Substitution:
+        from django.utils import timezone
+
+        from huanxin.subsidies.domain import codes
+
+        values = Substitution(timezone.now() - capture.at)
+        values.put(capture.user_id, resident.user_id)
+        values.put(capture.person_id, resident.person_id)
+        values.put(capture.username, resident.username)
+        values.put(capture.district, resident.district)
+        if capture.code is not None:
+            values.put(capture.code, codes.new_code())
+        return values
+
+    def _run(self, cursor: psycopg.Cursor[Any], statements: Sequence[Statement], values: Substitution) -> None:
+        for statement in statements:
+            cursor.execute(statement.sql, values(statement.params))
+            if statement.returned is not None:
+                self._run_returned(cursor, statement, values)
+
+    def claim(self, resident: Resident) -> str:
+        """Replay one claim: "ok" or "refused"."""
+        plan = self.plan
+        fast = plan.captures["fast"]
+        cursor = self.connection.cursor()
+        values = self._base(fast, resident)
+        values.put(fast.pool_ids[fast.person_id % len(fast.pool_ids)], resident.pool_ids[resident.start])
+        self._run(cursor, plan.reads, values)
+        cursor.execute("BEGIN")
+        for statement in plan.fast:
+            cursor.execute(statement.sql, values(statement.params))
+            if statement.sql == plan.hold_sql and cursor.rowcount == 0:
+                cursor.execute("ROLLBACK")
+                return self._slow(cursor, resident)
+            if statement.returned is not None:
+                self._run_returned(cursor, statement, values)
+        cursor.execute("COMMIT")
+        self._run(cursor, plan.fast_after, values)
+        return "ok"
+
+    def _run_returned(self, cursor: psycopg.Cursor[Any], statement: Statement, values: Substitution) -> None:
+        row = cursor.fetchone()
+        if row is not None and statement.returned is not None:
+            for captured, replayed in zip(statement.returned, row, strict=False):
+                if isinstance(captured, int) and not isinstance(captured, bool):
+                    values.put(captured, replayed)
+
+    def _slow(self, cursor: psycopg.Cursor[Any], resident: Resident) -> str:
+        plan = self.plan
+        refused = plan.captures["refused"]
+        if plan.refused_direct is not None:
+            self._run(cursor, plan.refused_direct, self._base(refused, resident))
+            return "refused"
+        slow = plan.captures["slow"]
+        values = self._base(slow, resident)
+        for captured, replayed in zip(slow.pool_ids, resident.pool_ids, strict=True):
+            values.put(captured, replayed)  # the slice list under lock, in slice order
+        cursor.execute("BEGIN")
+        available: dict[int, int] = {}
+        for statement in plan.slow_lock:
+            cursor.execute(statement.sql, values(statement.params))
+            if '"policy_budgetpool"' in statement.sql and cursor.description:
+                names = [column.name for column in cursor.description]
+                for row in cursor.fetchall():
+                    record = dict(zip(names, row, strict=True))
+                    available[record["id"]] = record["available_fen"]
+        decision = self._choose(resident, available)
+        if decision is None:
+            cursor.execute("ROLLBACK")
+            self._run(cursor, plan.refused_after, self._base(refused, resident))
+            return "refused"
+        target, moves = decision
+        if moves:
+            merge = plan.captures["merge"]
+            assert plan.move_out is not None
+            assert plan.move_in is not None
+            donor_c, moved_c = _pool_and_amount(plan.move_out, merge.pool_ids)
+            target_c, _ = _pool_and_amount(plan.move_in, merge.pool_ids)
+            for donor, moved in moves:
+                move = Substitution(datetime.timedelta())
+                move.put(donor_c, donor)
+                move.put(target_c, target)
+                move.put(moved_c, moved)
+                cursor.execute(plan.move_out.sql, move(plan.move_out.params))
+                cursor.execute(plan.move_in.sql, move(plan.move_in.params))
+        captured_target = next(p for p in plan.slow_rest[0].params if p in slow.pool_ids)
+        values = self._base(slow, resident)
+        values.put(captured_target, target)
+        self._run(cursor, plan.slow_rest, values)
+        cursor.execute("COMMIT")
+        return "ok"
+
+    def _choose(self, resident: Resident, available: dict[int, int]) -> tuple[int, list[tuple[int, int]]] | None:
+        """The slice the service's slow path would hold on, and the moves it would make first."""
+        from huanxin.subsidies.domain.claims import slice_order
+
+        ids = resident.pool_ids
+        for index in slice_order(resident.start, len(ids)):
+            if available.get(ids[index], 0) >= self.amount:
+                return ids[index], []
+        if sum(available.values()) < self.amount:
+            return None
+        ordered = sorted(available)
+        target = max(ordered, key=lambda pk: available[pk])
+        needed = self.amount - available[target]
+        moves = []
+        for donor in ordered:
+            if needed <= 0:
+                break
+            if donor == target or available[donor] == 0:
+                continue
+            moved = min(needed, available[donor])
+            moves.append((donor, moved))
+            needed -= moved
+        return target, moves
+
+
+def _pool_and_amount(statement: Statement, pool_ids: Sequence[int]) -> tuple[int, int]:
+    pool = next(p for p in statement.params if p in pool_ids)
+    amount = next(p for p in statement.params if isinstance(p, int) and p not in pool_ids)
+    return int(pool), int(amount)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The HTTP client: raw HTTP/1.1 over one kept-alive socket per thread
+# ---------------------------------------------------------------------------------------------------------
+
+
+class HttpClient:
+    """Keeps its connection open while the server does (gthread); reconnects when it closes (sync)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        self.buffer = b""
+
+    def _connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=120)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
+        return sock
+
+    def request(self, raw: bytes) -> tuple[int, bytes]:
+        for attempt in range(2):
+            reused = self.sock is not None
+            sock = self.sock or self._connect()
+            try:
+                sock.sendall(raw)
+                return self._response(sock)
+            except (ConnectionError, EOFError):
+                self.close()
+                # A kept-alive connection the server had closed; the Idempotency-Key makes a resend safe.
+                if not reused or attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _response(self, sock: socket.socket) -> tuple[int, bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill(sock)
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        version, status = lines[0].split(b" ", 2)[:2]
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get(b"content-length", b"0"))
+        while len(self.buffer) < length:
+            self._fill(sock)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        if headers.get(b"connection", b"").lower() == b"close" or version == b"HTTP/1.0":
+            self.close()
+        return int(status), body
+
+    def _fill(self, sock: socket.socket) -> None:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise EOFError("server closed the connection")
+        self.buffer += chunk
+
+
+def claim_request(port: int, resident: Resident) -> bytes:
+    return (
+        f"POST {CLAIM_PATH} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(CLAIM_BODY)}\r\n"
+        f"Cookie: sessionid={resident.session_key}; csrftoken={resident.csrf_cookie}\r\n"
+        f"X-CSRFToken: {resident.csrf_token}\r\n"
+        f"Idempotency-Key: {uuid.uuid4().hex}\r\n"
+        "\r\n"
+    ).encode() + CLAIM_BODY
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bursts
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Burst:
+    seconds: float = 0.0
+    outcomes: Counter[str] = dataclasses.field(default_factory=Counter)
+    latencies: list[float] = dataclasses.field(default_factory=list)  # seconds, successful claims
+    samples: list[str] = dataclasses.field(default_factory=list)  # a few unexpected responses
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def per_second(self) -> float:
+        return self.total / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, fraction: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def run_burst(
+    residents: Sequence[Resident],
+    clients: int,
+    make_worker: Callable[[], tuple[Callable[[Resident], tuple[str, str]], Callable[[], None]]],
+) -> Burst:
+    """Threads take residents from a shared list as fast as they can; all start together."""
+    burst = Burst()
+    lock = threading.Lock()
+    position = iter(range(len(residents)))
+    ready = threading.Barrier(clients + 1)
+    go = threading.Event()
+    finished: list[float] = []
+
+    failures: list[str] = []
+
+    def client() -> None:
+        try:
+            work, close = make_worker()
+        except Exception as exc:
+            failures.append(f"{type(exc).__name__}: {exc}")
+            ready.wait()
+            return
+        outcomes: Counter[str] = Counter()
+        latencies: list[float] = []
+        samples: list[str] = []
+        try:
+            ready.wait()
+            go.wait()
+            while True:
+                with lock:
+                    index = next(position, None)
+                if index is None:
+                    break
+                started = time.perf_counter()
+                try:
+                    outcome, detail = work(residents[index])
+                except Exception as exc:  # counted as an error, the burst goes on
+                    outcome, detail = "error", f"{type(exc).__name__}: {exc}"
+                elapsed = time.perf_counter() - started
+                outcomes[outcome] += 1
+                if outcome == "ok":
+                    latencies.append(elapsed)
+                elif outcome == "error" and len(samples) < 3:
+                    samples.append(detail)
+        finally:
+            close()
+            with lock:
+                finished.append(time.perf_counter())
+                burst.outcomes.update(outcomes)
+                burst.latencies.extend(latencies)
+                burst.samples.extend(samples[: max(0, 5 - len(burst.samples))])
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    go.set()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"clients could not start: {failures[:3]}")
+    burst.seconds = max(finished) - started
+    return burst
+
+
+def http_worker(port: int) -> tuple[Callable[[Resident], tuple[str, str]], Callable[[], None]]:
+    http = HttpClient(port)
+
+    def work(resident: Resident) -> tuple[str, str]:
+        status, body = http.request(claim_request(port, resident))
+        if status == 201:
+            return "ok", ""
+        if status == 422:
+            with contextlib.suppress(ValueError):
+                if json.loads(body).get("code") == "budget_exhausted":
+                    return "refused", ""
+        return "error", f"{status} {body[:200]!r}"
+
+    return work, http.close
+
+
+def sql_worker(
+    plan: ReplayPlan, dsn: str, amount: int
+) -> tuple[Callable[[Resident], tuple[str, str]], Callable[[], None]]:
+    replayer = Replayer(plan, dsn, amount)
+
+    def work(resident: Resident) -> tuple[str, str]:
+        try:
+            return replayer.claim(resident), ""
+        except psycopg.Error:
+            with contextlib.suppress(psycopg.Error):
+                replayer.connection.execute("ROLLBACK")
+            raise
+
+    return work, replayer.close
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The application server
+# ---------------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def gunicorn(options: Options, var_dir: Path) -> Iterator[int]:
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "huanxin.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{options.database}",
+        "HUANXIN_VAR_DIR": str(var_dir),
+    }
+    environment.pop("HUANXIN_LOG_LEVEL", None)  # the server logs as installed (INFO)
+    command = [
+        sys.executable, "-m", "gunicorn", "huanxin.wsgi:application",
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(options.workers),
+        "--worker-class", "gthread" if options.threads > 1 else "sync",
+        "--threads", str(options.threads),
+        "--backlog", "2048",
+        "--timeout", "120",
+    ]  # fmt: skip
+    log = (var_dir / "gunicorn.log").open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {process.returncode}; see {var_dir / 'gunicorn.log'}")
+            try:
+                client = HttpClient(port)
+                status, _ = client.request(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+                client.close()
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("gunicorn did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Invariants
+# ---------------------------------------------------------------------------------------------------------
+
+
+def check_invariants(world: World, burst: Burst, expected: int) -> list[str]:
+    """Every broken invariant, one line each (empty when the database is consistent)."""
+    from django.db.models import Count, Sum
+
+    from huanxin.policy.models import BudgetPool
+    from huanxin.subsidies.models import Qualification
+
+    broken = []
+    pools = BudgetPool.objects.filter(programme_id=world.programme_id)
+    for pool in pools:
+        if pool.allocated_fen != pool.held_fen + pool.spent_fen + pool.available_fen:
+            broken.append(f"pool {pool.pk}: allocated != held + spent + available")
+        if min(pool.held_fen, pool.spent_fen, pool.available_fen) < 0:
+            broken.append(f"pool {pool.pk}: negative amount")
+    successes = burst.outcomes["ok"]
+    held = pools.aggregate(held=Sum("held_fen"))["held"] or 0
+    if held != successes * world.amount:
+        broken.append(f"held {held} != {successes} successes x {world.amount}")
+    live = Qualification.objects.filter(programme_id=world.programme_id, status=Qualification.Status.ISSUED)
+    if live.count() != successes:
+        broken.append(f"{live.count()} live qualifications != {successes} successes")
+    doubles = live.values("person_id", "category").annotate(n=Count("id")).filter(n__gt=1).count()
+    if doubles:
+        broken.append(f"{doubles} people hold two live qualifications for the same category")
+    if successes != expected:
+        broken.append(f"{successes} successes != min(residents, pool-claims) = {expected}")
+    return broken
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------------------------------------
+
+
+def describe(burst: Burst) -> str:
+    o = burst.outcomes
+    return (
+        f"{burst.per_second:8.1f} claims/s  p50 {burst.percentile_ms(0.5):6.1f} ms"
+        f"  p99 {burst.percentile_ms(0.99):6.1f} ms"
+        f"  ({o['ok']} ok, {o['refused']} refused, {o['error']} errors in {burst.seconds:.2f} s)"
+    )
+
+
+def short(sql: str) -> str:
+    words = sql.replace('"', "").split()
+    head = " ".join(words[:2])
+    for marker in ("FROM", "INTO", "UPDATE"):
+        if marker in words:
+            table = words[words.index(marker) + 1]
+            return f"{head.split()[0]} {table}"
+    return head[:40]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from django.db import connections
+
+    options = parse_options(argv)
+    var_dir = Path(tempfile.mkdtemp(prefix="huanxin-bench-"))
+    worker_class = f"gthread x {options.threads} threads" if options.threads > 1 else "sync"
+    print(
+        f"claims bench: {options.residents} residents, {options.pool_claims} holds in the budget, "
+        f"{options.clients} clients, gunicorn {options.workers} workers ({worker_class}), "
+        f"{options.slices} slices per district, database {options.database}",
+        flush=True,
+    )
+    create_database(options.database)
+    try:
+        setup_django(options.database, var_dir)
+        migrate()
+        world = build_world(options)
+        captures = capture_paths(world)
+        plan = plan_replay(captures)
+        stack = http_statements(world.spare[0])
+        reset_budget(world)
+        expected = min(options.residents, options.pool_claims)
+
+        connections.close_all()
+        with gunicorn(options, var_dir) as port:
+            if world.warmup:
+                warm = run_burst(world.warmup, min(options.clients, len(world.warmup)), lambda: http_worker(port))
+                if warm.outcomes["error"]:
+                    raise SystemExit(f"warm-up failed: {warm.samples}")
+                reset_budget(world)
+                connections.close_all()
+            http = run_burst(world.residents, options.clients, lambda: http_worker(port))
+        http_broken = check_invariants(world, http, expected)
+
+        reset_budget(world)
+        connections.close_all()
+        sql = run_burst(
+            world.residents, options.clients, lambda: sql_worker(plan, dsn_for(options.database), world.amount)
+        )
+        sql_broken = check_invariants(world, sql, expected)
+        connections.close_all()
+    finally:
+        with contextlib.suppress(Exception):
+            connections.close_all()
+        if not options.keep:
+            drop_database(options.database)
+
+    ratio = http.per_second / sql.per_second if sql.per_second else 0.0
+    service = [s for s in captures["fast"].events if isinstance(s, Statement)]
+    print()
+    print(f"HTTP (gunicorn)  {describe(http)}")
+    print(f"direct SQL       {describe(sql)}")
+    print(f"ratio HTTP / direct SQL: {ratio:.2f}")
+    print()
+    fast_frame = " ".join(e if isinstance(e, str) else short(e.sql) for e in captures["fast"].events)
+    print(f"service statements, fast path ({len(service)}): {fast_frame}")
+    for path in ("slow", "merge", "refused"):
+        if path in captures:
+            print(f"  {path} path: {plan.count(path)} statements, {captures[path].events.count('BEGIN')} transactions")
+    print(f"statements per HTTP claim through the Django stack ({len(stack)}, plus one health-check SELECT 1):")
+    for sql_text in stack:
+        print(f"  {short(sql_text)}")
+    for label, broken, burst in (("HTTP", http_broken, http), ("direct SQL", sql_broken, sql)):
+        print(f"invariants after {label}: {'all hold' if not broken else '; '.join(broken)}")
+        for sample in burst.samples:
+            print(f"  error sample: {sample}")
+    print(f"server log: {var_dir / 'gunicorn.log'}")
+    result = {
+        "bench": "claims",
+        "claims_per_s": round(http.per_second, 1),
+        "p50_ms": round(http.percentile_ms(0.5), 1),
+        "p99_ms": round(http.percentile_ms(0.99), 1),
+        "ratio_vs_sql": round(ratio, 2),
+        "violations": len(http_broken),
+        "sql_claims_per_s": round(sql.per_second, 1),
+        "sql_p50_ms": round(sql.percentile_ms(0.5), 1),
+        "sql_p99_ms": round(sql.percentile_ms(0.99), 1),
+        "sql_violations": len(sql_broken),
+        "successes": http.outcomes["ok"],
+        "refusals": http.outcomes["refused"],
+        "errors": http.outcomes["error"],
+        "statements_per_http_claim": len(stack) + 1,
+        "statements_per_sql_claim": len(service),
+    }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

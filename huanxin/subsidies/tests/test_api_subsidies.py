@@ -1,0 +1,202 @@
+import json
+
+import pytest
+from django.test import Client
+
+from huanxin.accounts import services as account_services
+from huanxin.conftest import api_client_for
+from huanxin.core.models import AuditEntry
+from huanxin.policy.models import BudgetPool
+from huanxin.subsidies.models import Clawback, Enrolment, Qualification, Redemption
+
+pytestmark = pytest.mark.django_db
+
+
+def post(client, path, body, **headers):
+    return client.post(path, data=json.dumps(body), content_type="application/json", **headers)
+
+
+def test_resident_claims_through_the_api_and_a_retry_does_not_claim_twice(scene):
+    client = api_client_for(scene.resident())
+    body = {"programme": "cn-appliance-2026", "category": "fridge"}
+    first = post(client, "/api/v1/subsidies/qualifications", body, HTTP_IDEMPOTENCY_KEY="claim-1")
+    again = post(client, "/api/v1/subsidies/qualifications", body, HTTP_IDEMPOTENCY_KEY="claim-1")
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert Qualification.objects.count() == 1
+    assert sum(BudgetPool.objects.values_list("held_fen", flat=True)) == 150_000
+    listing = client.get("/api/v1/subsidies/qualifications").json()
+    assert [q["code"] for q in listing] == [first.json()["code"]]
+
+
+def test_a_refused_claim_returns_every_reason_and_is_listed_for_the_resident(scene):
+    client = api_client_for(scene.resident())
+    body = {"programme": "cn-appliance-2026", "category": "fridge"}
+    post(client, "/api/v1/subsidies/qualifications", body)
+    refused = post(client, "/api/v1/subsidies/qualifications", body)
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert problem["code"] == "already_holding"
+    assert {r["code"] for r in problem["reasons"]} == {"category", "quota"}
+    refusals = client.get("/api/v1/subsidies/refusals").json()
+    assert refusals[0]["code"] == "already_holding"
+
+
+def test_pos_redeems_with_a_token_and_returns(scene):
+    clerk = scene.personas.clerk
+    issued = account_services.issue_api_token(
+        actor=scene.personas.manager, organisation=scene.personas.merchant, name="收银台", user=clerk
+    )
+    pos = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {issued.plaintext}"}
+    owner = scene.resident()
+    qualification = post(
+        api_client_for(owner),
+        "/api/v1/subsidies/qualifications",
+        {"programme": "cn-appliance-2026", "category": "fridge"},
+    ).json()
+    looked_up = pos.get(
+        f"/api/v1/subsidies/lookup?code={qualification['code_display']}", HTTP_AUTHORIZATION=auth["HTTP_AUTHORIZATION"]
+    )
+    assert looked_up.status_code == 200
+    assert looked_up.json()["max_subsidy_fen"] == 150_000
+    sale = {
+        "code": qualification["code_display"].lower(),
+        "store_id": scene.store.pk,
+        "product_id": scene.fridge.pk,
+        "serial": "SN-POS-1",
+        "price_fen": 499_900,
+        "take_back": {"category": "fridge", "condition": "damaged", "to_recycler": True},
+    }
+    response = post(pos, "/api/v1/subsidies/redemptions", sale, HTTP_IDEMPOTENCY_KEY="sale-1", **auth)
+    assert response.status_code == 201
+    assert response.json()["subsidy_fen"] == 74_985
+    replay = post(pos, "/api/v1/subsidies/redemptions", sale, HTTP_IDEMPOTENCY_KEY="sale-1", **auth)
+    assert replay.json() == response.json()
+    assert Redemption.objects.count() == 1
+    returned = post(
+        pos,
+        f"/api/v1/subsidies/redemptions/{response.json()['id']}/returns",
+        {"refund_fen": 499_900, "reason": "顾客退货"},
+        **auth,
+    )
+    assert returned.status_code == 201
+    assert returned.json()["reversed_fen"] == 74_985
+    assert Clawback.objects.get().amount_fen == 74_985
+    mine = api_client_for(owner).get(f"/api/v1/subsidies/qualifications/{qualification['id']}").json()
+    assert mine["status"] == "returned"
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"price_fen": 0}, "price_fen", "too_small"),
+        ({"serial": ""}, "serial", "required"),
+        ({"code": "not-a-code"}, "code", "invalid_code"),
+        ({"product_id": 999999}, "product_id", "unknown_product"),
+    ],
+)
+def test_bad_sales_are_refused_field_by_field_and_change_nothing(scene, change, field, code):
+    owner = scene.resident()
+    qualification = post(
+        api_client_for(owner),
+        "/api/v1/subsidies/qualifications",
+        {"programme": "cn-appliance-2026", "category": "fridge"},
+    ).json()
+    sale = {
+        "code": qualification["code"],
+        "store_id": scene.store.pk,
+        "product_id": scene.fridge.pk,
+        "serial": "SN-BAD-1",
+        "price_fen": 100_000,
+        **change,
+    }
+    audit_rows = AuditEntry.objects.count()
+    response = post(api_client_for(scene.personas.clerk), "/api/v1/subsidies/redemptions", sale)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+    assert response.json()["errors"][0]["code"] == code
+    assert Redemption.objects.count() == 0
+    assert Qualification.objects.get(pk=qualification["id"]).status == "issued"
+    assert AuditEntry.objects.count() == audit_rows
+
+
+def test_enrolment_flow_over_the_api(personas):
+    from huanxin.subsidies.tests.conftest import build_scene
+
+    scene = build_scene(personas)
+    manager = api_client_for(personas.manager)
+    store = post(
+        manager,
+        "/api/v1/subsidies/stores",
+        {
+            "merchant_id": personas.merchant.pk,
+            "name": "朝阳二店",
+            "address": "北京市朝阳区测试路2号",
+            "district": "110105",
+        },
+    )
+    assert store.status_code == 201
+    Enrolment.objects.all().delete()
+    body = {
+        "merchant_id": personas.merchant.pk,
+        "programme": "cn-appliance-2026",
+        "categories": ["fridge"],
+        "store_ids": [store.json()["id"]],
+        "bank_name": "演示银行",
+        "account_name": "朝阳家电",
+        "bank_account": "6222 0212 3456 7890 123",
+        "contact_name": "周经理",
+        "contact_phone": "13912340000",
+    }
+    applied = post(manager, "/api/v1/subsidies/enrolments", body)
+    assert applied.status_code == 201
+    assert applied.json()["bank_account_masked"] == "6222***********0123"
+    assert "6222021234567890123" not in applied.content.decode()
+    enrolment_id = applied.json()["id"]
+    other_district = post(
+        api_client_for(scene.personas.clerk),
+        f"/api/v1/subsidies/enrolments/{enrolment_id}/decision",
+        {"action": "approve"},
+    )
+    assert other_district.status_code in {403, 404}
+    refused = post(
+        api_client_for(personas.district_reviewer),
+        f"/api/v1/subsidies/enrolments/{enrolment_id}/decision",
+        {"action": "refuse"},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "note"
+    approved = post(
+        api_client_for(personas.district_reviewer),
+        f"/api/v1/subsidies/enrolments/{enrolment_id}/decision",
+        {"action": "approve"},
+    )
+    assert approved.json()["status"] == "approved"
+    suspended = post(
+        api_client_for(personas.district_reviewer),
+        f"/api/v1/subsidies/enrolments/{enrolment_id}/decision",
+        {"action": "suspend", "note": "抽查发现价格异常"},
+    )
+    assert suspended.json()["status"] == "suspended"
+    assert AuditEntry.objects.filter(action__startswith="subsidies.enrolment.").count() == 3
+
+
+def test_staff_burn_board(scene):
+    post(
+        api_client_for(scene.resident()),
+        "/api/v1/subsidies/qualifications",
+        {"programme": "cn-appliance-2026", "category": "fridge"},
+    )
+    rows = api_client_for(scene.personas.reviewer).get("/api/v1/subsidies/burn").json()
+    assert rows == [
+        {
+            "programme": "cn-appliance-2026",
+            "category": "fridge",
+            "issued": 1,
+            "redeemed": 0,
+            "held_fen": 150_000,
+            "spent_fen": 0,
+        }
+    ]
+    assert api_client_for(scene.personas.clerk).get("/api/v1/subsidies/burn").status_code == 403

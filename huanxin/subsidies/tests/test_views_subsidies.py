@@ -1,0 +1,120 @@
+import pytest
+
+from huanxin.conftest import client_for
+from huanxin.subsidies import services
+from huanxin.subsidies.domain import codes
+from huanxin.subsidies.models import Qualification, Redemption
+
+pytestmark = pytest.mark.django_db
+
+
+def test_resident_claims_on_the_page_and_sees_the_qr_code_and_countdown(scene):
+    user = scene.resident()
+    client = client_for(user)
+    page = client.get("/me/subsidies/claim/")
+    assert page.status_code == 200
+    assert "2026年家电以旧换新补贴" in page.content.decode()
+    response = client.post(
+        "/me/subsidies/claim/", {"programme": "cn-appliance-2026", "category": "fridge", "district": "110105"}
+    )
+    qualification = Qualification.objects.get()
+    assert response["Location"] == f"/me/subsidies/{qualification.pk}/"
+    html = client.get(response["Location"]).content.decode()
+    assert "<svg" in html
+    assert codes.display(qualification.code) in html
+    assert 'class="center countdown big"' in html
+    assert "冰箱" in html
+
+
+def test_a_refused_claim_shows_the_reasons_on_the_page(scene):
+    user = scene.resident()
+    services.claim_qualification(actor=user, programme_code="cn-appliance-2026", category="fridge")
+    response = client_for(user).post(
+        "/me/subsidies/claim/", {"programme": "cn-appliance-2026", "category": "fridge", "district": "110105"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'data-code="already_holding"' in html
+    assert "您已持有该品类的未使用资格" in html
+    listing = client_for(user).get("/me/subsidies/").content.decode()
+    assert "申领未成功的记录" in listing
+
+
+def test_another_resident_cannot_see_my_qualification(scene):
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    assert client_for(scene.resident()).get(f"/me/subsidies/{qualification.pk}/").status_code == 404
+
+
+def test_clerk_redeems_on_the_checkout_page(scene):
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    client = client_for(scene.personas.clerk)
+    assert "结账核销" in client.get("/merchant/redeem/").content.decode()
+    lookup = client.get(f"/merchant/redeem/lookup/?code={qualification.code}").content.decode()
+    assert "最高补贴 ¥1,500.00" in lookup
+    response = client.post(
+        "/merchant/redeem/",
+        {
+            "code": codes.display(qualification.code),
+            "store": scene.store.pk,
+            "product": scene.fridge.pk,
+            "serial": "SN-PAGE-1",
+            "price": "4,999",
+            "take_back_category": "fridge",
+            "take_back_condition": "working",
+            "take_back_to_recycler": "on",
+        },
+    )
+    redemption = Redemption.objects.get()
+    assert response.status_code == 302
+    assert redemption.subsidy_fen == 74_985
+    detail = client.get(response["Location"]).content.decode()
+    assert "¥749.85" in detail
+    assert "可正常使用" in detail
+    today = client.get("/merchant/").content.decode()
+    assert "SN-PAGE-1" in today
+
+
+def test_checkout_errors_appear_next_to_the_fields(scene):
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    response = client_for(scene.personas.clerk).post(
+        "/merchant/redeem/",
+        {
+            "code": qualification.code,
+            "store": scene.store.pk,
+            "product": scene.fridge_grade2.pk,
+            "serial": "SN-2",
+            "price": "12.345",
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'data-code="invalid_amount"' in html
+    assert Redemption.objects.count() == 0
+
+
+def test_merchant_pages_are_for_merchant_staff_only(scene):
+    assert client_for(scene.resident()).get("/merchant/redeem/").status_code == 403
+    assert client_for(scene.personas.reviewer).get("/merchant/").status_code == 403
+
+
+def test_staff_board_search_and_enrolment_review(scene):
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    reviewer = client_for(scene.personas.reviewer)
+    assert "朝阳区" in reviewer.get("/subsidies/board/").content.decode()
+    found = reviewer.get(f"/subsidies/search/?q={qualification.code}").content.decode()
+    assert qualification.code in found
+    resident_id = qualification.person.reveal_resident_id()
+    # A resident ID is searched by POST: it must not end up in a URL, an access log or the browser history.
+    by_id = reviewer.post("/subsidies/search/", {"q": resident_id}).content.decode()
+    assert qualification.person.resident_id_masked in by_id
+    assert resident_id not in by_id
+    assert "朝阳家电" in reviewer.get("/subsidies/enrolments/").content.decode()
+    assert client_for(scene.personas.clerk).get("/subsidies/board/").status_code == 403

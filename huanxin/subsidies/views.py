@@ -1,0 +1,441 @@
+"""Pages: residents claim and show their codes; merchants redeem, take returns and enrol; staff watch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.accounts.models import Organisation, Person, Role
+from huanxin.catalogue.models import ProductModel
+from huanxin.core.errors import DomainError, NotFoundError
+from huanxin.core.forms import apply_domain_error
+from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.policy import queries as policy_queries
+from huanxin.policy.models import Programme
+from huanxin.policy.services import compiled, published_version
+from huanxin.subsidies import queries, services
+from huanxin.subsidies.domain import codes
+from huanxin.subsidies.forms import ClaimForm, DecisionForm, EnrolmentForm, RedeemForm, ReturnForm, StoreForm
+from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption
+
+# ---------------------------------------------------------------- residents
+
+
+def _open_programmes() -> list[tuple[str, str, dict[str, str]]]:
+    """Open consumer-goods programmes with their categories (code → Chinese name)."""
+    result = []
+    for programme in Programme.objects.filter(status=Programme.Status.OPEN, family="consumer_goods").order_by("code"):
+        version = published_version(programme.code)
+        if version is not None:
+            result.append((programme.code, programme.name, dict(compiled(version.content).category_names)))
+    return result
+
+
+def _person(request: AuthenticatedRequest) -> Person:
+    person = Person.objects.filter(user=request.user).select_related("district").first()
+    if person is None:
+        raise PermissionDenied
+    return person
+
+
+@login_required
+def my_subsidies(request: AuthenticatedRequest) -> HttpResponse:
+    """The resident's qualifications (codes, countdowns, status) and every refused claim with its reasons."""
+    person = _person(request)
+    qualifications = list(
+        person.qualifications.select_related(
+            "programme", "redemption", "redemption__store", "redemption__product"
+        ).order_by("-issued_at")[:50]
+    )
+    refusals = ClaimRefusal.objects.filter(person=person).select_related("programme").order_by("-created_at")[:20]
+    return render(
+        request,
+        "subsidies/my_subsidies.html",
+        {
+            "person": person,
+            "qualifications": qualifications,
+            "refusals": refusals,
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def claim(request: AuthenticatedRequest) -> HttpResponse:
+    person = _person(request)
+    programmes = _open_programmes()
+    form = ClaimForm(
+        request.POST or None,
+        programmes=programmes,
+        initial={"district": person.district_id, "programme": request.GET.get("programme")},
+    )
+    refused: services.ClaimRefused | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            qualification = services.claim_qualification(
+                actor=request.user,
+                programme_code=form.cleaned_data["programme"],
+                category=form.cleaned_data["category"],
+                district=form.cleaned_data["district"],
+            )
+        except services.ClaimRefused as error:
+            refused = error
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "申领成功！到店结账时出示资格码即可立减。")
+            return redirect("subsidies:qualification", pk=qualification.pk)
+    return render(
+        request,
+        "subsidies/claim.html",
+        {
+            "form": form,
+            "person": person,
+            "programmes": programmes,
+            "refused": refused,
+        },
+        status=422 if refused else 200,
+    )
+
+
+@login_required
+def qualification_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    try:
+        qualification = queries.get_qualification_for_user(request.user, pk)
+    except NotFoundError:
+        raise Http404 from None
+    qr_svg = segno.make(codes.display(qualification.code), error="m").svg_inline(scale=6, dark="#1f2328", omitsize=True)
+    redemption = (
+        Redemption.objects.filter(qualification=qualification).select_related("store", "product", "merchant").first()
+    )
+    return render(
+        request,
+        "subsidies/qualification.html",
+        {
+            "q": qualification,
+            "code_display": codes.display(qualification.code),
+            "qr_svg": qr_svg,
+            "redemption": redemption,
+            "returns": redemption.returns.all() if redemption else [],
+            "is_owner": qualification.person.user_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    try:
+        qualification = queries.get_qualification_for_user(request.user, pk)
+        services.cancel_qualification(actor=request.user, qualification=qualification)
+    except NotFoundError:
+        raise Http404 from None
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "资格已取消，名额已释放。")
+    return redirect("subsidies:qualification", pk=pk)
+
+
+# ---------------------------------------------------------------- merchants
+
+
+def _merchant(
+    request: AuthenticatedRequest, roles: tuple[str, ...] = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
+) -> Organisation:
+    mine = sorted(organisations_for(request.user, *roles))
+    if not mine:
+        raise PermissionDenied
+    wanted = request.GET.get("merchant") or request.POST.get("merchant")
+    pk = int(wanted) if wanted and wanted.isdigit() and int(wanted) in mine else mine[0]
+    return Organisation.objects.get(pk=pk)
+
+
+@login_required
+def merchant_home(request: AuthenticatedRequest) -> HttpResponse:
+    """Today's sales of the merchant, with totals, and what it may do next."""
+    merchant = _merchant(request)
+    today = list(queries.today_redemptions(merchant.pk))
+    enrolments = Enrolment.objects.filter(organisation=merchant).select_related("programme")
+    return render(
+        request,
+        "subsidies/merchant_home.html",
+        {
+            "merchant": merchant,
+            "today": today,
+            "enrolments": enrolments,
+            "total_price": sum(r.price_fen for r in today),
+            "total_subsidy": sum(r.subsidy_fen - r.returned_fen for r in today),
+            "is_manager": has_role(request.user, Role.MERCHANT_MANAGER),
+        },
+    )
+
+
+def _redeem_form(merchant: Organisation, data: Any = None) -> RedeemForm:
+    enrolled = Enrolment.objects.filter(organisation=merchant, status=Enrolment.Status.APPROVED).prefetch_related(
+        "stores"
+    )
+    stores: dict[int, str] = {}
+    categories: set[str] = set()
+    for enrolment in enrolled:
+        categories.update(enrolment.categories)
+        stores.update({s.pk: s.name for s in enrolment.stores.all() if s.is_active})
+    products = [
+        (p.pk, f"{p.brand} {p.model_number}（{p.category_name}）")
+        for p in ProductModel.objects.filter(category__in=categories).order_by("category", "brand")[:500]
+    ]
+    from huanxin.catalogue.domain.categories import CATEGORIES
+
+    return RedeemForm(
+        data,
+        stores=sorted(stores.items(), key=lambda item: item[1]),
+        products=products,
+        categories=[(code, CATEGORIES[code]) for code in sorted(categories) if code in CATEGORIES],
+    )
+
+
+@login_required
+def redeem(request: AuthenticatedRequest) -> HttpResponse:
+    """The checkout page: scan or type the code, pick the model, serial and final price; the old item."""
+    merchant = _merchant(request)
+    form = _redeem_form(merchant, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        take_back = (
+            services.TakeBackInput(
+                category=data["take_back_category"],
+                condition=data["take_back_condition"],
+                to_recycler=data["take_back_to_recycler"],
+            )
+            if data["take_back_condition"]
+            else None
+        )
+        try:
+            redemption = services.redeem(
+                actor=request.user,
+                merchant=merchant,
+                store_id=int(data["store"]),
+                code=data["code"],
+                product_id=int(data["product"]),
+                serial=data["serial"],
+                price_fen=data["price"],
+                take_back=take_back,
+            )
+        except DomainError as error:
+            for item in error.errors:
+                target = {"store_id": "store", "product_id": "product", "price_fen": "price"}.get(
+                    item.field, item.field
+                )
+                from django.core.exceptions import ValidationError
+
+                form.add_error(target if target in form.fields else None, ValidationError(item.message, code=item.code))
+            if not error.errors:
+                apply_domain_error(form, error)
+        else:
+            messages.success(request, f"核销成功：立减 {redemption.subsidy_fen / 100:,.2f} 元")
+            return redirect("subsidies:merchant_redemption", pk=redemption.pk)
+    return render(
+        request, "subsidies/redeem.html", {"form": form, "merchant": merchant}, status=422 if form.errors else 200
+    )
+
+
+@login_required
+def lookup_code(request: AuthenticatedRequest) -> HttpResponse:
+    """htmx: what a typed code is (programme, category, status, maximum, masked holder)."""
+    _merchant(request)
+    context: dict[str, Any] = {}
+    try:
+        context["q"] = services.find_qualification(request.GET.get("code", ""))
+    except DomainError as error:
+        context["error"] = error.errors[0].message if error.errors else error.detail
+    return render(request, "subsidies/partials/code_lookup.html", context)
+
+
+@login_required
+def merchant_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    merchant = _merchant(request)
+    redemption = (
+        Redemption.objects.filter(pk=pk, merchant=merchant)
+        .select_related("store", "product", "qualification", "programme")
+        .first()
+    )
+    if redemption is None:
+        raise Http404
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_return(
+                actor=request.user,
+                redemption=redemption,
+                refund_fen=form.cleaned_data["refund"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            for item in error.errors:
+                form.add_error(
+                    "refund" if item.field == "refund_fen" else (item.field if item.field in form.fields else None),
+                    item.message,
+                )
+            if not error.errors:
+                apply_domain_error(form, error)
+        else:
+            messages.success(request, "退货已登记，补贴已冲回并计入待抵扣款")
+            return redirect("subsidies:merchant_redemption", pk=pk)
+    return render(
+        request,
+        "subsidies/merchant_redemption.html",
+        {
+            "r": redemption,
+            "form": form,
+            "returns": redemption.returns.all(),
+            "take_back": getattr(redemption, "take_back", None),
+            "code_display": codes.display(redemption.qualification.code),
+        },
+    )
+
+
+@login_required
+def enrolment(request: AuthenticatedRequest) -> HttpResponse:
+    """The manager's stores and enrolments, with forms to add a store and apply to a programme."""
+    merchant = _merchant(request, (Role.MERCHANT_MANAGER,))
+    stores = list(queries.merchant_stores(merchant.pk))
+    programmes = [(code, name) for code, name, _ in _open_programmes()]
+    categories: dict[str, str] = {}
+    for _, _, names in _open_programmes():
+        categories.update(names)
+    store_form = StoreForm(request.POST if request.POST.get("form") == "store" else None)
+    enrol_form = EnrolmentForm(
+        request.POST if request.POST.get("form") == "enrol" else None,
+        programmes=programmes,
+        categories=list(categories.items()),
+        stores=[(s.pk, s.name) for s in stores],
+    )
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "store" and store_form.is_valid():
+                services.create_store(actor=request.user, merchant=merchant, **store_form.cleaned_data)
+                messages.success(request, "门店已登记")
+                return redirect("subsidies:enrolment")
+            if request.POST.get("form") == "enrol" and enrol_form.is_valid():
+                data = enrol_form.cleaned_data
+                services.apply_enrolment(
+                    actor=request.user,
+                    merchant=merchant,
+                    programme=Programme.objects.get(code=data["programme"]),
+                    data=services.EnrolmentInput(
+                        categories=data["categories"],
+                        store_ids=[int(s) for s in data["stores"]],
+                        bank_name=data["bank_name"],
+                        account_name=data["account_name"],
+                        bank_account=data["bank_account"],
+                        contact_name=data["contact_name"],
+                        contact_phone=data["contact_phone"],
+                    ),
+                )
+                messages.success(request, "报名已提交，等待所在区商务部门审核")
+                return redirect("subsidies:enrolment")
+        except DomainError as error:
+            target_form = store_form if request.POST.get("form") == "store" else enrol_form
+            mapping = {"store_ids": "stores"}
+            for item in error.errors:
+                field = mapping.get(item.field, item.field)
+                target_form.add_error(field if field in target_form.fields else None, item.message)
+            if not error.errors:
+                apply_domain_error(target_form, error)
+    return render(
+        request,
+        "subsidies/enrolment.html",
+        {
+            "merchant": merchant,
+            "stores": stores,
+            "store_form": store_form,
+            "enrol_form": enrol_form,
+            "enrolments": Enrolment.objects.filter(organisation=merchant)
+            .select_related("programme")
+            .prefetch_related("stores"),
+        },
+    )
+
+
+# ---------------------------------------------------------------- staff
+
+
+def _require_staff(request: AuthenticatedRequest) -> None:
+    if not queries.is_staff(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def board(request: AuthenticatedRequest) -> HttpResponse:
+    """Budgets and burn: each open programme's pools by district, and holds and spend by category."""
+    _require_staff(request)
+    programmes = Programme.objects.filter(status=Programme.Status.OPEN).order_by("code")
+    rows = [(p, policy_queries.pools_of(p)) for p in programmes]
+    return render(
+        request,
+        "subsidies/board.html",
+        {
+            "rows": rows,
+            "burn": queries.burn_by_category(districts_for(request.user, *queries.STAFF_ROLES)),
+        },
+    )
+
+
+@login_required
+def search(request: AuthenticatedRequest) -> HttpResponse:
+    """Search by code, serial or resident ID. The form posts, so an ID never lands in a URL or access log,
+    and the page never echoes what was typed when it was an ID."""
+    _require_staff(request)
+    text = request.POST.get("q", "") if request.method == "POST" else request.GET.get("q", "")
+    result = queries.staff_search(request.user, text)
+    shown = "" if result.matched == "身份证号" else text
+    return render(request, "subsidies/search.html", {"result": result, "q": shown, "searched": bool(text)})
+
+
+@login_required
+def enrolments_review(request: AuthenticatedRequest) -> HttpResponse:
+    """Enrolments for the reviewer's districts, with approve / refuse / suspend / resume."""
+    _require_staff(request)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wanted = request.POST.get("enrolment", "")
+        target = queries.enrolments_visible_to(request.user).filter(pk=int(wanted) if wanted.isdigit() else 0).first()
+        if target is None:
+            raise Http404
+        try:
+            services.decide_enrolment(
+                actor=request.user,
+                enrolment=target,
+                action=request.POST.get("action", ""),
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as error:
+            messages.error(request, error.errors[0].message if error.errors else error.detail)
+        else:
+            messages.success(request, f"已处理：{target.organisation.name}")
+        return redirect("subsidies:enrolments_review")
+    status = request.GET.get("status", "")
+    enrolments = (
+        queries.enrolments_visible_to(request.user).prefetch_related("stores").order_by("status", "-submitted_at")
+    )
+    if status in Enrolment.Status.values:
+        enrolments = enrolments.filter(status=status)
+    return render(
+        request,
+        "subsidies/enrolments_review.html",
+        {
+            "enrolments": enrolments[:200],
+            "statuses": Enrolment.Status.choices,
+            "status": status,
+            "can_decide": has_role(request.user, Role.REVIEWER),
+        },
+    )
