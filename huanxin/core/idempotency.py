@@ -41,11 +41,25 @@ def caller_scope(request: HttpRequest) -> str:
 
 
 def request_fingerprint(request: HttpRequest) -> str:
-    """Hash of what the request asks for; a key reused for anything else is an error."""
+    """Hash of what the request asks for; a key reused for anything else is an error.
+
+    A multipart upload is hashed field by field and file by file (streamed in chunks): reading it as
+    ``request.body`` would hit the in-memory limit for large files and leave nothing for the view to parse.
+    """
     digest = hashlib.sha256()
     digest.update(request.method.encode() if request.method else b"")
     digest.update(b"\x00" + request.get_full_path().encode() + b"\x00")
-    digest.update(request.body)
+    if (request.content_type or "").startswith("multipart/"):
+        for name, values in sorted(request.POST.lists()):
+            digest.update(f"{name}={values!r}\x00".encode())
+        for name, uploads in sorted(request.FILES.lists()):
+            for upload in uploads:
+                digest.update(f"{name}:{upload.name}:{upload.size}\x00".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body)
     return digest.hexdigest()
 
 

@@ -88,3 +88,21 @@ def test_a_request_still_in_flight_is_answered_with_409(personas):
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_in_progress"
     assert not Organisation.objects.filter(uscc=uscc).exists()
+
+
+def test_a_large_multipart_upload_with_a_key_is_fingerprinted_without_reading_the_body_into_memory(personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    client = Client()
+    client.force_login(personas.admin)
+    padding = "x" * 100
+    rows = "品牌,型号,品类,能效等级,名称\n" + "".join(f"品牌{i},M-{i:07d},fridge,1,{padding}\n" for i in range(25_000))
+    assert len(rows.encode()) > 2_621_440  # above Django's in-memory request body limit
+    upload = SimpleUploadedFile("big.csv", rows.encode(), content_type="text/csv")
+    response = client.post("/api/v1/catalogue/products/import", {"file": upload}, HTTP_IDEMPOTENCY_KEY="big-upload")
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["created"] == 25_000
+    upload.seek(0)
+    replay = client.post("/api/v1/catalogue/products/import", {"file": upload}, HTTP_IDEMPOTENCY_KEY="big-upload")
+    assert replay["Idempotent-Replayed"] == "true"
