@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "huanxin.policy",
     "huanxin.catalogue",
     "huanxin.subsidies",
+    "huanxin.settlement",
     "huanxin.vehicles",
     "huanxin.web",
 ]

@@ -1,0 +1,516 @@
+"""The write side of settlement: periods, closing them into payables, payment batches with maker and
+checker, bank files and bank results.
+
+Every job here is idempotent and resumable: closing a closed period does nothing, batch assembly keeps a
+cursor and picks up where a crash left it, and a bank result is recorded on a line once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, Sum
+from django.utils import timezone
+
+from huanxin.accounts.models import Role, User
+from huanxin.core import audit, crypto
+from huanxin.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.permissions import has_role
+from huanxin.policy.models import Programme
+from huanxin.settlement.domain.payables import (
+    RESULT_WORDS,
+    BankResultRow,
+    LineState,
+    check_bank_rows,
+    payable_amounts,
+    period_bounds,
+)
+from huanxin.settlement.models import BankFile, BankImport, Payable, PaymentBatch, PaymentLine, SettlementPeriod
+from huanxin.subsidies.models import Clawback, Enrolment, Redemption
+
+# A period is closed only this long after it ended, so a sale recorded in its last second has committed.
+CLOSE_GRACE = datetime.timedelta(minutes=5)
+ASSEMBLY_CHUNK = 500
+PURPOSE = "以旧换新补贴清算款"
+
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(step: str) -> None:
+    """Production runs pass through; tests inject a crash at a named step."""
+
+
+# ---------------------------------------------------------------- periods
+
+
+def ensure_periods(*, programme: Programme, until: datetime.date, length_days: int = 1) -> int:
+    """Create the programme's periods from its start (or its first sale) up to ``until``; returns how many
+    were new. Safe to run any number of times."""
+    first = programme.starts_on
+    if first is None:
+        earliest = Redemption.objects.filter(programme=programme).aggregate(first=Min("redeemed_at"))["first"]
+        if earliest is None:
+            return 0
+        first = timezone.localdate(earliest)
+    latest = SettlementPeriod.objects.filter(programme=programme).order_by("-starts_at").first()
+    day = timezone.localdate(latest.ends_at) if latest else first
+    created = 0
+    while day <= until:
+        start, end = period_bounds(day, length_days)
+        _, was_new = SettlementPeriod.objects.get_or_create(
+            programme=programme, starts_at=start, defaults={"ends_at": end}
+        )
+        created += was_new
+        day = timezone.localdate(end)
+    return created
+
+
+def close_period(
+    *,
+    period: SettlementPeriod,
+    actor: Any = "settlement-job",
+    now: datetime.datetime | None = None,
+    checkpoint: Checkpoint = _no_checkpoint,
+) -> bool:
+    """Close an ended period: each merchant's payable is its sales' subsidies minus its clawbacks plus
+    what it carried in; a negative balance is carried out. Returns False if the period was closed already.
+
+    All in one transaction: a crash leaves the period open and untouched, and closing again after a
+    successful close changes nothing.
+    """
+    now = now or timezone.now()
+    if period.ends_at + CLOSE_GRACE > now:
+        raise ConflictError("本期尚未结束，不能结算", code="period_not_ended")
+    earlier_open = SettlementPeriod.objects.filter(
+        programme_id=period.programme_id, starts_at__lt=period.starts_at, status=SettlementPeriod.Status.OPEN
+    ).exists()
+    if earlier_open:
+        raise ConflictError("请先结算更早的周期（结转余额需按顺序计算）", code="earlier_period_open")
+    with transaction.atomic(durable=True):
+        locked = SettlementPeriod.objects.select_for_update().get(pk=period.pk)
+        if locked.status == SettlementPeriod.Status.CLOSED:
+            return False
+        window = {"programme_id": locked.programme_id}
+        sales = {
+            row["merchant_id"]: row
+            for row in Redemption.objects.filter(
+                **window, redeemed_at__gte=locked.starts_at, redeemed_at__lt=locked.ends_at
+            )
+            .values("merchant_id")
+            .annotate(count=Count("pk"), total=Sum("subsidy_fen"), top=Max("pk"))
+        }
+        checkpoint("aggregated_sales")
+        clawbacks = {
+            row["merchant_id"]: row
+            for row in Clawback.objects.filter(
+                **window, created_at__gte=locked.starts_at, created_at__lt=locked.ends_at
+            )
+            .values("merchant_id")
+            .annotate(count=Count("pk"), total=Sum("amount_fen"), top=Max("pk"))
+        }
+        checkpoint("aggregated_clawbacks")
+        merchants = sorted(set(sales) | set(clawbacks))
+        # Open carries: the latest negative balance of each merchant that no later payable has taken in.
+        carries = {
+            p.recipient_id: p
+            for p in Payable.objects.filter(
+                period__programme_id=locked.programme_id,
+                carried_out_fen__lt=0,
+                carry_taken=False,
+                recipient_id__in=merchants,
+            )
+        }
+        payables = []
+        for merchant in merchants:
+            sold, clawed = sales.get(merchant, {}), clawbacks.get(merchant, {})
+            carried_in = carries[merchant].carried_out_fen if merchant in carries else 0
+            amounts = payable_amounts(
+                redemptions_fen=sold.get("total") or 0,
+                clawbacks_fen=clawed.get("total") or 0,
+                carried_in_fen=carried_in,
+            )
+            payables.append(
+                Payable(
+                    period=locked,
+                    recipient_id=merchant,
+                    redemption_count=sold.get("count") or 0,
+                    redemptions_fen=sold.get("total") or 0,
+                    clawback_count=clawed.get("count") or 0,
+                    clawbacks_fen=clawed.get("total") or 0,
+                    carried_in_fen=carried_in,
+                    amount_fen=amounts.amount_fen,
+                    carried_out_fen=amounts.carried_out_fen,
+                    status=Payable.Status.QUEUED if amounts.amount_fen > 0 else Payable.Status.NOTHING_DUE,
+                )
+            )
+        Payable.objects.bulk_create(payables, batch_size=2000)
+        checkpoint("payables_created")
+        if carries:
+            Payable.objects.filter(pk__in=[p.pk for p in carries.values()]).update(carry_taken=True)
+        Clawback.objects.filter(**window, created_at__gte=locked.starts_at, created_at__lt=locked.ends_at).update(
+            status=Clawback.Status.NETTED
+        )
+        locked.status = SettlementPeriod.Status.CLOSED
+        locked.closed_at = now
+        locked.closed_by = str(actor)[:150]
+        locked.redemption_count = sum(r["count"] for r in sales.values())
+        locked.redemptions_fen = sum(r["total"] for r in sales.values())
+        locked.clawback_count = sum(r["count"] for r in clawbacks.values())
+        locked.clawbacks_fen = sum(r["total"] for r in clawbacks.values())
+        locked.max_redemption_id = max((r["top"] for r in sales.values()), default=0)
+        locked.max_clawback_id = max((r["top"] for r in clawbacks.values()), default=0)
+        locked.save()
+        audit.record(
+            actor=actor,
+            action="settlement.period.close",
+            target=locked,
+            before={"status": "open"},
+            after={
+                "status": "closed",
+                "payables": len(payables),
+                "redemptions_fen": locked.redemptions_fen,
+                "clawbacks_fen": locked.clawbacks_fen,
+                "redemption_count": locked.redemption_count,
+            },
+        )
+    return True
+
+
+def close_due_periods(*, now: datetime.datetime | None = None) -> int:
+    """The periodic job: create periods up to today for open programmes and close every ended one, oldest first."""
+    now = now or timezone.now()
+    closed = 0
+    for programme in Programme.objects.exclude(status=Programme.Status.DRAFT):
+        ensure_periods(programme=programme, until=timezone.localdate(now))
+        due = SettlementPeriod.objects.filter(
+            programme=programme, status=SettlementPeriod.Status.OPEN, ends_at__lte=now - CLOSE_GRACE
+        ).order_by("starts_at")
+        for period in due:
+            closed += close_period(period=period, now=now)
+    return closed
+
+
+# ---------------------------------------------------------------- payment batches
+
+
+def _require_finance(actor: User) -> None:
+    if not has_role(actor, Role.FINANCE_OFFICER):
+        raise ForbiddenError("只有财政人员可以办理支付", code="finance_required")
+
+
+def _next_number(programme: Programme, now: datetime.datetime) -> str:
+    prefix = f"PB{timezone.localdate(now):%Y%m%d}"
+    count = PaymentBatch.objects.filter(number__startswith=prefix).count()
+    return f"{prefix}{count + 1:04d}"
+
+
+def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint = _no_checkpoint) -> PaymentBatch:
+    """A finance officer gathers every queued payable of a programme into a batch of payment lines.
+
+    Resumable: the batch fixes its scope (the highest queued payable id) when it is started and keeps a
+    cursor; each chunk of lines commits with the cursor, so a run killed anywhere and started again
+    continues where it stopped and ends with the same lines.
+    """
+    _require_finance(actor)
+    now = timezone.now()
+    batch = PaymentBatch.objects.filter(programme=programme, status=PaymentBatch.Status.ASSEMBLING).first()
+    if batch is None:
+        upto = Payable.objects.filter(period__programme=programme, status=Payable.Status.QUEUED).aggregate(
+            top=Max("pk")
+        )["top"]
+        if upto is None:
+            raise ValidationFailed.for_field("programme", "nothing_to_pay", "没有待支付的应付款")
+        try:
+            with transaction.atomic(durable=True):
+                batch = PaymentBatch.objects.create(
+                    number=_next_number(programme, now),
+                    programme=programme,
+                    prepared_by=actor,
+                    prepared_at=now,
+                    upto_payable_id=upto,
+                )
+                audit.record(
+                    actor=actor,
+                    action="settlement.batch.start",
+                    target=batch,
+                    after={"number": batch.number, "upto_payable_id": upto},
+                )
+        except IntegrityError:
+            batch = PaymentBatch.objects.get(programme=programme, status=PaymentBatch.Status.ASSEMBLING)
+    elif batch.prepared_by_id != actor.pk and not has_role(actor, Role.ADMINISTRATOR):
+        raise ConflictError(f"批次 {batch.number} 正由他人生成，请稍后", code="batch_assembling")
+    checkpoint("batch_started")
+    accounts = _accounts_for(programme)
+    while True:
+        with transaction.atomic(durable=True):
+            locked = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+            chunk = list(
+                Payable.objects.filter(
+                    period__programme=programme,
+                    status=Payable.Status.QUEUED,
+                    pk__gt=locked.cursor_payable_id,
+                    pk__lte=locked.upto_payable_id,
+                )
+                .select_related("recipient")
+                .order_by("pk")[:ASSEMBLY_CHUNK]
+            )
+            if not chunk:
+                break
+            lines = []
+            for payable in chunk:
+                account = accounts.get(payable.recipient_id)
+                if account is None:
+                    continue  # not enrolled with a bank account: stays queued and shows as unmatched
+                lines.append(
+                    PaymentLine(
+                        batch=locked,
+                        payable=payable,
+                        line_id=f"{locked.number}-{payable.pk:010d}",
+                        payee_name=account.account_name,
+                        bank_name=account.bank_name,
+                        account_cipher=account.bank_account_cipher,
+                        account_masked=account.bank_account_masked,
+                        amount_fen=payable.amount_fen,
+                        purpose=PURPOSE,
+                    )
+                )
+            PaymentLine.objects.bulk_create(lines)
+            Payable.objects.filter(pk__in=[line.payable_id for line in lines]).update(status=Payable.Status.IN_BATCH)
+            locked.cursor_payable_id = chunk[-1].pk
+            locked.line_count += len(lines)
+            locked.total_fen += sum(line.amount_fen for line in lines)
+            locked.save(update_fields=["cursor_payable_id", "line_count", "total_fen"])
+        checkpoint(f"chunk_committed:{chunk[-1].pk}")
+    with transaction.atomic(durable=True):
+        if PaymentBatch.objects.filter(pk=batch.pk, status=PaymentBatch.Status.ASSEMBLING).update(
+            status=PaymentBatch.Status.PREPARED
+        ):
+            batch.refresh_from_db()
+            audit.record(
+                actor=actor,
+                action="settlement.batch.prepare",
+                target=batch,
+                after={"lines": batch.line_count, "total_fen": batch.total_fen},
+            )
+    batch.refresh_from_db()
+    return batch
+
+
+def _accounts_for(programme: Programme) -> dict[int, Enrolment]:
+    return {e.organisation_id: e for e in Enrolment.objects.filter(programme=programme)}
+
+
+BANK_FILE_COLUMNS = ["行号", "收款人", "开户行", "收款账号", "金额（元）", "用途"]
+
+
+def bank_file_rows(batch: PaymentBatch) -> list[list[str]]:
+    """The payment file's rows: the full account number appears here and nowhere else."""
+    rows = [BANK_FILE_COLUMNS]
+    for line in batch.lines.order_by("line_id"):
+        rows.append(
+            [
+                line.line_id,
+                line.payee_name,
+                line.bank_name,
+                crypto.decrypt(line.account_cipher, purpose="bank_account"),
+                f"{line.amount_fen // 100}.{line.amount_fen % 100:02d}",
+                line.purpose,
+            ]
+        )
+    return rows
+
+
+def _csv_bytes(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    # UTF-8 with BOM: the bank's Excel opens it with the Chinese intact.
+    return "\ufeff".encode() + buffer.getvalue().encode()
+
+
+def _xlsx_bytes(rows: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("支付明细")
+    for row in rows:
+        # Text cells only: account numbers keep their digits and nothing is read as a formula.
+        sheet.append([str(value) for value in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def approve_batch(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
+    """The checker — a finance officer who did not prepare the batch — approves it; the bank files are made."""
+    _require_finance(actor)
+    if batch.prepared_by_id == actor.pk:
+        raise ForbiddenError("制单人不能复核自己生成的批次", code="four_eyes")
+    rows = bank_file_rows(batch)
+    files = {"csv": _csv_bytes(rows), "xlsx": _xlsx_bytes(rows)}
+    with transaction.atomic(durable=True):
+        now = timezone.now()
+        if not PaymentBatch.objects.filter(pk=batch.pk, status=PaymentBatch.Status.PREPARED).update(
+            status=PaymentBatch.Status.APPROVED, approved_by=actor, approved_at=now
+        ):
+            raise ConflictError("该批次不是待复核状态", code="batch_not_prepared")
+        for file_format, content in files.items():
+            BankFile.objects.create(
+                batch=batch, file_format=file_format, content=content, sha256=hashlib.sha256(content).hexdigest()
+            )
+        audit.record(
+            actor=actor,
+            action="settlement.batch.approve",
+            target=batch,
+            before={"status": "prepared"},
+            after={
+                "status": "approved",
+                "lines": batch.line_count,
+                "total_fen": batch.total_fen,
+                "csv_sha256": hashlib.sha256(files["csv"]).hexdigest(),
+            },
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+# ---------------------------------------------------------------- bank results
+
+
+def _parse_amount(text: str) -> int | None:
+    from huanxin.core.domain.money import parse_yuan
+
+    try:
+        return parse_yuan(text)
+    except ValueError:
+        return None
+
+
+def parse_bank_results(file_name: str, content: bytes) -> list[BankResultRow]:
+    """Read a bank result file (CSV or XLSX): 行号, 结果 (成功/失败), 金额（元）, 银行流水号, 失败原因."""
+    if file_name.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        except Exception:
+            raise ValidationFailed.for_field("file", "invalid_file", "无法读取该 Excel 文件") from None
+        table = [
+            ["" if cell is None else str(cell).strip() for cell in row] for row in sheet.iter_rows(values_only=True)
+        ]
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = content.decode("gb18030")
+            except UnicodeDecodeError:
+                raise ValidationFailed.for_field("file", "invalid_encoding", "文件编码无法识别") from None
+        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+    if not table:
+        raise ValidationFailed.for_field("file", "empty_file", "文件为空")
+    header = table[0]
+    wanted = {
+        "行号": "line_id",
+        "结果": "status",
+        "金额（元）": "amount",
+        "银行流水号": "reference",
+        "失败原因": "reason",
+    }
+    index = {key: header.index(name) for name, key in wanted.items() if name in header}
+    missing = [name for name, key in wanted.items() if key not in index and key in {"line_id", "status", "amount"}]
+    if missing:
+        raise ValidationFailed.for_field("file", "missing_columns", f"缺少列：{'、'.join(missing)}")
+
+    def cell(row: list[str], key: str) -> str:
+        position = index.get(key)
+        return row[position] if position is not None and position < len(row) else ""
+
+    rows = []
+    for number, row in enumerate(table[1:], start=2):
+        if not any(row):
+            continue
+        rows.append(
+            BankResultRow(
+                row_number=number,
+                line_id=cell(row, "line_id"),
+                status=RESULT_WORDS.get(cell(row, "status"), "?"),
+                amount_fen=_parse_amount(cell(row, "amount")),
+                bank_reference=cell(row, "reference")[:60],
+                reason=cell(row, "reason")[:200],
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    record: BankImport
+    verdicts: list[dict[str, Any]]
+
+
+def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, content: bytes) -> ImportOutcome:
+    """Record the bank's answer line by line: paid lines settle their payables, failed lines send theirs back
+    to the queue; refused rows are reported with reasons and change nothing."""
+    _require_finance(actor)
+    if batch.status not in (PaymentBatch.Status.APPROVED, PaymentBatch.Status.SETTLED):
+        raise ConflictError("批次尚未复核，不能导入回盘", code="batch_not_approved")
+    rows = parse_bank_results(file_name, content)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        lines = {
+            line.line_id: line for line in PaymentLine.objects.select_for_update().filter(batch=batch).order_by("pk")
+        }
+        verdicts = check_bank_rows(rows, {k: LineState(v.amount_fen, v.status) for k, v in lines.items()})
+        by_row = {row.row_number: row for row in rows}
+        for verdict in verdicts:
+            if not verdict.accepted:
+                continue
+            row = by_row[verdict.row_number]
+            line = lines[verdict.line_id]
+            if row.status == "paid":
+                PaymentLine.objects.filter(pk=line.pk, status=PaymentLine.Status.PENDING).update(
+                    status=PaymentLine.Status.PAID, bank_reference=row.bank_reference, result_at=now
+                )
+                Payable.objects.filter(pk=line.payable_id).update(status=Payable.Status.PAID)
+            else:
+                PaymentLine.objects.filter(pk=line.pk, status=PaymentLine.Status.PENDING).update(
+                    status=PaymentLine.Status.FAILED,
+                    failure_reason=row.reason,
+                    bank_reference=row.bank_reference,
+                    result_at=now,
+                )
+                Payable.objects.filter(pk=line.payable_id).update(status=Payable.Status.QUEUED)
+        accepted = sum(v.accepted for v in verdicts)
+        report = [v.__dict__ for v in verdicts]
+        record = BankImport.objects.create(
+            batch=batch,
+            file_name=file_name[:200],
+            sha256=hashlib.sha256(content).hexdigest(),
+            imported_by=actor,
+            accepted=accepted,
+            refused=len(verdicts) - accepted,
+            report=report,
+        )
+        if not PaymentLine.objects.filter(batch=batch, status=PaymentLine.Status.PENDING).exists():
+            PaymentBatch.objects.filter(pk=batch.pk).update(status=PaymentBatch.Status.SETTLED)
+        audit.record(
+            actor=actor,
+            action="settlement.bank.import",
+            target=batch,
+            after={"file": file_name, "accepted": accepted, "refused": len(verdicts) - accepted},
+        )
+    return ImportOutcome(record=record, verdicts=report)
+
+
+def get_batch(number: str) -> PaymentBatch:
+    batch = PaymentBatch.objects.filter(number=number).first()
+    if batch is None:
+        raise NotFoundError("支付批次不存在", code="batch_not_found")
+    return batch
