@@ -25,6 +25,10 @@ run: install
 	$(BIN)/huanxin catalogue load
 	$(BIN)/huanxin demo
 	@echo "换新平台已启动 / Huanxin is running: http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/docs)"
+	@# The periodic jobs (expiry, settlement) run in a background loop next to the application server and
+	@# stop with it; production runs them with Celery beat and workers instead (see docs/OPERATIONS.md).
+	$(BIN)/huanxin jobs run-due --loop > var/jobs.log 2>&1 & JOBS=$$!; \
+	trap 'kill $$JOBS 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn huanxin.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - --error-logfile - --forwarded-allow-ips 127.0.0.1
 

@@ -61,6 +61,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -90,8 +91,13 @@ ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 # and can be substituted by value (a user id is never mistaken for a slice id).
 CAPTURE_USER_BASE = 900_000_000
 CAPTURE_PERSON_BASE = 910_000_000
-POOL_ID_START = 800_000_000
-QUALIFICATION_ID_START = 700_000_000
+ID_STARTS = {
+    "policy_budgetpool": 800_000_000,
+    "subsidies_qualification": 700_000_000,
+    "core_auditentry": 600_000_000,
+    "subsidies_claimrefusal": 500_000_000,
+    "core_idempotencyrecord": 400_000_000,
+}
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -232,7 +238,7 @@ def migrate() -> None:
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
-        for table, start in (("policy_budgetpool", POOL_ID_START), ("subsidies_qualification", QUALIFICATION_ID_START)):
+        for table, start in ID_STARTS.items():
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, start])
 
 
@@ -300,7 +306,7 @@ def build_world(options: Options) -> World:
     if any(len(ids) != options.slices for ids in pools_by_district.values()):
         raise SystemExit("every district should have exactly --slices slices")
 
-    extra = options.warmup + 1
+    extra = options.warmup + 2  # warm-up residents, and two in one district for the in-process listing
     total = options.residents + extra
     now = timezone.now()
     users = User.objects.bulk_create(
@@ -309,13 +315,8 @@ def build_world(options: Options) -> World:
     Membership.objects.bulk_create(Membership(user=u, role=Role.CONSUMER) for u in users)
     persons = []
     for index, user in enumerate(users):
-        person = Person(
-            user=user,
-            name="李四",
-            district_id=districts[index % len(districts)],
-            verified_at=now,
-            verification_method="bench",
-        )
+        district = districts[index % len(districts)] if index < total - 2 else districts[0]
+        person = Person(user=user, name="李四", district_id=district, verified_at=now, verification_method="bench")
         person.set_phone(f"139{index:08d}")
         person.set_resident_id(_resident_id(index))
         persons.append(person)
@@ -415,6 +416,22 @@ class Statement:
     params: tuple[Any, ...]
     rowcount: int
     returned: tuple[Any, ...] | None  # first row of a RETURNING statement
+    # Positions of the parameters a replay may have to change (ids live above 10^8, see ID_STARTS; text,
+    # times and JSON); the others are sent as captured without looking at them.
+    variable: tuple[int, ...] = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        variable = tuple(
+            i
+            for i, value in enumerate(self.params)
+            if not isinstance(value, bool)
+            and (isinstance(value, str | datetime.datetime | Jsonb | dict | list | tuple) or _is_id(value))
+        )
+        object.__setattr__(self, "variable", variable)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and value >= 100_000_000
 
 
 Event = str | Statement  # "BEGIN", "COMMIT", "ROLLBACK" or a statement
@@ -547,25 +564,29 @@ def capture_paths(world: World) -> dict[str, Capture]:
     return captures
 
 
-def http_statements(resident: Resident) -> list[str]:
-    """The statements one claim issues through the whole Django stack (test client, in this process)."""
+def http_statements(residents: Sequence[Resident]) -> list[str]:
+    """The statements one claim issues through the whole Django stack (test client, in this process),
+    listed on the second of two residents of one district so that the service's caches are warm."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(enforce_csrf_checks=True)
-    client.cookies["sessionid"] = resident.session_key
-    client.cookies["csrftoken"] = resident.csrf_cookie
-    with CaptureQueriesContext(connection) as queries:
-        response = client.post(
-            CLAIM_PATH,
-            CLAIM_BODY,
-            content_type="application/json",
-            headers={"X-CSRFToken": resident.csrf_token, "Idempotency-Key": uuid.uuid4().hex},
-        )
-    if response.status_code != 201:
-        raise SystemExit(f"in-process claim failed: {response.status_code} {response.content[:300]!r}")
-    return [q["sql"] for q in queries.captured_queries]
+    listed: list[str] = []
+    for resident in residents:
+        client = Client(enforce_csrf_checks=True)
+        client.cookies["sessionid"] = resident.session_key
+        client.cookies["csrftoken"] = resident.csrf_cookie
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                CLAIM_PATH,
+                CLAIM_BODY,
+                content_type="application/json",
+                headers={"X-CSRFToken": resident.csrf_token, "Idempotency-Key": uuid.uuid4().hex},
+            )
+        if response.status_code != 201:
+            raise SystemExit(f"in-process claim failed: {response.status_code} {response.content[:300]!r}")
+        listed = [q["sql"] for q in queries.captured_queries]
+    return listed
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -587,6 +608,13 @@ class Substitution:
         else:
             self.ints[int(captured)] = int(replayed)
             self.strs[str(captured)] = str(replayed)  # ids travel as text too (audit object_id)
+
+    def params(self, statement: Statement) -> list[Any]:
+        """The statement's parameters for this replay."""
+        params = list(statement.params)
+        for index in statement.variable:
+            params[index] = self(params[index])
+        return params
 
     def __call__(self, value: Any) -> Any:
         if value is None or isinstance(value, bool):
@@ -728,7 +756,7 @@ class Replayer:
 
     def _run(self, cursor: psycopg.Cursor[Any], statements: Sequence[Statement], values: Substitution) -> None:
         for statement in statements:
-            cursor.execute(statement.sql, values(statement.params))
+            cursor.execute(statement.sql, values.params(statement))
             if statement.returned is not None:
                 self._run_returned(cursor, statement, values)
 
@@ -742,7 +770,7 @@ class Replayer:
         self._run(cursor, plan.reads, values)
         cursor.execute("BEGIN")
         for statement in plan.fast:
-            cursor.execute(statement.sql, values(statement.params))
+            cursor.execute(statement.sql, values.params(statement))
             if statement.sql == plan.hold_sql and cursor.rowcount == 0:
                 cursor.execute("ROLLBACK")
                 return self._slow(cursor, resident)
@@ -772,7 +800,7 @@ class Replayer:
         cursor.execute("BEGIN")
         available: dict[int, int] = {}
         for statement in plan.slow_lock:
-            cursor.execute(statement.sql, values(statement.params))
+            cursor.execute(statement.sql, values.params(statement))
             if '"policy_budgetpool"' in statement.sql and cursor.description:
                 names = [column.name for column in cursor.description]
                 for row in cursor.fetchall():
@@ -923,6 +951,7 @@ class Burst:
     outcomes: Counter[str] = dataclasses.field(default_factory=Counter)
     latencies: list[float] = dataclasses.field(default_factory=list)  # seconds, successful claims
     samples: list[str] = dataclasses.field(default_factory=list)  # a few unexpected responses
+    cpu: dict[str, float] = dataclasses.field(default_factory=dict)  # CPU seconds used during the burst
 
     @property
     def total(self) -> int:
@@ -943,6 +972,7 @@ def run_burst(
     residents: Sequence[Resident],
     clients: int,
     make_worker: Callable[[], tuple[Callable[[Resident], tuple[str, str]], Callable[[], None]]],
+    cpu_probe: Callable[[], dict[str, float]] | None = None,
 ) -> Burst:
     """Threads take residents from a shared list as fast as they can; all start together."""
     burst = Burst()
@@ -953,6 +983,7 @@ def run_burst(
     finished: list[float] = []
 
     failures: list[str] = []
+    closers: list[Callable[[], None]] = []
 
     def client() -> None:
         try:
@@ -984,8 +1015,8 @@ def run_burst(
                 elif outcome == "error" and len(samples) < 3:
                     samples.append(detail)
         finally:
-            close()
             with lock:
+                closers.append(close)  # after the CPU probe: a closed connection's backend takes its CPU time along
                 finished.append(time.perf_counter())
                 burst.outcomes.update(outcomes)
                 burst.latencies.extend(latencies)
@@ -995,14 +1026,45 @@ def run_burst(
     for thread in threads:
         thread.start()
     ready.wait()
+    before = cpu_probe() if cpu_probe else {}
     started = time.perf_counter()
     go.set()
     for thread in threads:
         thread.join()
+    after = cpu_probe() if cpu_probe else {}
+    for close in closers:
+        close()
     if failures:
         raise SystemExit(f"clients could not start: {failures[:3]}")
     burst.seconds = max(finished) - started
+    burst.cpu = {name: after[name] - before.get(name, 0.0) for name in after}
     return burst
+
+
+def cpu_seconds(database: str, server_pid: int | None) -> dict[str, float]:
+    """CPU time so far of this process (the clients), the gunicorn workers, the database's backends and
+    the whole machine (Linux /proc; other processes show up as the difference)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"clients": time.process_time(), "gunicorn": 0.0, "postgres": 0.0, "machine": 0.0}
+    with contextlib.suppress(OSError):
+        busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in busy[:8])
+        totals["machine"] = (user + nice + system + irq + softirq + steal) / tick
+    needle = f" {database} ".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        if server_pid is not None and int(fields[1]) == server_pid:
+            totals["gunicorn"] += cpu
+        elif command.startswith(b"postgres: ") and needle in command:
+            totals["postgres"] += cpu
+    return totals
 
 
 def http_worker(port: int) -> tuple[Callable[[Resident], tuple[str, str]], Callable[[], None]]:
@@ -1049,7 +1111,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(options: Options, var_dir: Path) -> Iterator[int]:
+def gunicorn(options: Options, var_dir: Path) -> Iterator[tuple[int, int]]:
     port = free_port()
     environment = {
         **os.environ,
@@ -1085,7 +1147,7 @@ def gunicorn(options: Options, var_dir: Path) -> Iterator[int]:
             if time.monotonic() > deadline:
                 raise SystemExit("gunicorn did not answer /healthz within 60 s")
             time.sleep(0.2)
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         try:
@@ -1154,73 +1216,104 @@ def short(sql: str) -> str:
     return head[:40]
 
 
+FRAMING = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from django.db import connections
 
     options = parse_options(argv)
     var_dir = Path(tempfile.mkdtemp(prefix="huanxin-bench-"))
-    worker_class = f"gthread x {options.threads} threads" if options.threads > 1 else "sync"
+    worker_class = f"gthread, {options.threads} threads each" if options.threads > 1 else "sync"
     print(
         f"claims bench: {options.residents} residents, {options.pool_claims} holds in the budget, "
         f"{options.clients} clients, gunicorn {options.workers} workers ({worker_class}), "
-        f"{options.slices} slices per district, database {options.database}",
+        f"{options.slices} slices per district, database {options.database}, "
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
         flush=True,
     )
     create_database(options.database)
+    failed = True
     try:
         setup_django(options.database, var_dir)
         migrate()
         world = build_world(options)
         captures = capture_paths(world)
         plan = plan_replay(captures)
-        stack = http_statements(world.spare[0])
+        stack = http_statements(world.spare)
         reset_budget(world)
         expected = min(options.residents, options.pool_claims)
 
         connections.close_all()
-        with gunicorn(options, var_dir) as port:
+        with gunicorn(options, var_dir) as (port, pid):
             if world.warmup:
                 warm = run_burst(world.warmup, min(options.clients, len(world.warmup)), lambda: http_worker(port))
                 if warm.outcomes["error"]:
                     raise SystemExit(f"warm-up failed: {warm.samples}")
                 reset_budget(world)
                 connections.close_all()
-            http = run_burst(world.residents, options.clients, lambda: http_worker(port))
+            http = run_burst(
+                world.residents,
+                options.clients,
+                lambda: http_worker(port),
+                lambda: cpu_seconds(options.database, pid),
+            )
         http_broken = check_invariants(world, http, expected)
 
         reset_budget(world)
         connections.close_all()
         sql = run_burst(
-            world.residents, options.clients, lambda: sql_worker(plan, dsn_for(options.database), world.amount)
+            world.residents,
+            options.clients,
+            lambda: sql_worker(plan, dsn_for(options.database), world.amount),
+            lambda: cpu_seconds(options.database, None),
         )
         sql_broken = check_invariants(world, sql, expected)
         connections.close_all()
+        failed = False
     finally:
         with contextlib.suppress(Exception):
             connections.close_all()
         if not options.keep:
             drop_database(options.database)
+        if failed:
+            print(f"server log and secrets kept in {var_dir}")
+        elif not options.keep:
+            shutil.rmtree(var_dir, ignore_errors=True)
 
     ratio = http.per_second / sql.per_second if sql.per_second else 0.0
     service = [s for s in captures["fast"].events if isinstance(s, Statement)]
+    service_trips = len(captures["fast"].events)
+    http_sql = [q for q in stack if q not in FRAMING]
+    # Statements, BEGIN and COMMIT each cost a round trip; add the health check's SELECT 1.
+    http_trips = len(stack) + 1
     print()
     print(f"HTTP (gunicorn)  {describe(http)}")
     print(f"direct SQL       {describe(sql)}")
     print(f"ratio HTTP / direct SQL: {ratio:.2f}")
     print()
-    fast_frame = " ".join(e if isinstance(e, str) else short(e.sql) for e in captures["fast"].events)
-    print(f"service statements, fast path ({len(service)}): {fast_frame}")
+    print("CPU per claim during each burst, ms ('other' is everything else on the machine):")
+    for label, burst in (("HTTP", http), ("direct SQL", sql)):
+        cpu = {k: 1000 * v / max(1, burst.total) for k, v in burst.cpu.items()}
+        other = cpu.get("machine", 0.0) - sum(v for k, v in cpu.items() if k != "machine")
+        parts = "  ".join(f"{k} {v:5.2f}" for k, v in cpu.items() if k != "machine" and (v or k != "gunicorn"))
+        print(f"  {label:11s} {parts}  other {other:5.2f}  machine {cpu.get('machine', 0.0):5.2f}")
+    print()
+    frame = " ".join(e if isinstance(e, str) else short(e.sql) for e in captures["fast"].events)
+    print(f"direct SQL, fast path: {len(service)} statements, {service_trips} round trips, 1 commit: {frame}")
     for path in ("slow", "merge", "refused"):
         if path in captures:
-            print(f"  {path} path: {plan.count(path)} statements, {captures[path].events.count('BEGIN')} transactions")
-    print(f"statements per HTTP claim through the Django stack ({len(stack)}, plus one health-check SELECT 1):")
-    for sql_text in stack:
-        print(f"  {short(sql_text)}")
+            events = captures[path].events
+            print(f"  {path} path: {plan.count(path)} statements, {events.count('BEGIN')} transactions")
+    print(
+        f"HTTP, one claim through the Django stack: {len(http_sql)} statements, {http_trips} round trips "
+        f"(with the health check's SELECT 1), {stack.count('COMMIT') + 1} commits:"
+    )
+    print("  " + " ".join(short(q) for q in stack))
     for label, broken, burst in (("HTTP", http_broken, http), ("direct SQL", sql_broken, sql)):
         print(f"invariants after {label}: {'all hold' if not broken else '; '.join(broken)}")
         for sample in burst.samples:
             print(f"  error sample: {sample}")
-    print(f"server log: {var_dir / 'gunicorn.log'}")
     result = {
         "bench": "claims",
         "claims_per_s": round(http.per_second, 1),
@@ -1235,8 +1328,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "successes": http.outcomes["ok"],
         "refusals": http.outcomes["refused"],
         "errors": http.outcomes["error"],
-        "statements_per_http_claim": len(stack) + 1,
-        "statements_per_sql_claim": len(service),
+        "http_round_trips": http_trips,
+        "sql_round_trips": service_trips,
+        "http_cpu_ms_per_claim": {k: round(1000 * v / max(1, http.total), 2) for k, v in http.cpu.items()},
+        "sql_cpu_ms_per_claim": {k: round(1000 * v / max(1, sql.total), 2) for k, v in sql.cpu.items()},
     }
     print(json.dumps(result))
     return 0

@@ -10,6 +10,7 @@ from huanxin.catalogue.api import router as catalogue_router
 from huanxin.core.api import router as core_router
 from huanxin.core.api_support import AUTH, install_error_handlers
 from huanxin.policy.api import router as policy_router
+from huanxin.settlement.api import router as settlement_router
 from huanxin.subsidies.api import router as subsidies_router
 
 
@@ -39,3 +40,4 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/", policy_router)
 api.add_router("/catalogue", catalogue_router)
 api.add_router("/subsidies", subsidies_router)
+api.add_router("/settlement", settlement_router)

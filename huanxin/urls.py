@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("huanxin.policy.urls")),
     path("catalogue/", include("huanxin.catalogue.urls")),
     path("", include("huanxin.subsidies.urls")),
+    path("", include("huanxin.settlement.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

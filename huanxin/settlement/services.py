@@ -51,16 +51,19 @@ def _no_checkpoint(step: str) -> None:
 
 
 def ensure_periods(*, programme: Programme, until: datetime.date, length_days: int = 1) -> int:
-    """Create the programme's periods from its start (or its first sale) up to ``until``; returns how many
-    were new. Safe to run any number of times."""
-    first = programme.starts_on
-    if first is None:
+    """Create the programme's periods from its first sale up to ``until``; returns how many were new.
+
+    A programme that has sold nothing gets no periods (closed programmes of past years would otherwise
+    fill the table with empty days). Safe to run any number of times.
+    """
+    latest = SettlementPeriod.objects.filter(programme=programme).order_by("-starts_at").first()
+    if latest is not None:
+        day = timezone.localdate(latest.ends_at)
+    else:
         earliest = Redemption.objects.filter(programme=programme).aggregate(first=Min("redeemed_at"))["first"]
         if earliest is None:
             return 0
-        first = timezone.localdate(earliest)
-    latest = SettlementPeriod.objects.filter(programme=programme).order_by("-starts_at").first()
-    day = timezone.localdate(latest.ends_at) if latest else first
+        day = timezone.localdate(earliest)
     created = 0
     while day <= until:
         start, end = period_bounds(day, length_days)
@@ -129,7 +132,8 @@ def close_period(
         }
         payables = []
         for merchant in merchants:
-            sold, clawed = sales.get(merchant, {}), clawbacks.get(merchant, {})
+            sold: dict[str, Any] = dict(sales.get(merchant, {}))
+            clawed: dict[str, Any] = dict(clawbacks.get(merchant, {}))
             carried_in = carries[merchant].carried_out_fen if merchant in carries else 0
             amounts = payable_amounts(
                 redemptions_fen=sold.get("total") or 0,

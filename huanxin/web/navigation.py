@@ -26,7 +26,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("行动方案", "policy:measures", roles=("reviewer", "finance_officer", "auditor", "administrator")),
     NavItem("我的补贴", "subsidies:mine", roles=("consumer",)),
     NavItem("商户工作台", "subsidies:merchant_home", roles=("merchant_clerk", "merchant_manager")),
-    NavItem("资金看板", "subsidies:board", roles=("reviewer", "finance_officer", "auditor", "administrator")),
+    NavItem("资金看板", "subsidies:board", roles=("reviewer", "auditor", "administrator")),
+    NavItem("结算单", "settlement:statement", roles=("merchant_manager",)),
+    NavItem("清算支付", "settlement:board", roles=("finance_officer", "auditor", "administrator")),
     NavItem(
         "机构",
         "accounts:organisations",

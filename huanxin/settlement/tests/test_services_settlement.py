@@ -65,6 +65,7 @@ def test_closing_a_period_freezes_each_merchants_payable_once(programme_from_day
 
 def test_a_period_cannot_close_before_it_ends_or_before_an_earlier_one(programme_from_day1):
     scene = programme_from_day1
+    sell(scene, price_fen=400_000, on=DAY1, serial="SN-S1")
     periods(scene, DAY2)
     with pytest.raises(ConflictError) as caught:
         services.close_period(period=period_of(scene, DAY2), now=after(DAY1))
@@ -222,3 +223,12 @@ def test_paid_lines_add_up_to_redemptions_minus_clawbacks(scene, second_finance)
     services.import_bank_results(actor=scene.personas.finance, batch=batch, file_name="ok.csv", content=bank_file(rows))
     paid = sum(PaymentLine.objects.filter(status="paid").values_list("amount_fen", flat=True))
     assert paid == sum(s.subsidy_fen for s in sales) - sales[0].subsidy_fen
+
+
+def test_periods_start_at_the_first_sale_and_a_programme_without_sales_gets_none(scene):
+    assert services.ensure_periods(programme=scene.programme, until=DAY2) == 0
+    sell(scene, price_fen=400_000, on=DAY2, serial="SN-F1")
+    assert services.ensure_periods(programme=scene.programme, until=DAY2 + datetime.timedelta(days=2)) == 3
+    assert services.ensure_periods(programme=scene.programme, until=DAY2 + datetime.timedelta(days=2)) == 0
+    first = SettlementPeriod.objects.filter(programme=scene.programme).order_by("starts_at").first()
+    assert first.starts_at == period_bounds(DAY2)[0]

@@ -1,0 +1,65 @@
+"""XLSX exports: the reconciliation report (streamed row by row in openpyxl's write-only mode)."""
+
+from __future__ import annotations
+
+import io
+
+from django.utils import timezone
+from openpyxl import Workbook
+
+from huanxin.settlement.models import SettlementPeriod
+from huanxin.settlement.queries import reconciliation_rows, unmatched_items
+
+RECONCILIATION_COLUMNS = [
+    "核销编号",
+    "核销时间",
+    "商户",
+    "序列号",
+    "补贴（元）",
+    "清算周期",
+    "应付款编号",
+    "应付状态",
+    "支付行号",
+    "支付状态",
+    "银行流水号",
+    "到账时间",
+    "核销至到账天数",
+]
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def reconciliation_xlsx(period: SettlementPeriod) -> bytes:
+    """Every redemption of the period with its payable, line and bank result; a second sheet lists what
+    does not tie up. Cells are text so nothing is read as a formula or loses digits."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("对账明细")
+    sheet.append(RECONCILIATION_COLUMNS)
+    for row in reconciliation_rows(period):
+        sheet.append(
+            [
+                str(row.redemption_id),
+                f"{timezone.localtime(row.redeemed_at):%Y-%m-%d %H:%M:%S}",
+                row.merchant,
+                row.serial,
+                _yuan(row.subsidy_fen),
+                row.period,
+                str(row.payable_id or ""),
+                row.payable_status,
+                row.line_id,
+                row.line_status,
+                row.bank_reference,
+                f"{timezone.localtime(row.paid_at):%Y-%m-%d %H:%M}" if row.paid_at else "",
+                "" if row.days_to_pay is None else str(row.days_to_pay),
+            ]
+        )
+    problems = book.create_sheet("未匹配项")
+    problems.append(["类型", "编号", "说明"])
+    for item in unmatched_items(period):
+        problems.append([item.kind, item.reference, item.detail])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

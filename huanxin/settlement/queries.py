@@ -1,0 +1,263 @@
+"""The read side of settlement: merchant statements, the reconciliation report, the SLA board."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from huanxin.accounts.models import Organisation, Role
+from huanxin.core.domain.workdays import add_working_days
+from huanxin.core.permissions import has_role, organisations_for
+from huanxin.settlement.models import Payable, PaymentBatch, PaymentLine, SettlementPeriod
+from huanxin.subsidies.models import Clawback, Redemption
+
+FINANCE_ROLES = (Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
+# Consumer goods are paid within 30 working days of the period's end (2026 processing timelines).
+PAYMENT_DEADLINE_WORKING_DAYS = 30
+
+
+def is_finance(user: Any) -> bool:
+    return has_role(user, *FINANCE_ROLES)
+
+
+def payables_visible_to(user: Any) -> QuerySet[Payable]:
+    """Merchants see their own payables; finance, auditors and administrators see all."""
+    queryset = Payable.objects.select_related("period", "period__programme", "recipient")
+    if is_finance(user):
+        return queryset
+    return queryset.filter(recipient_id__in=organisations_for(user, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK))
+
+
+def period_of(redemption: Redemption) -> SettlementPeriod | None:
+    return SettlementPeriod.objects.filter(
+        programme_id=redemption.programme_id, starts_at__lte=redemption.redeemed_at, ends_at__gt=redemption.redeemed_at
+    ).first()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A merchant's statement: per period what was earned, netted, paid and what is still pending and why."""
+
+    merchant: Organisation
+    payables: list[Payable]
+    open_sales_fen: int
+    open_sales_count: int
+    open_clawbacks_fen: int
+    paid_fen: int
+    pending_fen: int
+
+
+def merchant_statement(merchant: Organisation) -> Statement:
+    payables = list(
+        Payable.objects.filter(recipient=merchant)
+        .select_related("period", "period__programme")
+        .prefetch_related("lines")
+        .order_by("-period__starts_at")[:200]
+    )
+    unsettled = Redemption.objects.filter(merchant=merchant).exclude(_in_closed_period())
+    sales = unsettled.aggregate(total=Sum("subsidy_fen"), count=Count("pk"))
+    claws = Clawback.objects.filter(merchant=merchant, status=Clawback.Status.OPEN).aggregate(total=Sum("amount_fen"))
+    paid = Payable.objects.filter(recipient=merchant, status=Payable.Status.PAID).aggregate(total=Sum("amount_fen"))
+    pending = Payable.objects.filter(
+        recipient=merchant, status__in=[Payable.Status.QUEUED, Payable.Status.IN_BATCH]
+    ).aggregate(total=Sum("amount_fen"))
+    return Statement(
+        merchant,
+        payables,
+        sales["total"] or 0,
+        sales["count"] or 0,
+        claws["total"] or 0,
+        paid["total"] or 0,
+        pending["total"] or 0,
+    )
+
+
+def _in_closed_period() -> Exists:
+    """Condition on redemptions: they lie inside a closed period of their programme."""
+    return Exists(
+        SettlementPeriod.objects.filter(
+            status=SettlementPeriod.Status.CLOSED,
+            programme_id=OuterRef("programme_id"),
+            starts_at__lte=OuterRef("redeemed_at"),
+            ends_at__gt=OuterRef("redeemed_at"),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ReconciliationRow:
+    redemption_id: int
+    redeemed_at: datetime.datetime
+    merchant: str
+    serial: str
+    subsidy_fen: int
+    period: str
+    payable_id: int | None
+    payable_status: str
+    line_id: str
+    line_status: str
+    bank_reference: str
+    paid_at: datetime.datetime | None
+    days_to_pay: int | None
+
+
+def reconciliation_rows(period: SettlementPeriod) -> Iterator[ReconciliationRow]:
+    """Every redemption of a period tied to its payable, payment line and bank result (streamed)."""
+    payables = {p.recipient_id: p for p in Payable.objects.filter(period=period)}
+    lines: dict[int, PaymentLine] = {}
+    line: PaymentLine | None
+    for line in PaymentLine.objects.filter(payable__period=period).order_by("pk"):
+        # The paid (or latest) line of each payable.
+        current = lines.get(line.payable_id)
+        if current is None or line.status == PaymentLine.Status.PAID or current.status == PaymentLine.Status.FAILED:
+            lines[line.payable_id] = line
+    label = f"{timezone.localtime(period.starts_at):%Y-%m-%d}"
+    queryset = (
+        Redemption.objects.filter(
+            programme_id=period.programme_id, redeemed_at__gte=period.starts_at, redeemed_at__lt=period.ends_at
+        )
+        .select_related("merchant")
+        .order_by("pk")
+    )
+    for redemption in queryset.iterator(chunk_size=5000):
+        payable = payables.get(redemption.merchant_id)
+        line = lines.get(payable.pk) if payable else None
+        paid_at = line.result_at if line and line.status == PaymentLine.Status.PAID else None
+        yield ReconciliationRow(
+            redemption_id=redemption.pk,
+            redeemed_at=redemption.redeemed_at,
+            merchant=redemption.merchant.name,
+            serial=redemption.serial,
+            subsidy_fen=redemption.subsidy_fen,
+            period=label,
+            payable_id=payable.pk if payable else None,
+            payable_status=payable.get_status_display() if payable else "未结算",
+            line_id=line.line_id if line else "",
+            line_status=line.get_status_display() if line else "",
+            bank_reference=line.bank_reference if line else "",
+            paid_at=paid_at,
+            days_to_pay=(timezone.localdate(paid_at) - timezone.localdate(redemption.redeemed_at)).days
+            if paid_at
+            else None,
+        )
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    kind: str
+    reference: str
+    detail: str
+
+
+def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
+    """What does not tie up: frozen sums that no longer match the rows, redemptions with no payable,
+    payables never paid, failed lines, paid totals that differ from payables."""
+    problems: list[Unmatched] = []
+    if period.status == SettlementPeriod.Status.CLOSED:
+        live = Redemption.objects.filter(
+            programme_id=period.programme_id, redeemed_at__gte=period.starts_at, redeemed_at__lt=period.ends_at
+        ).aggregate(n=Count("pk"), s=Sum("subsidy_fen"))
+        if (live["n"], live["s"] or 0) != (period.redemption_count, period.redemptions_fen):
+            problems.append(
+                Unmatched(
+                    "period",
+                    str(period),
+                    f"本期核销现为 {live['n']} 笔 {live['s'] or 0} 分，"
+                    f"结算时为 {period.redemption_count} 笔 {period.redemptions_fen} 分",
+                )
+            )
+        late = Redemption.objects.filter(
+            programme_id=period.programme_id,
+            redeemed_at__gte=period.starts_at,
+            redeemed_at__lt=period.ends_at,
+            pk__gt=period.max_redemption_id,
+        )
+        for redemption in late[:100]:
+            problems.append(Unmatched("redemption", str(redemption.pk), "结算后才写入本期的核销，未计入应付"))
+    for payable in Payable.objects.filter(period=period).select_related("recipient"):
+        lines = list(payable.lines.all())
+        paid = sum(line.amount_fen for line in lines if line.status == PaymentLine.Status.PAID)
+        if payable.status == Payable.Status.QUEUED and not lines:
+            problems.append(
+                Unmatched(
+                    "payable", str(payable.pk), f"{payable.recipient.name} 应付 {payable.amount_fen} 分尚未进入支付批次"
+                )
+            )
+        for line in lines:
+            if line.status == PaymentLine.Status.FAILED:
+                problems.append(Unmatched("line", line.line_id, f"支付失败：{line.failure_reason}"))
+        if payable.status == Payable.Status.PAID and paid != payable.amount_fen:
+            problems.append(Unmatched("payable", str(payable.pk), f"已付 {paid} 分与应付 {payable.amount_fen} 分不符"))
+    return problems
+
+
+@dataclass(frozen=True)
+class MerchantExposure:
+    merchant_id: int
+    merchant: str
+    outstanding_fen: int
+    oldest_unpaid: datetime.datetime | None
+
+
+def prefunded_outstanding(limit: int = 100) -> list[MerchantExposure]:
+    """Subsidy each merchant has given at the till and not yet been paid for, largest first, with the oldest
+    unpaid sale: what merchants complain about most."""
+    paid_period = Payable.objects.filter(
+        recipient_id=OuterRef("merchant_id"),
+        period__programme_id=OuterRef("programme_id"),
+        period__starts_at__lte=OuterRef("redeemed_at"),
+        period__ends_at__gt=OuterRef("redeemed_at"),
+        status=Payable.Status.PAID,
+    )
+    unpaid = Redemption.objects.exclude(status=Redemption.Status.RETURNED).filter(~Exists(paid_period))
+    rows = (
+        unpaid.values("merchant_id", "merchant__name")
+        .annotate(outstanding=Sum(F("subsidy_fen") - F("returned_fen")), oldest=Min("redeemed_at"))
+        .order_by("-outstanding")[:limit]
+    )
+    return [MerchantExposure(r["merchant_id"], r["merchant__name"], r["outstanding"] or 0, r["oldest"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class PeriodDeadline:
+    period: SettlementPeriod
+    due_on: datetime.date
+    unpaid_fen: int
+    overdue: bool
+
+
+def period_deadlines(today: datetime.date, limit: int = 60) -> list[PeriodDeadline]:
+    """Periods with money still unpaid and their payment deadline (30 working days after the period)."""
+    unpaid = Payable.objects.filter(period=OuterRef("pk")).exclude(
+        status__in=[Payable.Status.PAID, Payable.Status.NOTHING_DUE]
+    )
+    periods = (
+        SettlementPeriod.objects.annotate(
+            unpaid=Subquery(unpaid.values("period").annotate(total=Sum("amount_fen")).values("total")[:1])
+        )
+        .filter(Q(unpaid__gt=0) | Q(status=SettlementPeriod.Status.OPEN, ends_at__lte=timezone.now()))
+        .select_related("programme")
+        .order_by("starts_at")[:limit]
+    )
+    result = []
+    for period in periods:
+        last_day = timezone.localdate(period.ends_at - datetime.timedelta(microseconds=1))
+        due = add_working_days(last_day, PAYMENT_DEADLINE_WORKING_DAYS)
+        result.append(PeriodDeadline(period, due, period.unpaid or 0, today > due))
+    return result
+
+
+def batches() -> QuerySet[PaymentBatch]:
+    return PaymentBatch.objects.select_related("programme", "prepared_by", "approved_by").order_by("-prepared_at")
+
+
+def batch_summary(batch: PaymentBatch) -> dict[str, int]:
+    rows = batch.lines.values("status").annotate(n=Count("pk"), total=Sum("amount_fen"))
+    summary = {f"{r['status']}_count": r["n"] for r in rows} | {f"{r['status']}_fen": r["total"] or 0 for r in rows}
+    summary["max_line"] = batch.lines.aggregate(top=Max("amount_fen"))["top"] or 0
+    return summary

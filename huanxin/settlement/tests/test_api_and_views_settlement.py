@@ -1,0 +1,94 @@
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from huanxin.conftest import api_client_for, client_for
+from huanxin.settlement import services
+from huanxin.settlement.models import BankFile, PaymentLine, SettlementPeriod
+from huanxin.settlement.tests.conftest import DAY1, after, sell
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def closed_day(scene):
+    sell(scene, price_fen=400_000, on=DAY1, serial="SN-A1")
+    sell(scene, price_fen=500_000, on=DAY1, serial="SN-A2")
+    services.ensure_periods(programme=scene.programme, until=DAY1)
+    services.close_period(period=SettlementPeriod.objects.get(), now=after(DAY1))
+    return scene
+
+
+def test_finance_prepares_over_the_api_and_a_colleague_approves_and_downloads(closed_day, second_finance):
+    maker = api_client_for(closed_day.personas.finance)
+    created = maker.post(
+        "/api/v1/settlement/batches", data={"programme": "cn-appliance-2026"}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    number = created.json()["number"]
+    assert created.json()["total_fen"] == 135_000
+    own = maker.post(f"/api/v1/settlement/batches/{number}/approve")
+    assert own.status_code == 403
+    assert BankFile.objects.count() == 0
+    checker = api_client_for(second_finance)
+    assert checker.post(f"/api/v1/settlement/batches/{number}/approve").json()["status"] == "approved"
+    csv_file = checker.get(f"/api/v1/settlement/batches/{number}/file.csv")
+    assert csv_file.status_code == 200
+    assert "6222021234567890123" in csv_file.content.decode("utf-8-sig")
+    lines = checker.get(f"/api/v1/settlement/batches/{number}/lines").json()
+    assert "6222021234567890123" not in str(lines)
+    assert (
+        api_client_for(closed_day.personas.auditor).get(f"/api/v1/settlement/batches/{number}/file.csv").status_code
+        == 403
+    )
+
+
+def test_bank_results_upload_over_the_api_reports_each_row(closed_day, second_finance):
+    batch = services.prepare_batch(actor=closed_day.personas.finance, programme=closed_day.programme)
+    services.approve_batch(actor=second_finance, batch=batch)
+    line = batch.lines.get()
+    content = f"行号,结果,金额（元）,银行流水号,失败原因\n{line.line_id},成功,1350.00,B1,\nNOPE,成功,1.00,,\n".encode()
+    response = api_client_for(closed_day.personas.finance).post(
+        f"/api/v1/settlement/batches/{batch.number}/results",
+        {"file": SimpleUploadedFile("r.csv", content, content_type="text/csv")},
+    )
+    assert response.status_code == 200
+    assert (response.json()["accepted"], response.json()["refused"]) == (1, 1)
+    assert PaymentLine.objects.get().status == "paid"
+
+
+def test_merchant_statement_and_finance_pages(closed_day, second_finance):
+    batch = services.prepare_batch(actor=closed_day.personas.finance, programme=closed_day.programme)
+    statement = client_for(closed_day.personas.manager).get("/merchant/statement/").content.decode()
+    assert "¥1,350.00" in statement
+    assert "支付中" in statement
+    finance = client_for(second_finance)
+    assert "时限看板" in finance.get("/finance/").content.decode()
+    page = finance.get(f"/finance/batches/{batch.number}/").content.decode()
+    assert "复核通过" in page
+    assert "6222***********0123" in page
+    period = SettlementPeriod.objects.get()
+    recon = finance.get(f"/finance/periods/{period.pk}/reconciliation/").content.decode()
+    assert "未匹配项" in recon
+    assert recon.count("¥600.00") == 1
+    xlsx = finance.get(f"/finance/periods/{period.pk}/reconciliation/?format=xlsx")
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    rows = list(book["对账明细"].iter_rows(values_only=True))
+    assert rows[0][0] == "核销编号"
+    assert len(rows) == 3
+    assert client_for(closed_day.personas.clerk).get("/finance/").status_code == 403
+
+
+def test_the_sla_board_flags_periods_past_thirty_working_days(closed_day):
+    from huanxin.settlement import queries
+
+    due = queries.period_deadlines(DAY1 + datetime.timedelta(days=10))
+    assert [d.overdue for d in due] == [False]
+    late = queries.period_deadlines(DAY1 + datetime.timedelta(days=60))
+    assert [d.overdue for d in late] == [True]
+    exposure = queries.prefunded_outstanding()
+    assert exposure[0].outstanding_fen == 135_000

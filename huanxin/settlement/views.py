@@ -1,0 +1,197 @@
+"""Pages: merchants' statements; finance officers' periods, batches, approvals, bank results,
+reconciliation and the SLA board."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.accounts.models import Organisation, Role
+from huanxin.core.errors import DomainError
+from huanxin.core.permissions import has_role, organisations_for
+from huanxin.policy.models import Programme
+from huanxin.settlement import queries, services
+from huanxin.settlement.exports import reconciliation_xlsx
+from huanxin.settlement.models import BankFile, BankImport, SettlementPeriod
+
+
+@login_required
+def statement(request: AuthenticatedRequest) -> HttpResponse:
+    """A merchant's statement per period: earned, clawed back, carried, paid, and what is pending and why."""
+    mine = sorted(organisations_for(request.user, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK))
+    if not mine:
+        raise PermissionDenied
+    wanted = request.GET.get("merchant", "")
+    merchant = Organisation.objects.get(pk=int(wanted) if wanted.isdigit() and int(wanted) in mine else mine[0])
+    return render(request, "settlement/statement.html", {"s": queries.merchant_statement(merchant)})
+
+
+def _finance(request: AuthenticatedRequest) -> None:
+    if not queries.is_finance(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def board(request: AuthenticatedRequest) -> HttpResponse:
+    """The SLA board: pre-funded amounts outstanding per merchant, the oldest unpaid sale, late periods."""
+    _finance(request)
+    deadlines = queries.period_deadlines(timezone.localdate())
+    return render(
+        request,
+        "settlement/board.html",
+        {
+            "outstanding": queries.prefunded_outstanding(),
+            "deadlines": deadlines,
+            "overdue": sum(1 for d in deadlines if d.overdue),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def periods(request: AuthenticatedRequest) -> HttpResponse:
+    _finance(request)
+    if request.method == "POST":
+        period = SettlementPeriod.objects.filter(pk=request.POST.get("period") or 0).first()
+        if period is None:
+            raise Http404
+        try:
+            closed = services.close_period(period=period, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, "已结算" if closed else "该周期此前已结算，未重复计算")
+        return redirect("settlement:periods")
+    rows = SettlementPeriod.objects.select_related("programme").order_by("-starts_at")[:120]
+    return render(request, "settlement/periods.html", {"periods": rows})
+
+
+@login_required
+def batches(request: AuthenticatedRequest) -> HttpResponse:
+    _finance(request)
+    if request.method == "POST":
+        programme = Programme.objects.filter(code=request.POST.get("programme", "")).first()
+        if programme is None:
+            raise Http404
+        try:
+            batch = services.prepare_batch(actor=request.user, programme=programme)
+        except DomainError as error:
+            messages.error(request, error.errors[0].message if error.errors else error.detail)
+            return redirect("settlement:batches")
+        messages.success(request, f"已生成批次 {batch.number}，请另一名财政人员复核")
+        return redirect("settlement:batch", number=batch.number)
+    return render(
+        request,
+        "settlement/batches.html",
+        {
+            "batches": queries.batches()[:100],
+            "programmes": Programme.objects.exclude(status=Programme.Status.DRAFT).order_by("code"),
+            "can_prepare": has_role(request.user, Role.FINANCE_OFFICER),
+        },
+    )
+
+
+@login_required
+def batch(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _finance(request)
+    try:
+        current = services.get_batch(number)
+    except DomainError:
+        raise Http404 from None
+    return render(
+        request,
+        "settlement/batch.html",
+        {
+            "batch": current,
+            "lines": current.lines.select_related("payable__recipient").order_by("line_id")[:1000],
+            "summary": queries.batch_summary(current),
+            "imports": BankImport.objects.filter(batch=current).order_by("-imported_at"),
+            "files": BankFile.objects.filter(batch=current).only("file_format", "sha256", "created_at"),
+            "can_approve": current.status == "prepared"
+            and current.prepared_by_id != request.user.pk
+            and has_role(request.user, Role.FINANCE_OFFICER),
+            "is_preparer": current.prepared_by_id == request.user.pk,
+            "can_import": current.status in ("approved", "settled") and has_role(request.user, Role.FINANCE_OFFICER),
+        },
+    )
+
+
+@login_required
+@require_POST
+def approve(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    try:
+        services.approve_batch(actor=request.user, batch=services.get_batch(number))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "已复核，银行支付文件已生成")
+    return redirect("settlement:batch", number=number)
+
+
+@login_required
+@require_POST
+def import_results(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择回盘文件")
+        return redirect("settlement:batch", number=number)
+    try:
+        outcome = services.import_bank_results(
+            actor=request.user,
+            batch=services.get_batch(number),
+            file_name=upload.name or "result.csv",
+            content=upload.read(),
+        )
+    except DomainError as error:
+        messages.error(request, error.errors[0].message if error.errors else error.detail)
+    else:
+        messages.success(request, f"回盘已导入：接受 {outcome.record.accepted} 行，拒绝 {outcome.record.refused} 行")
+    return redirect("settlement:batch", number=number)
+
+
+@login_required
+def download(request: AuthenticatedRequest, number: str, file_format: str) -> HttpResponse:
+    if not has_role(request.user, Role.FINANCE_OFFICER):
+        raise PermissionDenied
+    bank_file = BankFile.objects.filter(batch__number=number, file_format=file_format).first()
+    if bank_file is None:
+        raise Http404
+    kind = "text/csv" if file_format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(bytes(bank_file.content), content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{number}.{file_format}"'
+    return response
+
+
+@login_required
+def reconciliation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    _finance(request)
+    period = SettlementPeriod.objects.select_related("programme").filter(pk=pk).first()
+    if period is None:
+        raise Http404
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            reconciliation_xlsx(period),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="reconciliation-{period.pk}.xlsx"'
+        return response
+    rows = []
+    for index, row in enumerate(queries.reconciliation_rows(period)):
+        if index >= 500:
+            break
+        rows.append(row)
+    return render(
+        request,
+        "settlement/reconciliation.html",
+        {
+            "period": period,
+            "rows": rows,
+            "unmatched": queries.unmatched_items(period),
+        },
+    )
