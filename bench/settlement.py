@@ -183,6 +183,7 @@ class Scene:
     ends_at: datetime.datetime
     finance_user_id: int
     rows: dict[str, int]
+    steps: dict[str, float]
 
 
 def _price(i: str) -> str:
@@ -416,9 +417,13 @@ def build_scene(options: Options) -> Scene:
                                                             WHERE programme_id = %(programme)s)
             WHERE id = %(programme)s""",
     ]
+    steps: dict[str, float] = {}
     with connection.cursor() as cursor:
         for statement in statements:
+            started = time.perf_counter()
             cursor.execute(statement, params)
+            label = " ".join(statement.split()[:3])
+            steps[label] = steps.get(label, 0.0) + time.perf_counter() - started
         for table in (
             "accounts_person",
             "subsidies_qualification",
@@ -432,7 +437,9 @@ def build_scene(options: Options) -> Scene:
             )
         cursor.execute("DROP TABLE bench_merchant")
         cursor.execute("RESET synchronous_commit")
+        started = time.perf_counter()
         cursor.execute("VACUUM (ANALYZE)")
+        steps["VACUUM (ANALYZE)"] = time.perf_counter() - started
 
     programme.refresh_from_db()
     services.ensure_periods(programme=programme, until=day)
@@ -453,6 +460,7 @@ def build_scene(options: Options) -> Scene:
             "returns": clawbacks,
             "clawbacks": clawbacks,
         },
+        steps=steps,
     )
 
 
@@ -570,6 +578,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"setup: {generated - setup_started:.1f} s (database and migrate {migrated - setup_started:.1f} s, "
         f"scene in SQL and VACUUM ANALYZE {generated - migrated:.1f} s)"
     )
+    slowest = sorted(scene.steps.items(), key=lambda item: -item[1])[:6]
+    print("  slowest steps: " + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in slowest))
     print(f"SQL baseline (one query, best of {options.repeat}): {sql_seconds:.3f} s, {len(expected):,} merchants")
     for label, timed in (("close_period", close), ("prepare_batch", prepare)):
         print(

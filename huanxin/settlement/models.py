@@ -47,8 +47,7 @@ class SettlementPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        start = timezone.localtime(self.starts_at)
-        return f"{self.programme_id} {start:%Y-%m-%d}"
+        return f"{timezone.localtime(self.starts_at):%Y-%m-%d}"
 
 
 class Payable(models.Model):

@@ -31,7 +31,7 @@ DEMO_STORES = {
 
 def load_demo(admin: User, reviewer: User) -> None:
     """Idempotent: import products, register stores, enrol the demo merchants, give the resident a code."""
-    if not ProductModel.objects.exists():
+    if not ProductModel.objects.filter(brand="海尔", model_number="BCD-510WGHTD").exists():
         import_products(actor=admin, file_name="demo-products.csv", content=DEMO_PRODUCTS_CSV.encode())
     for uscc, stores in DEMO_STORES.items():
         merchant = Organisation.objects.filter(uscc=uscc).first()

@@ -11,6 +11,7 @@ from huanxin.accounts.demo import load_demo as load_accounts
 from huanxin.accounts.models import User
 from huanxin.policy.demo import load_demo as load_policy
 from huanxin.policy.demo import load_demo_reports
+from huanxin.settlement.demo import load_demo as load_settlement
 from huanxin.subsidies.demo import load_demo as load_subsidies
 
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         load_policy(User.objects.get(username="admin"))
         load_demo_reports(User.objects.get(username="reviewer"))
         load_subsidies(User.objects.get(username="admin"), User.objects.get(username="reviewer"))
+        load_settlement(User.objects.get(username="finance"), User.objects.get(username="finance2"))
         self.stdout.write("")
         self.stdout.write(f"演示账户 / demo accounts（密码 / password: {DEMO_PASSWORD}）")
         width = max(len(a[0]) for a in accounts)
