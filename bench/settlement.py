@@ -233,6 +233,31 @@ def _stride(redemptions: int) -> int:
     return stride
 
 
+def check_foreign_keys(cursor: Any) -> list[str]:
+    """Every foreign key of every table, checked in one anti-join each: the constraints that the load did not."""
+    cursor.execute(
+        """SELECT c.conname, c.conrelid::regclass::text, c.confrelid::regclass::text,
+                  array_agg(a.attname ORDER BY k.ord), array_agg(b.attname ORDER BY k.ord)
+             FROM pg_constraint c
+             CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(child, parent, ord)
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.child
+             JOIN pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = k.parent
+            WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+            GROUP BY c.conname, c.conrelid, c.confrelid"""
+    )
+    broken = []
+    for name, child, parent, child_columns, parent_columns in cursor.fetchall():
+        joined = " AND ".join(f'p."{p}" = c."{c}"' for c, p in zip(child_columns, parent_columns, strict=True))
+        present = " AND ".join(f'c."{c}" IS NOT NULL' for c in child_columns)
+        cursor.execute(
+            f"SELECT count(*) FROM {child} c WHERE {present} AND NOT EXISTS (SELECT FROM {parent} p WHERE {joined})"
+        )
+        missing = cursor.fetchone()[0]
+        if missing:
+            broken.append(f"{name}: {missing} rows of {child} point to no {parent}")
+    return broken
+
+
 def build_scene(options: Options) -> Scene:
     """Everything a day's close needs, the bulk in set-based SQL (see the module docstring)."""
     from django.db import connection
@@ -326,6 +351,10 @@ def build_scene(options: Options) -> Scene:
     clawed_at = f"({sold_at} + (%(end)s::timestamptz - {sold_at}) / 2)"
     statements = [
         "SET synchronous_commit = off",
+        # Triggers off while loading, as pg_restore --disable-triggers does: the deferred foreign-key checks
+        # would otherwise cost one row lookup per key per row. Every foreign key is checked afterwards,
+        # set-based (check_foreign_keys); CHECK and UNIQUE constraints are enforced as the rows go in.
+        "SET session_replication_role = replica",
         # Merchants: organisation, one user (manager and clerk), store, approved enrolment with a bank account.
         """CREATE TEMP TABLE bench_merchant AS
            SELECT n::int - 1 AS n, uscc, (%(districts)s::text[])[1 + (n::int - 1) %% cardinality(%(districts)s::text[])]
@@ -436,7 +465,13 @@ def build_scene(options: Options) -> Scene:
                 f" coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
             )
         cursor.execute("DROP TABLE bench_merchant")
+        cursor.execute("RESET session_replication_role")
         cursor.execute("RESET synchronous_commit")
+        started = time.perf_counter()
+        broken = check_foreign_keys(cursor)
+        steps["foreign keys checked"] = time.perf_counter() - started
+        if broken:
+            raise SystemExit("generated rows break foreign keys: " + "; ".join(broken))
         started = time.perf_counter()
         cursor.execute("VACUUM (ANALYZE)")
         steps["VACUUM (ANALYZE)"] = time.perf_counter() - started

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "huanxin.catalogue",
     "huanxin.subsidies",
     "huanxin.settlement",
+    "huanxin.trace",
     "huanxin.vehicles",
     "huanxin.web",
 ]
@@ -228,3 +229,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# Traceability: the GS1 company prefix the programme's GIAI codes are issued under (the city's own prefix
+# goes here; the default is a placeholder outside any real allocation) and the resolver of its Digital Links.
+HUANXIN_GS1_COMPANY_PREFIX = env_str("HUANXIN_GS1_COMPANY_PREFIX", "6999999")
+HUANXIN_TRACE_RESOLVER = env_str("HUANXIN_TRACE_RESOLVER", "https://id.huanxin.example.cn")
+# Ed25519 key that signs the daily checkpoints: base64 of the 32-byte private key; the embedded default
+# generates one into var/secrets.json.
+HUANXIN_TRACE_SIGNING_KEY = env_str("HUANXIN_TRACE_SIGNING_KEY") or _local_secrets.get("trace_signing_key", "")

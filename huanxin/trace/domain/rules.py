@@ -1,0 +1,187 @@
+"""Which event may follow which, who may record it, and whether a dismantling's output is plausible.
+
+The states of an old item: ``held`` (in someone's custody), ``in_transit`` (shipped to a named
+destination), and the terminal ``dismantled`` and ``destroyed``. CBV 2.0 business steps and dispositions
+are used where they exist; the platform's own vocabulary lives under ``EXT``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# EPCIS 2.0 JSON-LD takes CBV terms bare ("shipping"); the context maps them to https://ref.gs1.org/cbv/.
+CBV_STEP = ""
+CBV_DISP = ""
+EXT = "https://huanxin.beijing.gov.cn/ns/trace/"
+
+HELD, IN_TRANSIT, DISMANTLED, DESTROYED = "held", "in_transit", "dismantled", "destroyed"
+TERMINAL = frozenset({DISMANTLED, DESTROYED})
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of event: its EPCIS shape, CBV step and disposition, and the states it moves between."""
+
+    code: str
+    label: str
+    event_type: str
+    action: str
+    biz_step: str
+    disposition: str
+    from_states: frozenset[str | None]
+    to_state: str
+
+
+KINDS: dict[str, Kind] = {
+    k.code: k
+    for k in (
+        Kind(
+            "commission",
+            "赋码",
+            "ObjectEvent",
+            "ADD",
+            CBV_STEP + "commissioning",
+            CBV_DISP + "active",
+            frozenset({None}),
+            HELD,
+        ),
+        Kind(
+            "collect",
+            "上门回收",
+            "ObjectEvent",
+            "OBSERVE",
+            CBV_STEP + "collecting",
+            CBV_DISP + "in_progress",
+            frozenset({HELD}),
+            HELD,
+        ),
+        Kind(
+            "ship",
+            "发运",
+            "ObjectEvent",
+            "OBSERVE",
+            CBV_STEP + "shipping",
+            CBV_DISP + "in_transit",
+            frozenset({HELD}),
+            IN_TRANSIT,
+        ),
+        Kind(
+            "receive",
+            "接收",
+            "ObjectEvent",
+            "OBSERVE",
+            CBV_STEP + "receiving",
+            CBV_DISP + "in_progress",
+            frozenset({IN_TRANSIT}),
+            HELD,
+        ),
+        Kind(
+            "load",
+            "装车发运",
+            "AggregationEvent",
+            "ADD",
+            CBV_STEP + "loading",
+            CBV_DISP + "in_transit",
+            frozenset({HELD}),
+            IN_TRANSIT,
+        ),
+        Kind(
+            "unload",
+            "卸车接收",
+            "AggregationEvent",
+            "DELETE",
+            CBV_STEP + "unloading",
+            CBV_DISP + "in_progress",
+            frozenset({IN_TRANSIT}),
+            HELD,
+        ),
+        Kind(
+            "dismantle",
+            "拆解",
+            "TransformationEvent",
+            "",
+            CBV_STEP + "disassembling",
+            CBV_DISP + "disposed",
+            frozenset({HELD}),
+            DISMANTLED,
+        ),
+        Kind(
+            "destroy",
+            "销毁",
+            "ObjectEvent",
+            "DELETE",
+            CBV_STEP + "destroying",
+            CBV_DISP + "destroyed",
+            frozenset({HELD}),
+            DESTROYED,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    message: str
+
+
+def check_transition(
+    *,
+    kind: Kind,
+    state: str | None,
+    holder_id: int | None,
+    destination_id: int | None,
+    actor_org_id: int,
+    actor_kind: str,
+    licensed: bool,
+) -> Refusal | None:
+    """Whether ``actor_org`` may record ``kind`` on an item now; the refusal says why not."""
+    if state in TERMINAL:
+        return Refusal("terminal", "该旧机已拆解或销毁，之后不能再记录任何事件")
+    if state not in kind.from_states:
+        return Refusal("invalid_transition", f"当前状态下不能记录“{kind.label}”")
+    if kind.code in ("receive", "unload"):
+        if destination_id != actor_org_id:
+            return Refusal("not_destination", "只有发运目的地的企业可以接收")
+    elif state is not None and holder_id != actor_org_id:
+        return Refusal("not_holder", "只有当前持有该旧机的企业可以记录下一事件")
+    if kind.code == "collect" and actor_kind != "recycler":
+        return Refusal("not_recycler", "只有回收企业可以记录上门回收")
+    if kind.code == "dismantle" and (actor_kind != "dismantler" or not licensed):
+        return Refusal("not_licensed", "只有事件日期在资质有效期内的拆解企业可以记录拆解")
+    return None
+
+
+# Total material a dismantled unit can plausibly yield, in grams (GB/T 2019 sample weights, rounded out).
+MASS_RANGES_G: dict[str, tuple[int, int]] = {
+    "fridge": (15_000, 180_000),
+    "washer": (15_000, 110_000),
+    "tv": (2_000, 70_000),
+    "ac": (15_000, 100_000),
+    "computer": (1_000, 35_000),
+    "water_heater": (5_000, 80_000),
+    "range_hood": (8_000, 40_000),
+    "microwave": (8_000, 25_000),
+}
+MATERIALS = {
+    "metals": "金属",
+    "plastics": "塑料",
+    "glass": "玻璃",
+    "refrigerant": "制冷剂",
+    "hazardous": "危险部件",
+    "circuit_boards": "电路板",
+    "other": "其他",
+}
+NEEDS_REFRIGERANT = frozenset({"fridge", "ac"})
+
+
+def plausibility(category: str, outputs_g: dict[str, int]) -> list[str]:
+    """Reasons a dismantling's outputs look implausible for the category (empty when they look fine)."""
+    reasons = []
+    total = sum(outputs_g.values())
+    low, high = MASS_RANGES_G.get(category, (500, 300_000))
+    if not low <= total <= high:
+        reasons.append(f"产出总重 {total / 1000:.1f} kg 不在该品类合理范围 {low / 1000:.0f}–{high / 1000:.0f} kg 内")
+    if category in NEEDS_REFRIGERANT and outputs_g.get("refrigerant", 0) <= 0:
+        reasons.append("含制冷剂的品类未记录回收制冷剂")
+    return reasons

@@ -1,0 +1,470 @@
+"""The write side of traceability: commissioning codes, recording events one by one or in batches,
+daily signed checkpoints, and verification of every chain.
+
+Batches are set-based: the items a batch touches are locked once (in key order), every event is decided in
+memory in order, and events, chain links and item states are written in bulk — thousands of events a second
+while every rule still runs for every event.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from huanxin.accounts.models import Licence, Membership, Organisation, OrganisationKind, Role, User
+from huanxin.core import audit
+from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.trace.domain.canonical import GENESIS, event_hash, link_hash
+from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, check_transition, plausibility
+from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
+
+MAX_BATCH = 1000
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+TRACE_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYCLER, Role.DISMANTLER)
+
+
+def company_prefix() -> str:
+    return str(getattr(settings, "HUANXIN_GS1_COMPANY_PREFIX", "6999999"))
+
+
+def new_code() -> str:
+    """A GIAI EPC URI under the programme's GS1 company prefix: urn:epc:id:giai:<prefix>.<asset reference>."""
+    return f"urn:epc:id:giai:{company_prefix()}.{secrets.randbelow(10**12):012d}"
+
+
+def digital_link(code: str) -> str:
+    """The GS1 Digital Link a label's QR code carries (AI 8004 = GIAI), resolved by the public verify page."""
+    prefix, reference = code.removeprefix("urn:epc:id:giai:").split(".", 1)
+    return f"{settings.HUANXIN_TRACE_RESOLVER}/8004/{prefix}{reference}"
+
+
+def code_from_link(text: str) -> str:
+    """Accept a scanned Digital Link, an EPC URI or the bare GIAI and return the EPC URI."""
+    text = text.strip()
+    if text.startswith("urn:epc:id:giai:"):
+        return text
+    giai = text.rsplit("/8004/", 1)[-1] if "/8004/" in text else text
+    prefix = company_prefix()
+    if giai.startswith(prefix):
+        return f"urn:epc:id:giai:{prefix}.{giai[len(prefix) :]}"
+    return text
+
+
+def org_uri(organisation: Organisation) -> str:
+    return f"{settings.HUANXIN_TRACE_RESOLVER}/org/{organisation.uscc}"
+
+
+def _time_text(moment: datetime.datetime) -> str:
+    local = timezone.localtime(moment)
+    return local.isoformat(timespec="milliseconds")
+
+
+# ---------------------------------------------------------------- one event as a document
+
+
+@dataclass
+class EventInput:
+    """What a caller asks to record (after parsing): the kind, the items, when, and the kind's details."""
+
+    kind: str
+    codes: list[str]
+    event_time: datetime.datetime
+    destination: Organisation | None = None
+    parent: str = ""
+    outputs_g: dict[str, int] = field(default_factory=dict)
+    category: str = ""
+
+
+def build_document(data: EventInput, kind: Kind, organisation: Organisation) -> dict[str, Any]:
+    """The EPCIS 2.0 event (JSON-LD, CBV terms bare, our extension under hx:) without its eventID."""
+    where = {"id": org_uri(organisation)}
+    document: dict[str, Any] = {
+        "type": kind.event_type,
+        "eventTime": _time_text(data.event_time),
+        "eventTimeZoneOffset": "+08:00",
+        "bizStep": kind.biz_step,
+        "disposition": kind.disposition,
+        "readPoint": where,
+        "bizLocation": where,
+        "hx:kind": kind.code,
+    }
+    if kind.event_type == "ObjectEvent":
+        document["action"] = kind.action
+        document["epcList"] = sorted(data.codes)
+    elif kind.event_type == "AggregationEvent":
+        document["action"] = kind.action
+        document["parentID"] = data.parent
+        document["childEPCs"] = sorted(data.codes)
+    else:
+        document["inputEPCList"] = sorted(data.codes)
+        document["outputQuantityList"] = [
+            {"epcClass": f"{EXT}material/{name}", "quantity": grams / 1000, "uom": "KGM"}
+            for name, grams in sorted(data.outputs_g.items())
+        ]
+    if data.destination is not None:
+        document["destinationList"] = [{"type": "owning_party", "destination": org_uri(data.destination)}]
+    if data.category:
+        document["hx:category"] = data.category
+    return document
+
+
+def with_event_id(document: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """EPCIS 2.0 event hash ID: ni:///sha-256;<hash>?ver=CBV2.0 (the hash is over the event without it)."""
+    return {"eventID": f"ni:///sha-256;{digest}?ver=CBV2.0", **document}
+
+
+# ---------------------------------------------------------------- membership and licences
+
+
+def acting_organisation(actor: User, organisation_id: int | None = None) -> Organisation:
+    """The organisation the actor records for: the token's, or one of their memberships."""
+    memberships = Membership.objects.filter(user=actor, role__in=TRACE_ROLES, organisation__isnull=False)
+    ids = sorted(set(memberships.values_list("organisation_id", flat=True)))
+    if organisation_id is None:
+        if len(ids) != 1:
+            raise ValidationFailed.for_field("organisation_id", "required", "请指定记录事件的企业")
+        organisation_id = ids[0]
+    if organisation_id not in ids:
+        raise ForbiddenError("您不是该企业的工作人员", code="not_a_member")
+    return Organisation.objects.get(pk=organisation_id)
+
+
+def _licensed(organisation: Organisation, day: datetime.date) -> bool:
+    return (
+        Licence.objects.filter(organisation=organisation, kind=Licence.Kind.WEEE_DISMANTLING, valid_from__lte=day)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        .exists()
+    )
+
+
+def _actor_kind(organisation: Organisation) -> str:
+    """Vehicle scrapping enterprises dismantle under the same rules as appliance dismantlers."""
+    kind = str(organisation.kind)
+    return "dismantler" if kind == OrganisationKind.VEHICLE_SCRAPPER else kind
+
+
+# ---------------------------------------------------------------- recording
+
+
+@dataclass(frozen=True)
+class EventResult:
+    index: int
+    status: str  # "recorded", "duplicate", "refused"
+    code: str = ""
+    message: str = ""
+    field: str = ""
+    event_hash: str = ""
+    items: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "field": self.field,
+            "event_hash": self.event_hash,
+            "items": list(self.items),
+        }
+
+
+def _refused(index: int, code: str, message: str, field_name: str = "") -> EventResult:
+    return EventResult(index, "refused", code, message, field_name)
+
+
+def record_events(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    events: Sequence[EventInput],
+    now: datetime.datetime | None = None,
+) -> list[EventResult]:
+    """Record a batch of events for one organisation, in order, each refused or accepted on its own.
+
+    Accepted events and their chain links are written together with the items' new states in one
+    transaction; a refused event changes nothing and says why; an event already stored (same hash) is
+    reported as a duplicate, so a retried batch records nothing twice.
+    """
+    if len(events) > MAX_BATCH:
+        raise ValidationFailed.for_field("events", "too_many", f"每批最多 {MAX_BATCH} 个事件")
+    now = now or timezone.now()
+    actor_kind = _actor_kind(organisation)
+    licence_cache: dict[datetime.date, bool] = {}
+    all_codes = sorted({code for event in events for code in event.codes})
+    destinations = {e.destination.pk for e in events if e.destination is not None}
+    results: list[EventResult] = []
+    with transaction.atomic(durable=True):
+        # Lock every item the batch touches, in key order: concurrent batches on the same items queue.
+        items = {i.code: i for i in TraceItem.objects.select_for_update().filter(code__in=all_codes).order_by("pk")}
+        valid_destinations = set(Organisation.objects.filter(pk__in=destinations).values_list("pk", flat=True))
+        pending_events: list[TraceEvent] = []
+        pending_links: list[tuple[TraceItem, int, str, str, str]] = []  # item, seq, previous, link, event hash
+        new_items: list[TraceItem] = []
+        flags: list[tuple[str, TraceItem, str]] = []
+        touched: dict[int | str, TraceItem] = {}
+        seen_hashes: set[str] = set()
+        prepared = {
+            index: _prepare(data, items, organisation) for index, data in enumerate(events) if data.kind in KINDS
+        }
+        stored_hashes = set(
+            TraceEvent.objects.filter(hash__in=[digest for _, _, digest in prepared.values()]).values_list(
+                "hash", flat=True
+            )
+        )
+        for index, data in enumerate(events):
+            kind = KINDS.get(data.kind)
+            if kind is None:
+                results.append(_refused(index, "unknown_kind", "事件类型无效", "kind"))
+                continue
+            if not data.codes:
+                results.append(_refused(index, "required", "请提供追溯码", "codes"))
+                continue
+            if len(data.codes) > 1 and kind.event_type != "AggregationEvent":
+                results.append(_refused(index, "one_item_only", "该事件只能针对一台旧机", "codes"))
+                continue
+            if data.event_time > now + CLOCK_SKEW:
+                results.append(_refused(index, "future_time", "事件时间不能晚于当前时间", "event_time"))
+                continue
+            if kind.code in ("ship", "load") and (
+                data.destination is None or data.destination.pk not in valid_destinations
+            ):
+                results.append(_refused(index, "destination_required", "发运须指定目的地企业", "destination"))
+                continue
+            if kind.code == "load" and not data.parent:
+                results.append(_refused(index, "parent_required", "装车须提供车辆或笼车编号", "parent"))
+                continue
+            if kind.code == "dismantle":
+                bad = [m for m, g in data.outputs_g.items() if m not in MATERIALS or not isinstance(g, int) or g < 0]
+                if not data.outputs_g or bad:
+                    results.append(
+                        _refused(index, "invalid_outputs", "拆解产物须为已知物料及非负重量（克）", "outputs")
+                    )
+                    continue
+            # The event's identity is its hash: a retried event is a duplicate before any rule is applied.
+            category, document, digest = prepared[index]
+            if digest in seen_hashes or digest in stored_hashes:
+                results.append(
+                    EventResult(
+                        index, "duplicate", "duplicate", "该事件已记录", event_hash=digest, items=tuple(data.codes)
+                    )
+                )
+                continue
+            refusal: EventResult | None = None
+            day = timezone.localdate(data.event_time)
+            for code in data.codes:
+                item = items.get(code)
+                if kind.code == "commission":
+                    if item is not None:
+                        refusal = _refused(index, "already_commissioned", f"追溯码 {code} 已赋码", "codes")
+                        break
+                    continue
+                if item is None:
+                    refusal = _refused(index, "unknown_code", f"追溯码 {code} 不存在", "codes")
+                    break
+                if kind.code == "dismantle" and day not in licence_cache:
+                    licence_cache[day] = _licensed(organisation, day)
+                problem = check_transition(
+                    kind=kind,
+                    state=item.state or None,
+                    holder_id=item.holder_id,
+                    destination_id=item.destination_id,
+                    actor_org_id=organisation.pk,
+                    actor_kind=actor_kind,
+                    licensed=licence_cache.get(day, False),
+                )
+                if problem is not None:
+                    refusal = _refused(index, problem.code, f"{code}：{problem.message}", "codes")
+                    break
+                if item.updated_at and data.event_time < item.updated_at - CLOCK_SKEW and item.event_count:
+                    refusal = _refused(index, "out_of_order", f"{code}：事件时间早于该旧机的上一事件", "event_time")
+                    break
+            if refusal is not None:
+                results.append(refusal)
+                continue
+            seen_hashes.add(digest)
+            reasons = plausibility(category, data.outputs_g) if kind.code == "dismantle" else []
+            pending_events.append(
+                TraceEvent(
+                    hash=digest,
+                    document=with_event_id(document, digest),
+                    kind=kind.code,
+                    event_type=kind.event_type,
+                    biz_step=kind.biz_step,
+                    event_time=data.event_time,
+                    organisation=organisation,
+                    recorded_by=actor,
+                    recorded_at=now,
+                    implausible=bool(reasons),
+                    flag_reasons=reasons,
+                )
+            )
+            for code in data.codes:
+                item = items.get(code)
+                if item is None:
+                    item = TraceItem(code=code, category=data.category, created_at=now, head_hash=GENESIS)
+                    items[code] = item
+                    new_items.append(item)
+                previous = item.head_hash or GENESIS
+                link = link_hash(previous, digest)
+                item.event_count += 1
+                pending_links.append((item, item.event_count, previous, link, digest))
+                item.head_hash = link
+                item.state = kind.to_state
+                item.updated_at = data.event_time
+                if kind.code in ("ship", "load"):
+                    item.destination = data.destination
+                elif kind.code in ("receive", "unload"):
+                    item.holder = organisation
+                    item.destination = None
+                elif kind.code == "commission":
+                    item.holder = organisation
+                touched[item.pk or code] = item
+                for reason in reasons:
+                    flags.append((digest, item, reason))
+            results.append(EventResult(index, "recorded", event_hash=digest, items=tuple(data.codes)))
+        if pending_events:
+            TraceItem.objects.bulk_create(new_items)
+            stored = {e.hash: e for e in TraceEvent.objects.bulk_create(pending_events)}
+            ChainLink.objects.bulk_create(
+                [
+                    ChainLink(item=item, sequence=seq, event=stored[digest], previous=previous, link=link)
+                    for item, seq, previous, link, digest in pending_links
+                ]
+            )
+            existing = [item for item in touched.values() if item not in new_items]
+            if existing:
+                TraceItem.objects.bulk_update(
+                    existing,
+                    ["state", "holder", "destination", "head_hash", "event_count", "updated_at"],
+                    batch_size=500,
+                )
+            if new_items:
+                TraceItem.objects.bulk_update(
+                    new_items,
+                    ["state", "holder", "destination", "head_hash", "event_count", "updated_at"],
+                    batch_size=500,
+                )
+            TraceFlag.objects.bulk_create([TraceFlag(event=stored[d], item=i, reason=r[:200]) for d, i, r in flags])
+            recorded = [r for r in results if r.status == "recorded"]
+            audit.record(
+                actor=actor or "trace-import",
+                action="trace.events.record",
+                target=organisation,
+                after={
+                    "recorded": len(recorded),
+                    "refused": sum(r.status == "refused" for r in results),
+                    "duplicates": sum(r.status == "duplicate" for r in results),
+                    "first_hash": recorded[0].event_hash if recorded else "",
+                },
+                organisation_id=organisation.pk,
+                district_code=organisation.district_id,
+            )
+    return results
+
+
+def _prepare(
+    data: EventInput, items: Mapping[str, TraceItem], organisation: Organisation
+) -> tuple[str, dict[str, Any], str]:
+    """The category, the EPCIS document and its hash for one event as the caller sent it."""
+    kind = KINDS[data.kind]
+    first = data.codes[0] if data.codes else ""
+    category = data.category or (items[first].category if first in items else "")
+    detail = EventInput(
+        kind.code,
+        data.codes,
+        data.event_time,
+        data.destination,
+        data.parent,
+        data.outputs_g,
+        category if kind.code in ("commission", "dismantle") else "",
+    )
+    document = build_document(detail, kind, organisation)
+    return category, document, event_hash(document)
+
+
+def record_one(*, actor: User, organisation: Organisation, data: EventInput) -> TraceEvent:
+    """Record a single event; a refusal raises with the reason and changes nothing."""
+    [result] = record_events(actor=actor, organisation=organisation, events=[data])
+    if result.status == "refused":
+        raise ValidationFailed(
+            result.message, code=result.code, errors=[FieldError(result.field or "codes", result.code, result.message)]
+        )
+    return TraceEvent.objects.get(hash=result.event_hash)
+
+
+def commission_take_back(*, actor: User, take_back: Any) -> TraceItem:
+    """Give the old item a merchant took back at checkout its code (once), bound to that take-back."""
+    existing = TraceItem.objects.filter(take_back=take_back).first()
+    if existing is not None:
+        return existing
+    merchant = take_back.redemption.merchant
+    if merchant.pk not in set(
+        Membership.objects.filter(user=actor, organisation=merchant).values_list("organisation_id", flat=True)
+    ):
+        raise ForbiddenError("只有本商户人员可以为回收旧机赋码", code="not_a_member")
+    code = new_code()
+    record_one(
+        actor=actor,
+        organisation=merchant,
+        data=EventInput("commission", [code], timezone.now(), category=take_back.category),
+    )
+    try:
+        with transaction.atomic():
+            TraceItem.objects.filter(code=code, take_back__isnull=True).update(
+                take_back=take_back, serial=take_back.redemption.serial
+            )
+    except IntegrityError:
+        raise ValidationFailed.for_field("take_back", "already_commissioned", "该旧机已赋码") from None
+    return TraceItem.objects.get(code=code)
+
+
+def commission_pickup(
+    *, actor: User, organisation: Organisation, category: str, when: datetime.datetime | None = None
+) -> TraceItem:
+    """A recycler collects an old item from a household: a new code, commissioned and collected."""
+    if organisation.kind != OrganisationKind.RECYCLER:
+        raise ForbiddenError("只有回收企业可以登记上门回收", code="not_recycler")
+    moment = when or timezone.now()
+    code = new_code()
+    results = record_events(
+        actor=actor,
+        organisation=organisation,
+        events=[
+            EventInput("commission", [code], moment, category=category),
+            EventInput("collect", [code], moment + datetime.timedelta(milliseconds=1)),
+        ],
+    )
+    refused = [r for r in results if r.status == "refused"]
+    if refused:
+        raise ValidationFailed(refused[0].message, code=refused[0].code)
+    return TraceItem.objects.get(code=code)
+
+
+def get_item(code: str) -> TraceItem:
+    item = TraceItem.objects.select_related("holder", "destination").filter(code=code_from_link(code)).first()
+    if item is None:
+        raise NotFoundError("追溯码不存在", code="unknown_code")
+    return item
+
+
+def item_history(item: TraceItem) -> list[ChainLink]:
+    return list(ChainLink.objects.filter(item=item).select_related("event", "event__organisation").order_by("sequence"))
+
+
+def pending_take_backs(merchant: Organisation) -> Iterable[Any]:
+    """Old items this merchant took back at checkout that have no code yet."""
+    from huanxin.subsidies.models import TakeBack
+
+    return (
+        TakeBack.objects.filter(redemption__merchant=merchant, to_recycler=True, trace_item__isnull=True)
+        .select_related("redemption")
+        .order_by("-recorded_at")
+    )
