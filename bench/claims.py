@@ -57,6 +57,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime
+import importlib
 import json
 import os
 import random
@@ -169,6 +170,7 @@ class Resident:
     session_key: str
     csrf_cookie: str
     csrf_token: str
+    cookie: str  # the Cookie header: session and CSRF cookies under the configured names
 
     @property
     def start(self) -> int:
@@ -253,8 +255,8 @@ def _resident_id(index: int) -> str:
 
 @_timed("residents, sessions and budget")
 def build_world(options: Options) -> World:
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.http import HttpRequest
     from django.middleware.csrf import get_token
@@ -322,18 +324,30 @@ def build_world(options: Options) -> World:
         persons.append(person)
     Person.objects.bulk_create(persons, batch_size=2000)
 
-    store = SessionStore()
-    expire = now + datetime.timedelta(days=1)
+    # A signed-in session per resident, made the way the configured session engine stores them: rows
+    # written in bulk for the database engines, the engine's own save() otherwise (cache, signed cookie).
+    engine = importlib.import_module(settings.SESSION_ENGINE)
+    in_table = settings.SESSION_ENGINE in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    )
+    expire = now + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     sessions = []
     people = []
     for user, person in zip(users, persons, strict=True):
-        key = secrets.token_hex(16)
         data = {
             SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: "huanxin.accounts.backends.PhoneOrUsernameBackend",
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        store = engine.SessionStore()
+        if in_table:
+            key = secrets.token_hex(16)
+            sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
+        else:
+            store.update(data)
+            store.save(must_create=True)
+            key = store.session_key or ""
         request = HttpRequest()
         token = get_token(request)
         people.append(
@@ -346,6 +360,7 @@ def build_world(options: Options) -> World:
                 session_key=key,
                 csrf_cookie=request.META["CSRF_COOKIE"],
                 csrf_token=token,
+                cookie=f"{settings.SESSION_COOKIE_NAME}={key}; {settings.CSRF_COOKIE_NAME}={request.META['CSRF_COOKIE']}",
             )
         )
     Session.objects.bulk_create(sessions, batch_size=2000)
@@ -567,6 +582,7 @@ def capture_paths(world: World) -> dict[str, Capture]:
 def http_statements(residents: Sequence[Resident]) -> list[str]:
     """The statements one claim issues through the whole Django stack (test client, in this process),
     listed on the second of two residents of one district so that the service's caches are warm."""
+    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -574,8 +590,8 @@ def http_statements(residents: Sequence[Resident]) -> list[str]:
     listed: list[str] = []
     for resident in residents:
         client = Client(enforce_csrf_checks=True)
-        client.cookies["sessionid"] = resident.session_key
-        client.cookies["csrftoken"] = resident.csrf_cookie
+        client.cookies[settings.SESSION_COOKIE_NAME] = resident.session_key
+        client.cookies[settings.CSRF_COOKIE_NAME] = resident.csrf_cookie
         with CaptureQueriesContext(connection) as queries:
             response = client.post(
                 CLAIM_PATH,
@@ -933,7 +949,7 @@ def claim_request(port: int, resident: Resident) -> bytes:
         f"Host: 127.0.0.1:{port}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(CLAIM_BODY)}\r\n"
-        f"Cookie: sessionid={resident.session_key}; csrftoken={resident.csrf_cookie}\r\n"
+        f"Cookie: {resident.cookie}\r\n"
         f"X-CSRFToken: {resident.csrf_token}\r\n"
         f"Idempotency-Key: {uuid.uuid4().hex}\r\n"
         "\r\n"

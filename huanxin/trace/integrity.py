@@ -278,7 +278,6 @@ def verify_all() -> VerifyReport:
                     str(checkpoint.day),
                     f"当日事件（{len(leaves)} 个）与签名检查点（{checkpoint.event_count} 个）不符："
                     "有事件被插入、删除或修改",
-                    "有事件被插入、删除或修改",
                 )
             )
     return report
