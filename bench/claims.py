@@ -350,6 +350,7 @@ def build_world(options: Options) -> World:
             key = store.session_key or ""
         request = HttpRequest()
         token = get_token(request)
+        csrf_cookie = request.META["CSRF_COOKIE"]
         people.append(
             Resident(
                 user_id=user.pk,
@@ -358,9 +359,9 @@ def build_world(options: Options) -> World:
                 district=person.district_id or "",
                 pool_ids=pools_by_district[person.district_id or ""],
                 session_key=key,
-                csrf_cookie=request.META["CSRF_COOKIE"],
+                csrf_cookie=csrf_cookie,
                 csrf_token=token,
-                cookie=f"{settings.SESSION_COOKIE_NAME}={key}; {settings.CSRF_COOKIE_NAME}={request.META['CSRF_COOKIE']}",
+                cookie=f"{settings.SESSION_COOKIE_NAME}={key}; {settings.CSRF_COOKIE_NAME}={csrf_cookie}",
             )
         )
     Session.objects.bulk_create(sessions, batch_size=2000)

@@ -12,6 +12,7 @@ from huanxin.core.api_support import AUTH, install_error_handlers
 from huanxin.policy.api import router as policy_router
 from huanxin.settlement.api import router as settlement_router
 from huanxin.subsidies.api import router as subsidies_router
+from huanxin.trace.api import router as trace_router
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -41,3 +42,4 @@ api.add_router("/", policy_router)
 api.add_router("/catalogue", catalogue_router)
 api.add_router("/subsidies", subsidies_router)
 api.add_router("/settlement", settlement_router)
+api.add_router("/trace", trace_router)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("catalogue/", include("huanxin.catalogue.urls")),
     path("", include("huanxin.subsidies.urls")),
     path("", include("huanxin.settlement.urls")),
+    path("", include("huanxin.trace.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -281,3 +281,34 @@ def verify_all() -> VerifyReport:
                 )
             )
     return report
+
+
+@dataclass(frozen=True)
+class ItemCheck:
+    ok: bool
+    problems: list[str]
+    proofs: dict[str, InclusionProof | None]
+
+
+def verify_item(item: TraceItem) -> ItemCheck:
+    """One item's chain, checked the way ``huanxin trace verify`` checks all of them, with inclusion proofs."""
+    problems: list[str] = []
+    previous = GENESIS
+    proofs: dict[str, InclusionProof | None] = {}
+    links = list(ChainLink.objects.filter(item=item).select_related("event").order_by("sequence"))
+    for expected, link in enumerate(links, start=1):
+        event = link.event
+        if link.sequence != expected:
+            problems.append(f"第 {expected} 个事件缺失")
+        if recomputed_hash(event) != event.hash:
+            problems.append(f"第 {link.sequence} 个事件内容被改动")
+        if link.previous != previous or link.link != link_hash(previous, event.hash):
+            problems.append(f"第 {link.sequence} 个事件处链条断开")
+        previous = link.link
+        proofs[event.hash] = inclusion_proof(event)
+    if len(links) != item.event_count or previous != (item.head_hash or GENESIS):
+        problems.append("链尾与记录不符（有事件被删除或插入）")
+    for proof in proofs.values():
+        if proof is not None and not proof.valid():
+            problems.append(f"事件 {proof.leaf[:16]}… 与当日签名检查点不符")
+    return ItemCheck(ok=not problems, problems=problems, proofs=proofs)

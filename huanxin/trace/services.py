@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Membership, Organisation, OrganisationKind, Role, User
@@ -459,7 +459,7 @@ def item_history(item: TraceItem) -> list[ChainLink]:
     return list(ChainLink.objects.filter(item=item).select_related("event", "event__organisation").order_by("sequence"))
 
 
-def pending_take_backs(merchant: Organisation) -> Iterable[Any]:
+def pending_take_backs(merchant: Organisation) -> QuerySet[Any]:
     """Old items this merchant took back at checkout that have no code yet."""
     from huanxin.subsidies.models import TakeBack
 

@@ -1,0 +1,212 @@
+"""Traceability API: batch and single events, pickups and take-back codes, labels, public verification,
+checkpoints and the public key."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Status
+from pydantic import BaseModel
+
+from huanxin.accounts.http import current_user
+from huanxin.accounts.models import Organisation
+from huanxin.catalogue.domain.categories import CATEGORIES
+from huanxin.core.errors import NotFoundError, ValidationFailed
+from huanxin.trace import integrity, labels, services
+from huanxin.trace.models import Checkpoint, TraceItem
+from huanxin.trace.schemas import (
+    BatchIn,
+    BatchOut,
+    CheckpointOut,
+    EventIn,
+    HistoryEventOut,
+    ItemOut,
+    PickupIn,
+    ResultOut,
+    VerifyOut,
+)
+
+router = Router(tags=["一机一码追溯"])
+
+
+def _organisation(request: HttpRequest, organisation_id: int | None) -> Organisation:
+    token = getattr(request, "api_token", None)
+    if token is not None and organisation_id is None:
+        organisation_id = token.organisation_id
+    return services.acting_organisation(current_user(request), organisation_id)
+
+
+def _inputs(events: list[EventIn]) -> list[services.EventInput]:
+    usccs = {e.destination_uscc for e in events if e.destination_uscc}
+    destinations = {o.uscc: o for o in Organisation.objects.filter(uscc__in=usccs)}
+    return [
+        services.EventInput(
+            kind=e.kind,
+            codes=[services.code_from_link(code) for code in e.codes],
+            event_time=e.event_time,
+            destination=destinations.get(e.destination_uscc or ""),
+            parent=e.parent,
+            outputs_g=dict(e.outputs_g),
+            category=e.category,
+        )
+        for e in events
+    ]
+
+
+def _batch_out(results: list[services.EventResult]) -> BatchOut:
+    return BatchOut(
+        results=[ResultOut(**r.as_dict()) for r in results],
+        recorded=sum(r.status == "recorded" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        refused=sum(r.status == "refused" for r in results),
+    )
+
+
+@router.post("/events/batch", response=BatchOut, summary="批量记录事件（每批最多1000个，逐个返回结果，可重试）")
+def record_batch(request: HttpRequest, payload: BatchIn) -> Any:
+    organisation = _organisation(request, payload.organisation_id)
+    return _batch_out(
+        services.record_events(actor=current_user(request), organisation=organisation, events=_inputs(payload.events))
+    )
+
+
+class SingleIn(EventIn):
+    organisation_id: int | None = None
+
+
+@router.post("/events", response={201: ResultOut}, summary="记录一个事件")
+def record_single(request: HttpRequest, payload: SingleIn) -> Any:
+    organisation = _organisation(request, payload.organisation_id)
+    [result] = services.record_events(actor=current_user(request), organisation=organisation, events=_inputs([payload]))
+    if result.status == "refused":
+        raise ValidationFailed.for_field(result.field or "codes", result.code, result.message)
+    return Status(201, ResultOut(**result.as_dict()))
+
+
+def item_out(item: TraceItem) -> ItemOut:
+    return ItemOut(
+        code=item.code,
+        digital_link=services.digital_link(item.code),
+        category=item.category,
+        state=item.state,
+        holder=item.holder.name if item.holder else None,
+        destination=item.destination.name if item.destination else None,
+        event_count=item.event_count,
+        updated_at=item.updated_at,
+    )
+
+
+@router.post("/pickups", response={201: ItemOut}, summary="回收企业登记上门回收（赋码并记录回收）")
+def pickup(request: HttpRequest, payload: PickupIn) -> Any:
+    if payload.category not in CATEGORIES:
+        raise ValidationFailed.for_field("category", "unknown_category", "品类无效")
+    organisation = _organisation(request, payload.organisation_id)
+    return Status(
+        201,
+        item_out(
+            services.commission_pickup(
+                actor=current_user(request), organisation=organisation, category=payload.category
+            )
+        ),
+    )
+
+
+@router.post("/take-backs/{take_back_id}/commission", response=ItemOut, summary="为结账时回收的旧机赋码")
+def commission_take_back(request: HttpRequest, take_back_id: int) -> Any:
+    from huanxin.subsidies.models import TakeBack
+
+    take_back = TakeBack.objects.select_related("redemption__merchant").filter(pk=take_back_id).first()
+    if take_back is None:
+        raise NotFoundError("回收记录不存在", code="take_back_not_found")
+    return item_out(services.commission_take_back(actor=current_user(request), take_back=take_back))
+
+
+@router.get("/items", response=list[ItemOut], summary="本企业持有或在途的旧机")
+def holdings(request: HttpRequest, organisation_id: int | None = None, state: str | None = None) -> Any:
+    organisation = _organisation(request, organisation_id)
+    queryset = TraceItem.objects.filter(holder=organisation).select_related("holder", "destination")
+    if state:
+        queryset = queryset.filter(state=state)
+    return [item_out(i) for i in queryset.order_by("-updated_at")[:500]]
+
+
+def _verify(code: str) -> VerifyOut:
+    item = services.get_item(code)
+    check = integrity.verify_item(item)
+    events = []
+    for link in services.item_history(item):
+        proof = check.proofs.get(link.event.hash)
+        events.append(
+            HistoryEventOut(
+                sequence=link.sequence,
+                kind=link.event.kind,
+                event_time=link.event.event_time,
+                organisation=link.event.organisation.name,
+                event_hash=link.event.hash,
+                link=link.link,
+                implausible=link.event.implausible,
+                document=link.event.document,
+                proof=None
+                if proof is None
+                else {
+                    "day": proof.day.isoformat(),
+                    "index": proof.index,
+                    "leaf": proof.leaf,
+                    "path": proof.path,
+                    "root": proof.root,
+                    "signature": proof.signature,
+                    "key_id": proof.key_id,
+                },
+            )
+        )
+    return VerifyOut(
+        item=item_out(item),
+        chain_ok=check.ok,
+        problems=check.problems,
+        events=events,
+        public_key_pem=integrity.public_key_pem(),
+    )
+
+
+@router.get("/verify/{code}", response=VerifyOut, auth=None, summary="公开核验：旧机去向、链条状态与签名检查点证明")
+def verify(request: HttpRequest, code: str) -> Any:
+    return _verify(code)
+
+
+@router.get("/items/{code}/label.{file_format}", auth=None, summary="追溯标签二维码（png 或 svg）")
+def label(request: HttpRequest, code: str, file_format: str) -> HttpResponse:
+    item = services.get_item(code)
+    if file_format == "png":
+        return HttpResponse(labels.label_png(item), content_type="image/png")
+    if file_format == "svg":
+        return HttpResponse(labels.label_svg(item), content_type="image/svg+xml")
+    raise NotFoundError("仅支持 png 或 svg", code="unknown_format")
+
+
+class SheetIn(BaseModel):
+    codes: list[str]
+
+
+@router.post("/labels.pdf", summary="标签打印页（PDF，A4 每页24枚）")
+def label_sheet(request: HttpRequest, payload: SheetIn) -> HttpResponse:
+    current_user(request)
+    if not 1 <= len(payload.codes) <= 2400:
+        raise ValidationFailed.for_field("codes", "invalid_count", "每次可打印1至2400枚标签")
+    items = list(TraceItem.objects.filter(code__in=[services.code_from_link(c) for c in payload.codes]).order_by("pk"))
+    if len(items) != len(set(payload.codes)):
+        raise ValidationFailed.for_field("codes", "unknown_code", "部分追溯码不存在")
+    response = HttpResponse(labels.label_sheet_pdf(items), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="labels.pdf"'
+    return response
+
+
+@router.get("/checkpoints", response=list[CheckpointOut], auth=None, summary="每日签名检查点（公开）")
+def checkpoints(request: HttpRequest) -> Any:
+    return [
+        CheckpointOut(day=c.day, event_count=c.event_count, root=c.root, signature=c.signature, key_id=c.key_id)
+        for c in Checkpoint.objects.order_by("-day")[:366]
+    ]
+
+
+@router.get("/public-key", auth=None, summary="检查点签名公钥（Ed25519，PEM）")
+def public_key(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(integrity.public_key_pem(), content_type="application/x-pem-file")

@@ -1,0 +1,113 @@
+import datetime
+import json
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from huanxin.accounts import services as accounts
+from huanxin.conftest import client_for
+from huanxin.trace import services
+from huanxin.trace.models import TraceEvent, TraceItem
+
+pytestmark = pytest.mark.django_db
+
+
+def batch(client, token, events, key=None):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if key:
+        headers["HTTP_IDEMPOTENCY_KEY"] = key
+    return client.post(
+        "/api/v1/trace/events/batch", data=json.dumps({"events": events}), content_type="application/json", **headers
+    )
+
+
+def at(minutes):
+    return (timezone.now() - datetime.timedelta(minutes=60 - minutes)).isoformat()
+
+
+def test_batch_api_records_and_reports_per_event_and_a_replay_acts_once(chain):
+    token = accounts.issue_api_token(
+        actor=chain.personas.admin, organisation=chain.recycler, name="系统对接", user=chain.recycler_user
+    ).plaintext
+    code = services.new_code()
+    events = [
+        {"kind": "commission", "codes": [code], "event_time": at(1), "category": "fridge"},
+        {"kind": "collect", "codes": [code], "event_time": at(2)},
+        {"kind": "ship", "codes": [code], "event_time": at(3), "destination_uscc": chain.dismantler.uscc},
+        {"kind": "dismantle", "codes": [code], "event_time": at(4), "outputs_g": {"metals": 40000}},
+    ]
+    client = Client()
+    first = batch(client, token, events, key="b-1")
+    assert first.status_code == 200
+    body = first.json()
+    assert (body["recorded"], body["refused"]) == (3, 1)
+    assert body["results"][3]["code"] == "invalid_transition"
+    again = batch(client, token, events, key="b-1")
+    assert again.content == first.content
+    assert TraceEvent.objects.count() == 3
+    retry_without_key = batch(client, token, events[:3]).json()
+    assert retry_without_key["duplicates"] == 3
+
+
+def test_the_public_verification_page_and_api_need_no_login(chain):
+    from huanxin.trace.tests.test_services_trace import walk_to_dismantling
+
+    item = walk_to_dismantling(chain)
+    page = Client().get(f"/verify/{item.code}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "记录完整" in html
+    assert "拆解" in html
+    api = Client().get(f"/api/v1/trace/verify/{item.code}").json()
+    assert api["chain_ok"] is True
+    assert len(api["events"]) == 6
+    assert "BEGIN PUBLIC KEY" in api["public_key_pem"]
+    link = services.digital_link(item.code)
+    resolved = Client().get("/" + link.split("/", 3)[3])
+    assert resolved.status_code == 302
+    assert Client().get("/verify/urn:epc:id:giai:6999999.999/").status_code == 404
+
+
+def test_labels_png_svg_and_pdf_sheet(chain):
+    code = services.new_code()
+    services.record_one(
+        actor=chain.clerk,
+        organisation=chain.merchant,
+        data=services.EventInput("commission", [code], timezone.now(), category="tv"),
+    )
+    png = Client().get(f"/api/v1/trace/items/{code}/label.png")
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = Client().get(f"/api/v1/trace/items/{code}/label.svg")
+    assert b"<svg" in svg.content
+    pdf = client_for(chain.clerk).get(f"/trace/labels.pdf?code={code}")
+    assert pdf.content[:5] == b"%PDF-"
+
+
+def test_workspace_records_the_next_event_for_the_holder_only(chain):
+    code = services.new_code()
+    services.record_one(
+        actor=chain.clerk,
+        organisation=chain.merchant,
+        data=services.EventInput("commission", [code], timezone.now() - datetime.timedelta(minutes=5), category="tv"),
+    )
+    clerk = client_for(chain.clerk)
+    page = clerk.get(f"/trace/workspace/?code={code}").content.decode()
+    assert "记录事件" in page
+    response = clerk.post(
+        "/trace/workspace/", {"form": "event", "code": code, "kind": "ship", "destination": chain.recycler.pk}
+    )
+    assert response.status_code == 302
+    assert TraceItem.objects.get(code=code).state == "in_transit"
+    other = client_for(chain.dismantler_user).get(f"/trace/workspace/?code={code}").content.decode()
+    assert "不能对该旧机记录事件" in other
+
+
+def test_staff_search_finds_items_and_lists_flags(chain):
+    from huanxin.trace.tests.test_services_trace import walk_to_dismantling
+
+    item = walk_to_dismantling(chain, outputs={"metals": 1000})
+    html = client_for(chain.personas.auditor).get(f"/trace/staff/?q={item.code}").content.decode()
+    assert item.code in html
+    assert "不在该品类合理范围" in html
+    assert client_for(chain.clerk).get("/trace/staff/").status_code == 403
