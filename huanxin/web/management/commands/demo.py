@@ -13,6 +13,7 @@ from huanxin.policy.demo import load_demo as load_policy
 from huanxin.policy.demo import load_demo_reports
 from huanxin.settlement.demo import load_demo as load_settlement
 from huanxin.subsidies.demo import load_demo as load_subsidies
+from huanxin.trace.demo import load_demo as load_trace
 
 
 class Command(BaseCommand):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         load_demo_reports(User.objects.get(username="reviewer"))
         load_subsidies(User.objects.get(username="admin"), User.objects.get(username="reviewer"))
         load_settlement(User.objects.get(username="finance"), User.objects.get(username="finance2"))
+        load_trace()
         self.stdout.write("")
         self.stdout.write(f"演示账户 / demo accounts（密码 / password: {DEMO_PASSWORD}）")
         width = max(len(a[0]) for a in accounts)

@@ -1,0 +1,27 @@
+"""Template filters for trace pages."""
+
+from __future__ import annotations
+
+from django import template
+
+from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS
+
+register = template.Library()
+
+
+@register.filter(name="material")
+def material(epc_class: str) -> str:
+    """``https://…/trace/material/metals`` → 金属."""
+    name = epc_class.removeprefix(f"{EXT}material/")
+    return MATERIALS.get(name, name)
+
+
+@register.filter(name="event_label")
+def event_label(kind: str) -> str:
+    """``dismantle`` → 拆解."""
+    return KINDS[kind].label if kind in KINDS else kind
+
+
+@register.filter(name="item_state")
+def item_state(state: str) -> str:
+    return {"held": "保管中", "in_transit": "运输中", "dismantled": "已拆解", "destroyed": "已销毁"}.get(state, state)
