@@ -34,9 +34,15 @@ def load_demo() -> None:
     dismantler_user = User.objects.filter(username="dismantler").first()
     recycler = Organisation.objects.filter(uscc="91110112MA01HX0C07").first()
     dismantler = Organisation.objects.filter(uscc="91110115MA01HX0D0K").first()
-    if not take_backs or None in (clerk, recycler_user, dismantler_user, recycler, dismantler):
+    if (
+        not take_backs
+        or clerk is None
+        or recycler_user is None
+        or dismantler_user is None
+        or recycler is None
+        or dismantler is None
+    ):
         return
-    assert clerk and recycler_user and dismantler_user and recycler and dismantler
     items = [services.commission_take_back(actor=clerk, take_back=tb) for tb in take_backs]
     merchant = take_backs[0].redemption.merchant
     if any(item.holder_id != merchant.pk or item.state != "held" for item in items):
