@@ -1,0 +1,78 @@
+"""End to end in a real browser (Debian's Chromium driven by Playwright): a resident claims and shows the
+code on a phone-sized screen, a clerk redeems it at the till. Skipped where Chromium is not installed
+(.ci/run installs it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from huanxin.conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser():
+    # Playwright's sync API runs an event loop; Django refuses database access from inside one unless told.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_a_resident_claims_on_a_phone_and_a_clerk_redeems_at_the_till(live_server, personas, browser):
+    from huanxin.subsidies.models import Qualification, Redemption
+    from huanxin.subsidies.tests.conftest import build_scene
+
+    scene = build_scene(personas)
+    resident = scene.resident()
+    resident.username = "resident-e2e"
+    resident.set_password(PASSWORD)
+    resident.save()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = phone.new_page()
+    sign_in(page, live_server.url, "resident-e2e")
+    page.goto(f"{live_server.url}/me/subsidies/claim/")
+    page.select_option("#id_programme", "cn-appliance-2026")
+    page.select_option("#id_category", "fridge")
+    page.click("form button[type=submit]")
+    page.wait_for_selector(".qr svg")
+    assert "最高可补贴 ¥1,500.00" in page.inner_text("main")
+    assert page.locator(".countdown.big").inner_text().startswith("还剩")
+    # The page fits a phone: nothing is wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    code = page.inner_text(".code-big")
+    qualification = Qualification.objects.get()
+
+    till = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    clerk = personas.clerk
+    sign_in(till, live_server.url, clerk.username)
+    till.goto(f"{live_server.url}/merchant/redeem/")
+    till.fill("#id_code", code)
+    till.wait_for_selector("#code-info .message")
+    assert "冰箱" in till.inner_text("#code-info")
+    till.select_option("#id_product", str(scene.fridge.pk))
+    till.fill("#id_serial", "SN-E2E-0001")
+    till.fill("#id_price", "4999")
+    till.click("form button[type=submit]")
+    till.wait_for_selector("text=核销成功")
+    redemption = Redemption.objects.get()
+    assert (redemption.qualification_id, redemption.subsidy_fen) == (qualification.pk, 74_985)
