@@ -57,6 +57,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime
+import decimal
 import importlib
 import json
 import os
@@ -654,18 +655,18 @@ class Substitution:
 
 @dataclasses.dataclass(frozen=True)
 class ReplayPlan:
-    """The captured statements cut at the points where the service decides which path a claim takes."""
+    """The captured statements cut at the points where the service decides which path a claim takes.
+
+    After the fast attempt rolls back, the slow, merge and refused captures run alike for a while (today:
+    BEGIN, the programme lock, the slice lock) and then part; the replay runs the shared events once and
+    picks the branch the way the service does, from the data those statements returned.
+    """
 
     reads: list[Statement]  # autocommit statements before the first transaction
     fast: list[Statement]  # the first transaction (commits on the fast path)
     hold_sql: str  # the guarded update whose row count decides fast or not
     fast_after: list[Statement]  # autocommit statements after a fast success (none today)
-    refused_direct: list[Statement] | None  # after the fast attempt rolls back, when there is no slow path
-    slow_lock: list[Statement]  # the slow transaction up to (not including) the guarded update
-    slow_rest: list[Statement]  # the guarded update on the chosen slice and what follows it
-    move_out: Statement | None  # merge: money leaves a donor slice
-    move_in: Statement | None  # merge: money arrives on the target slice
-    refused_after: list[Statement]  # autocommit statements after the slow transaction rolls back
+    after_failure: dict[str, list[Event]]  # per path (slow, merge, refused): the events after that rollback
     captures: dict[str, Capture]
 
     def count(self, path: str) -> int:
@@ -681,55 +682,55 @@ def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
         raise SystemExit("capture fast: expected reads, then one committed transaction")
     fast = rest[0][1]
     fast_after = [s for kind, block in rest[1:] for s in block if kind == "auto"]
-    refused_blocks = captures["refused"].transactions()
-    _same_sql(reads, [s for _, b in _leading_auto(refused_blocks) for s in b], "refused reads")
-    after_reads = refused_blocks[len(reads) :]
-    if after_reads[0][0] != "ROLLBACK" or after_reads[0][1][-1].rowcount != 0:
-        raise SystemExit("capture refused: expected the first transaction to roll back after a guarded update")
-    hold_sql = after_reads[0][1][-1].sql
-    if "slow" not in captures:  # one slice per district: a failed hold is a refusal
-        return ReplayPlan(
-            reads,
-            fast,
-            hold_sql,
-            fast_after,
-            [s for _, b in after_reads[1:] for s in b],
-            [],
-            [],
-            None,
-            None,
-            [],
-            captures,
-        )
-    slow_blocks = captures["slow"].transactions()[len(reads) :]
-    merge_blocks = captures["merge"].transactions()[len(reads) :]
-    if [k for k, _ in slow_blocks] != ["ROLLBACK", "COMMIT"] or [k for k, _ in merge_blocks] != ["ROLLBACK", "COMMIT"]:
-        raise SystemExit("captures slow/merge: expected a rolled-back fast attempt, then a committed slow transaction")
-    slow_txn = slow_blocks[1][1]
-    cut = next(i for i, s in enumerate(slow_txn) if s.sql == hold_sql)
-    merge_txn = merge_blocks[1][1]
-    merge_cut = next(i for i, s in enumerate(merge_txn) if s.sql == hold_sql)
-    moves = merge_txn[cut:merge_cut]
-    if len(moves) != 2:
-        raise SystemExit(f"capture merge: expected one donor and one target update, got {len(moves)} statements")
-    _same_sql(slow_txn[:cut], merge_txn[:cut], "merge lock")
-    refused_slow = after_reads[1]
-    if refused_slow[0] != "ROLLBACK":
-        raise SystemExit("capture refused: expected the slow transaction to roll back")
-    _same_sql(slow_txn[:cut], refused_slow[1], "refused lock")
-    return ReplayPlan(
-        reads=reads,
-        fast=fast,
-        hold_sql=hold_sql,
-        fast_after=fast_after,
-        refused_direct=None,
-        slow_lock=slow_txn[:cut],
-        slow_rest=slow_txn[cut:],
-        move_out=moves[0],
-        move_in=moves[1],
-        refused_after=[s for kind, b in after_reads[2:] for s in b if kind == "auto"],
-        captures=captures,
-    )
+    after_failure: dict[str, list[Event]] = {}
+    hold_sql = ""
+    for path in ("refused", "slow", "merge"):
+        if path not in captures:
+            continue
+        blocks = captures[path].transactions()
+        _same_sql(reads, [s for _, b in _leading_auto(blocks) for s in b], f"{path} reads")
+        attempt = blocks[len(reads)] if len(blocks) > len(reads) else ("", [])
+        if (
+            attempt[0] != "ROLLBACK"
+            or attempt[1][-1].rowcount != 0
+            or [s.sql for s in attempt[1]] != [s.sql for s in fast[: len(attempt[1])]]
+        ):
+            raise SystemExit(f"capture {path}: expected the fast transaction to roll back after its guarded update")
+        hold_sql = attempt[1][-1].sql
+        events = captures[path].events
+        after_failure[path] = events[events.index("ROLLBACK") + 1 :]
+    for path in ("slow", "merge"):
+        if path in after_failure and not any(
+            isinstance(e, Statement) and e.sql == hold_sql for e in after_failure[path]
+        ):
+            raise SystemExit(f"capture {path}: the slow path should end with the guarded update")
+    if "merge" in after_failure:
+        shared = _shared_prefix([after_failure["slow"], after_failure["merge"]])
+        tail = after_failure["merge"][shared:]
+        moves = [e for e in tail[: _hold_index(tail, hold_sql)] if isinstance(e, Statement)]
+        if len(moves) != 2:
+            raise SystemExit(f"capture merge: expected one donor and one target update, got {len(moves)} statements")
+    return ReplayPlan(reads, fast, hold_sql, fast_after, after_failure, captures)
+
+
+def _same_event(first: Event, second: Event) -> bool:
+    if isinstance(first, Statement) and isinstance(second, Statement):
+        return first.sql == second.sql
+    return first == second
+
+
+def _shared_prefix(tails: Sequence[Sequence[Event]]) -> int:
+    """How many leading events all the tails have in common."""
+    length = 0
+    for events in zip(*tails, strict=False):
+        if not all(_same_event(events[0], e) for e in events[1:]):
+            break
+        length += 1
+    return length
+
+
+def _hold_index(events: Sequence[Event], hold_sql: str) -> int:
+    return next(i for i, e in enumerate(events) if isinstance(e, Statement) and e.sql == hold_sql)
 
 
 def _leading_auto(blocks: list[tuple[str, list[Statement]]]) -> list[tuple[str, list[Statement]]]:
@@ -804,49 +805,103 @@ class Replayer:
                 if isinstance(captured, int) and not isinstance(captured, bool):
                     values.put(captured, replayed)
 
+    def _execute(self, cursor: psycopg.Cursor[Any], event: Event, values: Substitution) -> list[dict[str, Any]]:
+        """Run one captured event; the rows it returned when it is a query."""
+        if not isinstance(event, Statement):
+            cursor.execute(event)  # BEGIN, COMMIT or ROLLBACK
+            return []
+        cursor.execute(event.sql, values.params(event))
+        if event.returned is not None:
+            self._run_returned(cursor, event, values)
+            return []
+        if cursor.description is None:
+            return []
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def _slow(self, cursor: psycopg.Cursor[Any], resident: Resident) -> str:
+        """After the fast attempt rolled back: the events the remaining paths share, then the one that applies."""
         plan = self.plan
-        refused = plan.captures["refused"]
-        if plan.refused_direct is not None:
-            self._run(cursor, plan.refused_direct, self._base(refused, resident))
-            return "refused"
-        slow = plan.captures["slow"]
-        values = self._base(slow, resident)
-        for captured, replayed in zip(slow.pool_ids, resident.pool_ids, strict=True):
-            values.put(captured, replayed)  # the slice list under lock, in slice order
-        cursor.execute("BEGIN")
-        available: dict[int, int] = {}
-        for statement in plan.slow_lock:
-            cursor.execute(statement.sql, values.params(statement))
-            if '"policy_budgetpool"' in statement.sql and cursor.description:
-                names = [column.name for column in cursor.description]
-                for row in cursor.fetchall():
-                    record = dict(zip(names, row, strict=True))
-                    available[record["id"]] = record["available_fen"]
-        decision = self._choose(resident, available)
-        if decision is None:
-            cursor.execute("ROLLBACK")
-            self._run(cursor, plan.refused_after, self._base(refused, resident))
+        candidates = list(plan.after_failure)
+        first = plan.captures[candidates[0]]
+        shared = self._base(first, resident)
+        for captured, replayed in zip(first.pool_ids, resident.pool_ids, strict=True):
+            shared.put(captured, replayed)  # slice lists are locked and read in slice order
+        available: dict[int, int] | None = None  # per slice, once a statement has read them
+        total: int | None = None  # the district's free money, if a statement read only that
+        index = 0
+        dropped: dict[str, int] = {}  # paths ruled out on the way, and where
+        while True:
+            heads = [plan.after_failure[path][index:][:1] for path in candidates]
+            if len(candidates) > 1 and all(h and heads[0] and _same_event(heads[0][0], h[0]) for h in heads):
+                for row in self._execute(cursor, heads[0][0], shared):
+                    if "available_fen" in row and "id" in row:
+                        available = {**(available or {}), row["id"]: row["available_fen"]}
+                    elif len(row) == 1 and isinstance(next(iter(row.values())), int | decimal.Decimal | None):
+                        total = int(next(iter(row.values())) or 0)  # SUM() of bigints is numeric, NULL when empty
+                index += 1
+                continue
+            if len(candidates) == 1:
+                path, decision = candidates[0], None
+                if path != "refused":
+                    decision = self._choose(resident, available or {})
+            elif available is not None:
+                decision = self._choose(resident, available)
+                path = "refused" if decision is None else "merge" if decision[1] and "merge" in candidates else "slow"
+            elif total is not None and total >= self.amount and "refused" in candidates:
+                candidates.remove("refused")  # money enough in the district: the slow path decides further on
+                dropped["refused"] = index
+                continue
+            elif total is not None:
+                path, decision = "refused", None
+            else:
+                raise RuntimeError("the captured slow path reads neither the slices nor the district's free money")
+            if path == "refused" and "refused" in dropped:
+                # The district ran dry between the unlocked read and the locks: the service rolls back and
+                # records the refusal as its short path does.
+                if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    cursor.execute("ROLLBACK")
+                return self._tail(cursor, resident, path, dropped["refused"], None)
+            if path not in candidates:
+                raise RuntimeError(f"the replay needs the {path} path here, which the captures do not have")
+            return self._tail(cursor, resident, path, index, decision)
+
+    def _tail(
+        self,
+        cursor: psycopg.Cursor[Any],
+        resident: Resident,
+        path: str,
+        index: int,
+        decision: tuple[int, list[tuple[int, int]]] | None,
+    ) -> str:
+        """The rest of one path: the refusal as captured, or moves, the hold on the chosen slice, the inserts."""
+        plan = self.plan
+        capture = plan.captures[path]
+        events = plan.after_failure[path][index:]
+        values = self._base(capture, resident)
+        if path == "refused" or decision is None:
+            for event in events:
+                self._execute(cursor, event, values)
             return "refused"
         target, moves = decision
-        if moves:
-            merge = plan.captures["merge"]
-            assert plan.move_out is not None
-            assert plan.move_in is not None
-            donor_c, moved_c = _pool_and_amount(plan.move_out, merge.pool_ids)
-            target_c, _ = _pool_and_amount(plan.move_in, merge.pool_ids)
+        hold = _hold_index(events, plan.hold_sql)
+        hold_statement = events[hold]
+        assert isinstance(hold_statement, Statement)
+        values.put(next(p for p in hold_statement.params if p in capture.pool_ids), target)
+        if path == "merge":
+            move_out, move_in = (e for e in events[:hold] if isinstance(e, Statement))
+            donor_c, moved_c = _pool_and_amount(move_out, capture.pool_ids)
+            target_c, _ = _pool_and_amount(move_in, capture.pool_ids)
             for donor, moved in moves:
                 move = Substitution(datetime.timedelta())
                 move.put(donor_c, donor)
                 move.put(target_c, target)
                 move.put(moved_c, moved)
-                cursor.execute(plan.move_out.sql, move(plan.move_out.params))
-                cursor.execute(plan.move_in.sql, move(plan.move_in.params))
-        captured_target = next(p for p in plan.slow_rest[0].params if p in slow.pool_ids)
-        values = self._base(slow, resident)
-        values.put(captured_target, target)
-        self._run(cursor, plan.slow_rest, values)
-        cursor.execute("COMMIT")
+                cursor.execute(move_out.sql, move(move_out.params))
+                cursor.execute(move_in.sql, move(move_in.params))
+            events = [*(e for e in events[:hold] if not isinstance(e, Statement)), *events[hold:]]
+        for event in events:
+            self._execute(cursor, event, values)
         return "ok"
 
     def _choose(self, resident: Resident, available: dict[int, int]) -> tuple[int, list[tuple[int, int]]] | None:
@@ -1108,7 +1163,8 @@ def sql_worker(
     def work(resident: Resident) -> tuple[str, str]:
         try:
             return replayer.claim(resident), ""
-        except psycopg.Error:
+        except Exception:
+            # Never leave a transaction open: its row locks would stall every other client.
             with contextlib.suppress(psycopg.Error):
                 replayer.connection.execute("ROLLBACK")
             raise
@@ -1236,6 +1292,20 @@ def short(sql: str) -> str:
 FRAMING = ("BEGIN", "COMMIT", "ROLLBACK")
 
 
+def commits(sequence: Sequence[str]) -> int:
+    """Commits that write: COMMITs, and writing statements run in autocommit (each is its own transaction)."""
+    count, in_transaction = 0, False
+    for sql in sequence:
+        if sql == "BEGIN":
+            in_transaction = True
+        elif sql in ("COMMIT", "ROLLBACK"):
+            count += sql == "COMMIT"
+            in_transaction = False
+        elif not in_transaction and sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            count += 1
+    return count
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from django.db import connections
 
@@ -1258,6 +1328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         captures = capture_paths(world)
         plan = plan_replay(captures)
         stack = http_statements(world.spare)
+        database = connections["default"].settings_dict
+        persistent = database.get("CONN_MAX_AGE") != 0
+        health_check = int(bool(database.get("CONN_HEALTH_CHECKS")) and persistent)
         reset_budget(world)
         expected = min(options.residents, options.pool_claims)
 
@@ -1299,15 +1372,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(var_dir, ignore_errors=True)
 
     ratio = http.per_second / sql.per_second if sql.per_second else 0.0
+    # The same ratio from CPU time alone: our processes' CPU per claim on each side (clients, gunicorn
+    # workers, the database's backends). Both sides saturate the cores, so this is what the throughput
+    # ratio tends to on an otherwise idle machine, and it hardly moves when other work shares the cores.
+    own_http, own_sql = (sum(v for k, v in b.cpu.items() if k != "machine") / max(1, b.total) for b in (http, sql))
+    cpu_ratio = own_sql / own_http if own_http else 0.0
     service = [s for s in captures["fast"].events if isinstance(s, Statement)]
     service_trips = len(captures["fast"].events)
     http_sql = [q for q in stack if q not in FRAMING]
-    # Statements, BEGIN and COMMIT each cost a round trip; add the health check's SELECT 1.
-    http_trips = len(stack) + 1
+    # Statements, BEGIN and COMMIT each cost a round trip; so does the health check's SELECT 1, which
+    # Django runs once per request on a persistent connection when CONN_HEALTH_CHECKS is on.
+    http_trips = len(stack) + health_check
+    service_sql = [e if isinstance(e, str) else e.sql for e in captures["fast"].events]
     print()
     print(f"HTTP (gunicorn)  {describe(http)}")
     print(f"direct SQL       {describe(sql)}")
-    print(f"ratio HTTP / direct SQL: {ratio:.2f}")
+    print(f"ratio HTTP / direct SQL: {ratio:.2f} (from CPU per claim of our own processes: {cpu_ratio:.2f})")
     print()
     print("CPU per claim during each burst, ms ('other' is everything else on the machine):")
     for label, burst in (("HTTP", http), ("direct SQL", sql)):
@@ -1317,14 +1397,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {label:11s} {parts}  other {other:5.2f}  machine {cpu.get('machine', 0.0):5.2f}")
     print()
     frame = " ".join(e if isinstance(e, str) else short(e.sql) for e in captures["fast"].events)
-    print(f"direct SQL, fast path: {len(service)} statements, {service_trips} round trips, 1 commit: {frame}")
+    print(
+        f"direct SQL, fast path: {len(service)} statements, {service_trips} round trips, "
+        f"{commits(service_sql)} commit(s): {frame}"
+    )
     for path in ("slow", "merge", "refused"):
         if path in captures:
             events = captures[path].events
             print(f"  {path} path: {plan.count(path)} statements, {events.count('BEGIN')} transactions")
     print(
-        f"HTTP, one claim through the Django stack: {len(http_sql)} statements, {http_trips} round trips "
-        f"(with the health check's SELECT 1), {stack.count('COMMIT') + 1} commits:"
+        f"HTTP, one claim through the Django stack: {len(http_sql)} statements, {http_trips} round trips"
+        f"{' (with the health check SELECT 1)' if health_check else ''}, {commits(stack)} commits"
+        f"{'' if persistent else ', and a new database connection per request (CONN_MAX_AGE=0)'}:"
     )
     print("  " + " ".join(short(q) for q in stack))
     for label, broken, burst in (("HTTP", http_broken, http), ("direct SQL", sql_broken, sql)):
@@ -1342,6 +1426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sql_p50_ms": round(sql.percentile_ms(0.5), 1),
         "sql_p99_ms": round(sql.percentile_ms(0.99), 1),
         "sql_violations": len(sql_broken),
+        "cpu_ratio_vs_sql": round(cpu_ratio, 2),
         "successes": http.outcomes["ok"],
         "refusals": http.outcomes["refused"],
         "errors": http.outcomes["error"],

@@ -1,16 +1,18 @@
 """Traceability API: batch and single events, pickups and take-back codes, labels, public verification,
 checkpoints and the public key."""
 
+import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Router, Status
 from pydantic import BaseModel
 
 from huanxin.accounts.http import current_user
-from huanxin.accounts.models import Organisation
+from huanxin.accounts.models import Organisation, Role
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.errors import NotFoundError, ValidationFailed
+from huanxin.core.permissions import has_role
 from huanxin.trace import integrity, labels, services
 from huanxin.trace.models import Checkpoint, TraceItem
 from huanxin.trace.schemas import (
@@ -210,3 +212,71 @@ def checkpoints(request: HttpRequest) -> Any:
 @router.get("/public-key", auth=None, summary="检查点签名公钥（Ed25519，PEM）")
 def public_key(request: HttpRequest) -> HttpResponse:
     return HttpResponse(integrity.public_key_pem(), content_type="application/x-pem-file")
+
+
+EPCIS_CONTENT_TYPE = "application/ld+json"
+
+
+@router.get("/epcis/items/{code}", auth=None, summary="导出单台旧机的 EPCIS 2.0 文档（JSON-LD，公开）")
+def export_item(request: HttpRequest, code: str) -> StreamingHttpResponse:
+    from huanxin.trace import epcis
+
+    item = services.get_item(code)
+    return StreamingHttpResponse(
+        epcis.stream_document(epcis.events_for_item(item.code).iterator()), content_type=EPCIS_CONTENT_TYPE
+    )
+
+
+@router.get("/epcis/events", summary="导出 EPCIS 2.0 文档：本企业（或工作人员指定企业/全部）在时间窗口内的事件")
+def export_events(
+    request: HttpRequest,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+    organisation_id: int | None = None,
+) -> StreamingHttpResponse:
+    from huanxin.trace import epcis
+
+    user = current_user(request)
+    if has_role(user, Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR):
+        events = (
+            epcis.events_for_organisation(organisation_id, since, until)
+            if organisation_id
+            else epcis.events_in_window(since, until)
+        )
+    else:
+        organisation = _organisation(request, organisation_id)
+        events = epcis.events_for_organisation(organisation, since, until)
+    response = StreamingHttpResponse(epcis.stream_document(events.iterator()), content_type=EPCIS_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="epcis.jsonld"'
+    return response
+
+
+@router.post(
+    "/epcis/import",
+    summary="导入 EPCIS 2.0 文档（逐个事件校验，可重复导入）",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/ld+json": {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+def import_events(request: HttpRequest, organisation_id: int | None = None) -> Any:
+    import json
+
+    from huanxin.trace import epcis
+
+    organisation = _organisation(request, organisation_id)
+    try:
+        document = json.loads(request.body or b"null")
+    except json.JSONDecodeError:
+        raise ValidationFailed.for_field("body", "invalid_json", "请求体不是有效的 JSON") from None
+    report = epcis.import_document(actor=current_user(request), organisation=organisation, document=document)
+    if not report.accepted:
+        problem = ValidationFailed(report.message, code=report.code)
+        body = problem.problem(instance=request.path) | {"report": report.as_dict()}
+        return HttpResponse(json.dumps(body, ensure_ascii=False), status=422, content_type="application/problem+json")
+    return report.as_dict()

@@ -111,3 +111,28 @@ def test_staff_search_finds_items_and_lists_flags(chain):
     assert item.code in html
     assert "不在该品类合理范围" in html
     assert client_for(chain.clerk).get("/trace/staff/").status_code == 403
+
+
+def test_epcis_export_over_the_api_validates_and_reimporting_it_changes_nothing(chain):
+    from huanxin.trace import epcis
+    from huanxin.trace.tests.test_services_trace import walk_to_dismantling
+
+    item = walk_to_dismantling(chain)
+    response = Client().get(f"/api/v1/trace/epcis/items/{item.code}")
+    assert response.status_code == 200
+    document = json.loads(b"".join(response.streaming_content))
+    assert epcis.validate(document) == []
+    assert len(document["epcisBody"]["eventList"]) == 6
+    dismantler = client_for(chain.dismantler_user)
+    own = dismantler.get("/api/v1/trace/epcis/events")
+    own_document = json.loads(b"".join(own.streaming_content))
+    assert {e["hx:kind"] for e in own_document["epcisBody"]["eventList"]} == {"receive", "dismantle"}
+    before = TraceEvent.objects.count()
+    imported = dismantler.post(
+        "/api/v1/trace/epcis/import", data=json.dumps(own_document), content_type="application/ld+json"
+    )
+    assert imported.status_code == 200
+    assert imported.json()["duplicates"] == 2
+    assert TraceEvent.objects.count() == before
+    refused = dismantler.post("/api/v1/trace/epcis/import", data="{}", content_type="application/json")
+    assert refused.status_code == 422
