@@ -5,6 +5,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from ninja import Router, Status
 from pydantic import BaseModel
 
@@ -44,7 +45,8 @@ def _inputs(events: list[EventIn]) -> list[services.EventInput]:
         services.EventInput(
             kind=e.kind,
             codes=[services.code_from_link(code) for code in e.codes],
-            event_time=e.event_time,
+            # A time without an offset is read as Beijing time, the only zone the programme runs in.
+            event_time=timezone.make_aware(e.event_time) if timezone.is_naive(e.event_time) else e.event_time,
             destination=destinations.get(e.destination_uscc or ""),
             parent=e.parent,
             outputs_g=dict(e.outputs_g),

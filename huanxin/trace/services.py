@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, check_transi
 from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
 
 MAX_BATCH = 1000
+# EPCIS identifiers are URIs: codes are EPC URIs, a load's parent any absolute URI (checked so exports validate).
+_EPC_URI = re.compile(r"^urn:epc:id:[a-z0-9]+:[A-Za-z0-9.\-_%*]+$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 TRACE_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYCLER, Role.DISMANTLER)
 
@@ -214,7 +218,9 @@ def record_events(
         touched: dict[int | str, TraceItem] = {}
         seen_hashes: set[str] = set()
         prepared = {
-            index: _prepare(data, items, organisation) for index, data in enumerate(events) if data.kind in KINDS
+            index: _prepare(data, items, organisation)
+            for index, data in enumerate(events)
+            if data.kind in KINDS and timezone.is_aware(data.event_time)
         }
         stored_hashes = set(
             TraceEvent.objects.filter(hash__in=[digest for _, _, digest in prepared.values()]).values_list(
@@ -228,6 +234,24 @@ def record_events(
                 continue
             if not data.codes:
                 results.append(_refused(index, "required", "请提供追溯码", "codes"))
+                continue
+            if len(set(data.codes)) != len(data.codes):
+                results.append(_refused(index, "duplicate_code", "同一事件中追溯码重复", "codes"))
+                continue
+            if not all(_EPC_URI.match(code) for code in data.codes):
+                results.append(
+                    _refused(index, "invalid_code", "追溯码应为 EPC URI（urn:epc:id:…）或平台标签上的链接", "codes")
+                )
+                continue
+            if timezone.is_naive(data.event_time):
+                results.append(_refused(index, "invalid_time", "事件时间须带时区（如 +08:00）", "event_time"))
+                continue
+            if data.parent and not _URI.match(data.parent):
+                results.append(
+                    _refused(
+                        index, "invalid_parent", "车辆或笼车编号应为 URI（如 urn:huanxin:load:京A12345）", "parent"
+                    )
+                )
                 continue
             if len(data.codes) > 1 and kind.event_type != "AggregationEvent":
                 results.append(_refused(index, "one_item_only", "该事件只能针对一台旧机", "codes"))

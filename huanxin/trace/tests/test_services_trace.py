@@ -287,3 +287,24 @@ def test_events_are_append_only_in_the_orm(chain):
         TraceEvent.objects.filter(pk=event.pk).update(kind="x")
     with pytest.raises(RuntimeError):
         TraceEvent.objects.filter(pk=event.pk).delete()
+
+
+def test_malformed_events_are_refused_one_by_one_without_a_server_error(chain):
+    import datetime as dt
+
+    code = services.new_code()
+    services.record_one(
+        actor=chain.clerk, organisation=chain.merchant, data=EventInput("commission", [code], minutes(1), category="tv")
+    )
+    results = services.record_events(
+        actor=chain.clerk,
+        organisation=chain.merchant,
+        events=[
+            EventInput("load", [code, code], minutes(2), destination=chain.recycler, parent="urn:huanxin:load:T1"),
+            EventInput("load", [code], minutes(2), destination=chain.recycler, parent="TRUCK-7"),
+            EventInput("ship", ["not-a-code"], minutes(2), destination=chain.recycler),
+            EventInput("ship", [code], dt.datetime(2026, 1, 1, 10, 0), destination=chain.recycler),
+        ],
+    )
+    assert [r.code for r in results] == ["duplicate_code", "invalid_parent", "invalid_code", "invalid_time"]
+    assert TraceEvent.objects.count() == 1
