@@ -8,46 +8,57 @@ What happens, in order:
 
 1. A fresh PostgreSQL database (dropped at the end unless --keep), ``huanxin migrate``, the catalogue,
    cn-appliance-2026 opened with a budget of exactly --pool-claims fridge holds (150,000 fen each)
-   spread over the districts the residents live in (set_budget, --slices slices per district), and
-   --residents verified residents, each signed in with a Django session created directly in the
-   session table and a CSRF token.
+   spread over the districts the residents live in (set_budget, --slices slices per district, so a
+   district's slices need not hold whole claims), and --residents verified residents, each signed in
+   with a session made for the configured session engine (rows written in bulk for the database
+   engines) and a CSRF token.
 2. Capture (in this process, against the bench database): real calls of
    ``services.claim_qualification`` on separate residents, recording every statement with its
    parameters, row count, the values it returned, and the BEGIN/COMMIT/ROLLBACK around it. One call per
    path a claim can take: fast (a hold on the claimant's own slice), slow (own slice empty, another
    slice serves it), merge (no slice has enough on its own: money moves between slices first) and
    refused (the district's budget is gone). The service's short-lived caches (rule set, slice ids) are
-   warmed first, as they are in a running server. One claim also goes through Django's test client
-   with the full middleware stack to list the statements an HTTP claim issues on top (printed).
+   warm, as they are in a running server. One claim also goes through Django's test client with the
+   full middleware stack to list the statements an HTTP claim issues (printed).
 3. HTTP: gunicorn serves ``huanxin.wsgi:application`` on 127.0.0.1 with the settings a city
    installation uses (DATABASE_URL, persistent connections, health checks). After a warm-up on other
-   residents and a reset of the budget, --clients threads each keep one connection to the server and
-   POST /api/v1/subsidies/qualifications once per resident (session cookie, CSRF cookie and header,
-   a unique Idempotency-Key). Then the invariants are checked in the database.
+   residents and a reset of the budget, --clients threads POST /api/v1/subsidies/qualifications once
+   per resident (session cookie, CSRF cookie and header, a unique Idempotency-Key) over a raw HTTP/1.1
+   client that keeps its connection while the server does (gthread workers; sync workers close after
+   every response, so the client reconnects). Then the invariants are checked in the database.
 4. Direct SQL: the budget is reset to the same state, the HTTP claims are deleted, and the same number
    of threads, each with its own psycopg connection, replay the captured statements per resident: the
    same statement texts in the same order with the same transaction boundaries (reads in autocommit
    as Django runs them outside ``atomic``, then BEGIN … COMMIT, or ROLLBACK when the guarded update
    moves nothing), with the resident's user, person, district, slice, a new qualification code, the
    ids the inserts return and the current time substituted. The path is chosen the way the service
-   chooses it: by the row count of the guarded update, and on the slow path by the slices' available
-   money read under the row locks. The same invariants are checked again.
+   chooses it: by the row count of the guarded update, then from the data the shared statements of
+   the slow paths read (the slices' available money under the row locks). The same invariants are
+   checked again. The captures are cut where they part, not at fixed statements, so the replay
+   follows the service when its statements change.
 
 What each side pays for.
   HTTP side: TCP and HTTP parsing in gunicorn, Django's middleware (request id, security, WhiteNoise,
   session, locale, common, CSRF, auth, messages, clickjacking, htmx), the session row and user lookups
   behind SessionAuth, the connection health check (SELECT 1) that CONN_HEALTH_CHECKS runs once per
   request, the Idempotency-Key record (INSERT in its own transaction before the view, UPDATE with the
-  response after it), pydantic parsing and rendering of JSON, the ORM building every statement, the
-  rule engine evaluation, logging of 4xx responses, and the service's statements themselves.
-  Direct-SQL side: only the service's statements (see 2.), sent with psycopg's default server-side
-  binding (statements are prepared after five uses per connection), plus the Python needed to build
-  parameters and pick the slice. It skips the idempotency record, the session, user and health-check
+  response after it), pydantic parsing and rendering of JSON, the ORM building every statement (and
+  Django's client-side parameter binding, no prepared statements), the rule engine evaluation, logging
+  of 4xx responses, and the service's statements themselves.
+  Direct-SQL side: only the service's statements (see 2.), sent with psycopg's defaults (server-side
+  binding, statements prepared after five uses per connection), plus the Python that builds the
+  parameters and picks the slice. It skips the idempotency record, the session, user and health-check
   queries and everything above the database. Both sides commit synchronously (synchronous_commit is
-  the server's, on) and run their clients in this process on the same two cores as the server.
+  the server's, on) and run their clients as threads of this one process, on the same two cores as
+  the server and the database.
 
-claims_per_s is all requests (successes, refusals, errors) over the wall-clock time of the burst;
-p50/p99 are over successful claims; ratio_vs_sql = HTTP claims/s / direct-SQL claims/s. The last line
+Figures. claims_per_s counts all requests (successes, refusals, errors) over the wall-clock time of the
+burst; p50/p99 are over successful claims; ratio_vs_sql = HTTP claims/s / direct-SQL claims/s. Both
+sides saturate the cores, so the bench also reads the CPU time each burst costs (Linux /proc: these
+client threads, the gunicorn workers, the bench database's backends, and the whole machine, other work
+included): cpu_ratio_vs_sql compares our own processes' CPU per claim, and moves far less than
+claims_per_s when other jobs share the machine. A sampler reads pg_stat_activity every 50 ms to show how
+many backends wait for a lock, and in which statement (a hot row shows up there). The last line
 printed is one JSON object. Only 127.0.0.1 is contacted.
 """
 
@@ -234,12 +245,13 @@ def setup_django(database: str, var_dir: Path) -> None:
     django.setup()
 
 
-@_timed("migrate")
+@_timed("migrate and collectstatic")
 def migrate() -> None:
     from django.core.management import call_command
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # error pages need the static manifest
     with connection.cursor() as cursor:
         for table, start in ID_STARTS.items():
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, start])
@@ -369,7 +381,7 @@ def build_world(options: Options) -> World:
 
     # Residents whose service calls are captured: their own distinctive ids, all in the first district.
     capture_users = []
-    for index in range(6):
+    for index in range(5):  # warm-up, fast, slow, merge, refused
         user = User.objects.create(pk=CAPTURE_USER_BASE + index, username=f"capture{index}")
         Membership.objects.create(user=user, role=Role.CONSUMER)
         person = Person(
@@ -1113,6 +1125,47 @@ def run_burst(
     return burst
 
 
+class LockWaits:
+    """Samples pg_stat_activity every 50 ms during a burst: how many of the database's backends are busy,
+    how many wait for a lock, and in which statements (a hot row shows up here)."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.samples = 0
+        self.active = 0
+        self.waiting: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LockWaits:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as monitor:
+            while not self._stop.wait(0.05):
+                rows = monitor.execute(
+                    "SELECT wait_event_type, query FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
+                    " AND pid <> pg_backend_pid()",
+                    (self.database,),
+                ).fetchall()
+                self.samples += 1
+                self.active += len(rows)
+                self.waiting.update(short(query) for wait, query in rows if wait == "Lock")
+
+    def describe(self) -> str:
+        if not self.samples:
+            return "no samples"
+        waiting = sum(self.waiting.values())
+        where = ", ".join(f"{statement} {count / waiting:.0%}" for statement, count in self.waiting.most_common(3))
+        busy = f"{self.active / self.samples:.1f} backends busy on average"
+        return f"{busy}, {waiting / self.samples:.2f} waiting for a lock" + (f" (in {where})" if waiting else "")
+
+
 def cpu_seconds(database: str, server_pid: int | None) -> dict[str, float]:
     """CPU time so far of this process (the clients), the gunicorn workers, the database's backends and
     the whole machine (Linux /proc; other processes show up as the difference)."""
@@ -1342,22 +1395,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise SystemExit(f"warm-up failed: {warm.samples}")
                 reset_budget(world)
                 connections.close_all()
-            http = run_burst(
-                world.residents,
-                options.clients,
-                lambda: http_worker(port),
-                lambda: cpu_seconds(options.database, pid),
-            )
+            with LockWaits(options.database) as http_locks:
+                http = run_burst(
+                    world.residents,
+                    options.clients,
+                    lambda: http_worker(port),
+                    lambda: cpu_seconds(options.database, pid),
+                )
         http_broken = check_invariants(world, http, expected)
 
         reset_budget(world)
         connections.close_all()
-        sql = run_burst(
-            world.residents,
-            options.clients,
-            lambda: sql_worker(plan, dsn_for(options.database), world.amount),
-            lambda: cpu_seconds(options.database, None),
-        )
+        with LockWaits(options.database) as sql_locks:
+            sql = run_burst(
+                world.residents,
+                options.clients,
+                lambda: sql_worker(plan, dsn_for(options.database), world.amount),
+                lambda: cpu_seconds(options.database, None),
+            )
         sql_broken = check_invariants(world, sql, expected)
         connections.close_all()
         failed = False
@@ -1395,6 +1450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         other = cpu.get("machine", 0.0) - sum(v for k, v in cpu.items() if k != "machine")
         parts = "  ".join(f"{k} {v:5.2f}" for k, v in cpu.items() if k != "machine" and (v or k != "gunicorn"))
         print(f"  {label:11s} {parts}  other {other:5.2f}  machine {cpu.get('machine', 0.0):5.2f}")
+    print("database backends during each burst:")
+    print(f"  HTTP        {http_locks.describe()}")
+    print(f"  direct SQL  {sql_locks.describe()}")
     print()
     frame = " ".join(e if isinstance(e, str) else short(e.sql) for e in captures["fast"].events)
     print(

@@ -8,17 +8,20 @@ What happens, in order:
 1. A fresh PostgreSQL database (dropped at the end unless --keep) and ``huanxin migrate`` against it
    (DATABASE_URL, HUANXIN_VAR_DIR in a temporary directory), then Django in this process.
 2. The scene, small parts with the ORM and the bulk with set-based SQL (INSERT … SELECT … FROM
-   generate_series, no Python loop over the rows): cn-appliance-2026 opened on one Beijing day two days
-   ago; a finance officer and a reviewer in a government unit; --merchants merchants, each with a store,
-   one user who is its manager and clerk, and an approved enrolment with a bank account (one value sealed
+   generate_series, no Python loop over the rows; loaded with triggers off, as pg_restore
+   --disable-triggers does, then every foreign key checked with one anti-join each; CHECK and UNIQUE
+   constraints hold as the rows go in): cn-appliance-2026 opened on one Beijing day two days ago; a
+   finance officer and a reviewer in a government unit; --merchants merchants, each with a store, one
+   user who is its manager and clerk, and an approved enrolment with a bank account (one value sealed
    once with ``crypto.seal`` and reused by every merchant, so setup costs no AES per row); a budget slice
-   per district; one verified resident per six redemptions (six categories, one slot each); a redeemed
-   qualification per redemption; --redemptions redemptions round-robin over the merchants, spread evenly
-   over the day in id order as a live system writes them, prices 1,000–20,000 元 and the subsidy the rule
-   gives (15 %, cap 1,500 元), each with the engine's decision for a sale (its amount set per row); and
-   --clawbacks returns of sales of that day, alternately full and partial, each with its clawback later
-   in the same day. The budget slices end up with the spend the sales and returns leave. Then VACUUM
-   ANALYZE, as autovacuum would have done by the time a day is closed.
+   per district; one verified resident (a profile, no sign-in account) per six redemptions (six
+   categories, one slot each); a redeemed qualification per redemption; --redemptions redemptions
+   round-robin over the merchants, spread evenly over the day in id order as a live system writes them,
+   prices 1,000–20,000 元 and the subsidy the rule gives (15 %, cap 1,500 元), each with the engine's
+   decision for a sale (its amount set per row); and --clawbacks returns of sales of that day, alternately
+   full and partial, scattered over merchants and the day, each with its clawback later the same day. The
+   budget slices end up with the spend the sales and returns leave. Then VACUUM ANALYZE, as autovacuum
+   would have done by the time a day is closed.
 3. The baseline: one SQL aggregation query through psycopg — per merchant, the count and sum of the day's
    redemptions minus the count and sum of the day's clawbacks, and the payable (never below zero) — run
    once untimed to warm the cache, then the best of --repeat.
@@ -28,8 +31,10 @@ What happens, in order:
 5. Checked: every payable the service wrote, and every payment line of the batch, against the baseline,
    merchant by merchant (a difference counts as a mismatch and is printed: it would be a bug).
 
-``seconds`` = close + batch; ``ratio_vs_sql`` = seconds / baseline seconds (target: at most 3). The last
-line printed is one JSON object. Only 127.0.0.1 is contacted.
+``seconds`` = close + batch; ``ratio_vs_sql`` = seconds / baseline seconds (target: at most 3). The
+one-minute load average just before the timed part is printed and included in the JSON: on a shared
+machine, figures taken under load are not comparable. The last line printed is one JSON object. Only
+127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -593,6 +598,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrated = time.perf_counter()
         scene = build_scene(options)
         generated = time.perf_counter()
+        # Other work on the machine skews both sides; the load average right before the timing says how much.
+        load_before = os.getloadavg()[0]
         sql_seconds, expected = baseline(scene, options.database, options.repeat)
         close, prepare, batch = close_and_prepare(scene)
         problems = mismatches(scene, expected, batch)
@@ -615,6 +622,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     slowest = sorted(scene.steps.items(), key=lambda item: -item[1])[:6]
     print("  slowest steps: " + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in slowest))
+    print(f"load average (1 min) before the timed part: {load_before:.2f}")
     print(f"SQL baseline (one query, best of {options.repeat}): {sql_seconds:.3f} s, {len(expected):,} merchants")
     for label, timed in (("close_period", close), ("prepare_batch", prepare)):
         print(
@@ -643,6 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "redemptions": options.redemptions,
         "merchants": options.merchants,
         "clawbacks": options.clawbacks,
+        "load_average_before": round(load_before, 2),
     }
     print(json.dumps(result))
     return 0
