@@ -118,11 +118,7 @@ def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
                 allocations=form.allocations(),
             )
         except DomainError as error:
-            for item in error.errors:
-                item_field = item.field.replace("allocations.", "d_") if item.field.startswith("allocations.") else None
-                form.add_error(item_field if item_field in form.fields else None, item.message)
-            if not error.errors:
-                apply_domain_error(form, error)
+            apply_domain_error(form, error, rename=lambda name: name.replace("allocations.", "d_", 1))
         else:
             messages.success(request, "预算已更新")
             return redirect("policy:staff_programme", code=code)
@@ -281,14 +277,7 @@ def measure_detail(request: HttpRequest, number: int) -> HttpResponse:
                     indicators=form.indicators(),
                 )
             except DomainError as error:
-                for item in error.errors:
-                    target = item.field.replace("indicators.", "t_")
-                    form.add_error(
-                        target if target in form.fields else (item.field if item.field in form.fields else None),
-                        item.message,
-                    )
-                if not error.errors:
-                    apply_domain_error(form, error)
+                apply_domain_error(form, error, rename=lambda name: name.replace("indicators.", "t_", 1))
             else:
                 messages.success(request, "进展报告已提交")
                 return redirect("policy:measure", number=number)

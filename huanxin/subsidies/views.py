@@ -231,15 +231,8 @@ def redeem(request: AuthenticatedRequest) -> HttpResponse:
                 take_back=take_back,
             )
         except DomainError as error:
-            for item in error.errors:
-                target = {"store_id": "store", "product_id": "product", "price_fen": "price"}.get(
-                    item.field, item.field
-                )
-                from django.core.exceptions import ValidationError
-
-                form.add_error(target if target in form.fields else None, ValidationError(item.message, code=item.code))
-            if not error.errors:
-                apply_domain_error(form, error)
+            names = {"store_id": "store", "product_id": "product", "price_fen": "price"}
+            apply_domain_error(form, error, rename=lambda name: names.get(name, name))
         else:
             messages.success(request, f"核销成功：立减 {redemption.subsidy_fen / 100:,.2f} 元")
             return redirect("subsidies:merchant_redemption", pk=redemption.pk)
@@ -280,13 +273,7 @@ def merchant_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            for item in error.errors:
-                form.add_error(
-                    "refund" if item.field == "refund_fen" else (item.field if item.field in form.fields else None),
-                    item.message,
-                )
-            if not error.errors:
-                apply_domain_error(form, error)
+            apply_domain_error(form, error, rename=lambda name: "refund" if name == "refund_fen" else name)
         else:
             messages.success(request, "退货已登记，补贴已冲回并计入待抵扣款")
             return redirect("subsidies:merchant_redemption", pk=pk)
@@ -345,12 +332,7 @@ def enrolment(request: AuthenticatedRequest) -> HttpResponse:
                 return redirect("subsidies:enrolment")
         except DomainError as error:
             target_form = store_form if request.POST.get("form") == "store" else enrol_form
-            mapping = {"store_ids": "stores"}
-            for item in error.errors:
-                field = mapping.get(item.field, item.field)
-                target_form.add_error(field if field in target_form.fields else None, item.message)
-            if not error.errors:
-                apply_domain_error(target_form, error)
+            apply_domain_error(target_form, error, rename=lambda name: "stores" if name == "store_ids" else name)
     return render(
         request,
         "subsidies/enrolment.html",
