@@ -8,6 +8,7 @@ cursor and picks up where a crash left it, and a bank result is recorded on a li
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
@@ -33,11 +34,12 @@ from huanxin.settlement.domain.payables import (
     period_bounds,
 )
 from huanxin.settlement.models import BankFile, BankImport, Payable, PaymentBatch, PaymentLine, SettlementPeriod
-from huanxin.subsidies.models import Clawback, Enrolment, Redemption
+from huanxin.subsidies.models import Clawback, Redemption
 
 # A period is closed only this long after it ended, so a sale recorded in its last second has committed.
 CLOSE_GRACE = datetime.timedelta(minutes=5)
-ASSEMBLY_CHUNK = 500
+# Payables per committed step of batch assembly: each chunk is a few set-based statements.
+ASSEMBLY_CHUNK = 2000
 PURPOSE = "以旧换新补贴清算款"
 
 Checkpoint = Callable[[str], None]
@@ -120,44 +122,43 @@ def close_period(
         }
         checkpoint("aggregated_clawbacks")
         merchants = sorted(set(sales) | set(clawbacks))
-        # Open carries: the latest negative balance of each merchant that no later payable has taken in.
-        carries = {
-            p.recipient_id: p
-            for p in Payable.objects.filter(
-                period__programme_id=locked.programme_id,
-                carried_out_fen__lt=0,
-                carry_taken=False,
-                recipient_id__in=merchants,
-            )
+        # Open carries: the latest negative balance of each merchant that no later payable has taken in. All
+        # of the programme's are read (few: only merchants whose returns outran their sales have one), which
+        # is cheaper than naming every merchant of the period in an IN list.
+        open_carries = {
+            recipient: (pk, carried)
+            for recipient, pk, carried in Payable.objects.filter(
+                period__programme_id=locked.programme_id, carried_out_fen__lt=0, carry_taken=False
+            ).values_list("recipient_id", "pk", "carried_out_fen")
         }
-        payables = []
+        carries = {merchant: open_carries[merchant] for merchant in merchants if merchant in open_carries}
+        rows: list[_PayableRow] = []
         for merchant in merchants:
-            sold: dict[str, Any] = dict(sales.get(merchant, {}))
-            clawed: dict[str, Any] = dict(clawbacks.get(merchant, {}))
-            carried_in = carries[merchant].carried_out_fen if merchant in carries else 0
+            sold = sales.get(merchant)
+            clawed = clawbacks.get(merchant)
+            redemptions_fen = sold["total"] if sold else 0
+            clawbacks_fen = clawed["total"] if clawed else 0
+            carried_in = carries[merchant][1] if merchant in carries else 0
             amounts = payable_amounts(
-                redemptions_fen=sold.get("total") or 0,
-                clawbacks_fen=clawed.get("total") or 0,
-                carried_in_fen=carried_in,
+                redemptions_fen=redemptions_fen, clawbacks_fen=clawbacks_fen, carried_in_fen=carried_in
             )
-            payables.append(
-                Payable(
-                    period=locked,
+            rows.append(
+                _PayableRow(
                     recipient_id=merchant,
-                    redemption_count=sold.get("count") or 0,
-                    redemptions_fen=sold.get("total") or 0,
-                    clawback_count=clawed.get("count") or 0,
-                    clawbacks_fen=clawed.get("total") or 0,
+                    redemption_count=sold["count"] if sold else 0,
+                    redemptions_fen=redemptions_fen,
+                    clawback_count=clawed["count"] if clawed else 0,
+                    clawbacks_fen=clawbacks_fen,
                     carried_in_fen=carried_in,
                     amount_fen=amounts.amount_fen,
                     carried_out_fen=amounts.carried_out_fen,
-                    status=Payable.Status.QUEUED if amounts.amount_fen > 0 else Payable.Status.NOTHING_DUE,
+                    status=(Payable.Status.QUEUED if amounts.amount_fen > 0 else Payable.Status.NOTHING_DUE).value,
                 )
             )
-        Payable.objects.bulk_create(payables, batch_size=2000)
+        _insert_payables(locked, rows, now)
         checkpoint("payables_created")
         if carries:
-            Payable.objects.filter(pk__in=[p.pk for p in carries.values()]).update(carry_taken=True)
+            Payable.objects.filter(pk__in=[pk for pk, _ in carries.values()]).update(carry_taken=True)
         Clawback.objects.filter(**window, created_at__gte=locked.starts_at, created_at__lt=locked.ends_at).update(
             status=Clawback.Status.NETTED
         )
@@ -178,13 +179,52 @@ def close_period(
             before={"status": "open"},
             after={
                 "status": "closed",
-                "payables": len(payables),
+                "payables": len(rows),
                 "redemptions_fen": locked.redemptions_fen,
                 "clawbacks_fen": locked.clawbacks_fen,
                 "redemption_count": locked.redemption_count,
             },
         )
     return True
+
+
+@dataclass(frozen=True)
+class _PayableRow:
+    recipient_id: int
+    redemption_count: int
+    redemptions_fen: int
+    clawback_count: int
+    clawbacks_fen: int
+    carried_in_fen: int
+    amount_fen: int
+    carried_out_fen: int
+    status: str
+
+
+_PAYABLE_COLUMNS = [field.name for field in dataclasses.fields(_PayableRow)]
+
+
+def _insert_payables(period: SettlementPeriod, rows: list[_PayableRow], now: datetime.datetime) -> None:
+    """Write a period's payables. On PostgreSQL as one INSERT from a column array each: a city's day has
+    thousands of merchants, and ``bulk_create`` prepares every value of every row one by one in Python
+    (measured: about half of closing a 5,000-merchant day). The amounts still come from ``payable_amounts``;
+    only the writing is set-based."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Payable.objects.bulk_create(
+            [Payable(period=period, created_at=now, **dataclasses.asdict(row)) for row in rows], batch_size=2000
+        )
+        return
+    arrays = [[getattr(row, name) for row in rows] for name in _PAYABLE_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO settlement_payable (period_id, created_at, carry_taken, recipient_id, redemption_count, "
+            "redemptions_fen, clawback_count, clawbacks_fen, carried_in_fen, amount_fen, carried_out_fen, status) "
+            "SELECT %s, %s, false, * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+            "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[])",
+            [period.pk, now, *arrays],
+        )
 
 
 def close_due_periods(*, now: datetime.datetime | None = None) -> int:
@@ -251,47 +291,13 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
     elif batch.prepared_by_id != actor.pk and not has_role(actor, Role.ADMINISTRATOR):
         raise ConflictError(f"批次 {batch.number} 正由他人生成，请稍后", code="batch_assembling")
     checkpoint("batch_started")
-    accounts = _accounts_for(programme)
     while True:
         with transaction.atomic(durable=True):
             locked = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
-            chunk = list(
-                Payable.objects.filter(
-                    period__programme=programme,
-                    status=Payable.Status.QUEUED,
-                    pk__gt=locked.cursor_payable_id,
-                    pk__lte=locked.upto_payable_id,
-                )
-                .select_related("recipient")
-                .order_by("pk")[:ASSEMBLY_CHUNK]
-            )
-            if not chunk:
+            top = _assemble_chunk(locked)
+            if top is None:
                 break
-            lines = []
-            for payable in chunk:
-                account = accounts.get(payable.recipient_id)
-                if account is None:
-                    continue  # not enrolled with a bank account: stays queued and shows as unmatched
-                lines.append(
-                    PaymentLine(
-                        batch=locked,
-                        payable=payable,
-                        line_id=f"{locked.number}-{payable.pk:010d}",
-                        payee_name=account.account_name,
-                        bank_name=account.bank_name,
-                        account_cipher=account.bank_account_cipher,
-                        account_masked=account.bank_account_masked,
-                        amount_fen=payable.amount_fen,
-                        purpose=PURPOSE,
-                    )
-                )
-            PaymentLine.objects.bulk_create(lines)
-            Payable.objects.filter(pk__in=[line.payable_id for line in lines]).update(status=Payable.Status.IN_BATCH)
-            locked.cursor_payable_id = chunk[-1].pk
-            locked.line_count += len(lines)
-            locked.total_fen += sum(line.amount_fen for line in lines)
-            locked.save(update_fields=["cursor_payable_id", "line_count", "total_fen"])
-        checkpoint(f"chunk_committed:{chunk[-1].pk}")
+        checkpoint(f"chunk_committed:{top}")
     with transaction.atomic(durable=True):
         if PaymentBatch.objects.filter(pk=batch.pk, status=PaymentBatch.Status.ASSEMBLING).update(
             status=PaymentBatch.Status.PREPARED
@@ -307,8 +313,55 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
     return batch
 
 
-def _accounts_for(programme: Programme) -> dict[int, Enrolment]:
-    return {e.organisation_id: e for e in Enrolment.objects.filter(programme=programme)}
+def _assemble_chunk(batch: PaymentBatch) -> int | None:
+    """Turn the next chunk of the batch's queued payables into payment lines and move the cursor past it;
+    returns the chunk's last payable id, or None when the batch's scope is exhausted. Runs inside the
+    caller's transaction, with the batch row locked.
+
+    Set-based: the lines are made in the database from the payables and the merchants' enrolments (the
+    bank account is copied, sealed as it is), so a city's day of thousands of merchants is a few
+    statements instead of thousands of model instances. A payable whose merchant has no enrolment gets no
+    line: it stays queued and shows as unmatched in reconciliation.
+    """
+    scope: list[int | str] = [batch.programme_id, Payable.Status.QUEUED.value, batch.cursor_payable_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(id) FROM (SELECT p.id FROM settlement_payable p "
+            "JOIN settlement_settlementperiod s ON s.id = p.period_id "
+            "WHERE s.programme_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s ORDER BY p.id LIMIT %s) c",
+            [*scope, batch.upto_payable_id, ASSEMBLY_CHUNK],
+        )
+        top = cursor.fetchone()[0]
+        if top is None:
+            return None
+        # line_id = batch number, "-", the payable id zero-padded to 10 digits (the same in SQLite and PostgreSQL).
+        cursor.execute(
+            "INSERT INTO settlement_paymentline (batch_id, payable_id, line_id, payee_name, bank_name, "
+            "account_cipher, account_masked, amount_fen, purpose, status, bank_reference, failure_reason) "
+            "SELECT %s, p.id, %s || substr('0000000000' || CAST(p.id AS text), length(CAST(p.id AS text)) + 1), "
+            "e.account_name, e.bank_name, e.bank_account_cipher, e.bank_account_masked, p.amount_fen, %s, %s, '', '' "
+            "FROM settlement_payable p JOIN settlement_settlementperiod s ON s.id = p.period_id "
+            "JOIN subsidies_enrolment e ON e.organisation_id = p.recipient_id AND e.programme_id = s.programme_id "
+            "WHERE s.programme_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s",
+            [batch.pk, f"{batch.number}-", PURPOSE, PaymentLine.Status.PENDING.value, *scope, top],
+        )
+        window = [batch.pk, batch.cursor_payable_id, top]
+        cursor.execute(
+            "UPDATE settlement_payable SET status = %s WHERE id IN (SELECT payable_id FROM settlement_paymentline "
+            "WHERE batch_id = %s AND payable_id > %s AND payable_id <= %s)",
+            [Payable.Status.IN_BATCH.value, *window],
+        )
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(amount_fen), 0) FROM settlement_paymentline "
+            "WHERE batch_id = %s AND payable_id > %s AND payable_id <= %s",
+            window,
+        )
+        count, total = cursor.fetchone()
+    batch.cursor_payable_id = top
+    batch.line_count += count
+    batch.total_fen += total
+    batch.save(update_fields=["cursor_payable_id", "line_count", "total_fen"])
+    return int(top)
 
 
 BANK_FILE_COLUMNS = ["行号", "收款人", "开户行", "收款账号", "金额（元）", "用途"]

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from huanxin.conftest import make_organisation
 from huanxin.core.errors import ConflictError, ForbiddenError
 from huanxin.core.models import AuditEntry
 from huanxin.policy.models import Programme
@@ -92,6 +93,23 @@ def test_a_negative_balance_is_carried_forward_not_paid(programme_from_day1):
     assert Payable.objects.get(pk=day2.pk).carry_taken
 
 
+def test_a_carry_waits_through_quiet_periods_and_is_taken_once(programme_from_day1):
+    scene = programme_from_day1
+    first = sell(scene, price_fen=400_000, on=DAY1, serial="SN-S1")
+    day4 = DAY1 + datetime.timedelta(days=3)
+    periods(scene, day4)
+    close_through(scene, DAY1)
+    give_back(scene, first, on=DAY2)
+    close_through(scene, DAY1 + datetime.timedelta(days=2))  # day 3: nothing happened, no payable
+    assert not Payable.objects.filter(period=period_of(scene, DAY1 + datetime.timedelta(days=2))).exists()
+    sell(scene, price_fen=300_000, on=day4, serial="SN-S4")  # 45,000 against the 60,000 carried
+    close_through(scene, day4)
+    fourth = Payable.objects.get(period=period_of(scene, day4))
+    assert (fourth.carried_in_fen, fourth.amount_fen, fourth.carried_out_fen) == (-60_000, 0, -15_000)
+    open_carries = Payable.objects.filter(carried_out_fen__lt=0, carry_taken=False)
+    assert list(open_carries.values_list("pk", flat=True)) == [fourth.pk]
+
+
 @pytest.mark.parametrize("step", ["aggregated_sales", "aggregated_clawbacks", "payables_created"])
 def test_a_crash_while_closing_leaves_the_period_open_and_a_rerun_gives_the_same_payables(programme_from_day1, step):
     scene = programme_from_day1
@@ -157,6 +175,26 @@ def test_a_crash_at_every_step_of_batch_assembly_then_a_rerun_gives_the_same_bat
     assert lines == payables
     assert (batch.line_count, batch.total_fen) == (5, sum(amount for _, amount in payables))
     assert Payable.objects.filter(status="in_batch").count() == 5
+
+
+def test_a_payable_without_an_enrolment_gets_no_line_and_stays_queued(scene):
+    paid_scene(scene, count=1)
+    stranger = make_organisation()
+    orphan = Payable.objects.create(
+        period=SettlementPeriod.objects.get(programme=scene.programme),
+        recipient=stranger,
+        redemption_count=1,
+        redemptions_fen=9_900,
+        amount_fen=9_900,
+    )
+    batch = services.prepare_batch(actor=scene.personas.finance, programme=scene.programme)
+    [line] = batch.lines.all()
+    assert line.line_id == f"{batch.number}-{line.payable_id:010d}"
+    assert (line.payee_name, line.purpose, line.status) == (scene.enrolment.account_name, services.PURPOSE, "pending")
+    assert (batch.line_count, batch.total_fen) == (1, line.amount_fen)
+    orphan.refresh_from_db()
+    assert orphan.status == "queued"
+    assert not PaymentLine.objects.filter(payable=orphan).exists()
 
 
 def bank_file(rows):
