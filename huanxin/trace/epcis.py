@@ -1,12 +1,12 @@
 """EPCIS 2.0 JSON-LD: export of stored events as EPCIS documents, validation against the ratified GS1 schema
 (2.0.1, packaged in ``data/``), and import of events from a dismantler's or recycler's own EPCIS system.
 
-An export is the stored event documents as they are (each already carries its ``eventID``), wrapped in an
-``EPCISDocument``. An import never stores the sender's JSON: every event is validated, mapped to what a caller
-of ``services.record_events`` would send (an ``EventInput``) and recorded through it, so the custody rules, the
-licence checks, the plausibility flags and the hash identity apply exactly as for events recorded on the
-platform. The stored document is the one the platform builds from that input, so the same event imported twice
-has the same hash and the second import records nothing.
+An export is the stored events as recorded: each event's canonical text (the text its hash is over) with its
+``eventID`` put first, wrapped in an ``EPCISDocument``. An import never stores the sender's JSON: every event
+is validated, mapped to what a caller of ``services.record_events`` would send (an ``EventInput``) and recorded
+through it, so the custody rules, the licence checks, the plausibility flags and the hash identity apply
+exactly as for events recorded on the platform. The stored text is the one the platform builds from that input,
+so the same event imported twice has the same hash and the second import records nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from huanxin.accounts.models import Organisation, User
 from huanxin.core import audit
 from huanxin.trace import services
+from huanxin.trace.domain.canonical import document_text
 from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind
 from huanxin.trace.models import TraceEvent
 
@@ -177,20 +178,24 @@ def _header(created: datetime.datetime | None) -> dict[str, Any]:
 
 def export_document(events: Iterable[TraceEvent], *, created: datetime.datetime | None = None) -> dict[str, Any]:
     """An EPCISDocument holding the stored events as recorded (each with its hash ``eventID``), in the given order."""
-    return {**_header(created), "epcisBody": {"eventList": [event.document for event in events]}}
+    return {
+        **_header(created),
+        "epcisBody": {"eventList": [json.loads(document_text(event.canonical, event.hash)) for event in events]},
+    }
 
 
 def stream_document(events: Iterable[TraceEvent], *, created: datetime.datetime | None = None) -> Iterator[str]:
-    """The text of ``json.dumps(export_document(events), ensure_ascii=False)``, one event at a time.
+    """The text of ``json.dumps(export_document(events), ensure_ascii=False, separators=(",", ":"))``, one
+    event at a time, each event's stored canonical text sent as it is (nothing is decoded or encoded again).
 
     For a StreamingHttpResponse over ``queryset.iterator()``: memory stays flat however many events there are.
     """
-    head = json.dumps(_header(created), ensure_ascii=False)
-    yield head[:-1] + ', "epcisBody": {"eventList": ['
+    head = json.dumps(_header(created), ensure_ascii=False, separators=(",", ":"))
+    yield head[:-1] + ',"epcisBody":{"eventList":['
     separator = ""
     for event in events:
-        yield separator + json.dumps(event.document, ensure_ascii=False)
-        separator = ", "
+        yield separator + document_text(event.canonical, event.hash)
+        separator = ","
     yield "]}}"
 
 
@@ -204,9 +209,16 @@ def _window(
     return queryset.order_by("recorded_at", "pk")
 
 
+def _exported(queryset: QuerySet[TraceEvent]) -> QuerySet[TraceEvent]:
+    # An export reads the canonical text; the database's JSON copy of it is not fetched.
+    return queryset.defer("document")
+
+
 def events_for_item(code: str) -> QuerySet[TraceEvent]:
     """Every event of one item's chain (code, Digital Link or bare GIAI), in the order recorded."""
-    return TraceEvent.objects.filter(links__item__code=services.code_from_link(code)).order_by("recorded_at", "pk")
+    return _exported(TraceEvent.objects.filter(links__item__code=services.code_from_link(code))).order_by(
+        "recorded_at", "pk"
+    )
 
 
 def events_for_organisation(
@@ -215,12 +227,12 @@ def events_for_organisation(
     until: datetime.datetime | None = None,
 ) -> QuerySet[TraceEvent]:
     """The events an organisation recorded whose event time is in [since, until), in the order recorded."""
-    return _window(TraceEvent.objects.filter(organisation=organisation), since, until)
+    return _window(_exported(TraceEvent.objects.filter(organisation=organisation)), since, until)
 
 
 def events_in_window(since: datetime.datetime | None, until: datetime.datetime | None) -> QuerySet[TraceEvent]:
     """All events whose event time is in [since, until) (an open end when None), in the order recorded."""
-    return _window(TraceEvent.objects.all(), since, until)
+    return _window(_exported(TraceEvent.objects.all()), since, until)
 
 
 # ---------------------------------------------------------------- import

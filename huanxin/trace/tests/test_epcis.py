@@ -166,7 +166,8 @@ def test_the_streamed_export_is_the_same_text_as_the_document(chain):
     created = timezone.now()
     events = epcis.events_in_window(None, None)
     streamed = "".join(epcis.stream_document(events.iterator(), created=created))
-    assert streamed == json.dumps(epcis.export_document(events, created=created), ensure_ascii=False)
+    exported = epcis.export_document(events, created=created)
+    assert streamed == json.dumps(exported, ensure_ascii=False, separators=(",", ":"))
     empty = "".join(epcis.stream_document([], created=created))
     assert json.loads(empty) == epcis.export_document([], created=created)
 

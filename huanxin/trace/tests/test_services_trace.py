@@ -1,12 +1,13 @@
 import datetime
+import json
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, DataError, connection, transaction
 from django.utils import timezone
 
 from huanxin.core.errors import ValidationFailed
 from huanxin.trace import integrity, services
-from huanxin.trace.domain.canonical import verify_proof
+from huanxin.trace.domain.canonical import canonical_text, text_hash, verify_proof
 from huanxin.trace.models import ChainLink, Checkpoint, TraceEvent, TraceFlag, TraceItem
 from huanxin.trace.services import EventInput
 from huanxin.trace.tests.conftest import minutes
@@ -206,20 +207,89 @@ def _raw(sql, params):
 def test_verify_names_an_altered_event(chain):
     walk_to_dismantling(chain)
     event = TraceEvent.objects.get(kind="dismantle")
-    document = dict(event.document)
-    document["outputQuantityList"][0]["quantity"] = 99.0
-    import json
+    body = json.loads(event.canonical)
+    body["outputQuantityList"][0]["quantity"] = 99.0
+    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), event.pk])
+    findings = integrity.verify_all().findings
+    assert [(f.kind, f.reference) for f in findings] == [("altered", event.hash)]
+    assert not integrity.verify_item(TraceItem.objects.get()).ok
 
-    _raw("UPDATE trace_traceevent SET document = %s WHERE id = %s", [json.dumps(document), event.pk])
+
+def test_verify_names_an_event_whose_canonical_text_was_replaced_with_its_hash(chain):
+    walk_to_dismantling(chain)
+    event = TraceEvent.objects.get(kind="dismantle")
+    body = json.loads(event.canonical)
+    body["outputQuantityList"][0]["quantity"] = 99.0
+    forged = canonical_text(body)
+    # The hash recomputed too: the chain link and the item's head no longer match it.
+    _raw("UPDATE trace_traceevent SET canonical = %s, hash = %s WHERE id = %s", [forged, text_hash(forged), event.pk])
+    kinds = {(f.kind, f.reference) for f in integrity.verify_all().findings}
+    assert ("inserted", TraceItem.objects.get().code) in kinds
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("biz_step", "receiving"),
+        ("kind", "receive"),
+        ("event_type", "AggregationEvent"),
+        ("event_time", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)),
+    ],
+)
+def test_verify_names_an_altered_column_too(chain, column, value):
+    walk_to_dismantling(chain)
+    event = TraceEvent.objects.get(kind="ship", organisation=chain.merchant)
+    _raw(f"UPDATE trace_traceevent SET {column} = %s WHERE id = %s", [value, event.pk])
     findings = integrity.verify_all().findings
     assert [(f.kind, f.reference) for f in findings] == [("altered", event.hash)]
 
 
-def test_verify_names_an_altered_column_too(chain):
+def test_verify_names_an_event_moved_to_another_organisation(chain):
     walk_to_dismantling(chain)
     event = TraceEvent.objects.get(kind="ship", organisation=chain.merchant)
-    _raw("UPDATE trace_traceevent SET biz_step = %s WHERE id = %s", ["receiving", event.pk])
-    assert [f.kind for f in integrity.verify_all().findings] == ["altered"]
+    _raw("UPDATE trace_traceevent SET organisation_id = %s WHERE id = %s", [chain.recycler.pk, event.pk])
+    assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
+
+
+def test_the_document_copy_cannot_be_written_and_a_copy_made_writable_is_compared(chain):
+    walk_to_dismantling(chain)
+    event = TraceEvent.objects.get(kind="dismantle")
+    document = dict(event.document)
+    document["outputQuantityList"][0]["quantity"] = 99.0
+    with pytest.raises(DatabaseError):
+        _raw("UPDATE trace_traceevent SET document = %s WHERE id = %s", [json.dumps(document), event.pk])
+    if connection.vendor != "postgresql":
+        return  # SQLite cannot turn a generated column into a plain one
+    _raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # the deferred foreign key checks would block the ALTER
+    _raw("ALTER TABLE trace_traceevent ALTER COLUMN document DROP EXPRESSION", [])
+    assert integrity.verify_all().ok
+    _raw("UPDATE trace_traceevent SET document = %s WHERE id = %s", [json.dumps(document), event.pk])
+    assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
+
+
+def test_a_canonical_text_that_is_not_json_is_refused_or_named(chain):
+    walk_to_dismantling(chain)
+    event = TraceEvent.objects.get(kind="receive", organisation=chain.recycler)
+    if connection.vendor == "postgresql":
+        # The database derives the document from the text and refuses one it cannot read.
+        with pytest.raises(DataError):
+            _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", ['{"type": no json', event.pk])
+        return
+    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", ['{"type": no json', event.pk])
+    assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
+
+
+def test_verify_names_stored_values_that_are_not_a_time_or_hex_instead_of_failing(chain):
+    walk_to_dismantling(chain)
+    event = TraceEvent.objects.get(kind="receive", organisation=chain.recycler)
+    body = json.loads(event.canonical)
+    body["eventTime"] = "the day before"
+    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), event.pk])
+    assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
+    link = ChainLink.objects.get(event=event)
+    _raw("UPDATE trace_chainlink SET previous = %s WHERE id = %s", ["not hex", link.pk])
+    kinds = {(f.kind, f.reference) for f in integrity.verify_all().findings}
+    assert kinds == {("altered", event.hash), ("inserted", TraceItem.objects.get().code)}
 
 
 def test_verify_names_a_removed_event(chain):
@@ -228,13 +298,29 @@ def test_verify_names_a_removed_event(chain):
     _raw("DELETE FROM trace_chainlink WHERE id = %s", [link.pk])
     findings = integrity.verify_all().findings
     assert ("removed", item.code) in [(f.kind, f.reference) for f in findings]
+    # The event the link pointed to is now in no chain at all.
+    assert ("inserted", link.event.hash) in [(f.kind, f.reference) for f in findings]
+
+
+def test_verify_names_a_removed_last_event(chain):
+    item = walk_to_dismantling(chain)
+    link = ChainLink.objects.get(item=item, sequence=6)
+    _raw("DELETE FROM trace_chainlink WHERE id = %s", [link.pk])
+    assert ("removed", item.code) in [(f.kind, f.reference) for f in integrity.verify_all().findings]
+
+
+def test_verify_names_an_item_whose_whole_chain_was_removed(chain):
+    item = walk_to_dismantling(chain)
+    _raw("DELETE FROM trace_chainlink WHERE item_id = %s", [item.pk])
+    findings = [(f.kind, f.reference) for f in integrity.verify_all().findings]
+    assert ("removed", item.code) in findings
 
 
 def test_verify_names_an_inserted_event(chain):
     item = walk_to_dismantling(chain)
     forged = TraceEvent.objects.create(
         hash="f" * 64,
-        document={"type": "ObjectEvent"},
+        canonical='{"type":"ObjectEvent"}',
         kind="ship",
         event_type="ObjectEvent",
         biz_step="shipping",
@@ -244,6 +330,22 @@ def test_verify_names_an_inserted_event(chain):
     ChainLink.objects.create(item=item, sequence=7, event=forged, previous=item.head_hash, link="0" * 64)
     kinds = {f.kind for f in integrity.verify_all().findings}
     assert {"inserted", "altered"} <= kinds
+
+
+def test_verify_names_an_event_slipped_in_outside_any_chain(chain):
+    walk_to_dismantling(chain)
+    canonical = '{"bizStep":"shipping","type":"ObjectEvent"}'
+    TraceEvent.objects.create(
+        hash=text_hash(canonical),
+        canonical=canonical,
+        kind="ship",
+        event_type="ObjectEvent",
+        biz_step="shipping",
+        event_time=timezone.now(),
+        organisation=chain.merchant,
+    )
+    findings = [(f.kind, f.reference) for f in integrity.verify_all().findings]
+    assert ("inserted", text_hash(canonical)) in findings
 
 
 def test_checkpoints_sign_the_day_and_prove_inclusion_offline(chain):
@@ -266,7 +368,7 @@ def test_checkpoints_sign_the_day_and_prove_inclusion_offline(chain):
     # An event slipped into a checkpointed day breaks that day's root.
     TraceEvent.objects.create(
         hash="e" * 64,
-        document={},
+        canonical='{"type":"ObjectEvent"}',
         kind="ship",
         event_type="ObjectEvent",
         biz_step="shipping",
