@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from stdnum.cn import ric, uscc
 
 from huanxin.accounts.models import District, Membership, Organisation, OrganisationKind, Person, Role, User
+
+# Property tests judge results, not speed: on a shared two-core machine generating examples can be slow
+# enough to trip Hypothesis's timing checks, which would fail a run for a reason unrelated to the code.
+hypothesis_settings.register_profile("huanxin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("huanxin")
 
 PASSWORD = "Str0ng-test-password"
 _sequence = itertools.count(1)

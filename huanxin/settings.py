@@ -126,7 +126,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{VAR_DIR / 'huanxin.sqlite3'}",
         conn_max_age=env_int("HUANXIN_DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        # A health check is a ``SELECT 1`` at the start of every request that reuses a connection. Off by
+        # default: after a database restart each worker fails one request and reconnects on the next. Turn
+        # it on where a proxy or firewall silently drops idle connections.
+        conn_health_checks=env_bool("HUANXIN_DB_HEALTH_CHECKS", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -187,6 +190,9 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# Sessions are read from the cache and written through to the database: a request does not query the
+# session table, and signing out or revoking a session still takes effect at once (unlike signed cookies).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("HUANXIN_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import connection, models
 
+from huanxin.core import rows
 from huanxin.core.context import current_request_id
 from huanxin.core.models import AuditEntry
 
@@ -53,16 +54,19 @@ def record(
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEntry.objects.create(
-        actor=actor if is_user else None,
-        actor_label=str(actor or "system")[:150],
-        action=action,
-        object_type=target._meta.label_lower,
-        object_id=str(target.pk),
-        object_label=str(target)[:200],
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
-        organisation_id=organisation_id,
-        district_code=district_code,
-        request_id=current_request_id()[:64],
+    # Written through rows.insert: every state change of the platform passes here, claims included.
+    return rows.insert(
+        AuditEntry(
+            actor=actor if is_user else None,
+            actor_label=str(actor or "system")[:150],
+            action=action,
+            object_type=target._meta.label_lower,
+            object_id=str(target.pk),
+            object_label=str(target)[:200],
+            before=_jsonable(before) if before is not None else None,
+            after=_jsonable(after) if after is not None else None,
+            organisation_id=organisation_id,
+            district_code=district_code,
+            request_id=current_request_id()[:64],
+        )
     )

@@ -15,10 +15,10 @@ import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from huanxin.core import rows
 from huanxin.core.errors import PROBLEM_CONTENT_TYPE, ConflictError, DomainError, ValidationFailed
 from huanxin.core.models import IdempotencyRecord
 
@@ -104,8 +104,11 @@ class IdempotencyMiddleware:
         if response.status_code >= 500 or response.streaming:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
-            state=IdempotencyRecord.State.DONE,
+        # Through rows.update: every mutating API call pays for this statement.
+        rows.update(
+            IdempotencyRecord,
+            record.pk,
+            state=IdempotencyRecord.State.DONE.value,
             status_code=response.status_code,
             content_type=response.get("Content-Type", ""),
             response_body=response.content,
@@ -114,17 +117,15 @@ class IdempotencyMiddleware:
         return response
 
     def _claim(self, scope: str, key: str, fingerprint: str, request: HttpRequest) -> IdempotencyRecord | HttpResponse:
-        try:
-            with transaction.atomic():
-                return IdempotencyRecord.objects.create(
-                    scope=scope,
-                    key=key,
-                    request_hash=fingerprint,
-                    method=request.method or "",
-                    path=request.path[:500],
-                )
-        except IntegrityError:
-            pass
+        # ON CONFLICT DO NOTHING: a retry finds the key taken without an error, so no transaction (BEGIN and
+        # COMMIT are two more round trips on every mutating call) and no savepoint is needed.
+        record = rows.insert_unless_conflict(
+            IdempotencyRecord(
+                scope=scope, key=key, request_hash=fingerprint, method=request.method or "", path=request.path[:500]
+            )
+        )
+        if record is not None:
+            return record
         existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if existing is None:  # removed between our insert and read (a 5xx of the first attempt): retry once
             return self._claim(scope, key, fingerprint, request)

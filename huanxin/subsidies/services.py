@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, OrganisationKind, Person, Role, User
-from huanxin.core import audit, crypto
+from huanxin.core import audit, crypto, rows
 from huanxin.core.domain.identifiers import IdentifierError, validate_mobile
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import districts_for, has_role, organisations_for
@@ -72,6 +72,8 @@ _RULES_TTL_SECONDS = 10.0
 _rules_cache: dict[str, tuple[float, RuleSetVersion | None]] = {}
 _POOLS_TTL_SECONDS = 30.0
 _pools_cache: dict[tuple[int, str], tuple[float, list[int]]] = {}
+_ROUNDS_TTL_SECONDS = 10.0
+_rounds_cache: dict[int, tuple[float, list[ClaimRound]]] = {}
 
 
 def _current_rules(programme: Programme) -> tuple[RuleSetVersion, RuleSet]:
@@ -104,9 +106,10 @@ def _pool_ids(programme_id: int, district_id: str) -> list[int]:
 
 
 def clear_caches() -> None:
-    """Forget cached rule sets and slice ids (tests, and after budget changes in the same process)."""
+    """Forget cached rule sets, slice ids and rounds (tests, and after changes in the same process)."""
     _rules_cache.clear()
     _pools_cache.clear()
+    _rounds_cache.clear()
 
 
 # ---------------------------------------------------------------- budget movements
@@ -124,9 +127,14 @@ def _hold_fast(pool_ids: Sequence[int], start: int, amount: int) -> int | None:
     turn while holding such locks can deadlock. The caller rolls back and takes the slow path instead.
     """
     pk = pool_ids[start]
-    moved = BudgetPool.objects.filter(pk=pk, available_fen__gte=amount).update(
-        available_fen=F("available_fen") - amount, held_fen=F("held_fen") + amount
-    )
+    # The statement written out rather than built by the ORM on every claim (see core.rows).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE policy_budgetpool SET available_fen = available_fen - %s, held_fen = held_fen + %s "
+            "WHERE id = %s AND available_fen >= %s",
+            [amount, amount, pk, amount],
+        )
+        moved = cursor.rowcount
     if moved:
         return pk
     if len(pool_ids) > 1:
@@ -212,9 +220,21 @@ def _programme_open(programme: Programme, now: datetime.datetime) -> bool:
     )
 
 
+def _rounds(programme_id: int) -> list[ClaimRound]:
+    """The programme's rounds, read at most every few seconds per process. Rounds are scheduled ahead of
+    time and each carries its own opening and closing time, so a cached list still opens and closes
+    them to the second; only a newly scheduled round takes up to the TTL to reach every worker."""
+    now = time.monotonic()
+    cached = _rounds_cache.get(programme_id)
+    if cached is None or now - cached[0] > _ROUNDS_TTL_SECONDS:
+        cached = (now, list(ClaimRound.objects.filter(programme_id=programme_id).order_by("opens_at")))
+        _rounds_cache[programme_id] = cached
+    return cached[1]
+
+
 def _round_for(programme: Programme, now: datetime.datetime) -> tuple[ClaimRound | None, str | None]:
     """The round open now, or the reason there is none (only when the programme issues in rounds)."""
-    rounds = list(ClaimRound.objects.filter(programme=programme).order_by("opens_at"))
+    rounds = _rounds(programme.pk)
     if not rounds:
         return None, None
     for claim_round in rounds:
@@ -237,8 +257,12 @@ def _take_round_slot(claim_round: ClaimRound, category: str, start: int, *, slow
         return None
     if not slow:
         own = slices[start % len(slices)]
-        if RoundSlice.objects.filter(pk=own, issued__lt=F("limit")).update(issued=F("issued") + 1):
-            return own
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'UPDATE subsidies_roundslice SET issued = issued + 1 WHERE id = %s AND issued < "limit"', [own]
+            )
+            if cursor.rowcount:
+                return own
         if len(slices) > 1:
             raise _SlowPath
         return False
@@ -261,26 +285,38 @@ def _refuse(
     reasons: list[dict[str, Any]] | None = None,
 ) -> ClaimRefused:
     """Record a refusal so the resident can see it later, and return the error to raise."""
-    ClaimRefusal.objects.create(
-        person=person,
-        programme=programme,
-        category=category[:30],
-        code=code,
-        message=message[:300],
-        reasons=reasons or [],
+    rows.insert(
+        ClaimRefusal(
+            person=person,
+            programme=programme,
+            category=category[:30],
+            code=code,
+            message=message[:300],
+            reasons=reasons or [],
+        )
     )
     return ClaimRefused(message, code=code, reasons=reasons)
 
 
 def _history(person: Person) -> tuple[list[tuple[int, str, int, str]], list[dict[str, str]]]:
     """The person's consuming qualifications (programme, category, slot, status) and the engine's history."""
-    rows = list(
-        Qualification.objects.filter(CONSUMING, person=person).values_list(
-            "programme_id", "category", "slot", "status", "programme__code"
+    # The CONSUMING condition written out: this read is on every claim (see core.rows).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT q.programme_id, q.category, q.slot, q.status, p.code FROM subsidies_qualification q "
+            "JOIN policy_programme p ON p.id = q.programme_id WHERE q.person_id = %s "
+            "AND (q.status IN (%s, %s) OR (q.status = %s AND q.quota_released = %s))",
+            [
+                person.pk,
+                Qualification.Status.ISSUED.value,
+                Qualification.Status.REDEEMED.value,
+                Qualification.Status.RETURNED.value,
+                False,
+            ],
         )
-    )
-    consuming = [(p, c, s, st) for p, c, s, st, _ in rows]
-    history = [{"programme": code, "category": c} for _, c, _, st, code in rows if st != Qualification.Status.ISSUED]
+        found = cursor.fetchall()
+    consuming = [(p, c, s, st) for p, c, s, st, _ in found]
+    history = [{"programme": code, "category": c} for _, c, _, st, code in found if st != Qualification.Status.ISSUED]
     return consuming, history
 
 
@@ -296,10 +332,10 @@ def claim_qualification(
     engine, takes a quota slot, counts against the open round and holds the category's maximum subsidy in
     a slice of the district's budget — all or nothing."""
     now = now or timezone.now()
-    person = Person.objects.filter(user=actor).first()
+    person = rows.get_by(Person, "user_id", actor.pk)
     if person is None or not person.is_verified:
         raise ForbiddenError("请先完成实名认证", code="identity_required")
-    programme = Programme.objects.filter(code=programme_code).first()
+    programme = rows.get_by(Programme, "code", programme_code)
     if programme is None:
         raise NotFoundError("补贴项目不存在", code="unknown_programme")
     if not _programme_open(programme, now):
@@ -315,11 +351,12 @@ def claim_qualification(
         raise _refuse(person, programme, category, "round_not_open", round_problem)
 
     consuming, history = _history(person)
-    elsewhere = list(
-        ExternalSubsidy.objects.filter(person=person, year=timezone.localdate(now).year).values_list(
-            "category", flat=True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT category FROM subsidies_externalsubsidy WHERE person_id = %s AND year = %s",
+            [person.pk, timezone.localdate(now).year],
         )
-    )
+        elsewhere = [category for (category,) in cursor.fetchall()]
     probe = {
         "category": category,
         "price_fen": 100,
@@ -410,20 +447,22 @@ def _claim_transaction(plan: _ClaimPlan, *, slow: bool) -> Qualification:
         pool_id = (_hold_slow if slow else _hold_fast)(plan.pool_ids, plan.start, plan.amount)
         if pool_id is None:
             raise _BudgetExhausted
-        qualification = Qualification.objects.create(
-            code=codes.new_code(),
-            person=plan.person,
-            programme=plan.programme,
-            category=plan.category,
-            district_id=plan.district,
-            pool_id=pool_id,
-            round=plan.claim_round,
-            round_slice_id=round_slice or None,
-            slot=plan.slot,
-            held_fen=plan.amount,
-            rule_version=plan.rule_version,
-            issued_at=plan.now,
-            expires_at=plan.now + datetime.timedelta(days=plan.programme.qualification_valid_days),
+        qualification = rows.insert(
+            Qualification(
+                code=codes.new_code(),
+                person=plan.person,
+                programme=plan.programme,
+                category=plan.category,
+                district_id=plan.district,
+                pool_id=pool_id,
+                round=plan.claim_round,
+                round_slice_id=round_slice or None,
+                slot=plan.slot,
+                held_fen=plan.amount,
+                rule_version=plan.rule_version,
+                issued_at=plan.now,
+                expires_at=plan.now + datetime.timedelta(days=plan.programme.qualification_valid_days),
+            )
         )
         audit.record(
             actor=plan.actor,
@@ -987,4 +1026,5 @@ def create_round(
             target=claim_round,
             after={"programme": programme.code, "opens_at": opens_at, "closes_at": closes_at, "limits": limits},
         )
+    _rounds_cache.pop(programme.pk, None)
     return claim_round
