@@ -410,3 +410,41 @@ def test_malformed_events_are_refused_one_by_one_without_a_server_error(chain):
     )
     assert [r.code for r in results] == ["duplicate_code", "invalid_parent", "invalid_code", "invalid_time"]
     assert TraceEvent.objects.count() == 1
+
+
+def _tamper_in_every_way(chain):
+    """One altered event, one removed link, one broken previous link, one event outside any chain."""
+    first, second = walk_to_dismantling(chain), walk_to_dismantling(chain)
+    dismantling = TraceEvent.objects.filter(kind="dismantle").order_by("pk").first()
+    body = json.loads(dismantling.canonical)
+    body["hx:category"] = "tv"
+    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), dismantling.pk])
+    _raw("DELETE FROM trace_chainlink WHERE item_id = %s AND sequence = 2", [first.pk])
+    _raw("UPDATE trace_chainlink SET previous = %s WHERE item_id = %s AND sequence = 4", ["0" * 64, second.pk])
+    canonical = '{"bizStep":"shipping","type":"ObjectEvent"}'
+    TraceEvent.objects.create(
+        hash=text_hash(canonical),
+        canonical=canonical,
+        kind="ship",
+        event_type="ObjectEvent",
+        biz_step="shipping",
+        event_time=timezone.now(),
+        organisation=chain.merchant,
+    )
+
+
+def test_the_database_and_python_scans_name_the_same_findings(chain):
+    _tamper_in_every_way(chain)
+    findings = integrity.verify_all().findings
+    assert {f.kind for f in findings} == {"altered", "removed", "inserted"}
+    assert findings == integrity._findings(integrity._scan_in_python())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_chains_walked_alongside_name_the_same_findings(chain):
+    _tamper_in_every_way(chain)
+    alongside = integrity.verify_all().findings
+    with transaction.atomic():
+        one_after_the_other = integrity.verify_all().findings
+    assert alongside == one_after_the_other == integrity._findings(integrity._scan_in_python())
+    assert {f.kind for f in alongside} == {"altered", "removed", "inserted"}
