@@ -11,7 +11,7 @@ What happens, in order:
    spread over the districts the residents live in (set_budget, --slices slices per district, so a
    district's slices need not hold whole claims), and --residents verified residents, each signed in
    with a session made for the configured session engine (rows written in bulk for the database
-   engines) and a CSRF token.
+   engines, plus the cache entries cached_db writes when a resident signs in) and a CSRF token.
 2. Capture (in this process, against the bench database): real calls of
    ``services.claim_qualification`` on separate residents, recording every statement with its
    parameters, row count, the values it returned, and the BEGIN/COMMIT/ROLLBACK around it. One call per
@@ -21,7 +21,7 @@ What happens, in order:
    warm, as they are in a running server. One claim also goes through Django's test client with the
    full middleware stack to list the statements an HTTP claim issues (printed).
 3. HTTP: gunicorn serves ``huanxin.wsgi:application`` on 127.0.0.1 with the settings a city
-   installation uses (DATABASE_URL, persistent connections, health checks). After a warm-up on other
+   installation uses (DATABASE_URL, persistent connections). After a warm-up on other
    residents and a reset of the budget, --clients threads POST /api/v1/subsidies/qualifications once
    per resident (session cookie, CSRF cookie and header, a unique Idempotency-Key) over a raw HTTP/1.1
    client that keeps its connection while the server does (gthread workers; sync workers close after
@@ -39,16 +39,16 @@ What happens, in order:
 
 What each side pays for.
   HTTP side: TCP and HTTP parsing in gunicorn, Django's middleware (request id, security, WhiteNoise,
-  session, locale, common, CSRF, auth, messages, clickjacking, htmx), the session row and user lookups
-  behind SessionAuth, the connection health check (SELECT 1) that CONN_HEALTH_CHECKS runs once per
-  request, the Idempotency-Key record (INSERT in its own transaction before the view, UPDATE with the
-  response after it), pydantic parsing and rendering of JSON, the ORM building every statement (and
-  Django's client-side parameter binding, no prepared statements), the rule engine evaluation, logging
-  of 4xx responses, and the service's statements themselves.
+  session, locale, common, CSRF, auth, messages, clickjacking, htmx), the session read from the cache
+  and the user lookup behind SessionAuth, the Idempotency-Key record (INSERT … ON CONFLICT DO NOTHING
+  before the view, UPDATE with the response after it), pydantic parsing and rendering of JSON, the
+  statements (built once per process by core.rows or written out; server-side binding, prepared after
+  five uses per connection, as settings.py configures PostgreSQL), the rule engine evaluation, logging of 4xx responses, and the
+  service's statements themselves.
   Direct-SQL side: only the service's statements (see 2.), sent with psycopg's defaults (server-side
   binding, statements prepared after five uses per connection), plus the Python that builds the
-  parameters and picks the slice. It skips the idempotency record, the session, user and health-check
-  queries and everything above the database. Both sides commit synchronously (synchronous_commit is
+  parameters and picks the slice. It skips the idempotency record, the session and user lookups
+  and everything above the database. Both sides commit synchronously (synchronous_commit is
   the server's, on) and run their clients as threads of this one process, on the same two cores as
   the server and the database.
 
@@ -338,7 +338,8 @@ def build_world(options: Options) -> World:
     Person.objects.bulk_create(persons, batch_size=2000)
 
     # A signed-in session per resident, made the way the configured session engine stores them: rows
-    # written in bulk for the database engines, the engine's own save() otherwise (cache, signed cookie).
+    # written in bulk for the database engines (and the cache entries cached_db writes at sign-in), the
+    # engine's own save() otherwise (cache, signed cookie).
     engine = importlib.import_module(settings.SESSION_ENGINE)
     in_table = settings.SESSION_ENGINE in (
         "django.contrib.sessions.backends.db",
@@ -378,6 +379,17 @@ def build_world(options: Options) -> World:
             )
         )
     Session.objects.bulk_create(sessions, batch_size=2000)
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db":
+        # Signing in with cached_db writes the session to the cache as well as the table; so does this.
+        from django.core.cache import caches
+
+        caches[settings.SESSION_CACHE_ALIAS].set_many(
+            {
+                engine.KEY_PREFIX + row.session_key: engine.SessionStore().decode(row.session_data)
+                for row in sessions
+            },
+            timeout=settings.SESSION_COOKIE_AGE,
+        )
 
     # Residents whose service calls are captured: their own distinctive ids, all in the first district.
     capture_users = []

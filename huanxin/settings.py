@@ -141,6 +141,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding: parameters travel apart from the statement text, and psycopg prepares a
+    # statement once a connection has run it five times, so PostgreSQL stops parsing and planning the
+    # same claim, redemption and audit statements on every request. With persistent connections that is
+    # most statements. (Django's default binds parameters into the text on the client.)
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+        "HUANXIN_DB_SERVER_SIDE_BINDING", True
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

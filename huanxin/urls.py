@@ -10,6 +10,8 @@ handler404 = "huanxin.web.views.not_found"
 handler500 = "huanxin.web.views.server_error"
 
 urlpatterns = [
+    # First: every API call would otherwise be matched against each app's page patterns before reaching it.
+    path("api/v1/", api.urls),
     path("", include("huanxin.web.urls")),
     path("accounts/", include("huanxin.accounts.urls")),
     path("oversight/", include("huanxin.core.urls")),
@@ -18,7 +20,6 @@ urlpatterns = [
     path("", include("huanxin.subsidies.urls")),
     path("", include("huanxin.settlement.urls")),
     path("", include("huanxin.trace.urls")),
-    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -18,19 +18,46 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.models.fields import AutoFieldMixin
 
 M = TypeVar("M", bound=models.Model)
+
+
+# Field kinds whose preparation returns a value of these exact types unchanged; anything else (datetimes,
+# JSON, binary, enum members, a bool given to an integer field) goes through the field.
+_PLAIN: tuple[tuple[type[models.Field[Any, Any]], tuple[type, ...]], ...] = (
+    (models.BooleanField, (bool, type(None))),
+    (models.IntegerField, (int, type(None))),
+    (models.CharField, (str, type(None))),
+    (models.TextField, (str, type(None))),
+)
+
+
+def _plain_types(field: models.Field[Any, Any]) -> tuple[type, ...]:
+    """The value types ``field`` passes through unchanged when preparing them for the database."""
+    if isinstance(field, models.ForeignKey):
+        return _plain_types(field.target_field)
+    if isinstance(field, AutoFieldMixin):
+        return (int, type(None))
+    for kind, types in _PLAIN:
+        if isinstance(field, kind):
+            return types
+    return ()
+
+
+def _prepared(field: models.Field[Any, Any], plain: tuple[type, ...], value: Any, connection: Any) -> Any:
+    return value if type(value) in plain else field.get_db_prep_save(value, connection)
 
 
 @functools.cache
 def _insert_plan(
     model: type[models.Model], vendor: str, skip_conflicts: bool
-) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+) -> tuple[str, tuple[tuple[models.Field[Any, Any], tuple[type, ...]], ...]]:
     opts = model._meta
-    fields = tuple(f for f in opts.local_concrete_fields if not f.primary_key)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
+    fields = tuple((f, _plain_types(f)) for f in opts.local_concrete_fields if not f.primary_key)
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f, _ in fields)
     values = ", ".join(["%s"] * len(fields))
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({values}) "  # noqa: S608 - names from the model
@@ -55,8 +82,9 @@ def insert_unless_conflict(instance: M) -> M | None:
 
 
 def _insert(instance: M, *, skip_conflicts: bool) -> M | None:
+    connection = connections[DEFAULT_DB_ALIAS]
     sql, fields = _insert_plan(type(instance), connection.vendor, skip_conflicts)
-    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    params = [_prepared(field, plain, field.pre_save(instance, True), connection) for field, plain in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -73,7 +101,7 @@ def _update_plan(
     model: type[models.Model], names: tuple[str, ...], vendor: str
 ) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
     opts = model._meta
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = tuple(field for field in map(opts.get_field, names) if isinstance(field, models.Field))
     assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
     sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {quote(str(opts.pk.column))} = %s"  # noqa: S608
@@ -82,6 +110,7 @@ def _update_plan(
 
 def update(model: type[models.Model], pk: Any, **values: Any) -> int:
     """Set fields of one row by primary key; returns the number of rows changed (0 or 1)."""
+    connection = connections[DEFAULT_DB_ALIAS]
     sql, fields = _update_plan(model, tuple(values), connection.vendor)
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
     with connection.cursor() as cursor:
@@ -92,7 +121,7 @@ def update(model: type[models.Model], pk: Any, **values: Any) -> int:
 @functools.cache
 def _select_plan(model: type[models.Model], column: str, vendor: str) -> tuple[str, tuple[str, ...]]:
     opts = model._meta
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     names = tuple(f.attname for f in opts.concrete_fields)
     columns = ", ".join(quote(str(f.column)) for f in opts.concrete_fields)
     sql = f"SELECT {columns} FROM {quote(opts.db_table)} WHERE {quote(column)} = %s LIMIT 1"  # noqa: S608
@@ -101,6 +130,7 @@ def _select_plan(model: type[models.Model], column: str, vendor: str) -> tuple[s
 
 def get_by(model: type[M], column: str, value: Any) -> M | None:
     """The row whose ``column`` equals ``value`` (a unique column), as a model instance, or None."""
+    connection = connections[DEFAULT_DB_ALIAS]
     sql, names = _select_plan(model, column, connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [value])
@@ -108,15 +138,16 @@ def get_by(model: type[M], column: str, value: Any) -> M | None:
     if row is None:
         return None
     converters = _converters(model, connection.vendor)
-    values = [convert(value) if convert else value for convert, value in zip(converters, row, strict=True)]
+    values = [convert(value, connection) if convert else value for convert, value in zip(converters, row, strict=True)]
     return model.from_db(connection.alias, list(names), values)
 
 
 @functools.cache
-def _converters(model: type[models.Model], vendor: str) -> tuple[Callable[[Any], Any] | None, ...]:
+def _converters(model: type[models.Model], vendor: str) -> tuple[Callable[[Any, Any], Any] | None, ...]:
     """Per column, the function turning the driver's value into the field's (SQLite returns datetimes and
     JSON as text; PostgreSQL needs none for most fields), or None."""
-    result: list[Callable[[Any], Any] | None] = []
+    result: list[Callable[[Any, Any], Any] | None] = []
+    connection = connections[DEFAULT_DB_ALIAS]
     for field in model._meta.concrete_fields:
         column = field.get_col(model._meta.db_table)
         functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
@@ -124,8 +155,8 @@ def _converters(model: type[models.Model], vendor: str) -> tuple[Callable[[Any],
     return tuple(result)
 
 
-def _chain(functions: list[Any], column: Any) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
+def _chain(functions: list[Any], column: Any) -> Callable[[Any, Any], Any]:
+    def convert(value: Any, connection: Any) -> Any:
         for function in functions:
             value = function(value, column, connection)
         return value

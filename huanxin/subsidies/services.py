@@ -127,19 +127,24 @@ def _hold_fast(pool_ids: Sequence[int], start: int, amount: int) -> int | None:
     turn while holding such locks can deadlock. The caller rolls back and takes the slow path instead.
     """
     pk = pool_ids[start]
-    # The statement written out rather than built by the ORM on every claim (see core.rows).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE policy_budgetpool SET available_fen = available_fen - %s, held_fen = held_fen + %s "
-            "WHERE id = %s AND available_fen >= %s",
-            [amount, amount, pk, amount],
-        )
-        moved = cursor.rowcount
+    moved = _hold_on(pk, amount)
     if moved:
         return pk
     if len(pool_ids) > 1:
         raise _SlowPath
     return None
+
+
+def _hold_on(pool_id: int, amount: int) -> bool:
+    """The guarded update that moves ``amount`` from available to held on one slice, if it is there.
+    Written out rather than built by the ORM: it runs on every claim (see core.rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE policy_budgetpool SET available_fen = available_fen - %s, held_fen = held_fen + %s "
+            "WHERE id = %s AND available_fen >= %s",
+            [amount, amount, pool_id, amount],
+        )
+        return bool(cursor.rowcount)
 
 
 def _lock_programme(programme_id: int) -> None:
@@ -178,9 +183,7 @@ def _hold_slow(pool_ids: Sequence[int], start: int, amount: int) -> int | None:
                 allocated_fen=F("allocated_fen") + moved, available_fen=F("available_fen") + moved
             )
             needed -= moved
-    BudgetPool.objects.filter(pk=target.pk, available_fen__gte=amount).update(
-        available_fen=F("available_fen") - amount, held_fen=F("held_fen") + amount
-    )
+    _hold_on(target.pk, amount)
     return target.pk
 
 

@@ -16,8 +16,13 @@ def _check_character(body: str) -> str:
 
 
 def new_code() -> str:
-    """A fresh random code: 11 random characters (55 bits) and a check character."""
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    """A fresh random code: 11 random characters (55 bits) and a check character.
+
+    One draw of 55 bits from the system's CSPRNG, five bits per character: the same uniform code as a
+    ``secrets.choice`` per character, for one call instead of eleven on every claim.
+    """
+    bits = secrets.randbits(5 * BODY_LENGTH)
+    body = "".join(ALPHABET[(bits >> (5 * index)) & 31] for index in range(BODY_LENGTH))
     return body + _check_character(body)
 
 
