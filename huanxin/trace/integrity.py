@@ -394,12 +394,12 @@ def _scan_in_postgresql() -> _Scan:
     while the event pass (parallel) runs on this one: on two cores that saves about a fifth of the time.
     Each pass reads one consistent snapshot, so events recorded in between cannot make either see a break.
     """
-    scan = _Scan(events=TraceEvent.objects.count(), items=TraceItem.objects.count())
-    compare_documents = not _document_derived()
     altered: dict[int, tuple[str, str]] = {}
     breaks: dict[tuple[int, int], tuple[str, int]] = {}  # (item, sequence) -> code, event
     with ThreadPoolExecutor(max_workers=1) as alongside:
         chains = alongside.submit(_chain_rows_on_own_connection) if not connection.in_atomic_block else None
+        scan = _Scan(events=TraceEvent.objects.count(), items=TraceItem.objects.count())
+        compare_documents = not _document_derived()
         with transaction.atomic(), connection.cursor() as cursor:
             _tune(cursor)
             cursor.execute(_events_sql(compare_documents=compare_documents))
