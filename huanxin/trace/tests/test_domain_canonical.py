@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from huanxin.trace.domain.canonical import (
 )
 
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
-EVENT = {
+EVENT: dict[str, Any] = {
     "type": "TransformationEvent",
     "eventTime": "2026-11-28T10:15:30.123+08:00",
     "eventTimeZoneOffset": "+08:00",
@@ -29,7 +30,7 @@ EVENT = {
 }
 CANONICAL = canonical_text(EVENT)
 DIGEST = text_hash(CANONICAL)
-STORED = {
+STORED: dict[str, Any] = {
     "digest": DIGEST,
     "canonical": CANONICAL,
     "document": {"eventID": event_id(DIGEST), **EVENT},
