@@ -43,8 +43,8 @@ What each side pays for.
   and the user lookup behind SessionAuth, the Idempotency-Key record (INSERT … ON CONFLICT DO NOTHING
   before the view, UPDATE with the response after it), pydantic parsing and rendering of JSON, the
   statements (built once per process by core.rows or written out; server-side binding, prepared after
-  five uses per connection, as settings.py configures PostgreSQL), the rule engine evaluation, logging of 4xx responses, and the
-  service's statements themselves.
+  five uses per connection, as settings.py configures PostgreSQL), the rule engine evaluation, logging
+  of 4xx responses, and the service's statements themselves.
   Direct-SQL side: only the service's statements (see 2.), sent with psycopg's defaults (server-side
   binding, statements prepared after five uses per connection), plus the Python that builds the
   parameters and picks the slice. It skips the idempotency record, the session and user lookups
@@ -384,10 +384,7 @@ def build_world(options: Options) -> World:
         from django.core.cache import caches
 
         caches[settings.SESSION_CACHE_ALIAS].set_many(
-            {
-                engine.KEY_PREFIX + row.session_key: engine.SessionStore().decode(row.session_data)
-                for row in sessions
-            },
+            {engine.KEY_PREFIX + row.session_key: engine.SessionStore().decode(row.session_data) for row in sessions},
             timeout=settings.SESSION_COOKIE_AGE,
         )
 
