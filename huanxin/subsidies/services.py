@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -149,42 +149,59 @@ def _hold_on(pool_id: int, amount: int) -> bool:
 
 def _lock_programme(programme_id: int) -> None:
     """Slow paths queue on the programme row. FOR NO KEY UPDATE does not conflict with the KEY SHARE lock
-    that inserting a qualification takes on its programme, so fast claims never wait for it."""
-    list(Programme.objects.select_for_update(no_key=True).filter(pk=programme_id).values_list("pk", flat=True))
+    that inserting a qualification takes on its programme, so fast claims never wait for it. (SQLite has
+    no row locks: its IMMEDIATE transactions already run one writer at a time.)"""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM policy_programme WHERE id = %s FOR NO KEY UPDATE", [programme_id])
+
+
+def _lock_slices(pool_ids: Sequence[int]) -> dict[int, int]:
+    """Lock a district's slices in primary-key order (so slow paths never deadlock each other) and read
+    their available money. Written out, like the other statements of a claim (see core.rows)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    placeholders = ", ".join(["%s"] * len(pool_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, available_fen FROM policy_budgetpool WHERE id IN ({placeholders}) ORDER BY id{lock}",  # noqa: S608
+            list(pool_ids),
+        )
+        return dict(cursor.fetchall())
 
 
 def _hold_slow(pool_ids: Sequence[int], start: int, amount: int) -> int | None:
     """Lock the district's slices in primary-key order and hold on the claimant's slice, another slice, or
     — when the district has enough in total but no slice has enough on its own — on the fullest slice
     after moving free money into it. Only claims near a slice's exhaustion come here."""
-    slices = list(BudgetPool.objects.select_for_update().filter(pk__in=pool_ids).order_by("pk"))
-    by_pk = {p.pk: p for p in slices}
+    available = _lock_slices(pool_ids)
     for index in slice_order(start, len(pool_ids)):
-        pool = by_pk.get(pool_ids[index])
-        if pool is not None and pool.available_fen >= amount:
-            target = pool
+        free = available.get(pool_ids[index])
+        if free is not None and free >= amount:
+            target = pool_ids[index]
             break
     else:
-        if sum(p.available_fen for p in slices) < amount:
+        if sum(available.values()) < amount:
             return None
-        target = max(slices, key=lambda p: p.available_fen)
-        needed = amount - target.available_fen
-        for donor in slices:
+        target = max(sorted(available), key=lambda pk: available[pk])
+        needed = amount - available[target]
+        for donor in sorted(available):
             if needed <= 0:
                 break
-            if donor.pk == target.pk or donor.available_fen == 0:
+            if donor == target or available[donor] == 0:
                 continue
-            moved = min(needed, donor.available_fen)
+            moved = min(needed, available[donor])
             # Allocation moves with the money, so each slice keeps allocated = held + spent + available.
-            BudgetPool.objects.filter(pk=donor.pk).update(
+            BudgetPool.objects.filter(pk=donor).update(
                 allocated_fen=F("allocated_fen") - moved, available_fen=F("available_fen") - moved
             )
-            BudgetPool.objects.filter(pk=target.pk).update(
+            BudgetPool.objects.filter(pk=target).update(
                 allocated_fen=F("allocated_fen") + moved, available_fen=F("available_fen") + moved
             )
             needed -= moved
-    _hold_on(target.pk, amount)
-    return target.pk
+    _hold_on(target, amount)
+    return target
 
 
 def _release(pool_id: int, amount: int) -> None:
