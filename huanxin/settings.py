@@ -180,6 +180,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            # Sessions live here too (cached_db). Django's default of 300 entries would evict most signed-in
+            # residents' sessions, sending each of their requests back to the session table.
+            "OPTIONS": {"MAX_ENTRIES": env_int("HUANXIN_FILE_CACHE_MAX_ENTRIES", 200_000)},
         }
     }
 
