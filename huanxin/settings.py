@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -171,6 +172,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 CACHE_URL = env_str("HUANXIN_CACHE_URL")
+CACHES: dict[str, dict[str, Any]]
 if CACHE_URL.startswith("redis://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
