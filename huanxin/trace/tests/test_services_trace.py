@@ -332,10 +332,10 @@ def test_verify_names_an_inserted_event(chain):
     assert {"inserted", "altered"} <= kinds
 
 
-def test_verify_names_an_event_slipped_in_outside_any_chain(chain):
-    walk_to_dismantling(chain)
+def slip_in_event(chain):
+    """An event written straight into the table, in no item's chain."""
     canonical = '{"bizStep":"shipping","type":"ObjectEvent"}'
-    TraceEvent.objects.create(
+    return TraceEvent.objects.create(
         hash=text_hash(canonical),
         canonical=canonical,
         kind="ship",
@@ -344,8 +344,13 @@ def test_verify_names_an_event_slipped_in_outside_any_chain(chain):
         event_time=timezone.now(),
         organisation=chain.merchant,
     )
+
+
+def test_verify_names_an_event_slipped_in_outside_any_chain(chain):
+    walk_to_dismantling(chain)
+    slipped = slip_in_event(chain)
     findings = [(f.kind, f.reference) for f in integrity.verify_all().findings]
-    assert ("inserted", text_hash(canonical)) in findings
+    assert ("inserted", slipped.hash) in findings
 
 
 def test_checkpoints_sign_the_day_and_prove_inclusion_offline(chain):
@@ -421,16 +426,7 @@ def _tamper_in_every_way(chain):
     _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), dismantling.pk])
     _raw("DELETE FROM trace_chainlink WHERE item_id = %s AND sequence = 2", [first.pk])
     _raw("UPDATE trace_chainlink SET previous = %s WHERE item_id = %s AND sequence = 4", ["0" * 64, second.pk])
-    canonical = '{"bizStep":"shipping","type":"ObjectEvent"}'
-    TraceEvent.objects.create(
-        hash=text_hash(canonical),
-        canonical=canonical,
-        kind="ship",
-        event_type="ObjectEvent",
-        biz_step="shipping",
-        event_time=timezone.now(),
-        organisation=chain.merchant,
-    )
+    slip_in_event(chain)
 
 
 def test_the_database_and_python_scans_name_the_same_findings(chain):
