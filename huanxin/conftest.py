@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -148,6 +150,33 @@ def _plain_static_files(settings: Any) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stray_connections_gone_before_teardown(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """On PostgreSQL, wait (up to 10 s) until every other session on the test database has ended before it
+    is dropped. Threads of the race tests close their connections, but a server backend outlives the
+    client's close by a moment; dropping the database in that moment fails with "being accessed by other
+    users" and leaves it behind. A connection still open after the wait is a leak: it is reported."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        deadline = time.monotonic() + 10
+        while True:
+            cursor.execute(
+                "SELECT pid, application_name, state, left(query, 120) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            others = cursor.fetchall()
+            if not others or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    connection.close()
+    if others:
+        warnings.warn(f"connections to the test database still open at the end: {others}", stacklevel=1)
 
 
 @pytest.fixture(autouse=True, scope="session")
