@@ -99,11 +99,11 @@ def _insert(instance: M, *, skip_conflicts: bool) -> M | None:
 @functools.cache
 def _update_plan(
     model: type[models.Model], names: tuple[str, ...], vendor: str
-) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
+) -> tuple[str, tuple[tuple[models.Field[Any, Any], tuple[type, ...]], ...]]:
     opts = model._meta
     quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    fields = tuple(field for field in map(opts.get_field, names) if isinstance(field, models.Field))
-    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    fields = tuple((f, _plain_types(f)) for f in map(opts.get_field, names) if isinstance(f, models.Field))
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f, _ in fields)
     sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {quote(str(opts.pk.column))} = %s"  # noqa: S608
     return sql, fields
 
@@ -112,53 +112,51 @@ def update(model: type[models.Model], pk: Any, **values: Any) -> int:
     """Set fields of one row by primary key; returns the number of rows changed (0 or 1)."""
     connection = connections[DEFAULT_DB_ALIAS]
     sql, fields = _update_plan(model, tuple(values), connection.vendor)
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    params = [_prepared(field, plain, values[field.name], connection) for field, plain in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, pk])
         return int(cursor.rowcount)
 
 
+Converter = Callable[[Any, Any], Any]
+
+
 @functools.cache
-def _select_plan(model: type[models.Model], column: str, vendor: str) -> tuple[str, tuple[str, ...]]:
+def _select_plan(
+    model: type[models.Model], column: str, vendor: str
+) -> tuple[str, list[str], tuple[Converter | None, ...]]:
+    """The SELECT of every concrete column, their attribute names, and per column the function turning
+    the driver's value into the field's (SQLite returns datetimes and JSON as text), or None."""
     opts = model._meta
-    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
-    names = tuple(f.attname for f in opts.concrete_fields)
+    connection = connections[DEFAULT_DB_ALIAS]
+    quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in opts.concrete_fields)
     sql = f"SELECT {columns} FROM {quote(opts.db_table)} WHERE {quote(column)} = %s LIMIT 1"  # noqa: S608
-    return sql, names
+    converters: list[Converter | None] = []
+    for field in opts.concrete_fields:
+        col = field.get_col(opts.db_table)
+        functions = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        converters.append(_chain(functions, col) if functions else None)
+    return sql, [f.attname for f in opts.concrete_fields], tuple(converters)
 
 
-def get_by(model: type[M], column: str, value: Any) -> M | None:
-    """The row whose ``column`` equals ``value`` (a unique column), as a model instance, or None."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    sql, names = _select_plan(model, column, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    converters = _converters(model, connection.vendor)
-    values = [convert(value, connection) if convert else value for convert, value in zip(converters, row, strict=True)]
-    return model.from_db(connection.alias, list(names), values)
-
-
-@functools.cache
-def _converters(model: type[models.Model], vendor: str) -> tuple[Callable[[Any, Any], Any] | None, ...]:
-    """Per column, the function turning the driver's value into the field's (SQLite returns datetimes and
-    JSON as text; PostgreSQL needs none for most fields), or None."""
-    result: list[Callable[[Any, Any], Any] | None] = []
-    connection = connections[DEFAULT_DB_ALIAS]
-    for field in model._meta.concrete_fields:
-        column = field.get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        result.append(_chain(functions, column) if functions else None)
-    return tuple(result)
-
-
-def _chain(functions: list[Any], column: Any) -> Callable[[Any, Any], Any]:
+def _chain(functions: list[Any], column: Any) -> Converter:
     def convert(value: Any, connection: Any) -> Any:
         for function in functions:
             value = function(value, column, connection)
         return value
 
     return convert
+
+
+def get_by(model: type[M], column: str, value: Any) -> M | None:
+    """The row whose ``column`` equals ``value`` (a unique column), as a model instance, or None."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, names, converters = _select_plan(model, column, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [convert(value, connection) if convert else value for convert, value in zip(converters, row, strict=True)]
+    return model.from_db(connection.alias, names, values)

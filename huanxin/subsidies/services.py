@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, OrganisationKind, Person, Role, User
@@ -42,11 +42,8 @@ from huanxin.subsidies.models import (
     TakeBack,
 )
 
-# The qualifications that use up a person's quota (mirrors the subsidies_qual_quota_slot constraint).
-CONSUMING = Q(status__in=[Qualification.Status.ISSUED, Qualification.Status.REDEEMED]) | Q(
-    status=Qualification.Status.RETURNED, quota_released=False
-)
 MERCHANT_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
+T = TypeVar("T")
 
 
 class ClaimRefused(ValidationFailed):
@@ -68,22 +65,24 @@ class ClaimRefused(ValidationFailed):
 
 # ---------------------------------------------------------------- short-lived process caches
 
-_RULES_TTL_SECONDS = 10.0
-_rules_cache: dict[str, tuple[float, RuleSetVersion | None]] = {}
-_POOLS_TTL_SECONDS = 30.0
-_pools_cache: dict[tuple[int, str], tuple[float, list[int]]] = {}
-_ROUNDS_TTL_SECONDS = 10.0
-_rounds_cache: dict[int, tuple[float, list[ClaimRound]]] = {}
+_caches: dict[str, dict[Any, tuple[float, Any]]] = {}
+
+
+def _cached(name: str, key: Any, ttl: float, load: Callable[[], T]) -> T:
+    """``load()``'s value for ``key``, loaded again at most every ``ttl`` seconds per process: the claim
+    path reads rule sets, slice ids and rounds on every call, and they change rarely."""
+    entries = _caches.setdefault(name, {})
+    now = time.monotonic()
+    entry = entries.get(key)
+    if entry is None or now - entry[0] > ttl:
+        entry = entries[key] = (now, load())
+    value: T = entry[1]
+    return value
 
 
 def _current_rules(programme: Programme) -> tuple[RuleSetVersion, RuleSet]:
-    """The published rule set, looked up at most every few seconds per process: the claim path is hot."""
-    now = time.monotonic()
-    cached = _rules_cache.get(programme.code)
-    if cached is None or now - cached[0] > _RULES_TTL_SECONDS:
-        cached = (now, published_version(programme.code))
-        _rules_cache[programme.code] = cached
-    version = cached[1]
+    """The published rule set, looked up at most every few seconds per process."""
+    version = _cached("rules", programme.code, 10.0, lambda: published_version(programme.code))
     if version is None:
         raise ClaimRefused("该项目尚未发布规则", code="no_rules")
     return version, compiled(version.content)
@@ -91,25 +90,21 @@ def _current_rules(programme: Programme) -> tuple[RuleSetVersion, RuleSet]:
 
 def _pool_ids(programme_id: int, district_id: str) -> list[int]:
     """Primary keys of a district's budget slices, in slice order (cached briefly; slices are only added)."""
-    now = time.monotonic()
-    key = (programme_id, district_id)
-    cached = _pools_cache.get(key)
-    if cached is None or now - cached[0] > _POOLS_TTL_SECONDS:
-        ids = list(
+    return _cached(
+        "pools",
+        (programme_id, district_id),
+        30.0,
+        lambda: list(
             BudgetPool.objects.filter(programme_id=programme_id, district_id=district_id)
             .order_by("slice")
             .values_list("pk", flat=True)
-        )
-        cached = (now, ids)
-        _pools_cache[key] = cached
-    return cached[1]
+        ),
+    )
 
 
 def clear_caches() -> None:
     """Forget cached rule sets, slice ids and rounds (tests, and after changes in the same process)."""
-    _rules_cache.clear()
-    _pools_cache.clear()
-    _rounds_cache.clear()
+    _caches.clear()
 
 
 # ---------------------------------------------------------------- budget movements
@@ -151,7 +146,6 @@ def _lock_programme(programme_id: int) -> None:
     """Slow paths queue on the programme row. FOR NO KEY UPDATE does not conflict with the KEY SHARE lock
     that inserting a qualification takes on its programme, so fast claims never wait for it. (SQLite has
     no row locks: its IMMEDIATE transactions already run one writer at a time.)"""
-    connection = connections[DEFAULT_DB_ALIAS]
     if connection.features.has_select_for_update:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM policy_programme WHERE id = %s FOR NO KEY UPDATE", [programme_id])
@@ -160,7 +154,6 @@ def _lock_programme(programme_id: int) -> None:
 def _lock_slices(pool_ids: Sequence[int]) -> dict[int, int]:
     """Lock a district's slices in primary-key order (so slow paths never deadlock each other) and read
     their available money. Written out, like the other statements of a claim (see core.rows)."""
-    connection = connections[DEFAULT_DB_ALIAS]
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     placeholders = ", ".join(["%s"] * len(pool_ids))
     with connection.cursor() as cursor:
@@ -244,12 +237,12 @@ def _rounds(programme_id: int) -> list[ClaimRound]:
     """The programme's rounds, read at most every few seconds per process. Rounds are scheduled ahead of
     time and each carries its own opening and closing time, so a cached list still opens and closes
     them to the second; only a newly scheduled round takes up to the TTL to reach every worker."""
-    now = time.monotonic()
-    cached = _rounds_cache.get(programme_id)
-    if cached is None or now - cached[0] > _ROUNDS_TTL_SECONDS:
-        cached = (now, list(ClaimRound.objects.filter(programme_id=programme_id).order_by("opens_at")))
-        _rounds_cache[programme_id] = cached
-    return cached[1]
+    return _cached(
+        "rounds",
+        programme_id,
+        10.0,
+        lambda: list(ClaimRound.objects.filter(programme_id=programme_id).order_by("opens_at")),
+    )
 
 
 def _round_for(programme: Programme, now: datetime.datetime) -> tuple[ClaimRound | None, str | None]:
@@ -320,7 +313,8 @@ def _refuse(
 
 def _history(person: Person) -> tuple[list[tuple[int, str, int, str]], list[dict[str, str]]]:
     """The person's consuming qualifications (programme, category, slot, status) and the engine's history."""
-    # The CONSUMING condition written out: this read is on every claim (see core.rows).
+    # The qualifications that use up a quota: the condition of the subsidies_qual_quota_slot constraint.
+    # Written out, not built by the ORM: this read is on every claim (see core.rows).
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT q.programme_id, q.category, q.slot, q.status, p.code FROM subsidies_qualification q "
@@ -1046,5 +1040,5 @@ def create_round(
             target=claim_round,
             after={"programme": programme.code, "opens_at": opens_at, "closes_at": closes_at, "limits": limits},
         )
-    _rounds_cache.pop(programme.pk, None)
+    _caches.get("rounds", {}).pop(programme.pk, None)
     return claim_round
