@@ -51,6 +51,12 @@ JOBS: tuple[Job, ...] = (
         "生成并结算已结束的清算周期",
     ),
     Job(
+        "trace.checkpoints",
+        datetime.timedelta(hours=1),
+        "huanxin.trace.integrity.publish_due_checkpoints",
+        "签发已结束日期的溯源检查点",
+    ),
+    Job(
         "core.purge_idempotency",
         datetime.timedelta(hours=6),
         "huanxin.core.idempotency.purge_expired",

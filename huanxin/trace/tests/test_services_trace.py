@@ -5,6 +5,7 @@ import pytest
 from django.db import DatabaseError, DataError, connection, transaction
 from django.utils import timezone
 
+from huanxin.core import jobs
 from huanxin.core.errors import ValidationFailed
 from huanxin.trace import integrity, services
 from huanxin.trace.domain.canonical import canonical_text, text_hash, verify_proof
@@ -383,6 +384,18 @@ def test_checkpoints_sign_the_day_and_prove_inclusion_offline(chain):
     )
     assert ("checkpoint", str(yesterday)) in [(f.kind, f.reference) for f in integrity.verify_all().findings]
     assert Checkpoint.objects.count() == 1
+
+
+def test_the_periodic_job_signs_every_finished_day_once(chain):
+    walk_to_dismantling(chain)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    _raw("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
+    run = jobs.run_job("trace.checkpoints")
+    assert run is not None
+    assert (run.status, run.detail) == ("done", "1")
+    [checkpoint] = Checkpoint.objects.all()
+    assert (checkpoint.day, checkpoint.event_count) == (yesterday, 6)
+    assert integrity.publish_due_checkpoints() == 0
 
 
 def test_events_are_append_only_in_the_orm(chain):
