@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 from django.utils import timezone
 from openpyxl import Workbook
 
+from huanxin.core.spreadsheets import text_row, workbook_bytes
 from huanxin.settlement.models import SettlementPeriod
 from huanxin.settlement.queries import reconciliation_rows, unmatched_items
 
@@ -34,32 +33,33 @@ def _yuan(fen: int) -> str:
 
 def reconciliation_xlsx(period: SettlementPeriod) -> bytes:
     """Every redemption of the period with its payable, line and bank result; a second sheet lists what
-    does not tie up. Cells are text so nothing is read as a formula or loses digits."""
+    does not tie up. Cells are text so nothing is read as a formula or loses digits (core.spreadsheets)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("对账明细")
-    sheet.append(RECONCILIATION_COLUMNS)
+    sheet.append(text_row(sheet, RECONCILIATION_COLUMNS))
     for row in reconciliation_rows(period):
         sheet.append(
-            [
-                str(row.redemption_id),
-                f"{timezone.localtime(row.redeemed_at):%Y-%m-%d %H:%M:%S}",
-                row.merchant,
-                row.serial,
-                _yuan(row.subsidy_fen),
-                row.period,
-                str(row.payable_id or ""),
-                row.payable_status,
-                row.line_id,
-                row.line_status,
-                row.bank_reference,
-                f"{timezone.localtime(row.paid_at):%Y-%m-%d %H:%M}" if row.paid_at else "",
-                "" if row.days_to_pay is None else str(row.days_to_pay),
-            ]
+            text_row(
+                sheet,
+                [
+                    str(row.redemption_id),
+                    f"{timezone.localtime(row.redeemed_at):%Y-%m-%d %H:%M:%S}",
+                    row.merchant,
+                    row.serial,
+                    _yuan(row.subsidy_fen),
+                    row.period,
+                    str(row.payable_id or ""),
+                    row.payable_status,
+                    row.line_id,
+                    row.line_status,
+                    row.bank_reference,
+                    f"{timezone.localtime(row.paid_at):%Y-%m-%d %H:%M}" if row.paid_at else "",
+                    "" if row.days_to_pay is None else str(row.days_to_pay),
+                ],
+            )
         )
     problems = book.create_sheet("未匹配项")
-    problems.append(["类型", "编号", "说明"])
+    problems.append(text_row(problems, ["类型", "编号", "说明"]))
     for item in unmatched_items(period):
-        problems.append([item.kind, item.reference, item.detail])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        problems.append(text_row(problems, [item.kind, item.reference, item.detail]))
+    return workbook_bytes(book)

@@ -21,7 +21,7 @@ from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import Role, User
-from huanxin.core import audit, crypto
+from huanxin.core import audit, crypto, spreadsheets
 from huanxin.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role
 from huanxin.policy.models import Programme
@@ -397,11 +397,8 @@ def _xlsx_bytes(rows: list[list[str]]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("支付明细")
     for row in rows:
-        # Text cells only: account numbers keep their digits and nothing is read as a formula.
-        sheet.append([str(value) for value in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        sheet.append(spreadsheets.text_row(sheet, row))
+    return spreadsheets.workbook_bytes(book)
 
 
 def approve_batch(*, actor: User, batch: PaymentBatch) -> PaymentBatch:

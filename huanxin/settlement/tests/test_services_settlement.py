@@ -270,3 +270,28 @@ def test_periods_start_at_the_first_sale_and_a_programme_without_sales_gets_none
     assert services.ensure_periods(programme=scene.programme, until=DAY2 + datetime.timedelta(days=2)) == 0
     first = SettlementPeriod.objects.filter(programme=scene.programme).order_by("starts_at").first()
     assert first.starts_at == period_bounds(DAY2)[0]
+
+
+def test_names_that_look_like_formulas_stay_text_in_the_spreadsheets(scene, second_finance):
+    import io
+
+    from openpyxl import load_workbook
+
+    from huanxin.settlement.exports import reconciliation_xlsx
+    from huanxin.subsidies.models import Enrolment
+
+    formula = '=HYPERLINK("http://example.invalid","点此领款")'
+    Enrolment.objects.filter(pk=scene.enrolment.pk).update(account_name=formula)
+    scene.personas.merchant.name = formula
+    scene.personas.merchant.save()
+    paid_scene(scene, count=1)
+    batch = services.approve_batch(
+        actor=second_finance, batch=services.prepare_batch(actor=scene.personas.finance, programme=scene.programme)
+    )
+    bank_file = bytes(BankFile.objects.get(batch=batch, file_format="xlsx").content)
+    report = reconciliation_xlsx(SettlementPeriod.objects.get(programme=scene.programme))
+    for content in (bank_file, report):
+        cells = [cell for row in load_workbook(io.BytesIO(content)).worksheets[0].iter_rows() for cell in row]
+        [payee] = [cell for cell in cells if cell.value == formula]
+        assert payee.data_type == "s"
+        assert not [cell for cell in cells if cell.data_type == "f"]
