@@ -42,7 +42,6 @@ class ReturnAmounts:
     """What a return reverses: the subsidy given back to the pool and owed by the merchant."""
 
     reversed_fen: int
-    new_subsidy_fen: int
     full: bool
 
 
@@ -62,6 +61,6 @@ def return_amounts(
         raise ValueError("refund exceeds what the customer paid")
     still_given = subsidy_fen - returned_fen
     if remaining_price == 0 or subsidy_at_price is None:
-        return ReturnAmounts(reversed_fen=still_given, new_subsidy_fen=0, full=True)
+        return ReturnAmounts(reversed_fen=still_given, full=True)
     new_subsidy = min(subsidy_at_price, still_given)
-    return ReturnAmounts(reversed_fen=still_given - new_subsidy, new_subsidy_fen=new_subsidy, full=False)
+    return ReturnAmounts(reversed_fen=still_given - new_subsidy, full=False)
