@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from huanxin.accounts.http import current_user
-from huanxin.accounts.models import Organisation, OrganisationKind, Role
+from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import districts_for, organisations_for
@@ -133,7 +133,7 @@ def _merchant_for(request: HttpRequest, merchant_id: int | None) -> Organisation
             raise ForbiddenError("令牌不属于该商户", code="token_wrong_merchant")
         merchant: Organisation = token.organisation
         return merchant
-    mine = organisations_for(request.user, Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
+    mine = organisations_for(request.user, *queries.MERCHANT_ROLES)
     if merchant_id is None:
         if len(mine) != 1:
             raise ValidationFailed.for_field("merchant_id", "required", "请指定商户")

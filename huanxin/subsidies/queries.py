@@ -18,6 +18,7 @@ from huanxin.subsidies.domain import codes
 from huanxin.subsidies.models import Enrolment, Qualification, Redemption, Store
 
 STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR, Role.FINANCE_OFFICER)
+MERCHANT_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
 
 
 def is_staff(user: Any) -> bool:
@@ -44,7 +45,7 @@ def redemptions_visible_to(user: Any) -> QuerySet[Redemption]:
     districts = districts_for(user, *STAFF_ROLES)
     if districts is None:
         return queryset
-    condition = Q(merchant_id__in=organisations_for(user, Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER))
+    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
     condition |= Q(qualification__person__user=user)
     if districts:
         condition |= Q(store__district_id__in=districts)
@@ -58,7 +59,7 @@ def enrolments_visible_to(user: Any) -> QuerySet[Enrolment]:
     districts = districts_for(user, *STAFF_ROLES)
     if districts is None:
         return queryset
-    condition = Q(organisation_id__in=organisations_for(user, Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER))
+    condition = Q(organisation_id__in=organisations_for(user, *MERCHANT_ROLES))
     if districts:
         condition |= Q(organisation__district_id__in=districts)
     return queryset.filter(condition)

@@ -41,8 +41,8 @@ from huanxin.subsidies.models import (
     Store,
     TakeBack,
 )
+from huanxin.subsidies.queries import MERCHANT_ROLES
 
-MERCHANT_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
 T = TypeVar("T")
 
 

@@ -149,9 +149,7 @@ def cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- merchants
 
 
-def _merchant(
-    request: AuthenticatedRequest, roles: tuple[str, ...] = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
-) -> Organisation:
+def _merchant(request: AuthenticatedRequest, roles: tuple[str, ...] = queries.MERCHANT_ROLES) -> Organisation:
     mine = sorted(organisations_for(request.user, *roles))
     if not mine:
         raise PermissionDenied
