@@ -8,10 +8,10 @@ from ninja import File, Router, Status, UploadedFile
 
 from huanxin.accounts.http import current_user
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
-from huanxin.core.permissions import has_role
 from huanxin.policy.models import Programme
 from huanxin.settlement import queries, services
-from huanxin.settlement.models import BankFile, Payable, PaymentBatch, SettlementPeriod
+from huanxin.settlement.exports import bank_file_response
+from huanxin.settlement.models import Payable, PaymentBatch, SettlementPeriod
 from huanxin.settlement.schemas import (
     BatchIn,
     BatchOut,
@@ -155,18 +155,7 @@ def approve(request: HttpRequest, number: str) -> Any:
 
 @router.get("/batches/{number}/file.{file_format}", summary="下载银行支付文件（CSV 或 XLSX，含完整账号）")
 def download(request: HttpRequest, number: str, file_format: str) -> HttpResponse:
-    user = current_user(request)
-    if not has_role(user, "finance_officer"):
-        raise ForbiddenError("只有财政人员可以下载支付文件", code="finance_required")
-    bank_file = BankFile.objects.filter(batch__number=number, file_format=file_format).first()
-    if bank_file is None:
-        raise NotFoundError("支付文件不存在（批次尚未复核？）", code="file_not_found")
-    content_type = (
-        "text/csv" if file_format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response = HttpResponse(bytes(bank_file.content), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{number}.{file_format}"'
-    return response
+    return bank_file_response(queries.get_bank_file_for_user(current_user(request), number, file_format), number)
 
 
 @router.post("/batches/{number}/results", response=ImportOut, summary="导入银行回盘（逐行校验）")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
-from huanxin.core.spreadsheets import text_row, workbook_bytes
-from huanxin.settlement.models import SettlementPeriod
+from huanxin.core.spreadsheets import XLSX_CONTENT_TYPE, text_row, workbook_bytes
+from huanxin.settlement.models import BankFile, SettlementPeriod
 from huanxin.settlement.queries import reconciliation_rows, unmatched_items
 
 RECONCILIATION_COLUMNS = [
@@ -63,3 +64,14 @@ def reconciliation_xlsx(period: SettlementPeriod) -> bytes:
     for item in unmatched_items(period):
         problems.append(text_row(problems, [item.kind, item.reference, item.detail]))
     return workbook_bytes(book)
+
+
+def attachment(content: bytes, file_name: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
+def bank_file_response(bank_file: BankFile, number: str) -> HttpResponse:
+    content_type = "text/csv" if bank_file.file_format == "csv" else XLSX_CONTENT_TYPE
+    return attachment(bytes(bank_file.content), f"{number}.{bank_file.file_format}", content_type)

@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, Role
 from huanxin.core.domain.workdays import add_working_days
+from huanxin.core.errors import ForbiddenError, NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
-from huanxin.settlement.models import Payable, PaymentBatch, PaymentLine, SettlementPeriod
+from huanxin.settlement.models import BankFile, Payable, PaymentBatch, PaymentLine, SettlementPeriod
 from huanxin.subsidies.models import Clawback, Redemption
 
 FINANCE_ROLES = (Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
@@ -33,10 +34,14 @@ def payables_visible_to(user: Any) -> QuerySet[Payable]:
     return queryset.filter(recipient_id__in=organisations_for(user, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK))
 
 
-def period_of(redemption: Redemption) -> SettlementPeriod | None:
-    return SettlementPeriod.objects.filter(
-        programme_id=redemption.programme_id, starts_at__lte=redemption.redeemed_at, ends_at__gt=redemption.redeemed_at
-    ).first()
+def get_bank_file_for_user(user: Any, number: str, file_format: str) -> BankFile:
+    """A batch's payment file (it holds full account numbers): finance officers only."""
+    if not has_role(user, Role.FINANCE_OFFICER):
+        raise ForbiddenError("只有财政人员可以下载支付文件", code="finance_required")
+    bank_file = BankFile.objects.filter(batch__number=number, file_format=file_format).first()
+    if bank_file is None:
+        raise NotFoundError("支付文件不存在（批次尚未复核？）", code="file_not_found")
+    return bank_file
 
 
 @dataclass(frozen=True)
@@ -179,7 +184,7 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
         )
         for redemption in late[:100]:
             problems.append(Unmatched("redemption", str(redemption.pk), "结算后才写入本期的核销，未计入应付"))
-    for payable in Payable.objects.filter(period=period).select_related("recipient"):
+    for payable in Payable.objects.filter(period=period).select_related("recipient").prefetch_related("lines"):
         lines = list(payable.lines.all())
         paid = sum(line.amount_fen for line in lines if line.status == PaymentLine.Status.PAID)
         if payable.status == Payable.Status.QUEUED and not lines:
@@ -259,5 +264,4 @@ def batches() -> QuerySet[PaymentBatch]:
 def batch_summary(batch: PaymentBatch) -> dict[str, int]:
     rows = batch.lines.values("status").annotate(n=Count("pk"), total=Sum("amount_fen"))
     summary = {f"{r['status']}_count": r["n"] for r in rows} | {f"{r['status']}_fen": r["total"] or 0 for r in rows}
-    summary["max_line"] = batch.lines.aggregate(top=Max("amount_fen"))["top"] or 0
     return summary

@@ -249,7 +249,7 @@ def _require_finance(actor: User) -> None:
         raise ForbiddenError("只有财政人员可以办理支付", code="finance_required")
 
 
-def _next_number(programme: Programme, now: datetime.datetime) -> str:
+def _next_number(now: datetime.datetime) -> str:
     prefix = f"PB{timezone.localdate(now):%Y%m%d}"
     count = PaymentBatch.objects.filter(number__startswith=prefix).count()
     return f"{prefix}{count + 1:04d}"
@@ -274,7 +274,7 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
         try:
             with transaction.atomic(durable=True):
                 batch = PaymentBatch.objects.create(
-                    number=_next_number(programme, now),
+                    number=_next_number(now),
                     programme=programme,
                     prepared_by=actor,
                     prepared_at=now,
@@ -299,17 +299,17 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
                 break
         checkpoint(f"chunk_committed:{top}")
     with transaction.atomic(durable=True):
-        if PaymentBatch.objects.filter(pk=batch.pk, status=PaymentBatch.Status.ASSEMBLING).update(
+        finished = PaymentBatch.objects.filter(pk=batch.pk, status=PaymentBatch.Status.ASSEMBLING).update(
             status=PaymentBatch.Status.PREPARED
-        ):
-            batch.refresh_from_db()
+        )
+        batch.refresh_from_db()
+        if finished:
             audit.record(
                 actor=actor,
                 action="settlement.batch.prepare",
                 target=batch,
                 after={"lines": batch.line_count, "total_fen": batch.total_fen},
             )
-    batch.refresh_from_db()
     return batch
 
 
@@ -408,6 +408,7 @@ def approve_batch(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
         raise ForbiddenError("制单人不能复核自己生成的批次", code="four_eyes")
     rows = bank_file_rows(batch)
     files = {"csv": _csv_bytes(rows), "xlsx": _xlsx_bytes(rows)}
+    digests = {file_format: hashlib.sha256(content).hexdigest() for file_format, content in files.items()}
     with transaction.atomic(durable=True):
         now = timezone.now()
         if not PaymentBatch.objects.filter(pk=batch.pk, status=PaymentBatch.Status.PREPARED).update(
@@ -415,9 +416,7 @@ def approve_batch(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
         ):
             raise ConflictError("该批次不是待复核状态", code="batch_not_prepared")
         for file_format, content in files.items():
-            BankFile.objects.create(
-                batch=batch, file_format=file_format, content=content, sha256=hashlib.sha256(content).hexdigest()
-            )
+            BankFile.objects.create(batch=batch, file_format=file_format, content=content, sha256=digests[file_format])
         audit.record(
             actor=actor,
             action="settlement.batch.approve",
@@ -427,7 +426,7 @@ def approve_batch(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
                 "status": "approved",
                 "lines": batch.line_count,
                 "total_fen": batch.total_fen,
-                "csv_sha256": hashlib.sha256(files["csv"]).hexdigest(),
+                "csv_sha256": digests["csv"],
             },
         )
     batch.refresh_from_db()
@@ -523,6 +522,8 @@ def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, con
         }
         verdicts = check_bank_rows(rows, {k: LineState(v.amount_fen, v.status) for k, v in lines.items()})
         by_row = {row.row_number: row for row in rows}
+        paid: list[int] = []
+        failed: list[int] = []
         for verdict in verdicts:
             if not verdict.accepted:
                 continue
@@ -532,7 +533,7 @@ def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, con
                 PaymentLine.objects.filter(pk=line.pk, status=PaymentLine.Status.PENDING).update(
                     status=PaymentLine.Status.PAID, bank_reference=row.bank_reference, result_at=now
                 )
-                Payable.objects.filter(pk=line.payable_id).update(status=Payable.Status.PAID)
+                paid.append(line.payable_id)
             else:
                 PaymentLine.objects.filter(pk=line.pk, status=PaymentLine.Status.PENDING).update(
                     status=PaymentLine.Status.FAILED,
@@ -540,7 +541,10 @@ def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, con
                     bank_reference=row.bank_reference,
                     result_at=now,
                 )
-                Payable.objects.filter(pk=line.payable_id).update(status=Payable.Status.QUEUED)
+                failed.append(line.payable_id)
+        # Paid payables are settled; failed ones go back to the queue for the next batch.
+        Payable.objects.filter(pk__in=paid).update(status=Payable.Status.PAID)
+        Payable.objects.filter(pk__in=failed).update(status=Payable.Status.QUEUED)
         accepted = sum(v.accepted for v in verdicts)
         report = [v.__dict__ for v in verdicts]
         record = BankImport.objects.create(

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, Role
-from huanxin.core.errors import DomainError
+from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
+from huanxin.core.spreadsheets import XLSX_CONTENT_TYPE
 from huanxin.policy.models import Programme
 from huanxin.settlement import queries, services
-from huanxin.settlement.exports import reconciliation_xlsx
+from huanxin.settlement.exports import attachment, bank_file_response, reconciliation_xlsx
 from huanxin.settlement.models import BankFile, BankImport, SettlementPeriod
 
 
@@ -109,7 +110,7 @@ def batch(request: AuthenticatedRequest, number: str) -> HttpResponse:
         "settlement/batch.html",
         {
             "batch": current,
-            "lines": current.lines.select_related("payable__recipient").order_by("line_id")[:1000],
+            "lines": current.lines.order_by("line_id")[:1000],
             "summary": queries.batch_summary(current),
             "imports": BankImport.objects.filter(batch=current).order_by("-imported_at"),
             "files": BankFile.objects.filter(batch=current).only("file_format", "sha256", "created_at"),
@@ -157,15 +158,13 @@ def import_results(request: AuthenticatedRequest, number: str) -> HttpResponse:
 
 @login_required
 def download(request: AuthenticatedRequest, number: str, file_format: str) -> HttpResponse:
-    if not has_role(request.user, Role.FINANCE_OFFICER):
-        raise PermissionDenied
-    bank_file = BankFile.objects.filter(batch__number=number, file_format=file_format).first()
-    if bank_file is None:
-        raise Http404
-    kind = "text/csv" if file_format == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(bytes(bank_file.content), content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="{number}.{file_format}"'
-    return response
+    try:
+        bank_file = queries.get_bank_file_for_user(request.user, number, file_format)
+    except ForbiddenError:
+        raise PermissionDenied from None
+    except NotFoundError:
+        raise Http404 from None
+    return bank_file_response(bank_file, number)
 
 
 @login_required
@@ -175,12 +174,7 @@ def reconciliation(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if period is None:
         raise Http404
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
-            reconciliation_xlsx(period),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="reconciliation-{period.pk}.xlsx"'
-        return response
+        return attachment(reconciliation_xlsx(period), f"reconciliation-{period.pk}.xlsx", XLSX_CONTENT_TYPE)
     rows = []
     for index, row in enumerate(queries.reconciliation_rows(period)):
         if index >= 500:
