@@ -6,7 +6,8 @@ Run: .venv/bin/python bench/claims.py [--residents 3000] [--clients 32] [--pool-
 
 What happens, in order:
 
-1. A fresh PostgreSQL database (dropped at the end unless --keep), ``huanxin migrate``, the catalogue,
+1. A fresh PostgreSQL database (dropped at the end unless --keep), migrated in this process
+   (``call_command("migrate")``, then collectstatic for the error pages), the catalogue,
    cn-appliance-2026 opened with a budget of exactly --pool-claims fridge holds (150,000 fen each)
    spread over the districts the residents live in (set_budget, --slices slices per district, so a
    district's slices need not hold whole claims), and --residents verified residents, each signed in
@@ -74,32 +75,33 @@ import json
 import os
 import random
 import secrets
-import shutil
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 from unittest import mock
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import psycopg
+from _common import (
+    ADMIN_DSN,
+    add_database_arguments,
+    bench_database,
+    dsn,
+    gunicorn,
+    load_average,
+    percentile_ms,
+    timed,
+)
 from psycopg.types.json import Jsonb
-
-ROOT = Path(__file__).resolve().parents[1]
 
 PROGRAMME = "cn-appliance-2026"
 CATEGORY = "fridge"
 CLAIM_PATH = "/api/v1/subsidies/qualifications"
 CLAIM_BODY = json.dumps({"programme": PROGRAMME, "category": CATEGORY}).encode()
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 # Ids far from anything the sequences hand out, so that a captured value identifies what it stands for
 # and can be substituted by value (a user id is never mistaken for a slice id).
 CAPTURE_USER_BASE = 900_000_000
@@ -111,9 +113,6 @@ ID_STARTS = {
     "subsidies_claimrefusal": 500_000_000,
     "core_idempotencyrecord": 400_000_000,
 }
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -145,8 +144,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (2)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker; >1 uses gthread (1: sync)")
     parser.add_argument("--slices", type=int, default=4, help="budget slices per district (programme default 4)")
-    parser.add_argument("--database", default="huanxin_bench", help="database created fresh and dropped")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "huanxin_bench")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up claims before the burst")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
@@ -155,8 +153,6 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         parser.error("--residents, --clients, --workers, --threads and --slices must be positive")
     if pool_claims < 1:
         parser.error("--pool-claims must be positive")
-    if not args.database.replace("_", "").isalnum():
-        parser.error("--database: letters, digits and underscores only")
     warmup = args.warmup if args.warmup is not None else 4 * args.workers * args.threads
     return Options(
         residents=args.residents,
@@ -202,50 +198,12 @@ class World:
     capture_users: list[Any]  # User objects for the service captures (distinctive ids)
 
 
-def _timed(label: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        def run(*args: P.args, **kwargs: P.kwargs) -> R:
-            started = time.perf_counter()
-            result = function(*args, **kwargs)
-            print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
-            return result
-
-        return run
-
-    return decorate
-
-
 # ---------------------------------------------------------------------------------------------------------
-# Database and Django setup
+# Migrations, residents, sessions and the budget
 # ---------------------------------------------------------------------------------------------------------
 
 
-def dsn_for(database: str) -> str:
-    return f"host=127.0.0.1 port=5432 user=postgres dbname={database}"
-
-
-def create_database(name: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def setup_django(database: str, var_dir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "huanxin.settings"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ["HUANXIN_VAR_DIR"] = str(var_dir)
-    os.environ.setdefault("HUANXIN_LOG_LEVEL", "WARNING")  # this process only; gunicorn gets the default
-    import django
-
-    django.setup()
-
-
-@_timed("migrate and collectstatic")
+@timed("migrate and collectstatic")
 def migrate() -> None:
     from django.core.management import call_command
     from django.db import connection
@@ -266,7 +224,7 @@ def _resident_id(index: int) -> str:
     return body + ric.calc_check_digit(body)
 
 
-@_timed("residents, sessions and budget")
+@timed("residents, sessions and budget")
 def build_world(options: Options) -> World:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -575,7 +533,7 @@ def capture_claim(path: str, user: Any, world: World) -> Capture:
     )
 
 
-@_timed("capture")
+@timed("capture")
 def capture_paths(world: World) -> dict[str, Capture]:
     """One real service call per path a claim can take, each on a budget set up for it, caches warm."""
     from huanxin.accounts.models import Person
@@ -1055,10 +1013,7 @@ class Burst:
         return self.total / self.seconds if self.seconds else 0.0
 
     def percentile_ms(self, fraction: float) -> float:
-        if not self.latencies:
-            return 0.0
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+        return percentile_ms(self.latencies, fraction)
 
 
 def run_burst(
@@ -1235,65 +1190,6 @@ def sql_worker(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The application server
-# ---------------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def gunicorn(options: Options, var_dir: Path) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "huanxin.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{options.database}",
-        "HUANXIN_VAR_DIR": str(var_dir),
-    }
-    environment.pop("HUANXIN_LOG_LEVEL", None)  # the server logs as installed (INFO)
-    command = [
-        sys.executable, "-m", "gunicorn", "huanxin.wsgi:application",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(options.workers),
-        "--worker-class", "gthread" if options.threads > 1 else "sync",
-        "--threads", str(options.threads),
-        "--backlog", "2048",
-        "--timeout", "120",
-    ]  # fmt: skip
-    log = (var_dir / "gunicorn.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {process.returncode}; see {var_dir / 'gunicorn.log'}")
-            try:
-                client = HttpClient(port)
-                status, _ = client.request(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-                client.close()
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not answer /healthz within 60 s")
-            time.sleep(0.2)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Invariants
 # ---------------------------------------------------------------------------------------------------------
 
@@ -1369,22 +1265,18 @@ def commits(sequence: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from django.db import connections
-
     options = parse_options(argv)
-    var_dir = Path(tempfile.mkdtemp(prefix="huanxin-bench-"))
     worker_class = f"gthread, {options.threads} threads each" if options.threads > 1 else "sync"
     print(
         f"claims bench: {options.residents} residents, {options.pool_claims} holds in the budget, "
         f"{options.clients} clients, gunicorn {options.workers} workers ({worker_class}), "
         f"{options.slices} slices per district, database {options.database}, "
-        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
+        f"load average {load_average():.2f} on {os.cpu_count()} cores",
         flush=True,
     )
-    create_database(options.database)
-    failed = True
-    try:
-        setup_django(options.database, var_dir)
+    with bench_database(options.database, keep=options.keep, prefix="huanxin-bench-") as var_dir:
+        from django.db import connections
+
         migrate()
         world = build_world(options)
         captures = capture_paths(world)
@@ -1397,7 +1289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         expected = min(options.residents, options.pool_claims)
 
         connections.close_all()
-        with gunicorn(options, var_dir) as (port, pid):
+        with gunicorn(
+            options.database, var_dir, workers=options.workers, threads=options.threads, timeout=120
+        ) as server:
+            port = server.port
             if world.warmup:
                 warm = run_burst(world.warmup, min(options.clients, len(world.warmup)), lambda: http_worker(port))
                 if warm.outcomes["error"]:
@@ -1409,7 +1304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     world.residents,
                     options.clients,
                     lambda: http_worker(port),
-                    lambda: cpu_seconds(options.database, pid),
+                    lambda: cpu_seconds(options.database, server.pid),
                 )
         http_broken = check_invariants(world, http, expected)
 
@@ -1419,21 +1314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sql = run_burst(
                 world.residents,
                 options.clients,
-                lambda: sql_worker(plan, dsn_for(options.database), world.amount),
+                lambda: sql_worker(plan, dsn(options.database), world.amount),
                 lambda: cpu_seconds(options.database, None),
             )
         sql_broken = check_invariants(world, sql, expected)
-        connections.close_all()
-        failed = False
-    finally:
-        with contextlib.suppress(Exception):
-            connections.close_all()
-        if not options.keep:
-            drop_database(options.database)
-        if failed:
-            print(f"server log and secrets kept in {var_dir}")
-        elif not options.keep:
-            shutil.rmtree(var_dir, ignore_errors=True)
 
     ratio = http.per_second / sql.per_second if sql.per_second else 0.0
     # The same ratio from CPU time alone: our processes' CPU per claim on each side (clients, gunicorn

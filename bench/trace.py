@@ -6,9 +6,10 @@ Run: .venv/bin/python bench/trace.py [--events 200000] [--batch 1000] [--clients
 
 What happens, in order:
 
-1. A fresh PostgreSQL database (dropped at the end unless --keep), ``huanxin migrate``, and the trade:
-   8 merchants, 4 recyclers and 3 dismantlers (each holding a WEEE dismantling licence valid today), one
-   member each with an API token issued by ``accounts.services.issue_api_token``.
+1. A fresh PostgreSQL database (dropped at the end unless --keep), migrated in this process
+   (``call_command("migrate")``), and the trade: 8 merchants, 4 recyclers and 3 dismantlers (each holding
+   a WEEE dismantling licence valid today), one member each with an API token issued by
+   ``accounts.services.issue_api_token``.
 2. The plan, built before any timing: realistic chains over eight appliance categories. A merchant
    commissions an old item and ships it to a recycler (one item in five goes by truck instead: a
    load of five items, unloaded by the recycler); the recycler receives it and ships it to a licensed
@@ -41,7 +42,6 @@ The last line printed is one JSON object. Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -49,25 +49,15 @@ import http.client
 import json
 import os
 import random
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import add_database_arguments, bench_database, gunicorn, load_average, percentile_ms, timed
 
-import psycopg
-
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 BATCH_PATH = "/api/v1/trace/events/batch"
 MERCHANTS, RECYCLERS, DISMANTLERS = 8, 4, 3
 TRUCK_SHARE, TRUCK_SIZE = 5, 5  # one item in TRUCK_SHARE goes by truck, TRUCK_SIZE items to a load
@@ -104,8 +94,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--batch", type=int, default=1000, help="events per request, at most MAX_BATCH (1000)")
     parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP clients (2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (2)")
-    parser.add_argument("--database", default="huanxin_bench_trace", help="database created fresh and dropped")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "huanxin_bench_trace")
     parser.add_argument("--in-process", action="store_true", help="call services.record_events, no HTTP")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
@@ -113,8 +102,6 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         parser.error("--events, --batch, --clients and --workers must be positive")
     if args.batch > 1000:
         parser.error("--batch: the API takes at most 1000 events per request")
-    if not args.database.replace("_", "").isalnum():
-        parser.error("--database: letters, digits and underscores only")
     return Options(
         events=args.events,
         batch=args.batch,
@@ -127,47 +114,15 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     )
 
 
-def timed(label: str) -> Any:
-    @contextlib.contextmanager
-    def block() -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        print(f"  {label}: {time.perf_counter() - started:.1f} s", flush=True)
-
-    return block()
-
-
 # ---------------------------------------------------------------------------------------------------------
-# Database, Django and the trade
+# The trade
 # ---------------------------------------------------------------------------------------------------------
-
-
-def create_database(name: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def setup_django(database: str, var_dir: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "huanxin.settings"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ["HUANXIN_VAR_DIR"] = str(var_dir)
-    os.environ.setdefault("HUANXIN_LOG_LEVEL", "WARNING")  # this process only; gunicorn gets the default
-    import django
-
-    django.setup()
 
 
 @dataclasses.dataclass(frozen=True)
 class Org:
     pk: int
     uscc: str
-    kind: str
     user_id: int
     token: str
 
@@ -220,7 +175,7 @@ def build_trade() -> Trade:
             user = User.objects.create(username=f"bench-{kind}-{n + 1}", display_name="bench")
             Membership.objects.create(user=user, role=roles[kind], organisation=organisation)
             issued = issue_api_token(actor=admin, organisation=organisation, name="bench", user=user)
-            made[kind].append(Org(organisation.pk, organisation.uscc, kind, user.pk, issued.plaintext))
+            made[kind].append(Org(organisation.pk, organisation.uscc, user.pk, issued.plaintext))
     return Trade(made["merchant"], made["recycler"], made["dismantler"])
 
 
@@ -406,62 +361,8 @@ class Outcome:
             if result["status"] == "refused":
                 self.refusals[f"{result['code']}: {result['message']}"] += 1
 
-    def percentile_ms(self, share: float) -> float:
-        if not self.latencies:
-            return 0.0
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def gunicorn(options: Options, var_dir: Path) -> Iterator[int]:
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "huanxin.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{options.database}",
-        "HUANXIN_VAR_DIR": str(var_dir),
-    }
-    environment.pop("HUANXIN_LOG_LEVEL", None)  # the server logs as installed
-    command = [
-        sys.executable, "-m", "gunicorn", "huanxin.wsgi:application",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(options.workers),
-        "--worker-class", "sync",
-        "--timeout", "300",
-    ]  # fmt: skip
-    log = (var_dir / "gunicorn.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {process.returncode}; see {var_dir / 'gunicorn.log'}")
-            with contextlib.suppress(OSError):
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz")
-                status = connection.getresponse().status
-                connection.close()
-                if status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not answer /healthz within 60 s")
-            time.sleep(0.2)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    def percentile_ms(self, fraction: float) -> float:
+        return percentile_ms(self.latencies, fraction)
 
 
 def post_batch(connection: http.client.HTTPConnection, batch: Batch) -> tuple[int, bytes]:
@@ -662,8 +563,7 @@ def verify() -> Verification:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
-    load_before = round(os.getloadavg()[0], 2)  # other work on the machine skews every figure: say how much
-    var_dir = Path(tempfile.mkdtemp(prefix="huanxin-bench-trace-"))
+    load_before = load_average()
     mode = (
         "in process (services.record_events)"
         if options.in_process
@@ -674,13 +574,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"load average {load_before:.2f} on {os.cpu_count()} cores",
         flush=True,
     )
-    create_database(options.database)
-    failed = True
-    from django.db import connections
-
-    try:
-        setup_django(options.database, var_dir)
+    with bench_database(options.database, keep=options.keep, prefix="huanxin-bench-trace-") as var_dir:
         from django.core.management import call_command
+        from django.db import connections
 
         with timed("migrate"):
             call_command("migrate", verbosity=0)
@@ -697,23 +593,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.in_process:
             outcome = ingest_in_process(plan)
         else:
-            with gunicorn(options, var_dir) as port:
-                outcome = ingest_http(plan, options, port)
+            with gunicorn(options.database, var_dir, workers=options.workers, timeout=300) as server:
+                outcome = ingest_http(plan, options, server.port)
         print(f"  ingest: {outcome.seconds:.1f} s", flush=True)
         broken = check_chains(plan)
         with timed("verification and raw hashing"):
             verification = verify()
-        connections.close_all()
-        failed = False
-    finally:
-        with contextlib.suppress(Exception):
-            connections.close_all()
-        if not options.keep:
-            drop_database(options.database)
-        if failed:
-            print(f"server log and secrets kept in {var_dir}")
-        elif not options.keep:
-            shutil.rmtree(var_dir, ignore_errors=True)
 
     events_per_s = plan.events / outcome.seconds
     print()
