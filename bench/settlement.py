@@ -5,8 +5,9 @@ Run: .venv/bin/python bench/settlement.py [--redemptions 1000000] [--merchants 5
 
 What happens, in order:
 
-1. A fresh PostgreSQL database (dropped at the end unless --keep) and ``huanxin migrate`` against it
-   (DATABASE_URL, HUANXIN_VAR_DIR in a temporary directory), then Django in this process.
+1. A fresh PostgreSQL database (dropped at the end unless --keep), Django in this process against it
+   (DATABASE_URL, HUANXIN_VAR_DIR in a temporary directory, deleted at the end unless --keep or the run
+   fails), and ``huanxin migrate`` run as a command with the same environment.
 2. The scene, small parts with the ORM and the bulk with set-based SQL (INSERT … SELECT … FROM
    generate_series, no Python loop over the rows; loaded with triggers off, as pg_restore
    --disable-triggers does, then every foreign key checked with one anti-join each; CHECK and UNIQUE
@@ -32,9 +33,9 @@ What happens, in order:
    merchant by merchant (a difference counts as a mismatch and is printed: it would be a bug).
 
 ``seconds`` = close + batch; ``ratio_vs_sql`` = seconds / baseline seconds (target: at most 3). The
-one-minute load average just before the timed part is printed and included in the JSON: on a shared
-machine, figures taken under load are not comparable. The last line printed is one JSON object. Only
-127.0.0.1 is contacted.
+one-minute load average before the run (before the scene is generated, which would dominate it) is
+printed and included in the JSON as ``load_average_before``: on a shared machine, figures taken under
+load are not comparable. The last line printed is one JSON object. Only 127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -48,18 +49,14 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import psycopg
+from _common import ROOT, add_database_arguments, bench_database, dsn, load_average
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 PROGRAMME = "cn-appliance-2026"
 CATEGORIES = ("fridge", "washer", "tv", "ac", "computer", "water_heater")
 BANK_ACCOUNT = "6222021234567890123"
@@ -104,8 +101,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--redemptions", type=int, default=1_000_000, help="redemptions in the period (1000000)")
     parser.add_argument("--merchants", type=int, default=5_000, help="merchants they are spread over (5000)")
     parser.add_argument("--clawbacks", type=int, default=None, help="returns with a clawback (2 %% of redemptions)")
-    parser.add_argument("--database", default="huanxin_bench_settlement", help="created fresh, dropped at the end")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "huanxin_bench_settlement")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of the SQL baseline; the fastest counts")
     args = parser.parse_args(argv)
     redemptions = max(args.redemptions, 1)
@@ -117,37 +113,15 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Database and Django
+# Migrations and statement counting
 # ---------------------------------------------------------------------------------------------------------
 
 
-def dsn_for(database: str) -> str:
-    return f"host=127.0.0.1 port=5432 user=postgres dbname={database}"
-
-
-def create_database(name: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def migrate_and_setup_django(database: str, var_dir: Path) -> None:
-    """``huanxin migrate`` against the bench database, then Django in this process with the same settings."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "huanxin.settings"
-    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
-    os.environ["HUANXIN_VAR_DIR"] = str(var_dir)
-    os.environ.setdefault("HUANXIN_LOG_LEVEL", "WARNING")
+def migrate() -> None:
+    """``huanxin migrate`` against the bench database, in a subprocess with this process's environment."""
     command = Path(sys.executable).with_name("huanxin")
     argv = [str(command)] if command.exists() else [sys.executable, "-m", "huanxin"]
     subprocess.run([*argv, "migrate", "--verbosity", "0"], cwd=ROOT, check=True, env=os.environ.copy())
-    import django
-
-    django.setup()
 
 
 class StatementClock:
@@ -514,7 +488,7 @@ def baseline(scene: Scene, database: str, repeat: int) -> tuple[float, Payables]
     params = {"programme": scene.programme_id, "start": scene.starts_at, "end": scene.ends_at}
     best = float("inf")
     rows: list[tuple[Any, ...]] = []
-    with psycopg.connect(dsn_for(database), autocommit=True) as connection:
+    with psycopg.connect(dsn(database), autocommit=True) as connection:
         connection.execute(BASELINE_SQL, params).fetchall()
         for _ in range(repeat):
             started = time.perf_counter()
@@ -585,31 +559,24 @@ def mismatches(scene: Scene, expected: Payables, batch: Any) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the scene, time the SQL baseline and the services, check, print; the last line is JSON."""
     options = parse_options(argv)
-    var_dir = Path(tempfile.mkdtemp(prefix="huanxin-bench-settlement-"))
+    # Other work on the machine skews both sides; read before this run adds its own load (the scene's
+    # generation keeps the cores busy for a minute at full size and would dominate the figure).
+    load_before = load_average()
     print(
         f"settlement bench: {options.redemptions:,} redemptions, {options.merchants:,} merchants, "
-        f"{options.clawbacks:,} clawbacks, database {options.database}",
+        f"{options.clawbacks:,} clawbacks, database {options.database}, "
+        f"load average {load_before:.2f} on {os.cpu_count()} cores",
         flush=True,
     )
     setup_started = time.perf_counter()
-    create_database(options.database)
-    try:
-        migrate_and_setup_django(options.database, var_dir)
+    with bench_database(options.database, keep=options.keep, prefix="huanxin-bench-settlement-"):
+        migrate()
         migrated = time.perf_counter()
         scene = build_scene(options)
         generated = time.perf_counter()
-        # Other work on the machine skews both sides; the load average right before the timing says how much.
-        load_before = os.getloadavg()[0]
         sql_seconds, expected = baseline(scene, options.database, options.repeat)
         close, prepare, batch = close_and_prepare(scene)
         problems = mismatches(scene, expected, batch)
-    finally:
-        from django.db import connections
-
-        with contextlib.suppress(Exception):
-            connections.close_all()
-        if not options.keep:
-            drop_database(options.database)
 
     seconds = close.seconds + prepare.seconds
     ratio = seconds / sql_seconds
@@ -622,7 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     slowest = sorted(scene.steps.items(), key=lambda item: -item[1])[:6]
     print("  slowest steps: " + ", ".join(f"{label} {seconds:.1f} s" for label, seconds in slowest))
-    print(f"load average (1 min) before the timed part: {load_before:.2f}")
+    print(f"load average (1 min) before the run: {load_before:.2f}")
     print(f"SQL baseline (one query, best of {options.repeat}): {sql_seconds:.3f} s, {len(expected):,} merchants")
     for label, timed in (("close_period", close), ("prepare_batch", prepare)):
         print(
