@@ -137,8 +137,7 @@ def _verify(code: str) -> VerifyOut:
     item = services.get_item(code)
     check = integrity.verify_item(item)
     events = []
-    for link in services.item_history(item):
-        proof = check.proofs.get(link.event.hash)
+    for link, proof in check.entries:
         events.append(
             HistoryEventOut(
                 sequence=link.sequence,

@@ -148,14 +148,22 @@ class InclusionProof:
         return verify_proof(self.leaf, self.path, self.root)
 
 
-def inclusion_proof(event: TraceEvent) -> InclusionProof | None:
-    """The proof that an event is in its day's signed checkpoint (None until that day is checkpointed)."""
+DayLeaves = dict[datetime.date, tuple[Checkpoint | None, list[str]]]
+
+
+def inclusion_proof(event: TraceEvent, days: DayLeaves | None = None) -> InclusionProof | None:
+    """The proof that an event is in its day's signed checkpoint (None until that day is checkpointed).
+
+    ``days`` keeps each day's checkpoint and event hashes between calls: an item's events mostly share a
+    day, and reading a day's hashes is the expensive part.
+    """
     day = timezone.localdate(event.recorded_at)
-    checkpoint = Checkpoint.objects.filter(day=day).first()
-    if checkpoint is None:
-        return None
-    leaves = day_hashes(day)
-    if event.hash not in leaves:
+    days = {} if days is None else days
+    if day not in days:
+        checkpoint = Checkpoint.objects.filter(day=day).first()
+        days[day] = (checkpoint, day_hashes(day) if checkpoint is not None else [])
+    checkpoint, leaves = days[day]
+    if checkpoint is None or event.hash not in leaves:
         return None
     index = leaves.index(event.hash)
     return InclusionProof(
@@ -490,17 +498,20 @@ def verify_all() -> VerifyReport:
 class ItemCheck:
     ok: bool
     problems: list[str]
-    proofs: dict[str, InclusionProof | None]
+    # The item's history in chain order, each link with its event's inclusion proof (None before the
+    # day's checkpoint).
+    entries: list[tuple[ChainLink, InclusionProof | None]]
 
 
 def verify_item(item: TraceItem) -> ItemCheck:
     """One item's chain, checked the way ``huanxin trace verify`` checks all of them, with inclusion proofs."""
+    from huanxin.trace.services import item_history
+
     problems: list[str] = []
     previous = GENESIS
-    proofs: dict[str, InclusionProof | None] = {}
-    links = list(
-        ChainLink.objects.filter(item=item).select_related("event", "event__organisation").order_by("sequence")
-    )
+    entries: list[tuple[ChainLink, InclusionProof | None]] = []
+    days: DayLeaves = {}
+    links = item_history(item)
     for expected, link in enumerate(links, start=1):
         event = link.event
         if link.sequence != expected:
@@ -510,10 +521,10 @@ def verify_item(item: TraceItem) -> ItemCheck:
         if link.previous != previous or not links_to(link.link, previous, event.hash):
             problems.append(f"第 {link.sequence} 个事件处链条断开")
         previous = link.link
-        proofs[event.hash] = inclusion_proof(event)
+        entries.append((link, inclusion_proof(event, days)))
     if len(links) != item.event_count or previous != (item.head_hash or GENESIS):
         problems.append("链尾与记录不符（有事件被删除或插入）")
-    for proof in proofs.values():
+    for _, proof in entries:
         if proof is not None and not proof.valid():
             problems.append(f"事件 {proof.leaf[:16]}… 与当日签名检查点不符")
-    return ItemCheck(ok=not problems, problems=problems, proofs=proofs)
+    return ItemCheck(ok=not problems, problems=problems, entries=entries)

@@ -32,16 +32,14 @@ def verify_page(request: HttpRequest, code: str) -> HttpResponse:
     except NotFoundError:
         return render(request, "trace/verify_missing.html", {"code": code}, status=404)
     check = integrity.verify_item(item)
-    history = services.item_history(item)
     return render(
         request,
         "trace/verify.html",
         {
             "item": item,
             "check": check,
-            "history": history,
+            "history": check.entries,
             "kinds": KINDS,
-            "proofs": check.proofs,
             "link": services.digital_link(item.code),
         },
     )

@@ -136,3 +136,20 @@ def test_epcis_export_over_the_api_validates_and_reimporting_it_changes_nothing(
     assert TraceEvent.objects.count() == before
     refused = dismantler.post("/api/v1/trace/epcis/import", data="{}", content_type="application/json")
     assert refused.status_code == 422
+
+
+def test_the_public_verification_shows_each_events_proof_reading_the_day_once(chain, django_assert_max_num_queries):
+    from huanxin.trace import integrity
+    from huanxin.trace.tests.test_services_trace import _raw, walk_to_dismantling
+
+    item = walk_to_dismantling(chain)
+    _raw("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
+    checkpoint = integrity.publish_checkpoint(timezone.localdate() - datetime.timedelta(days=1))
+    assert checkpoint is not None
+    html = Client().get(f"/verify/{item.code}/").content.decode()
+    assert html.count("检查点（第") == 6
+    assert "当日检查点尚未签发" not in html
+    # The item, its links with events, the day's checkpoint and the day's hashes — not one read per event.
+    with django_assert_max_num_queries(4):
+        api = Client().get(f"/api/v1/trace/verify/{item.code}").json()
+    assert [event["proof"]["root"] for event in api["events"]] == [checkpoint.root] * 6
