@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import DateLimit, admits_all, describe_all, read_limit_tables, read_limits
 from huanxin.policy.domain.decision import Decision, Reason, new_reason
@@ -32,7 +33,7 @@ from huanxin.policy.domain.inputs import (
     read_optional_number,
     read_optional_str,
 )
-from huanxin.policy.domain.money import format_rate, format_yuan
+from huanxin.policy.domain.money import format_rate
 
 OLD_FUELS = {
     "gasoline": "汽油乘用车",
@@ -239,7 +240,8 @@ def compile_car(root: Table, meta: Meta) -> Compiled:
             kind = NEW_ENERGIES[energy]
             if amount_rule.fixed_fen is not None:
                 amount = amount_rule.fixed_fen
-                reasons.append(new_reason(Reason, ("fixed_amount", True, f"购买{kind}，补贴 {format_yuan(amount)} 元")))
+                amount_text = format_yuan(amount, symbol=False)
+                reasons.append(new_reason(Reason, ("fixed_amount", True, f"购买{kind}，补贴 {amount_text} 元")))
             elif price is not None and amount_rule.rate_bp is not None and amount_rule.cap_fen is not None:
                 amount = _rate_then_cap(reasons, kind, price, amount_rule.rate_bp, amount_rule.cap_fen)
         return Decision(programme, rule_version, eligible, amount, {}, tuple(reasons))
@@ -275,10 +277,10 @@ def _rate_then_cap(reasons: list[Reason], kind: str, price: int, rate_bp: int, c
     """Apply the rate to the price, then the cap, rounding half-up once; append the rate and cap reasons."""
     raw = (price * rate_bp + 5_000) // 10_000
     price_text, raw_text, rate_text, cap_text = (
-        format_yuan(price),
-        format_yuan(raw),
+        format_yuan(price, symbol=False),
+        format_yuan(raw, symbol=False),
         format_rate(rate_bp),
-        format_yuan(cap_fen),
+        format_yuan(cap_fen, symbol=False),
     )
     reasons.append(new_reason(Reason, ("rate", True, f"{kind}价格 {price_text} 元，补贴 {rate_text} 为 {raw_text} 元")))
     if raw > cap_fen:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from huanxin.core.domain.money import apply_rate, format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import admits_all, describe_all, read_limits
 from huanxin.policy.domain.decision import Decision, InputError, Reason, new_reason
 from huanxin.policy.domain.family import Compiled, Meta
 from huanxin.policy.domain.inputs import MISSING, as_mapping, list_item_error, parse_date, wrong_type
-from huanxin.policy.domain.money import apply_rate, format_rate, format_yuan
+from huanxin.policy.domain.money import format_rate
 
 GRADE_NAMES = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
 _GRADES = (None, 1, 2, 3, 4, 5)
@@ -122,9 +123,9 @@ def _compile_item(name: str, rules: _Rules) -> _Item:
         name=name,
         quota=rules.quota,
         cap_fen=rules.cap_fen,
-        cap_text=format_yuan(rules.cap_fen),
+        cap_text=format_yuan(rules.cap_fen, symbol=False),
         price_ceiling_fen=rules.price_ceiling_fen,
-        ceiling_text=format_yuan(rules.price_ceiling_fen or 0),
+        ceiling_text=format_yuan(rules.price_ceiling_fen or 0, symbol=False),
         grades=grades,
         category_reason=Reason("category", True, f"{name}属于本政策补贴品类"),
         other_region_passed=Reason("other_region", True, f"本年度未在外省享受过{name}补贴"),
@@ -253,10 +254,10 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
         ceiling = item.price_ceiling_fen
         if ceiling is not None:
             if price <= ceiling:
-                message = f"价格 {format_yuan(price)} 元，不超过单件 {item.ceiling_text} 元的价格上限"
+                message = f"价格 {format_yuan(price, symbol=False)} 元，不超过单件 {item.ceiling_text} 元的价格上限"
             else:
                 eligible = False
-                message = f"价格 {format_yuan(price)} 元，超过单件 {item.ceiling_text} 元的价格上限"
+                message = f"价格 {format_yuan(price, symbol=False)} 元，超过单件 {item.ceiling_text} 元的价格上限"
             reasons.append(new_reason(Reason, ("price_ceiling", price <= ceiling, message)))
         grade_reason, rate_bp, rate_text, grade_passed = item.grades[energy * 6 + water]
         if grade_reason is not None:
@@ -267,8 +268,8 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
         if eligible:
             # Rates apply first, caps after; rounded half-up once (POLICY.md).
             raw = (price * rate_bp + 5_000) // 10_000
-            price_text = format_yuan(price)
-            raw_text = format_yuan(raw)
+            price_text = format_yuan(price, symbol=False)
+            raw_text = format_yuan(raw, symbol=False)
             rate_message = f"价格 {price_text} 元，补贴 {rate_text} 为 {raw_text} 元"
             reasons.append(new_reason(Reason, ("rate", True, rate_message)))
             if raw > item.cap_fen:

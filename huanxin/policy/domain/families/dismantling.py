@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.decision import Decision, InputError, Reason
 from huanxin.policy.domain.family import Compiled, Meta
@@ -21,7 +22,6 @@ from huanxin.policy.domain.inputs import (
     read_optional_number,
     wrong_type,
 )
-from huanxin.policy.domain.money import format_yuan
 
 MEASURES = {"screen_in": "英寸", "load_kg": "千克", "volume_l": "升", "cooling_w": "瓦"}
 _BOUNDS = ("at_least", "above", "below", "at_most")
@@ -185,12 +185,12 @@ def compile_dismantling_fund(root: Table, meta: Meta) -> Compiled:
                 lines.append(line)
                 message = (
                     f"units[{index}]：{unit_name} {count} 台，按“{row.label}”"
-                    f"每台 {format_yuan(row.amount_fen)} 元，计 {format_yuan(line)} 元"
+                    f"每台 {format_yuan(row.amount_fen, symbol=False)} 元，计 {format_yuan(line, symbol=False)} 元"
                 )
             reasons.append(Reason("per_unit", True, message))
         total = sum(lines)
         if total > 0:
-            reasons.append(Reason("total", True, f"合计补贴 {format_yuan(total)} 元"))
+            reasons.append(Reason("total", True, f"合计补贴 {format_yuan(total, symbol=False)} 元"))
         else:
             reasons.append(Reason("total", False, "没有符合补贴标准的产品"))
         return Decision(programme, rule_version, total > 0, total, {"line_amounts_fen": lines}, tuple(reasons))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import DateLimit, admits_all, describe_all, read_limits
 from huanxin.policy.domain.decision import Decision, Reason
@@ -23,7 +24,6 @@ from huanxin.policy.domain.inputs import (
     read_object,
     read_optional_date,
 )
-from huanxin.policy.domain.money import format_yuan
 
 BATTERIES = {"lithium": "锂电池", "lead_acid": "铅酸电池"}
 
@@ -83,8 +83,9 @@ def compile_ebike(root: Table, meta: Meta) -> Compiled:
     bonuses = tuple(_read_bonus(table) for table in root.tables("bonuses", required=False))
 
     programme, rule_version = meta.code, meta.rule_version
-    floor_text = format_yuan(price_floor)
-    base_reason = Reason("fixed_amount", True, f"电动自行车以旧换新基础补贴 {format_yuan(base_amount)} 元")
+    floor_text = format_yuan(price_floor, symbol=False)
+    base_text = format_yuan(base_amount, symbol=False)
+    base_reason = Reason("fixed_amount", True, f"电动自行车以旧换新基础补贴 {base_text} 元")
 
     def dated(code: str, what: str, value: Any, limits: tuple[DateLimit, ...], absent: str) -> Reason:
         """Check one date against its cut-offs; a null date fails with the 'absent' explanation."""
@@ -119,7 +120,8 @@ def compile_ebike(root: Table, meta: Meta) -> Compiled:
             Reason(
                 "price_floor",
                 price >= price_floor,
-                f"新车价格 {format_yuan(price)} 元，{'不低于' if price >= price_floor else '低于'} {floor_text} 元",
+                f"新车价格 {format_yuan(price, symbol=False)} 元，"
+                f"{'不低于' if price >= price_floor else '低于'} {floor_text} 元",
             ),
             Reason(
                 "quota",
@@ -143,7 +145,8 @@ def compile_ebike(root: Table, meta: Meta) -> Compiled:
                 # A bonus not earned is not a failure: it passes with a message saying no bonus applies.
                 if all(values[field] == value for field, value in bonus.when):
                     amount += bonus.amount_fen
-                    reasons.append(Reason(bonus.code, True, f"{bonus.label}，加补 {format_yuan(bonus.amount_fen)} 元"))
+                    bonus_text = format_yuan(bonus.amount_fen, symbol=False)
+                    reasons.append(Reason(bonus.code, True, f"{bonus.label}，加补 {bonus_text} 元"))
                 else:
                     reasons.append(Reason(bonus.code, True, f"不符合“{bonus.label}”，无此项加补"))
         return Decision(programme, rule_version, eligible, amount, {}, tuple(reasons))

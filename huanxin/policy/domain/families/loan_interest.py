@@ -9,21 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from huanxin.core.domain.money import BASIS_POINTS, format_yuan, round_half_up
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import admits_all, describe_all, read_limits
 from huanxin.policy.domain.decision import Decision, Reason
 from huanxin.policy.domain.family import Compiled, Meta
 from huanxin.policy.domain.inputs import as_mapping, read_date, read_int, read_money
-from huanxin.policy.domain.money import BASIS_POINTS, format_yuan, round_half_up
+from huanxin.policy.domain.money import format_rate
 
 MONTHS_PER_YEAR = 12
 
 
 def _points(rate_bp: int) -> str:
     """Render a rate in basis points as percentage points, e.g. 150 → '1.5 个百分点'."""
-    whole, rest = divmod(rate_bp, 100)
-    text = f"{whole}" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
-    return f"{text} 个百分点"
+    return f"{format_rate(rate_bp).removesuffix('%')} 个百分点"
 
 
 def compile_loan_interest(root: Table, meta: Meta) -> Compiled:
@@ -61,8 +60,8 @@ def compile_loan_interest(root: Table, meta: Meta) -> Compiled:
         interest_reason = Reason(
             "loan_interest",
             True,
-            f"贷款本金 {format_yuan(principal)} 元 × 年贴息 {rate_text} × {months} 个月 / 12 = "
-            f"{format_yuan(amount)} 元{capped}",
+            f"贷款本金 {format_yuan(principal, symbol=False)} 元 × 年贴息 {rate_text} × {months} 个月 / 12 = "
+            f"{format_yuan(amount, symbol=False)} 元{capped}",
         )
         details = {"months": months}
         return Decision(programme, rule_version, True, amount, details, (window_reason, interest_reason))

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table
 from huanxin.policy.domain.decision import Decision, InputError, Reason, new_reason
 from huanxin.policy.domain.family import Compiled, Meta
 from huanxin.policy.domain.inputs import MISSING, as_mapping, wrong_type
-from huanxin.policy.domain.money import format_rate, format_yuan
+from huanxin.policy.domain.money import format_rate
 
 
 def _money(data: Mapping[str, Any], key: str, minimum: int) -> int:
@@ -38,8 +39,8 @@ def compile_reverse_invoice(root: Table, meta: Meta) -> Compiled:
     rules.finish()
 
     programme, rule_version = meta.code, meta.rule_version
-    ceiling_text = format_yuan(ceiling)
-    exempt_text = format_yuan(vat_exempt_month)
+    ceiling_text = format_yuan(ceiling, symbol=False)
+    exempt_text = format_yuan(vat_exempt_month, symbol=False)
     vat_rate_text = format_rate(vat_rate)
     pit_rate_text = format_rate(pit_rate)
 
@@ -52,15 +53,16 @@ def compile_reverse_invoice(root: Table, meta: Meta) -> Compiled:
         if month < sale:
             raise InputError("invalid_value", "seller_month_fen", "seller_month_fen 包含本次销售额，不能小于 sale_fen")
         total = prior + sale
-        total_text = format_yuan(total)
-        sums = f"近 12 个月已反向开票 {format_yuan(prior)} 元 + 本次 {format_yuan(sale)} 元 = {total_text} 元"
+        total_text = format_yuan(total, symbol=False)
+        prior_text, sale_text = format_yuan(prior, symbol=False), format_yuan(sale, symbol=False)
+        sums = f"近 12 个月已反向开票 {prior_text} 元 + 本次 {sale_text} 元 = {total_text} 元"
         if total > ceiling:
             reason = new_reason(
                 Reason, ("reverse_invoice_cap", False, f"{sums}，超过 {ceiling_text} 元，应拒绝反向开票")
             )
             return Decision(programme, rule_version, False, 0, {"vat_fen": 0, "pit_fen": 0}, (reason,))
         cap_reason = new_reason(Reason, ("reverse_invoice_cap", True, f"{sums}，未超过 {ceiling_text} 元"))
-        month_text = format_yuan(month)
+        month_text = format_yuan(month, symbol=False)
         if month <= vat_exempt_month:
             vat = 0
             vat_message = f"本月销售额 {month_text} 元，未超过 {exempt_text} 元，免征增值税"
@@ -68,10 +70,10 @@ def compile_reverse_invoice(root: Table, meta: Meta) -> Compiled:
             vat = (sale * vat_rate + 5_000) // 10_000
             vat_message = (
                 f"本月销售额 {month_text} 元，超过 {exempt_text} 元，"
-                f"按 {vat_rate_text} 征收增值税 {format_yuan(vat)} 元"
+                f"按 {vat_rate_text} 征收增值税 {format_yuan(vat, symbol=False)} 元"
             )
         pit = (sale * pit_rate + 5_000) // 10_000
-        pit_message = f"个人所得税按销售额的 {pit_rate_text} 预缴 {format_yuan(pit)} 元"
+        pit_message = f"个人所得税按销售额的 {pit_rate_text} 预缴 {format_yuan(pit, symbol=False)} 元"
         return Decision(
             programme,
             rule_version,

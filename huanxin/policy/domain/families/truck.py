@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.decision import Decision, Reason
 from huanxin.policy.domain.family import Compiled, Meta
@@ -21,7 +22,6 @@ from huanxin.policy.domain.inputs import (
     read_optional_object,
     wrong_type,
 )
-from huanxin.policy.domain.money import format_yuan
 
 EMISSION_STANDARDS = {f"guo{level}": f"国{name}" for level, name in enumerate("一二三四五六", start=1)}
 WEIGHT_CLASSES = {"heavy": "重型", "medium": "中型", "light": "轻型"}
@@ -118,7 +118,8 @@ def compile_truck(root: Table, meta: Meta) -> Compiled:
             }
         for option in options:
             if _matches(option.old, old) and _matches(option.new, new):
-                reason = Reason("fixed_amount", True, f"{option.label}，补贴 {format_yuan(option.amount_fen)} 元")
+                amount_text = format_yuan(option.amount_fen, symbol=False)
+                reason = Reason("fixed_amount", True, f"{option.label}，补贴 {amount_text} 元")
                 return Decision(programme, rule_version, True, option.amount_fen, {}, (reason,))
         return Decision(programme, rule_version, False, 0, {}, (none_matched,))
 
