@@ -33,7 +33,6 @@ from huanxin.subsidies.models import (
     ClaimRound,
     Clawback,
     Enrolment,
-    ExternalSubsidy,
     Qualification,
     Redemption,
     Return,
@@ -334,6 +333,16 @@ def _history(person: Person) -> tuple[list[tuple[int, str, int, str]], list[dict
     return consuming, history
 
 
+def _other_region_categories(person_id: int, year: int) -> list[str]:
+    """Categories the person was subsidised for in another province in ``year``, which the rules exclude.
+    Written out, not built by the ORM: the claim path reads it on every call (see core.rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT category FROM subsidies_externalsubsidy WHERE person_id = %s AND year = %s", [person_id, year]
+        )
+        return [category for (category,) in cursor.fetchall()]
+
+
 def claim_qualification(
     *,
     actor: User,
@@ -365,12 +374,7 @@ def claim_qualification(
         raise _refuse(person, programme, category, "round_not_open", round_problem)
 
     consuming, history = _history(person)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT category FROM subsidies_externalsubsidy WHERE person_id = %s AND year = %s",
-            [person.pk, timezone.localdate(now).year],
-        )
-        elsewhere = [category for (category,) in cursor.fetchall()]
+    elsewhere = _other_region_categories(person.pk, timezone.localdate(now).year)
     probe = {
         "category": category,
         "price_fen": 100,
@@ -745,9 +749,7 @@ def find_qualification(code: str) -> Qualification:
 
 def _engine_input(qualification: Qualification, product: Any, price_fen: int, on: datetime.date) -> dict[str, Any]:
     _, history = _history(qualification.person)
-    elsewhere = list(
-        ExternalSubsidy.objects.filter(person=qualification.person, year=on.year).values_list("category", flat=True)
-    )
+    elsewhere = _other_region_categories(qualification.person_id, on.year)
     return {
         "category": product.category,
         "price_fen": price_fen,
