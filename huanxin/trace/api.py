@@ -10,7 +10,7 @@ from ninja import Router, Status
 from pydantic import BaseModel
 
 from huanxin.accounts.http import current_user
-from huanxin.accounts.models import Organisation, Role
+from huanxin.accounts.models import Organisation
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.errors import NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role
@@ -238,7 +238,7 @@ def export_events(
     from huanxin.trace import epcis
 
     user = current_user(request)
-    if has_role(user, Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR):
+    if has_role(user, *services.STAFF_ROLES):
         events = (
             epcis.events_for_organisation(organisation_id, since, until)
             if organisation_id

@@ -25,6 +25,7 @@ from django.utils import timezone
 from huanxin.accounts.models import Licence, Membership, Organisation, OrganisationKind, Role, User
 from huanxin.core import audit
 from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.permissions import organisations_for
 from huanxin.trace.domain.canonical import GENESIS, canonical_text, link_hash, text_hash
 from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, check_transition, plausibility
 from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
@@ -125,11 +126,13 @@ def build_document(data: EventInput, kind: Kind, organisation: Organisation) -> 
 
 # ---------------------------------------------------------------- membership and licences
 
+# Staff who search every item and export every organisation's events.
+STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR)
+
 
 def acting_organisation(actor: User, organisation_id: int | None = None) -> Organisation:
     """The organisation the actor records for: the token's, or one of their memberships."""
-    memberships = Membership.objects.filter(user=actor, role__in=TRACE_ROLES, organisation__isnull=False)
-    ids = sorted(set(memberships.values_list("organisation_id", flat=True)))
+    ids = sorted(organisations_for(actor, *TRACE_ROLES))
     if organisation_id is None:
         if len(ids) != 1:
             raise ValidationFailed.for_field("organisation_id", "required", "请指定记录事件的企业")
@@ -548,9 +551,7 @@ def commission_take_back(*, actor: User, take_back: Any) -> TraceItem:
     if existing is not None:
         return existing
     merchant = take_back.redemption.merchant
-    if merchant.pk not in set(
-        Membership.objects.filter(user=actor, organisation=merchant).values_list("organisation_id", flat=True)
-    ):
+    if not Membership.objects.filter(user=actor, organisation=merchant).exists():
         raise ForbiddenError("只有本商户人员可以为回收旧机赋码", code="not_a_member")
     code = new_code()
     record_one(

@@ -14,15 +14,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
-from huanxin.accounts.models import Organisation, OrganisationKind, Role
+from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.core.errors import DomainError, NotFoundError
+from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.trace import integrity, labels, services
 from huanxin.trace.domain.rules import KINDS, TERMINAL
 from huanxin.trace.forms import EventForm, PickupForm, ScanForm
 from huanxin.trace.models import Checkpoint, TraceFlag, TraceItem
-
-STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR)
 
 
 def verify_page(request: HttpRequest, code: str) -> HttpResponse:
@@ -116,9 +115,8 @@ def workspace(request: AuthenticatedRequest) -> HttpResponse:
                     ),
                 )
             except DomainError as error:
-                for problem in error.errors:
-                    field = {"destination": "destination", "outputs": None, "codes": None}.get(problem.field)
-                    event_form.add_error(field, problem.message)
+                # Only the destination is a field of this form; the rest (outputs, codes, …) goes on top.
+                apply_domain_error(event_form, error, rename=lambda name: name if name == "destination" else "")
             else:
                 messages.success(request, f"已记录：{KINDS[kind].label}")
                 return redirect(f"{request.path}?org={organisation.pk}&code={item.code}")
@@ -211,7 +209,7 @@ def label_png(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def staff(request: AuthenticatedRequest) -> HttpResponse:
     """Staff: find items by code, original serial or organisation; open flags; checkpoints."""
-    if not has_role(request.user, *STAFF_ROLES):
+    if not has_role(request.user, *services.STAFF_ROLES):
         raise PermissionDenied
     text = request.GET.get("q", "").strip()
     items = TraceItem.objects.none()

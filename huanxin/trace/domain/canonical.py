@@ -30,10 +30,6 @@ def text_hash(canonical: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def event_hash(event: Mapping[str, Any]) -> str:
-    return text_hash(canonical_text(event))
-
-
 def event_id(digest: str) -> str:
     """EPCIS 2.0 event hash ID: ni:///sha-256;<hash>?ver=CBV2.0 (the hash is over the event without it)."""
     return f"ni:///sha-256;{digest}?ver=CBV2.0"
