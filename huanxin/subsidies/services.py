@@ -259,12 +259,26 @@ def _round_for(programme: Programme, now: datetime.datetime) -> tuple[ClaimRound
     return None, "本项目的申领批次已全部结束"
 
 
+def _round_slice_ids(round_id: int, category: str) -> list[int]:
+    """Primary keys of a round's slices for a category, in slice order. Cached briefly: read on every claim
+    during a round, and create_round writes them once with their round, so a new round (new key) is
+    never served a stale list."""
+    return _cached(
+        "round_slices",
+        (round_id, category),
+        10.0,
+        lambda: list(
+            RoundSlice.objects.filter(round_id=round_id, category=category)
+            .order_by("slice")
+            .values_list("pk", flat=True)
+        ),
+    )
+
+
 def _take_round_slot(claim_round: ClaimRound, category: str, start: int, *, slow: bool) -> int | bool | None:
     """Count one issue against the round's limit: the slice's id, False when the round is full, None when
     the round sets no limit for the category. Same fast/slow discipline as the budget slices."""
-    slices = list(
-        RoundSlice.objects.filter(round=claim_round, category=category).order_by("slice").values_list("pk", flat=True)
-    )
+    slices = _round_slice_ids(claim_round.pk, category)
     if not slices:
         return None
     if not slow:

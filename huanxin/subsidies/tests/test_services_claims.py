@@ -183,6 +183,41 @@ def test_rounds_refuse_before_opening_and_when_full(scene):
     assert pool_totals(scene.programme)["held"] == 3 * FRIDGE_CAP
 
 
+def test_a_rounds_slices_are_read_once_and_a_newly_created_round_is_counted_at_once(scene):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+    first = services.create_round(
+        actor=scene.personas.reviewer,
+        programme=scene.programme,
+        name="第一批",
+        opens_at=now - datetime.timedelta(hours=1),
+        closes_at=now + datetime.timedelta(hours=1),
+        limits={"fridge": 5},
+    )
+    claim(scene.resident(), now=now)
+    resident = scene.resident()
+    with CaptureQueriesContext(connection) as captured:
+        second = claim(resident, now=now)
+    assert not [q["sql"] for q in captured if q["sql"].startswith("SELECT") and "subsidies_roundslice" in q["sql"]]
+    assert second.round_id == first.pk
+    later = services.create_round(
+        actor=scene.personas.reviewer,
+        programme=scene.programme,
+        name="第二批",
+        opens_at=now + datetime.timedelta(hours=1),
+        closes_at=None,
+        limits={"fridge": 1},
+    )
+    third = claim(scene.resident(), now=now + datetime.timedelta(hours=2))
+    assert third.round_id == later.pk
+    assert third.round_slice_id in set(later.slices.filter(category="fridge").values_list("pk", flat=True))
+    with pytest.raises(ValidationFailed) as caught:
+        claim(scene.resident(), now=now + datetime.timedelta(hours=2))
+    assert caught.value.code == "round_full"
+
+
 def test_air_conditioners_use_numbered_quota_slots(personas):
     from huanxin.subsidies.tests.conftest import build_scene
 
