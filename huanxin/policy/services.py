@@ -75,12 +75,17 @@ def load_catalogue(*, actor: User | None = None, directory: Path = CATALOGUE_DIR
     return results
 
 
-def _load_one(text: str, meta: Mapping[str, Any], actor: User | None) -> LoadResult:
+def _parse_catalogue(text: str) -> tuple[RuleSet, str]:
+    """Compile a catalogue text about to be stored, with its digest; a broken file is an error on ``content``."""
     try:
         rule_set = load_rule_set(text)
     except (CatalogueError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise ValidationFailed.for_field("content", "invalid_catalogue", f"规则文件无效：{exc}") from None
-    digest = content_digest(text)
+    return rule_set, content_digest(text)
+
+
+def _load_one(text: str, meta: Mapping[str, Any], actor: User | None) -> LoadResult:
+    rule_set, digest = _parse_catalogue(text)
     with transaction.atomic(durable=True):
         programme = Programme.objects.filter(code=rule_set.code).first()
         if programme is None:
@@ -103,9 +108,9 @@ def _load_one(text: str, meta: Mapping[str, Any], actor: User | None) -> LoadRes
         existing = RuleSetVersion.objects.filter(programme=programme, digest=digest).first()
         if existing is not None:
             return LoadResult(programme.code, "unchanged", existing.version)
-        first = not RuleSetVersion.objects.filter(programme=programme).exists()
-        version = _create_version(programme, text, rule_set, digest, actor, publish=first)
-    return LoadResult(programme.code, "created" if first else "pending", version.version)
+        version = _create_version(programme, text, rule_set, digest, actor, publish_if_first=True)
+    published = version.status == RuleSetVersion.Status.PUBLISHED
+    return LoadResult(programme.code, "created" if published else "pending", version.version)
 
 
 def _create_version(
@@ -115,10 +120,13 @@ def _create_version(
     digest: str,
     actor: User | None,
     *,
-    publish: bool,
+    publish_if_first: bool,
     note: str = "",
 ) -> RuleSetVersion:
+    """Store a new version; with ``publish_if_first`` the programme's first version is published at once."""
     latest = RuleSetVersion.objects.filter(programme=programme).order_by("-version").first()
+    # One read answers both questions: is the version number higher, and is this the first version.
+    publish = publish_if_first and latest is None
     if latest is not None and rule_set.version <= latest.version:
         raise ValidationFailed.for_field(
             "content",
@@ -159,16 +167,12 @@ def prepare_rule_set(*, actor: User, programme: Programme, content: str, note: s
     """Propose a changed catalogue file; it decides nothing until a second person approves it."""
     if not has_role(actor, *PUBLISHERS):
         raise ForbiddenError("只有审核人员或系统管理员可以提交规则修改", code="ruleset_prepare_forbidden")
-    try:
-        rule_set = load_rule_set(content)
-    except (CatalogueError, ValueError, tomllib.TOMLDecodeError) as exc:
-        raise ValidationFailed.for_field("content", "invalid_catalogue", f"规则文件无效：{exc}") from None
-    digest = content_digest(content)
+    rule_set, digest = _parse_catalogue(content)
     if RuleSetVersion.objects.filter(programme=programme, digest=digest).exists():
         raise ValidationFailed.for_field("content", "unchanged", "规则内容与已有版本完全相同")
     try:
         with transaction.atomic(durable=True):
-            return _create_version(programme, content, rule_set, digest, actor, publish=False, note=note)
+            return _create_version(programme, content, rule_set, digest, actor, publish_if_first=False, note=note)
     except IntegrityError:
         raise ConflictError("该版本号已存在，请刷新后重试", code="ruleset_version_taken") from None
 
@@ -212,6 +216,11 @@ def rule_set_for(programme_code: str, on: datetime.date | None = None) -> RuleSe
     version = published_version(programme_code, on)
     if version is not None:
         return compiled(version.content)
+    return shipped_rule_set(programme_code)
+
+
+def shipped_rule_set(programme_code: str) -> RuleSet:
+    """The catalogue file shipped with the code for ``programme_code``; an unknown code is NotFoundError."""
     path = CATALOGUE_DIR / f"{programme_code}.toml"
     if not path.is_file():
         raise NotFoundError(f"未知的补贴项目：{programme_code}", code="unknown_programme")
@@ -229,22 +238,21 @@ def _decision_day(payload: Mapping[str, Any]) -> datetime.date | None:
     return None
 
 
-def quote(*, programme_code: str, payload: Any, source: str = "api", store: bool = True) -> dict[str, Any]:
+def quote(*, programme_code: str, payload: Any, source: str = "api") -> dict[str, Any]:
     """Decide one input; the decision is stored with the version that made it. Malformed → InputError."""
     if not isinstance(payload, Mapping):
         raise InputError("invalid_type", "input", "输入应为 JSON 对象")
     rule_set = rule_set_for(programme_code, _decision_day(payload))
     decision = rule_set.evaluate(payload).to_dict()
-    if store:
-        StoredDecision.objects.create(
-            programme_code=programme_code,
-            rule_version=decision["rule_version"],
-            input=dict(payload),
-            output=decision,
-            eligible=decision["eligible"],
-            amount_fen=decision["amount_fen"],
-            source=source,
-        )
+    StoredDecision.objects.create(
+        programme_code=programme_code,
+        rule_version=decision["rule_version"],
+        input=dict(payload),
+        output=decision,
+        eligible=decision["eligible"],
+        amount_fen=decision["amount_fen"],
+        source=source,
+    )
     return decision
 
 

@@ -10,8 +10,8 @@ from django.db import DatabaseError
 
 from huanxin.core.errors import NotFoundError
 from huanxin.core.jsoncli import MalformedInput, run
-from huanxin.policy.domain import CATALOGUE_DIR, InputError, RuleSet
-from huanxin.policy.services import _decision_day, compiled, rule_set_for
+from huanxin.policy.domain import InputError, RuleSet
+from huanxin.policy.services import _decision_day, rule_set_for, shipped_rule_set
 
 
 def _rule_set(code: str, payload: Any) -> RuleSet:
@@ -20,10 +20,7 @@ def _rule_set(code: str, payload: Any) -> RuleSet:
     try:
         return rule_set_for(code, day)
     except DatabaseError:
-        path = CATALOGUE_DIR / f"{code}.toml"
-        if not path.is_file():
-            raise NotFoundError(f"未知的补贴项目：{code}", code="unknown_programme") from None
-        return compiled(path.read_text(encoding="utf-8"))
+        return shipped_rule_set(code)
 
 
 class Command(BaseCommand):
