@@ -33,7 +33,7 @@ from huanxin.accounts.models import Organisation, User
 from huanxin.core import audit
 from huanxin.trace import services
 from huanxin.trace.domain.canonical import document_text
-from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind
+from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, is_uri
 from huanxin.trace.models import TraceEvent
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "epcis-json-schema.json"
@@ -62,8 +62,6 @@ def context() -> list[Any]:
 
 # RFC 3339 date-time (the "date-time" format of JSON Schema): a date, a time and an offset, nothing else.
 _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
-# RFC 3986 absolute URI: a scheme, a colon and only characters a URI may contain (or percent escapes).
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
 
 
 def parse_time(text: str) -> datetime.datetime:
@@ -90,7 +88,7 @@ def _is_date_time(value: object) -> bool:
 
 
 def _is_uri(value: object) -> bool:
-    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+    return not isinstance(value, str) or is_uri(value)
 
 
 @cache

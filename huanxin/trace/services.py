@@ -27,13 +27,12 @@ from huanxin.core import audit
 from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import organisations_for
 from huanxin.trace.domain.canonical import GENESIS, canonical_text, link_hash, text_hash
-from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, check_transition, plausibility
+from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, check_transition, is_uri, plausibility
 from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
 
 MAX_BATCH = 1000
 # EPCIS identifiers are URIs: codes are EPC URIs, a load's parent any absolute URI (checked so exports validate).
 _EPC_URI = re.compile(r"^urn:epc:id:[a-z0-9]+:[A-Za-z0-9.\-_%*]+$")
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 TRACE_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYCLER, Role.DISMANTLER)
 
@@ -248,10 +247,13 @@ def record_events(
             if timezone.is_naive(data.event_time):
                 results.append(_refused(index, "invalid_time", "事件时间须带时区（如 +08:00）", "event_time"))
                 continue
-            if data.parent and not _URI.match(data.parent):
+            if data.parent and not is_uri(data.parent):
                 results.append(
                     _refused(
-                        index, "invalid_parent", "车辆或笼车编号应为 URI（如 urn:huanxin:load:京A12345）", "parent"
+                        index,
+                        "invalid_parent",
+                        "车辆或笼车编号应为 URI，仅含字母、数字和 URI 允许的符号（如 urn:huanxin:load:JING-A-12345）",
+                        "parent",
                     )
                 )
                 continue

@@ -7,12 +7,23 @@ are used where they exist; the platform's own vocabulary lives under ``EXT``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # EPCIS 2.0 JSON-LD takes CBV terms bare ("shipping"); the context maps them to https://ref.gs1.org/cbv/.
 CBV_STEP = ""
 CBV_DISP = ""
 EXT = "https://huanxin.beijing.gov.cn/ns/trace/"
+
+# RFC 3986 absolute URI: a scheme, a colon and only characters a URI may contain (or percent escapes). The
+# one rule for the URIs an event carries: recording and the EPCIS schema check must agree, or an event
+# could be stored that its own export then fails.
+URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
+
+
+def is_uri(text: str) -> bool:
+    return URI.fullmatch(text) is not None
+
 
 HELD, IN_TRANSIT, DISMANTLED, DESTROYED = "held", "in_transit", "dismantled", "destroyed"
 TERMINAL = frozenset({DISMANTLED, DESTROYED})

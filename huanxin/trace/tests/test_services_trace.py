@@ -422,11 +422,19 @@ def test_malformed_events_are_refused_one_by_one_without_a_server_error(chain):
         events=[
             EventInput("load", [code, code], minutes(2), destination=chain.recycler, parent="urn:huanxin:load:T1"),
             EventInput("load", [code], minutes(2), destination=chain.recycler, parent="TRUCK-7"),
+            # Not a URI either (RFC 3986 allows no Chinese characters), and the EPCIS export would fail on it.
+            EventInput("load", [code], minutes(2), destination=chain.recycler, parent="urn:huanxin:load:京A12345"),
             EventInput("ship", ["not-a-code"], minutes(2), destination=chain.recycler),
             EventInput("ship", [code], dt.datetime(2026, 1, 1, 10, 0), destination=chain.recycler),
         ],
     )
-    assert [r.code for r in results] == ["duplicate_code", "invalid_parent", "invalid_code", "invalid_time"]
+    assert [r.code for r in results] == [
+        "duplicate_code",
+        "invalid_parent",
+        "invalid_parent",
+        "invalid_code",
+        "invalid_time",
+    ]
     assert TraceEvent.objects.count() == 1
 
 
