@@ -13,6 +13,14 @@ def district_choices() -> list[tuple[str, str]]:
     return [(d.code, d.name) for d in District.objects.all()]
 
 
+def merged_categories(programmes: list[tuple[str, str, dict[str, str]]]) -> list[tuple[str, str]]:
+    """Every category of the given programmes once, as (code, Chinese name) choices, in first-seen order."""
+    categories: dict[str, str] = {}
+    for _, _, names in programmes:
+        categories.update(names)
+    return list(categories.items())
+
+
 class ClaimForm(forms.Form):
     programme = forms.ChoiceField(label="补贴项目")
     category = forms.ChoiceField(label="品类")
@@ -21,10 +29,7 @@ class ClaimForm(forms.Form):
     def __init__(self, *args: Any, programmes: list[tuple[str, str, dict[str, str]]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["programme"].choices = [(code, name) for code, name, _ in programmes]  # type: ignore[attr-defined]
-        categories: dict[str, str] = {}
-        for _, _, names in programmes:
-            categories.update(names)
-        self.fields["category"].choices = list(categories.items())  # type: ignore[attr-defined]
+        self.fields["category"].choices = merged_categories(programmes)  # type: ignore[attr-defined]
         self.fields["district"].choices = district_choices()  # type: ignore[attr-defined]
 
 

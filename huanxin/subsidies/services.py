@@ -584,6 +584,13 @@ def expire_due(*, now: datetime.datetime | None = None, batch: int = 500) -> int
 # ---------------------------------------------------------------- merchants: stores and enrolment
 
 
+def _programme_categories(programme: Programme) -> set[str]:
+    """The categories the programme's published rule set subsidises (none before a version is published).
+    Read without the claim path's cache: these are rare actions, and a version published a moment ago counts."""
+    version = published_version(programme.code)
+    return set(compiled(version.content).categories) if version else set()
+
+
 def _member_of(actor: User, organisation: Organisation, roles: Sequence[str] = MERCHANT_ROLES) -> bool:
     return organisation.pk in organisations_for(actor, *roles)
 
@@ -638,8 +645,7 @@ def apply_enrolment(*, actor: User, merchant: Organisation, programme: Programme
         raise ForbiddenError("只有商户负责人可以报名", code="manager_required")
     if programme.status != Programme.Status.OPEN:
         raise ValidationFailed.for_field("programme", "programme_not_open", "该项目不在报名期")
-    version = published_version(programme.code)
-    allowed = set(compiled(version.content).categories) if version else set()
+    allowed = _programme_categories(programme)
     errors: list[FieldError] = []
     if not data.categories or any(c not in allowed for c in data.categories):
         errors.append(FieldError("categories", "invalid_categories", "请选择本项目补贴的品类"))
@@ -1023,8 +1029,7 @@ def create_round(
     """Schedule a round of qualifications with a count limit per category (split into slices like budgets)."""
     if not has_role(actor, Role.REVIEWER, Role.ADMINISTRATOR):
         raise ForbiddenError("只有审核人员或系统管理员可以设置发放批次", code="round_forbidden")
-    version = published_version(programme.code)
-    allowed = set(compiled(version.content).categories) if version else set()
+    allowed = _programme_categories(programme)
     errors = []
     if not 2 <= len(name.strip()) <= 60:
         errors.append(FieldError("name", "invalid_name", "批次名称应为2至60个字符"))

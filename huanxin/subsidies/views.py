@@ -24,7 +24,15 @@ from huanxin.policy.models import Programme
 from huanxin.policy.services import compiled, published_version
 from huanxin.subsidies import queries, services
 from huanxin.subsidies.domain import codes
-from huanxin.subsidies.forms import ClaimForm, DecisionForm, EnrolmentForm, RedeemForm, ReturnForm, StoreForm
+from huanxin.subsidies.forms import (
+    ClaimForm,
+    DecisionForm,
+    EnrolmentForm,
+    RedeemForm,
+    ReturnForm,
+    StoreForm,
+    merged_categories,
+)
 from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption
 
 # ---------------------------------------------------------------- residents
@@ -293,15 +301,12 @@ def enrolment(request: AuthenticatedRequest) -> HttpResponse:
     """The manager's stores and enrolments, with forms to add a store and apply to a programme."""
     merchant = _merchant(request, (Role.MERCHANT_MANAGER,))
     stores = list(queries.merchant_stores(merchant.pk))
-    programmes = [(code, name) for code, name, _ in _open_programmes()]
-    categories: dict[str, str] = {}
-    for _, _, names in _open_programmes():
-        categories.update(names)
+    open_programmes = _open_programmes()
     store_form = StoreForm(request.POST if request.POST.get("form") == "store" else None)
     enrol_form = EnrolmentForm(
         request.POST if request.POST.get("form") == "enrol" else None,
-        programmes=programmes,
-        categories=list(categories.items()),
+        programmes=[(code, name) for code, name, _ in open_programmes],
+        categories=merged_categories(open_programmes),
         stores=[(s.pk, s.name) for s in stores],
     )
     if request.method == "POST":
