@@ -5,10 +5,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Organisation, OrganisationKind, Role
 from huanxin.conftest import Personas, make_member, make_organisation
+from huanxin.trace import services
+from huanxin.trace.models import TraceItem
+from huanxin.trace.services import EventInput
+
+FRIDGE_OUTPUT = {"metals": 32_000, "plastics": 14_000, "glass": 1_500, "refrigerant": 120, "hazardous": 300}
 
 
 @dataclass
@@ -49,3 +55,45 @@ def chain(personas: Personas) -> Chain:
 
 def minutes(n: int) -> datetime.datetime:
     return timezone.now() - datetime.timedelta(minutes=60 - n)
+
+
+def _walk(chain: Chain, code: str, *, category: str, outputs: dict[str, int] | None, dismantle: bool) -> None:
+    """Merchant takes back an item → ships to the recycler → recycler receives, ships to the dismantler →
+    (if ``dismantle``) the dismantler receives and dismantles."""
+    steps = [
+        (chain.clerk, chain.merchant, EventInput("commission", [code], minutes(1), category=category)),
+        (chain.clerk, chain.merchant, EventInput("ship", [code], minutes(2), destination=chain.recycler)),
+        (chain.recycler_user, chain.recycler, EventInput("receive", [code], minutes(3))),
+        (chain.recycler_user, chain.recycler, EventInput("ship", [code], minutes(4), destination=chain.dismantler)),
+    ]
+    if dismantle:
+        steps += [
+            (chain.dismantler_user, chain.dismantler, EventInput("receive", [code], minutes(5))),
+            (
+                chain.dismantler_user,
+                chain.dismantler,
+                EventInput("dismantle", [code], minutes(6), outputs_g=outputs or FRIDGE_OUTPUT),
+            ),
+        ]
+    for actor, organisation, data in steps:
+        services.record_one(actor=actor, organisation=organisation, data=data)
+
+
+def walk_to_dismantling(chain: Chain, outputs: dict[str, int] | None = None) -> TraceItem:
+    """A fridge from take-back to dismantling (six events)."""
+    code = services.new_code()
+    _walk(chain, code, category="fridge", outputs=outputs, dismantle=True)
+    return TraceItem.objects.get(code=code)
+
+
+def ship_to_dismantler(chain: Chain, category: str = "fridge") -> str:
+    """An item commissioned by the merchant and shipped by the recycler to the dismantler (in transit)."""
+    code = services.new_code()
+    _walk(chain, code, category=category, outputs=None, dismantle=False)
+    return code
+
+
+def raw_sql(sql: str, params: list[Any]) -> None:
+    """A statement straight to the database, past the ORM's guards: how tests tamper with the record."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)

@@ -9,6 +9,7 @@ from huanxin.accounts import services as accounts
 from huanxin.conftest import client_for
 from huanxin.trace import services
 from huanxin.trace.models import TraceEvent, TraceItem
+from huanxin.trace.tests.conftest import raw_sql, walk_to_dismantling
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,6 @@ def test_batch_api_records_and_reports_per_event_and_a_replay_acts_once(chain):
 
 
 def test_the_public_verification_page_and_api_need_no_login(chain):
-    from huanxin.trace.tests.test_services_trace import walk_to_dismantling
 
     item = walk_to_dismantling(chain)
     page = Client().get(f"/verify/{item.code}/")
@@ -104,7 +104,6 @@ def test_workspace_records_the_next_event_for_the_holder_only(chain):
 
 
 def test_staff_search_finds_items_and_lists_flags(chain):
-    from huanxin.trace.tests.test_services_trace import walk_to_dismantling
 
     item = walk_to_dismantling(chain, outputs={"metals": 1000})
     html = client_for(chain.personas.auditor).get(f"/trace/staff/?q={item.code}").content.decode()
@@ -115,7 +114,6 @@ def test_staff_search_finds_items_and_lists_flags(chain):
 
 def test_epcis_export_over_the_api_validates_and_reimporting_it_changes_nothing(chain):
     from huanxin.trace import epcis
-    from huanxin.trace.tests.test_services_trace import walk_to_dismantling
 
     item = walk_to_dismantling(chain)
     response = Client().get(f"/api/v1/trace/epcis/items/{item.code}")
@@ -140,10 +138,9 @@ def test_epcis_export_over_the_api_validates_and_reimporting_it_changes_nothing(
 
 def test_the_public_verification_shows_each_events_proof_reading_the_day_once(chain, django_assert_max_num_queries):
     from huanxin.trace import integrity
-    from huanxin.trace.tests.test_services_trace import _raw, walk_to_dismantling
 
     item = walk_to_dismantling(chain)
-    _raw("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
+    raw_sql("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
     checkpoint = integrity.publish_checkpoint(timezone.localdate() - datetime.timedelta(days=1))
     assert checkpoint is not None
     html = Client().get(f"/verify/{item.code}/").content.decode()

@@ -10,12 +10,11 @@ from huanxin.core.models import AuditEntry
 from huanxin.trace import epcis, services
 from huanxin.trace.models import TraceEvent, TraceItem
 from huanxin.trace.services import EventInput
-from huanxin.trace.tests.conftest import minutes
+from huanxin.trace.tests.conftest import minutes, ship_to_dismantler, walk_to_dismantling
 
 pytestmark = pytest.mark.django_db
 
 SHARED = Path(settings.BASE_DIR).parent / "shared" / "data" / "epcis"
-FRIDGE_OUTPUT = {"metals": 32_000, "plastics": 14_000, "glass": 1_500, "refrigerant": 120, "hazardous": 300}
 TRUCK = "urn:huanxin:load:TRUCK-7"
 
 
@@ -36,20 +35,7 @@ def record(actor, organisation, data):
 
 def full_chain(chain):
     """A fridge from take-back to dismantling, and three washers loaded onto a truck and unloaded."""
-    code = services.new_code()
-    for actor, organisation, data in [
-        (chain.clerk, chain.merchant, EventInput("commission", [code], minutes(1), category="fridge")),
-        (chain.clerk, chain.merchant, EventInput("ship", [code], minutes(2), destination=chain.recycler)),
-        (chain.recycler_user, chain.recycler, EventInput("receive", [code], minutes(3))),
-        (chain.recycler_user, chain.recycler, EventInput("ship", [code], minutes(4), destination=chain.dismantler)),
-        (chain.dismantler_user, chain.dismantler, EventInput("receive", [code], minutes(5))),
-        (
-            chain.dismantler_user,
-            chain.dismantler,
-            EventInput("dismantle", [code], minutes(6), outputs_g=FRIDGE_OUTPUT),
-        ),
-    ]:
-        record(actor, organisation, data)
+    code = walk_to_dismantling(chain).code
     washers = [services.new_code() for _ in range(3)]
     services.record_events(
         actor=chain.clerk,
@@ -61,19 +47,6 @@ def full_chain(chain):
     )
     record(chain.recycler_user, chain.recycler, EventInput("unload", washers, minutes(9), parent=TRUCK))
     return code, washers
-
-
-def ship_to_dismantler(chain, category="fridge"):
-    """An item commissioned by the merchant and shipped by the recycler to the dismantler (in transit)."""
-    code = services.new_code()
-    for actor, organisation, data in [
-        (chain.clerk, chain.merchant, EventInput("commission", [code], minutes(1), category=category)),
-        (chain.clerk, chain.merchant, EventInput("ship", [code], minutes(2), destination=chain.recycler)),
-        (chain.recycler_user, chain.recycler, EventInput("receive", [code], minutes(3))),
-        (chain.recycler_user, chain.recycler, EventInput("ship", [code], minutes(4), destination=chain.dismantler)),
-    ]:
-        record(actor, organisation, data)
-    return code
 
 
 def document(*events):

@@ -11,32 +11,9 @@ from huanxin.trace import integrity, services
 from huanxin.trace.domain.canonical import canonical_text, text_hash, verify_proof
 from huanxin.trace.models import ChainLink, Checkpoint, TraceEvent, TraceFlag, TraceItem
 from huanxin.trace.services import EventInput
-from huanxin.trace.tests.conftest import minutes
+from huanxin.trace.tests.conftest import FRIDGE_OUTPUT, minutes, raw_sql, walk_to_dismantling
 
 pytestmark = pytest.mark.django_db
-
-FRIDGE_OUTPUT = {"metals": 32_000, "plastics": 14_000, "glass": 1_500, "refrigerant": 120, "hazardous": 300}
-
-
-def walk_to_dismantling(chain, outputs=None):
-    """Merchant takes back a fridge → ships to the recycler → recycler receives, ships to the dismantler →
-    the dismantler receives and dismantles."""
-    code = services.new_code()
-    steps = [
-        (chain.clerk, chain.merchant, EventInput("commission", [code], minutes(1), category="fridge")),
-        (chain.clerk, chain.merchant, EventInput("ship", [code], minutes(2), destination=chain.recycler)),
-        (chain.recycler_user, chain.recycler, EventInput("receive", [code], minutes(3))),
-        (chain.recycler_user, chain.recycler, EventInput("ship", [code], minutes(4), destination=chain.dismantler)),
-        (chain.dismantler_user, chain.dismantler, EventInput("receive", [code], minutes(5))),
-        (
-            chain.dismantler_user,
-            chain.dismantler,
-            EventInput("dismantle", [code], minutes(6), outputs_g=outputs or FRIDGE_OUTPUT),
-        ),
-    ]
-    for actor, organisation, data in steps:
-        services.record_one(actor=actor, organisation=organisation, data=data)
-    return TraceItem.objects.get(code=code)
 
 
 def test_a_full_chain_from_take_back_to_dismantling(chain):
@@ -200,17 +177,12 @@ def test_verify_passes_on_an_untouched_record(chain):
     assert (report.items, report.events) == (1, 6)
 
 
-def _raw(sql, params):
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def test_verify_names_an_altered_event(chain):
     walk_to_dismantling(chain)
     event = TraceEvent.objects.get(kind="dismantle")
     body = json.loads(event.canonical)
     body["outputQuantityList"][0]["quantity"] = 99.0
-    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), event.pk])
+    raw_sql("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), event.pk])
     findings = integrity.verify_all().findings
     assert [(f.kind, f.reference) for f in findings] == [("altered", event.hash)]
     assert not integrity.verify_item(TraceItem.objects.get()).ok
@@ -223,7 +195,9 @@ def test_verify_names_an_event_whose_canonical_text_was_replaced_with_its_hash(c
     body["outputQuantityList"][0]["quantity"] = 99.0
     forged = canonical_text(body)
     # The hash recomputed too: the chain link and the item's head no longer match it.
-    _raw("UPDATE trace_traceevent SET canonical = %s, hash = %s WHERE id = %s", [forged, text_hash(forged), event.pk])
+    raw_sql(
+        "UPDATE trace_traceevent SET canonical = %s, hash = %s WHERE id = %s", [forged, text_hash(forged), event.pk]
+    )
     kinds = {(f.kind, f.reference) for f in integrity.verify_all().findings}
     assert ("inserted", TraceItem.objects.get().code) in kinds
 
@@ -240,7 +214,7 @@ def test_verify_names_an_event_whose_canonical_text_was_replaced_with_its_hash(c
 def test_verify_names_an_altered_column_too(chain, column, value):
     walk_to_dismantling(chain)
     event = TraceEvent.objects.get(kind="ship", organisation=chain.merchant)
-    _raw(f"UPDATE trace_traceevent SET {column} = %s WHERE id = %s", [value, event.pk])
+    raw_sql(f"UPDATE trace_traceevent SET {column} = %s WHERE id = %s", [value, event.pk])
     findings = integrity.verify_all().findings
     assert [(f.kind, f.reference) for f in findings] == [("altered", event.hash)]
 
@@ -248,7 +222,7 @@ def test_verify_names_an_altered_column_too(chain, column, value):
 def test_verify_names_an_event_moved_to_another_organisation(chain):
     walk_to_dismantling(chain)
     event = TraceEvent.objects.get(kind="ship", organisation=chain.merchant)
-    _raw("UPDATE trace_traceevent SET organisation_id = %s WHERE id = %s", [chain.recycler.pk, event.pk])
+    raw_sql("UPDATE trace_traceevent SET organisation_id = %s WHERE id = %s", [chain.recycler.pk, event.pk])
     assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
 
 
@@ -258,13 +232,13 @@ def test_the_document_copy_cannot_be_written_and_a_copy_made_writable_is_compare
     document = dict(event.document)
     document["outputQuantityList"][0]["quantity"] = 99.0
     with pytest.raises(DatabaseError):
-        _raw("UPDATE trace_traceevent SET document = %s WHERE id = %s", [json.dumps(document), event.pk])
+        raw_sql("UPDATE trace_traceevent SET document = %s WHERE id = %s", [json.dumps(document), event.pk])
     if connection.vendor != "postgresql":
         return  # SQLite cannot turn a generated column into a plain one
-    _raw("SET CONSTRAINTS ALL IMMEDIATE", [])  # the deferred foreign key checks would block the ALTER
-    _raw("ALTER TABLE trace_traceevent ALTER COLUMN document DROP EXPRESSION", [])
+    raw_sql("SET CONSTRAINTS ALL IMMEDIATE", [])  # the deferred foreign key checks would block the ALTER
+    raw_sql("ALTER TABLE trace_traceevent ALTER COLUMN document DROP EXPRESSION", [])
     assert integrity.verify_all().ok
-    _raw("UPDATE trace_traceevent SET document = %s WHERE id = %s", [json.dumps(document), event.pk])
+    raw_sql("UPDATE trace_traceevent SET document = %s WHERE id = %s", [json.dumps(document), event.pk])
     assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
 
 
@@ -274,9 +248,9 @@ def test_a_canonical_text_that_is_not_json_is_refused_or_named(chain):
     if connection.vendor == "postgresql":
         # The database derives the document from the text and refuses one it cannot read.
         with pytest.raises(DataError):
-            _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", ['{"type": no json', event.pk])
+            raw_sql("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", ['{"type": no json', event.pk])
         return
-    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", ['{"type": no json', event.pk])
+    raw_sql("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", ['{"type": no json', event.pk])
     assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
 
 
@@ -285,10 +259,10 @@ def test_verify_names_stored_values_that_are_not_a_time_or_hex_instead_of_failin
     event = TraceEvent.objects.get(kind="receive", organisation=chain.recycler)
     body = json.loads(event.canonical)
     body["eventTime"] = "the day before"
-    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), event.pk])
+    raw_sql("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), event.pk])
     assert [(f.kind, f.reference) for f in integrity.verify_all().findings] == [("altered", event.hash)]
     link = ChainLink.objects.get(event=event)
-    _raw("UPDATE trace_chainlink SET previous = %s WHERE id = %s", ["not hex", link.pk])
+    raw_sql("UPDATE trace_chainlink SET previous = %s WHERE id = %s", ["not hex", link.pk])
     kinds = {(f.kind, f.reference) for f in integrity.verify_all().findings}
     assert kinds == {("altered", event.hash), ("inserted", TraceItem.objects.get().code)}
 
@@ -296,7 +270,7 @@ def test_verify_names_stored_values_that_are_not_a_time_or_hex_instead_of_failin
 def test_verify_names_a_removed_event(chain):
     item = walk_to_dismantling(chain)
     link = ChainLink.objects.get(item=item, sequence=3)
-    _raw("DELETE FROM trace_chainlink WHERE id = %s", [link.pk])
+    raw_sql("DELETE FROM trace_chainlink WHERE id = %s", [link.pk])
     findings = integrity.verify_all().findings
     assert ("removed", item.code) in [(f.kind, f.reference) for f in findings]
     # The event the link pointed to is now in no chain at all.
@@ -306,13 +280,13 @@ def test_verify_names_a_removed_event(chain):
 def test_verify_names_a_removed_last_event(chain):
     item = walk_to_dismantling(chain)
     link = ChainLink.objects.get(item=item, sequence=6)
-    _raw("DELETE FROM trace_chainlink WHERE id = %s", [link.pk])
+    raw_sql("DELETE FROM trace_chainlink WHERE id = %s", [link.pk])
     assert ("removed", item.code) in [(f.kind, f.reference) for f in integrity.verify_all().findings]
 
 
 def test_verify_names_an_item_whose_whole_chain_was_removed(chain):
     item = walk_to_dismantling(chain)
-    _raw("DELETE FROM trace_chainlink WHERE item_id = %s", [item.pk])
+    raw_sql("DELETE FROM trace_chainlink WHERE item_id = %s", [item.pk])
     findings = [(f.kind, f.reference) for f in integrity.verify_all().findings]
     assert ("removed", item.code) in findings
 
@@ -358,7 +332,7 @@ def test_checkpoints_sign_the_day_and_prove_inclusion_offline(chain):
     walk_to_dismantling(chain)
     TraceEvent.objects.all().count()
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    _raw("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
+    raw_sql("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
     checkpoint = integrity.publish_checkpoint(yesterday)
     assert checkpoint is not None
     assert checkpoint.event_count == 6
@@ -389,7 +363,7 @@ def test_checkpoints_sign_the_day_and_prove_inclusion_offline(chain):
 def test_the_periodic_job_signs_every_finished_day_once(chain):
     walk_to_dismantling(chain)
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    _raw("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
+    raw_sql("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
     run = jobs.run_job("trace.checkpoints")
     assert run is not None
     assert (run.status, run.detail) == ("done", "1")
@@ -444,9 +418,9 @@ def _tamper_in_every_way(chain):
     dismantling = TraceEvent.objects.filter(kind="dismantle").order_by("pk").first()
     body = json.loads(dismantling.canonical)
     body["hx:category"] = "tv"
-    _raw("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), dismantling.pk])
-    _raw("DELETE FROM trace_chainlink WHERE item_id = %s AND sequence = 2", [first.pk])
-    _raw("UPDATE trace_chainlink SET previous = %s WHERE item_id = %s AND sequence = 4", ["0" * 64, second.pk])
+    raw_sql("UPDATE trace_traceevent SET canonical = %s WHERE id = %s", [canonical_text(body), dismantling.pk])
+    raw_sql("DELETE FROM trace_chainlink WHERE item_id = %s AND sequence = 2", [first.pk])
+    raw_sql("UPDATE trace_chainlink SET previous = %s WHERE item_id = %s AND sequence = 4", ["0" * 64, second.pk])
     slip_in_event(chain)
 
 
