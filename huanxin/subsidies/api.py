@@ -11,6 +11,7 @@ from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import districts_for, organisations_for
+from huanxin.policy import queries as policy_queries
 from huanxin.policy.models import Programme
 from huanxin.subsidies import queries, services
 from huanxin.subsidies.domain import codes
@@ -302,9 +303,7 @@ def apply_enrolment(request: HttpRequest, payload: EnrolmentIn) -> Any:
 
 @router.post("/enrolments/{enrolment_id}/decision", response=EnrolmentOut, summary="审核、暂停或恢复商户报名")
 def decide_enrolment(request: HttpRequest, enrolment_id: int, payload: EnrolmentDecisionIn) -> Any:
-    enrolment = queries.enrolments_visible_to(request.user).filter(pk=enrolment_id).first()
-    if enrolment is None:
-        raise NotFoundError("报名不存在或无权查看", code="enrolment_not_found")
+    enrolment = queries.get_enrolment_for_user(request.user, enrolment_id)
     return enrolment_out(
         services.decide_enrolment(
             actor=current_user(request),
@@ -334,9 +333,7 @@ def round_out(r: ClaimRound) -> RoundOut:
 
 @router.post("/rounds", response={201: RoundOut}, summary="设置发放批次及各品类名额")
 def create_round(request: HttpRequest, payload: RoundIn) -> Any:
-    programme = Programme.objects.filter(code=payload.programme).first()
-    if programme is None:
-        raise NotFoundError("补贴项目不存在", code="unknown_programme")
+    programme = policy_queries.get_programme(payload.programme)
     claim_round = services.create_round(
         actor=current_user(request),
         programme=programme,

@@ -72,6 +72,13 @@ def get_qualification_for_user(user: Any, pk: int) -> Qualification:
     return qualification
 
 
+def get_enrolment_for_user(user: Any, pk: int) -> Enrolment:
+    enrolment = enrolments_visible_to(user).filter(pk=pk).first()
+    if enrolment is None:
+        raise NotFoundError("报名不存在或无权查看", code="enrolment_not_found")
+    return enrolment
+
+
 def get_redemption_for_user(user: Any, pk: int) -> Redemption:
     redemption = redemptions_visible_to(user).filter(pk=pk).first()
     if redemption is None:

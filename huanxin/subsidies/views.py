@@ -393,9 +393,10 @@ def enrolments_review(request: AuthenticatedRequest) -> HttpResponse:
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         wanted = request.POST.get("enrolment", "")
-        target = queries.enrolments_visible_to(request.user).filter(pk=int(wanted) if wanted.isdigit() else 0).first()
-        if target is None:
-            raise Http404
+        try:
+            target = queries.get_enrolment_for_user(request.user, int(wanted) if wanted.isdigit() else 0)
+        except NotFoundError:
+            raise Http404 from None
         try:
             services.decide_enrolment(
                 actor=request.user,

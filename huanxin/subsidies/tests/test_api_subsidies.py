@@ -200,3 +200,18 @@ def test_staff_burn_board(scene):
         }
     ]
     assert api_client_for(scene.personas.clerk).get("/api/v1/subsidies/burn").status_code == 403
+
+
+def test_deciding_an_enrolment_out_of_reach_or_a_round_of_an_unknown_programme_is_not_found(scene):
+    reviewer = api_client_for(scene.personas.district_reviewer)
+    missing = post(reviewer, "/api/v1/subsidies/enrolments/999999/decision", {"action": "approve"})
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "enrolment_not_found"
+    unknown = post(
+        api_client_for(scene.personas.reviewer),
+        "/api/v1/subsidies/rounds",
+        {"programme": "no-such-programme", "name": "第一批", "opens_at": "2026-06-01T08:00:00+08:00", "limits": {}},
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "unknown_programme"
+    assert Enrolment.objects.get(pk=scene.enrolment.pk).status == "approved"

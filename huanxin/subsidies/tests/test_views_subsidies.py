@@ -118,3 +118,12 @@ def test_staff_board_search_and_enrolment_review(scene):
     assert resident_id not in by_id
     assert "朝阳家电" in reviewer.get("/subsidies/enrolments/").content.decode()
     assert client_for(scene.personas.clerk).get("/subsidies/board/").status_code == 403
+
+
+def test_deciding_an_enrolment_the_reviewer_cannot_see_is_not_found(scene):
+    reviewer = client_for(scene.personas.district_reviewer)
+    for wanted in ("999999", "not-a-number"):
+        response = reviewer.post("/subsidies/enrolments/", {"enrolment": wanted, "action": "suspend", "note": "抽查"})
+        assert response.status_code == 404
+    scene.enrolment.refresh_from_db()
+    assert scene.enrolment.status == "approved"
