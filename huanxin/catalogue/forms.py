@@ -10,23 +10,7 @@ from django.db.models import QuerySet
 from huanxin.accounts.models import Organisation
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES, MAX_ROWS
 from huanxin.catalogue.models import ProductModel
-from huanxin.core.domain.money import parse_yuan
-
-
-class YuanField(forms.CharField):
-    """A yuan amount typed by a person ("3,999.5"), cleaned to integer fen."""
-
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if text in (None, ""):
-            return None
-        try:
-            fen = parse_yuan(str(text).replace("¥", "").replace("￥", ""))
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc), code="invalid_amount") from None
-        if fen <= 0:
-            raise forms.ValidationError("备案价格必须大于 0", code="invalid_price")
-        return fen
+from huanxin.core.forms import YuanField
 
 
 class ImportForm(forms.Form):
@@ -56,7 +40,12 @@ class PriceFilingForm(forms.Form):
         label="产品型号",
         error_messages={"required": "请先搜索并选择产品型号", "invalid_choice": "所选产品型号不存在"},
     )
+    # People paste prices with the yuan sign; a filed price of 0 would make every subsidy 0.
     price = YuanField(
+        strip_symbols=True,
+        minimum_fen=1,
+        minimum_message="备案价格必须大于 0",
+        minimum_code="invalid_price",
         label="备案价格（元）",
         widget=forms.TextInput(
             attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "例如 3999.00", "maxlength": 20}

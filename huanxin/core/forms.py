@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from huanxin.core.domain.money import parse_yuan
 from huanxin.core.errors import DomainError
 
 
@@ -23,3 +25,41 @@ def apply_domain_error(form: forms.Form, error: DomainError, rename: Callable[[s
         placed = True
     if not placed:
         form.add_error(None, ValidationError(error.detail, code=error.code))
+
+
+class YuanField(forms.CharField):
+    """A yuan amount typed by a person ("3,999.5"), cleaned to integer fen; empty is ``None``.
+
+    By default negative amounts are refused. ``strip_symbols`` drops a pasted ¥/￥ first (a price copied
+    from a shop); ``minimum_fen`` with its message and code lets a form demand more (a price above 0).
+    """
+
+    def __init__(
+        self,
+        *,
+        strip_symbols: bool = False,
+        minimum_fen: int = 0,
+        minimum_message: str = "金额不能为负数",
+        minimum_code: str = "negative",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.strip_symbols = strip_symbols
+        self.minimum_fen = minimum_fen
+        self.minimum_message = minimum_message
+        self.minimum_code = minimum_code
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if text in (None, ""):
+            return None
+        text = str(text)
+        if self.strip_symbols:
+            text = text.replace("¥", "").replace("￥", "")
+        try:
+            fen = parse_yuan(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_amount") from None
+        if fen < self.minimum_fen:
+            raise forms.ValidationError(self.minimum_message, code=self.minimum_code)
+        return fen

@@ -5,23 +5,10 @@ from typing import Any
 from django import forms
 
 from huanxin.accounts.models import District
-from huanxin.core.domain.money import parse_yuan
+from huanxin.core.forms import YuanField
 
-
-class YuanField(forms.CharField):
-    """A yuan amount typed by a person, cleaned to integer fen."""
-
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if text in (None, ""):
-            return None
-        try:
-            fen = parse_yuan(str(text))
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc), code="invalid_amount") from None
-        if fen < 0:
-            raise forms.ValidationError("金额不能为负数", code="negative")
-        return fen
+# YuanField stays importable from here for the subsidies forms (core's defaults: no ¥, negatives refused).
+__all__ = ["BudgetForm", "DecisionForm", "ReportForm", "RuleSetForm", "YuanField"]
 
 
 class BudgetForm(forms.Form):
