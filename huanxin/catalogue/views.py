@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -167,9 +167,6 @@ def product_picker(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-FORM_FIELDS = {"price_fen": "price", "merchant": "merchant", "effective_from": "effective_from", "note": "note"}
-
-
 @login_required
 def price_filing(request: AuthenticatedRequest) -> HttpResponse:
     """A merchant files the price of a product (found by model search) from a date; their filings below."""
@@ -197,7 +194,8 @@ def price_filing(request: AuthenticatedRequest) -> HttpResponse:
                     note=data["note"],
                 )
             except DomainError as error:
-                _apply_filing_error(form, error)
+                # The service names the price ``price_fen``; the form calls it ``price``.
+                apply_domain_error(form, error, rename=lambda name: "price" if name == "price_fen" else name)
             else:
                 messages.success(
                     request,
@@ -220,12 +218,3 @@ def price_filing(request: AuthenticatedRequest) -> HttpResponse:
         },
         status=status,
     )
-
-
-def _apply_filing_error(form: PriceFilingForm, error: DomainError) -> None:
-    """The service names the price ``price_fen``; the form calls it ``price``."""
-    if not error.errors:
-        apply_domain_error(form, error)
-        return
-    for item in error.errors:
-        form.add_error(FORM_FIELDS.get(item.field), ValidationError(item.message, code=item.code))

@@ -185,6 +185,24 @@ def test_a_refused_filing_shows_the_reason_and_stores_nothing(personas, fridge, 
     assert AuditEntry.objects.count() == 0
 
 
+def test_a_price_the_service_refuses_is_shown_on_the_price_field(personas, fridge):
+    # The service calls the field price_fen; the page must put its refusal next to "price".
+    response = client_for(personas.manager).post(
+        "/catalogue/prices/",
+        {
+            "merchant": personas.merchant.pk,
+            "product": fridge.pk,
+            "price": "1,000,000,001",
+            "effective_from": today().isoformat(),
+        },
+    )
+    assert response.status_code == 422
+    errors = response.context["form"].errors.as_data()
+    assert [error.code for error in errors["price"]] == ["price_too_large"]
+    assert "__all__" not in errors
+    assert PriceFiling.objects.count() == 0
+
+
 def test_a_filing_without_a_product_asks_for_one(personas, fridge):
     response = client_for(personas.manager).post(
         "/catalogue/prices/", {"merchant": personas.merchant.pk, "price": "100", "effective_from": today().isoformat()}
