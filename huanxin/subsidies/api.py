@@ -194,9 +194,8 @@ def list_redemptions(request: HttpRequest, merchant_id: int | None = None, today
     if merchant_id is not None:
         queryset = queryset.filter(merchant_id=merchant_id)
     if today:
-        from django.utils import timezone
-
-        queryset = queryset.filter(redeemed_at__date=timezone.localdate())
+        start, end = queries.beijing_day()
+        queryset = queryset.filter(redeemed_at__gte=start, redeemed_at__lt=end)
     return [redemption_out(r) for r in queryset[:200]]
 
 

@@ -90,15 +90,18 @@ def merchant_stores(merchant_id: int) -> QuerySet[Store]:
     return Store.objects.filter(organisation_id=merchant_id).select_related("district").order_by("name")
 
 
+def beijing_day(day: datetime.date | None = None) -> tuple[datetime.datetime, datetime.datetime]:
+    """The start of a Beijing day (today by default) and of the next one. Filter on this range rather than
+    with ``__date``, which wraps the column in a time-zone conversion that its index cannot serve."""
+    start = datetime.datetime.combine(day or timezone.localdate(), datetime.time(), timezone.get_default_timezone())
+    return start, start + datetime.timedelta(days=1)
+
+
 def today_redemptions(merchant_id: int, today: datetime.date | None = None) -> QuerySet[Redemption]:
     """A merchant's sales of one Beijing day, newest first."""
-    day = today or timezone.localdate()
-    tz = timezone.get_default_timezone()
-    start = datetime.datetime.combine(day, datetime.time(), tz)
+    start, end = beijing_day(today)
     return (
-        Redemption.objects.filter(
-            merchant_id=merchant_id, redeemed_at__gte=start, redeemed_at__lt=start + datetime.timedelta(days=1)
-        )
+        Redemption.objects.filter(merchant_id=merchant_id, redeemed_at__gte=start, redeemed_at__lt=end)
         .select_related("store", "product", "qualification")
         .order_by("-redeemed_at")
     )

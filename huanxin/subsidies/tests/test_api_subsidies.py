@@ -215,3 +215,33 @@ def test_deciding_an_enrolment_out_of_reach_or_a_round_of_an_unknown_programme_i
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "unknown_programme"
     assert Enrolment.objects.get(pk=scene.enrolment.pk).status == "approved"
+
+
+def test_todays_redemptions_are_those_of_the_beijing_day(scene):
+    import datetime
+
+    from django.utils import timezone
+
+    from huanxin.subsidies import services
+
+    sales = []
+    for serial in ("SN-TODAY-1", "SN-TODAY-2"):
+        qualification = services.claim_qualification(
+            actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+        )
+        sales.append(
+            services.redeem(
+                actor=scene.personas.clerk,
+                merchant=scene.personas.merchant,
+                store_id=scene.store.pk,
+                code=qualification.code,
+                product_id=scene.fridge.pk,
+                serial=serial,
+                price_fen=499_900,
+            )
+        )
+    midnight = datetime.datetime.combine(timezone.localdate(), datetime.time(), timezone.get_default_timezone())
+    Redemption.objects.filter(pk=sales[0].pk).update(redeemed_at=midnight - datetime.timedelta(seconds=1))
+    Redemption.objects.filter(pk=sales[1].pk).update(redeemed_at=midnight)
+    listing = api_client_for(scene.personas.clerk).get("/api/v1/subsidies/redemptions?today=true").json()
+    assert [r["serial"] for r in listing] == ["SN-TODAY-2"]
