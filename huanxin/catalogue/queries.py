@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from huanxin.accounts.models import Organisation, OrganisationKind
+from huanxin.accounts.queries import GOVERNMENT_ROLES
 from huanxin.catalogue.domain.categories import resolve_category
 from huanxin.catalogue.domain.products import normalise_model_number
 from huanxin.catalogue.models import PriceFiling, PriceFilingQuerySet, ProductImport, ProductModel
@@ -15,7 +16,6 @@ from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 
 MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
-GOVERNMENT_ROLES = ("reviewer", "auditor", "administrator", "finance_officer")
 IMPORTER_ROLES = ("administrator", "reviewer")
 
 

@@ -8,18 +8,18 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from huanxin.accounts.queries import GOVERNMENT_ROLES
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import has_role
 from huanxin.policy.models import BudgetPool, Measure, MeasureUnit, Programme, ProgressReport, RuleSetVersion
 
-STAFF_ROLES = ("reviewer", "finance_officer", "auditor", "administrator")
 # Monthly reports on the measures are due by this working day of the following month.
 REPORT_DUE_WORKING_DAY = 10
 
 
 def is_policy_staff(user: Any) -> bool:
-    return has_role(user, *STAFF_ROLES)
+    return has_role(user, *GOVERNMENT_ROLES)
 
 
 def public_programmes() -> QuerySet[Programme]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
+from huanxin.accounts.queries import GOVERNMENT_ROLES
 from huanxin.core.permissions import has_role
 
 
@@ -22,8 +23,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("首页", "web:home"),
     NavItem("补贴政策", "policy:programmes"),
     NavItem("产品目录", "catalogue:products"),
-    NavItem("项目与预算", "policy:staff_programmes", roles=("reviewer", "finance_officer", "auditor", "administrator")),
-    NavItem("行动方案", "policy:measures", roles=("reviewer", "finance_officer", "auditor", "administrator")),
+    NavItem("项目与预算", "policy:staff_programmes", roles=GOVERNMENT_ROLES),
+    NavItem("行动方案", "policy:measures", roles=GOVERNMENT_ROLES),
     NavItem("我的补贴", "subsidies:mine", roles=("consumer",)),
     NavItem("商户工作台", "subsidies:merchant_home", roles=("merchant_clerk", "merchant_manager")),
     NavItem("资金看板", "subsidies:board", roles=("reviewer", "auditor", "administrator")),
