@@ -174,8 +174,7 @@ def redeem(request: HttpRequest, payload: RedeemIn) -> Any:
         if payload.take_back
         else None
     )
-    existing = Redemption.objects.filter(qualification__code=codes.normalise(payload.code)).exists()
-    redemption = services.redeem(
+    redeemed = services.redeem_or_replay(
         actor=current_user(request),
         merchant=merchant,
         store_id=payload.store_id,
@@ -185,7 +184,8 @@ def redeem(request: HttpRequest, payload: RedeemIn) -> Any:
         price_fen=payload.price_fen,
         take_back=take_back,
     )
-    return Status(200 if existing else 201, redemption_out(redemption))
+    # 201 for a new sale; the same sale resubmitted (a till retrying without a key) gets it back with 200.
+    return Status(201 if redeemed.created else 200, redemption_out(redeemed.redemption))
 
 
 @router.get("/redemptions", response=list[RedemptionOut], summary="核销记录（商户：本商户；工作人员：辖区）")

@@ -781,6 +781,14 @@ def _engine_input(qualification: Qualification, product: Any, price_fen: int, on
     }
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    """A checkout's sale, and whether this call made it (False when the same sale was resubmitted)."""
+
+    redemption: Redemption
+    created: bool
+
+
 def redeem(
     *,
     actor: User,
@@ -792,8 +800,33 @@ def redeem(
     price_fen: int,
     take_back: TakeBackInput | None = None,
 ) -> Redemption:
+    """A clerk applies a qualification at checkout (see redeem_or_replay); resubmitting returns the sale."""
+    return redeem_or_replay(
+        actor=actor,
+        merchant=merchant,
+        store_id=store_id,
+        code=code,
+        product_id=product_id,
+        serial=serial,
+        price_fen=price_fen,
+        take_back=take_back,
+    ).redemption
+
+
+def redeem_or_replay(
+    *,
+    actor: User,
+    merchant: Organisation,
+    store_id: int,
+    code: str,
+    product_id: int,
+    serial: str,
+    price_fen: int,
+    take_back: TakeBackInput | None = None,
+) -> Redeemed:
     """A clerk applies a qualification at checkout: the engine computes the exact subsidy, the hold
-    becomes spend and the rest is released, the old item taken back is recorded — in one transaction."""
+    becomes spend and the rest is released, the old item taken back is recorded — in one transaction.
+    The same sale resubmitted is returned as it is, and the result says so (the API answers 200, not 201)."""
     from huanxin.catalogue.models import ProductModel
 
     if not _member_of(actor, merchant):
@@ -815,7 +848,7 @@ def redeem(
             and existing.product_id == product_id
             and existing.price_fen == price_fen
         ):
-            return existing
+            return Redeemed(existing, created=False)
         raise ConflictError("该资格已核销", code="qualification_redeemed")
     now = timezone.now()
     if qualification.status != Qualification.Status.ISSUED:
@@ -921,7 +954,7 @@ def redeem(
         raise ConflictError("该资格刚刚被使用或已过期", code="qualification_not_issued") from None
     except IntegrityError:
         raise ValidationFailed.for_field("serial", "serial_used", "该序列号/IMEI已享受过本项目补贴") from None
-    return redemption
+    return Redeemed(redemption, created=True)
 
 
 class _Lost(Exception):

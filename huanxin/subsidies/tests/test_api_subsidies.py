@@ -245,3 +245,27 @@ def test_todays_redemptions_are_those_of_the_beijing_day(scene):
     Redemption.objects.filter(pk=sales[1].pk).update(redeemed_at=midnight)
     listing = api_client_for(scene.personas.clerk).get("/api/v1/subsidies/redemptions?today=true").json()
     assert [r["serial"] for r in listing] == ["SN-TODAY-2"]
+
+
+def test_the_same_sale_resubmitted_without_a_key_is_returned_with_200(scene):
+    qualification = post(
+        api_client_for(scene.resident()),
+        "/api/v1/subsidies/qualifications",
+        {"programme": "cn-appliance-2026", "category": "fridge"},
+    ).json()
+    sale = {
+        "code": qualification["code"],
+        "store_id": scene.store.pk,
+        "product_id": scene.fridge.pk,
+        "serial": "SN-AGAIN-1",
+        "price_fen": 499_900,
+    }
+    till = api_client_for(scene.personas.clerk)
+    first = post(till, "/api/v1/subsidies/redemptions", sale)
+    again = post(till, "/api/v1/subsidies/redemptions", sale)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert Redemption.objects.count() == 1
+    changed = post(till, "/api/v1/subsidies/redemptions", {**sale, "price_fen": 399_900})
+    assert changed.status_code == 409
+    assert changed.json()["code"] == "qualification_redeemed"

@@ -191,3 +191,22 @@ def test_when_the_programme_restores_quota_a_return_frees_it(scene):
     )
     again = services.claim_qualification(actor=q.person.user, programme_code="cn-appliance-2026", category="fridge")
     assert again.status == "issued"
+
+
+def test_redeem_or_replay_says_whether_it_made_the_sale(scene):
+    q = claim(scene)
+    sale = {
+        "actor": scene.personas.clerk,
+        "merchant": scene.personas.merchant,
+        "store_id": scene.store.pk,
+        "code": q.code,
+        "product_id": scene.fridge.pk,
+        "serial": "SN-OUTCOME-1",
+        "price_fen": 499_900,
+    }
+    first = services.redeem_or_replay(**sale)
+    again = services.redeem_or_replay(**sale)
+    assert (first.created, again.created) == (True, False)
+    assert again.redemption.pk == first.redemption.pk
+    assert Redemption.objects.count() == 1
+    assert AuditEntry.objects.filter(action="subsidies.redemption.create").count() == 1
