@@ -16,7 +16,6 @@ class NavItem:
     label: str
     url_name: str
     roles: tuple[str, ...] = ()
-    signed_in: bool = False
 
 
 NAV_ITEMS: list[NavItem] = [
@@ -44,10 +43,7 @@ NAV_ITEMS: list[NavItem] = [
 def items_for(user: Any) -> list[dict[str, str]]:
     """The entries this user should see, resolved to URLs (entries of apps not installed are skipped)."""
     visible = []
-    signed_in = getattr(user, "is_authenticated", False)
     for item in NAV_ITEMS:
-        if item.signed_in and not signed_in:
-            continue
         if item.roles and not has_role(user, *item.roles):
             continue
         try:
