@@ -269,3 +269,102 @@ def test_the_same_sale_resubmitted_without_a_key_is_returned_with_200(scene):
     changed = post(till, "/api/v1/subsidies/redemptions", {**sale, "price_fen": 399_900})
     assert changed.status_code == 409
     assert changed.json()["code"] == "qualification_redeemed"
+
+
+def _enrol_another_merchant(scene, stores=2):
+    from huanxin.conftest import make_organisation
+    from huanxin.subsidies.models import Store
+
+    merchant = make_organisation(district="110105")
+    enrolment = Enrolment.objects.create(
+        organisation=merchant,
+        programme=scene.programme,
+        categories=["fridge"],
+        bank_name="演示银行",
+        account_name=merchant.name,
+        bank_account_cipher=scene.enrolment.bank_account_cipher,
+        bank_account_digest=scene.enrolment.bank_account_digest,
+        bank_account_masked=scene.enrolment.bank_account_masked,
+        contact_name="王经理",
+        contact_phone_cipher=scene.enrolment.contact_phone_cipher,
+        contact_phone_masked=scene.enrolment.contact_phone_masked,
+        submitted_by=scene.personas.manager,
+    )
+    enrolment.stores.set(
+        Store.objects.create(
+            organisation=merchant, name=f"门店{n}", address="北京市朝阳区测试路9号", district_id="110105"
+        )
+        for n in range(stores)
+    )
+    return enrolment
+
+
+def test_listing_enrolments_costs_the_same_queries_for_one_or_many(scene, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reviewer = api_client_for(scene.personas.reviewer)
+    with CaptureQueriesContext(connection) as one:
+        assert len(reviewer.get("/api/v1/subsidies/enrolments").json()) == 1
+    added = [_enrol_another_merchant(scene) for _ in range(3)]
+    with django_assert_num_queries(len(one)):
+        listing = reviewer.get("/api/v1/subsidies/enrolments").json()
+    by_id = {e["id"]: e["store_ids"] for e in listing}
+    assert by_id == {
+        scene.enrolment.pk: [scene.store.pk],
+        **{e.pk: sorted(s.pk for s in e.stores.all()) for e in added},
+    }
+
+
+def test_a_decided_enrolment_shows_its_current_stores(scene):
+    from huanxin.subsidies.models import Store
+
+    enrolment = _enrol_another_merchant(scene, stores=1)
+    extra = Store.objects.create(
+        organisation=enrolment.organisation, name="新门店", address="北京市朝阳区测试路10号", district_id="110105"
+    )
+    enrolment.stores.add(extra)
+    decided = post(
+        api_client_for(scene.personas.district_reviewer),
+        f"/api/v1/subsidies/enrolments/{enrolment.pk}/decision",
+        {"action": "approve"},
+    )
+    assert decided.status_code == 200
+    assert sorted(decided.json()["store_ids"]) == sorted(enrolment.stores.values_list("pk", flat=True))
+    assert extra.pk in decided.json()["store_ids"]
+
+
+def test_listing_rounds_costs_the_same_queries_for_one_or_many(scene, django_assert_num_queries):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from huanxin.subsidies import services
+
+    start = timezone.now() + datetime.timedelta(days=1)
+
+    def schedule(day, limits):
+        return services.create_round(
+            actor=scene.personas.reviewer,
+            programme=scene.programme,
+            name=f"第{day + 1}批",
+            opens_at=start + datetime.timedelta(days=day),
+            closes_at=start + datetime.timedelta(days=day, hours=12),
+            limits=limits,
+        )
+
+    schedule(0, {"fridge": 5})
+    public = Client()
+    with CaptureQueriesContext(connection) as one:
+        assert len(public.get("/api/v1/subsidies/rounds?programme=cn-appliance-2026").json()) == 1
+    schedule(1, {"fridge": 3, "tv": 4})
+    schedule(2, {})
+    with django_assert_num_queries(len(one)):
+        listing = public.get("/api/v1/subsidies/rounds?programme=cn-appliance-2026").json()
+    assert [(r["name"], r["limits"], r["issued"]) for r in listing] == [
+        ("第1批", {"fridge": 5}, {"fridge": 0}),
+        ("第2批", {"fridge": 3, "tv": 4}, {"fridge": 0, "tv": 0}),
+        ("第3批", {}, {}),
+    ]
