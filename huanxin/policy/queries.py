@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,41 @@ def pools_of(programme: Programme) -> list[DistrictBudget]:
     ]
 
 
+def budget_totals(pools: Sequence[DistrictBudget]) -> dict[str, int]:
+    """Allocated, held, spent and available over all districts, added up from ``pools_of``'s rows."""
+    # pools_of has already summed every slice per district, so adding the districts gives the programme.
+    return {
+        "allocated": sum(p.allocated_fen for p in pools),
+        "held": sum(p.held_fen for p in pools),
+        "spent": sum(p.spent_fen for p in pools),
+        "available": sum(p.available_fen for p in pools),
+    }
+
+
+NO_BUDGET = {"allocated": 0, "held": 0, "spent": 0, "available": 0}
+
+
+def budget_totals_by_programme() -> dict[int, dict[str, int]]:
+    """Allocated, held, spent and available per programme in one grouped query; a programme without pools
+    is absent (its totals are ``NO_BUDGET``)."""
+    rows = (
+        BudgetPool.objects.values("programme_id")
+        .annotate(
+            allocated=Sum("allocated_fen"), held=Sum("held_fen"), spent=Sum("spent_fen"), available=Sum("available_fen")
+        )
+        .order_by()  # BudgetPool's default ordering would otherwise split the groups
+    )
+    return {
+        row["programme_id"]: {
+            "allocated": row["allocated"],
+            "held": row["held"],
+            "spent": row["spent"],
+            "available": row["available"],
+        }
+        for row in rows
+    }
+
+
 def versions_of(programme: Programme) -> QuerySet[RuleSetVersion]:
     return (
         RuleSetVersion.objects.filter(programme=programme)
@@ -145,8 +181,9 @@ class MeasureStatus:
         return {"reported": "已报告", "overdue": "逾期未报", "due": "待报告"}[self.state]
 
 
-def measure_statuses(today: datetime.date) -> list[MeasureStatus]:
-    """All measures with their units, the current reporting period and whether it has been reported."""
+def measure_statuses(today: datetime.date, measure: Measure | None = None) -> list[MeasureStatus]:
+    """All measures (or just ``measure``) with their units, the current reporting period and whether it has
+    been reported."""
     period = reporting_period(today)
     measures = (
         Measure.objects.prefetch_related(
@@ -155,19 +192,23 @@ def measure_statuses(today: datetime.date) -> list[MeasureStatus]:
         .annotate(reports_in_period=Count("reports", filter=Q(reports__period=period.label)))
         .order_by("number")
     )
+    reports = ProgressReport.objects.select_related("unit").order_by("measure_id", "-period", "-submitted_at")
+    if measure is not None:
+        measures = measures.filter(pk=measure.pk)
+        reports = reports.filter(measure=measure)
     latest: dict[int, ProgressReport] = {}
-    for report in ProgressReport.objects.select_related("unit").order_by("measure_id", "-period", "-submitted_at"):
+    for report in reports:
         latest.setdefault(report.measure_id, report)
     statuses = []
-    for measure in measures:
-        links = list(measure.unit_links.all())
+    for each in measures:
+        links = list(each.unit_links.all())
         status = MeasureStatus(
-            measure=measure,
+            measure=each,
             lead_unit=next((link.unit.short_name for link in links if link.is_lead), ""),
             other_units=[link.unit.short_name for link in links if not link.is_lead],
             period=period,
-            reports_in_period=measure.reports_in_period,
-            last_report=latest.get(measure.pk),
+            reports_in_period=each.reports_in_period,
+            last_report=latest.get(each.pk),
             today=today,
         )
         statuses.append(status)

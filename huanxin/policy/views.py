@@ -18,7 +18,7 @@ from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import has_role
 from huanxin.policy import queries, services
 from huanxin.policy.forms import BudgetForm, DecisionForm, ReportForm, RuleSetForm
-from huanxin.policy.models import RuleSetVersion
+from huanxin.policy.models import Programme, RuleSetVersion
 
 
 def _programme_or_404(code: str, *, public: bool = False):  # type: ignore[no-untyped-def]
@@ -74,7 +74,8 @@ def _require_staff(request: HttpRequest) -> None:
 @login_required
 def staff_programmes(request: AuthenticatedRequest) -> HttpResponse:
     _require_staff(request)
-    rows = [(p, services.budget_totals(p)) for p in queries.staff_programmes()]
+    totals = queries.budget_totals_by_programme()
+    rows = [(p, totals.get(p.pk, queries.NO_BUDGET)) for p in queries.staff_programmes()]
     return render(request, "policy/staff_programmes.html", {"rows": rows})
 
 
@@ -87,19 +88,34 @@ def staff_programme(request: AuthenticatedRequest, code: str) -> HttpResponse:
         pools={p.district_id: p.allocated_fen for p in pools},
         initial={"total": f"{programme.total_budget_fen / 100:.2f}"},
     )
+    can_budget = has_role(request.user, "finance_officer", "administrator")
+    return _render_programme(request, programme, pools, form, can_budget=can_budget)
+
+
+def _render_programme(
+    request: AuthenticatedRequest,
+    programme: Programme,
+    pools: list[queries.DistrictBudget],
+    form: BudgetForm,
+    *,
+    can_budget: bool,
+    status: int = 200,
+) -> HttpResponse:
+    """The staff page of one programme: budget by district, the budget form, rule-set versions."""
     return render(
         request,
         "policy/staff_programme.html",
         {
             "programme": programme,
             "pools": pools,
-            "totals": services.budget_totals(programme),
+            "totals": queries.budget_totals(pools),
             "versions": queries.versions_of(programme),
             "form": form,
-            "can_budget": has_role(request.user, "finance_officer", "administrator"),
+            "can_budget": can_budget,
             "can_status": has_role(request.user, "reviewer", "administrator"),
             "can_prepare": has_role(request.user, *services.PUBLISHERS),
         },
+        status=status,
     )
 
 
@@ -122,22 +138,9 @@ def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, "预算已更新")
             return redirect("policy:staff_programme", code=code)
-    pools = list(queries.pools_of(programme))
-    return render(
-        request,
-        "policy/staff_programme.html",
-        {
-            "programme": programme,
-            "pools": pools,
-            "totals": services.budget_totals(programme),
-            "versions": queries.versions_of(programme),
-            "form": form,
-            "can_budget": True,
-            "can_status": has_role(request.user, "reviewer", "administrator"),
-            "can_prepare": has_role(request.user, *services.PUBLISHERS),
-        },
-        status=422,
-    )
+    # The refused form stays on the page with its errors, whoever posted it (a refusal for want of the
+    # finance role is itself an error to show).
+    return _render_programme(request, programme, queries.pools_of(programme), form, can_budget=True, status=422)
 
 
 @login_required
@@ -253,10 +256,11 @@ def measure_detail(request: HttpRequest, number: int) -> HttpResponse:
         measure = queries.get_measure(number)
     except NotFoundError:
         raise Http404 from None
-    status = next(s for s in queries.measure_statuses(timezone.localdate()) if s.measure.pk == measure.pk)
+    [status] = queries.measure_statuses(timezone.localdate(), measure=measure)
     my_units = []
     if request.user.is_authenticated:
-        responsible = {link.unit.short_name for link in measure.unit_links.select_related("unit")}
+        # The status already names the measure's units: its lead ("" when it has none) and the others.
+        responsible = {*status.other_units, *([status.lead_unit] if status.lead_unit else [])}
         my_units = [u.short_name for u in services.units_of(request.user) if u.short_name in responsible]
     form = ReportForm(
         request.POST or None, units=my_units, targets=measure.targets, initial={"period": status.period.label}

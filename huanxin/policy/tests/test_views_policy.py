@@ -1,12 +1,19 @@
+import datetime
+
 import pytest
+from django.db.models import F
 from django.test import Client
 
+from huanxin.accounts.models import District
 from huanxin.conftest import client_for
 from huanxin.policy import services
 from huanxin.policy.domain import CATALOGUE_DIR
-from huanxin.policy.models import Programme
+from huanxin.policy.models import BudgetPool, Programme, ResponsibleUnit, RuleSetVersion
 
 pytestmark = pytest.mark.django_db
+
+# The user and their role grants, the programmes and one grouped budget query: none per programme.
+STAFF_LIST_QUERIES = 4
 
 
 @pytest.fixture
@@ -74,3 +81,76 @@ def test_measures_page_shows_all_areas(loaded):
     for area in ["基础设施领域", "消费品以旧换新领域", "循环利用领域", "保障措施"]:
         assert area in html
     assert "开展绿色智能家电以旧换新" in html
+
+
+def add_programmes(count):
+    """Open programmes with a published version and a budget pool, to show a page's cost does not grow."""
+    text = (CATALOGUE_DIR / "cn-appliance-2026.toml").read_text(encoding="utf-8")
+    district = District.objects.order_by("code")[0]
+    for number in range(count):
+        code = f"extra-{number}"
+        programme = Programme.objects.create(
+            code=code, name=f"附加项目{number}", family="consumer_goods", status="open"
+        )
+        RuleSetVersion.objects.create(
+            programme=programme,
+            version=1,
+            digest=f"digest-{number}",
+            content=text.replace('code = "cn-appliance-2026"', f'code = "{code}"', 1),
+            source="测试",
+            effective_from=datetime.date(2025, 1, 1),
+            status=RuleSetVersion.Status.PUBLISHED,
+        )
+        BudgetPool.objects.create(programme=programme, district=district, allocated_fen=100, available_fen=100)
+
+
+def test_staff_programme_list_sums_each_programmes_pools(loaded, personas):
+    programme = Programme.objects.get(code="cn-appliance-2026")
+    services.set_budget(
+        actor=personas.finance, programme=programme, total_fen=100_000, allocations={"110105": 40_000, "110108": 60_000}
+    )
+    pool = BudgetPool.objects.filter(programme=programme, district_id="110105").order_by("slice").first()
+    BudgetPool.objects.filter(pk=pool.pk).update(
+        available_fen=F("available_fen") - 3_000, held_fen=1_000, spent_fen=2_000
+    )
+    listing = client_for(personas.reviewer).get("/policy/programmes/").content.decode()
+    row = listing[listing.index("cn-appliance-2026") :].split("</tr>", 1)[0]
+    assert '<td class="num">¥1,000.00</td><td class="num">¥10.00</td><td class="num">¥20.00</td>' in row
+    assert '<td class="num">¥970.00</td>' in row
+    page = client_for(personas.reviewer).get("/policy/programmes/cn-appliance-2026/").content.decode()
+    assert "<span>已冻结</span><b>¥10.00</b>" in page
+    assert "<span>已使用</span><b>¥20.00</b>" in page
+    assert "<span>可用</span><b>¥970.00</b>" in page
+
+
+def test_a_programme_without_pools_shows_zero_totals(loaded, personas):
+    page = client_for(personas.reviewer).get("/policy/programmes/cn-appliance-2026/").content.decode()
+    assert "<span>已冻结</span><b>¥0.00</b>" in page
+    assert "<span>可用</span><b>¥0.00</b>" in page
+
+
+@pytest.mark.parametrize("extra", [0, 4])
+def test_staff_programme_list_costs_the_same_queries_however_many_programmes(
+    loaded, personas, extra, django_assert_num_queries
+):
+    add_programmes(extra)
+    client = client_for(personas.reviewer)
+    with django_assert_num_queries(STAFF_LIST_QUERIES):
+        response = client.get("/policy/programmes/")
+    assert response.content.decode().count("附加项目") == extra
+
+
+def test_a_unit_member_reports_on_the_measure_page(loaded, personas):
+    ResponsibleUnit.objects.filter(short_name="市商务局").update(organisation=personas.government)
+    page = client_for(personas.reviewer).get("/measures/16/").content.decode()
+    assert "<h2>填报进展</h2>" in page
+    assert '<option value="市商务局"' in page
+    # A measure the unit does not answer for offers no form.
+    assert "<h2>填报进展</h2>" not in client_for(personas.reviewer).get("/measures/1/").content.decode()
+    assert client_for(personas.clerk).post("/measures/16/", {"unit": "市商务局"}).status_code == 403
+
+
+def test_a_member_of_a_supporting_unit_also_reports(loaded, personas):
+    ResponsibleUnit.objects.filter(short_name="市财政局").update(organisation=personas.government)
+    page = client_for(personas.reviewer).get("/measures/1/").content.decode()
+    assert '<option value="市财政局"' in page
