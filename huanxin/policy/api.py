@@ -9,8 +9,7 @@ from ninja import Router, Status
 
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import User
-from huanxin.core.api_support import problem_response
-from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.errors import PROBLEM_CONTENT_TYPE, DomainError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.policy import queries, services
 from huanxin.policy.domain import InputError
 from huanxin.policy.models import Programme, ResponsibleUnit, RuleSetVersion
@@ -44,8 +43,8 @@ QUOTE_BODY = {
 }
 
 
-def programme_out(programme: Programme) -> ProgrammeOut:
-    version = services.published_version(programme.code)
+def programme_out(programme: Programme, version: RuleSetVersion | None) -> ProgrammeOut:
+    """A programme as the API shows it; ``version`` is its published version (from published_versions)."""
     categories: dict[str, str] = {}
     if version is not None:
         categories = dict(services.compiled(version.content).category_names)
@@ -66,12 +65,18 @@ def programme_out(programme: Programme) -> ProgrammeOut:
 
 @router.get("/programmes", response=list[ProgrammeOut], auth=None, summary="补贴项目（公开）")
 def list_programmes(request: HttpRequest) -> Any:
-    return [programme_out(p) for p in queries.public_programmes()]
+    programmes = list(queries.public_programmes())
+    versions = services.published_versions(programmes)
+    return [programme_out(p, versions.get(p.pk)) for p in programmes]
+
+
+def _programme_out(programme: Programme) -> ProgrammeOut:
+    return programme_out(programme, services.published_versions([programme]).get(programme.pk))
 
 
 @router.get("/programmes/{code}", response=ProgrammeOut, auth=None, summary="补贴项目详情（公开）")
 def get_programme(request: HttpRequest, code: str) -> Any:
-    return programme_out(queries.get_programme(code, public=True))
+    return _programme_out(queries.get_programme(code, public=True))
 
 
 @router.post(
@@ -100,11 +105,10 @@ def _quote_error(request: HttpRequest, code: str, field: str, message: str, stat
     problem: DomainError = (
         NotFoundError(message, code=code) if status == 404 else ValidationFailed.for_field(field, code, message)
     )
-    response = problem_response(request, problem)
-    body = json.loads(response.content)
+    # The problem details body (as core's problem_response writes it) plus the quote contract's error object.
+    body = problem.problem(instance=request.path, request_id=getattr(request, "request_id", ""))
     body["error"] = {"code": code, "field": field, "message": message}
-    response.content = json.dumps(body, ensure_ascii=False).encode()
-    return response
+    return HttpResponse(json.dumps(body, ensure_ascii=False), status=problem.status, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def _staff(request: HttpRequest) -> User:
@@ -149,7 +153,7 @@ def put_budget(request: HttpRequest, code: str, payload: BudgetIn) -> Any:
 @router.post("/programmes/{code}/status", response=ProgrammeOut, summary="开启或结束项目")
 def set_status(request: HttpRequest, code: str, payload: StatusIn) -> Any:
     actor = _staff(request)
-    return programme_out(
+    return _programme_out(
         services.set_programme_status(actor=actor, programme=queries.get_programme(code), status=payload.status)
     )
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huanxin.accounts.models import District, Role, User
@@ -209,6 +210,23 @@ def published_version(programme_code: str, on: datetime.date | None = None) -> R
         programme__code=programme_code, status=RuleSetVersion.Status.PUBLISHED
     ).order_by("-effective_from", "-version")
     return queryset.filter(effective_from__lte=day).first() or queryset.last()
+
+
+def published_versions(programmes: Iterable[Programme], on: datetime.date | None = None) -> dict[int, RuleSetVersion]:
+    """``published_version`` of several programmes in one query, by programme pk (absent: none published).
+
+    The versions come with their programme, so ``version.label`` costs no further query.
+    """
+    day = on or timezone.localdate()
+    published = RuleSetVersion.objects.filter(programme=OuterRef("pk"), status=RuleSetVersion.Status.PUBLISHED)
+    # The same choice as published_version: the latest version in force on the day, else the earliest one.
+    in_force = published.filter(effective_from__lte=day).order_by("-effective_from", "-version").values("pk")[:1]
+    earliest = published.order_by("effective_from", "version").values("pk")[:1]
+    chosen = Programme.objects.filter(pk__in=[p.pk for p in programmes]).annotate(
+        version_pk=Coalesce(Subquery(in_force), Subquery(earliest))
+    )
+    versions = RuleSetVersion.objects.filter(pk__in=chosen.values("version_pk")).select_related("programme")
+    return {version.programme_id: version for version in versions}
 
 
 def rule_set_for(programme_code: str, on: datetime.date | None = None) -> RuleSet:
@@ -412,14 +430,6 @@ def _set_district(
         BudgetPool.objects.filter(pk=pool.pk).update(
             allocated_fen=pool.held_fen + pool.spent_fen + free, available_fen=free
         )
-
-
-def budget_totals(programme: Programme) -> dict[str, int]:
-    """Allocated, held, spent and available over all districts of a programme."""
-    sums = BudgetPool.objects.filter(programme=programme).aggregate(
-        allocated=Sum("allocated_fen"), held=Sum("held_fen"), spent=Sum("spent_fen"), available=Sum("available_fen")
-    )
-    return {key: value or 0 for key, value in sums.items()}
 
 
 # ---------------------------------------------------------------- progress reports

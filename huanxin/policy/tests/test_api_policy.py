@@ -7,6 +7,7 @@ from huanxin.conftest import api_client_for
 from huanxin.policy import services
 from huanxin.policy.domain import CATALOGUE_DIR
 from huanxin.policy.models import BudgetPool, Programme, ResponsibleUnit, StoredDecision
+from huanxin.policy.tests.test_views_policy import add_programmes
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +137,16 @@ def test_measures_are_public_and_reports_need_the_unit(loaded, personas):
         "/api/v1/measures/16/reports", data=body, content_type="application/json"
     )
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("extra", [0, 4])
+def test_programme_list_api_costs_the_same_queries_however_many_programmes(loaded, extra, django_assert_num_queries):
+    add_programmes(extra)
+    # The programmes, then their published versions (with the programme, for the label) in one query.
+    with django_assert_num_queries(2):
+        response = Client().get("/api/v1/programmes")
+    listed = {p["code"]: p["rule_version"] for p in response.json()}
+    assert listed == {
+        "cn-appliance-2026": "cn-appliance-2026@1",
+        **{f"extra-{n}": f"extra-{n}@1" for n in range(extra)},
+    }

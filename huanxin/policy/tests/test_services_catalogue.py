@@ -114,3 +114,30 @@ def test_the_whole_shipped_catalogue_loads():
     assert {r.outcome for r in results} == {"created"}
     assert len(results) == len(list(CATALOGUE_DIR.glob("*.toml"))) == 15
     assert Programme.objects.filter(measure__isnull=True).count() == 0
+
+
+@pytest.mark.parametrize("day", ["2020-01-01", "2024-06-01", "2025-06-01", "2030-01-01"])
+def test_published_versions_choose_as_published_version_does(day):
+    import datetime
+
+    services.load_catalogue()
+    programme = Programme.objects.get(code="cn-appliance-2024")
+    # Two published versions: before the first takes effect the earliest decides, after that the latest in force.
+    first = RuleSetVersion.objects.get(programme=programme)
+    RuleSetVersion.objects.filter(pk=first.pk).update(effective_from=datetime.date(2024, 1, 1))
+    RuleSetVersion.objects.create(
+        programme=programme,
+        version=2,
+        digest="second",
+        content=_changed_text(),
+        source="测试",
+        effective_from=datetime.date(2025, 1, 1),
+        status=RuleSetVersion.Status.PUBLISHED,
+    )
+    on = datetime.date.fromisoformat(day)
+    programmes = list(Programme.objects.all())
+    chosen = services.published_versions(programmes, on)
+    for each in programmes:
+        single = services.published_version(each.code, on)
+        assert (chosen[each.pk].pk if each.pk in chosen else None) == (single.pk if single else None)
+    assert chosen[programme.pk].version == (1 if day < "2025-01-01" else 2)
