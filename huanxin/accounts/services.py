@@ -176,7 +176,7 @@ def verify_identity(*, actor: User, name: str, resident_id: str) -> Person:
     except IdentifierError as exc:
         errors.append(FieldError("resident_id", exc.code, exc.message))
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     person = Person.objects.filter(user=actor).first()
     if person is None:
         raise ForbiddenError("只有注册居民可以进行实名认证", code="not_a_resident")
@@ -260,7 +260,7 @@ def create_organisation(
     if district_obj is None:
         errors.append(FieldError("district", "unknown_district", "所选行政区不存在"))
     if errors or district_obj is None:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     try:
         with transaction.atomic(durable=True):
             organisation = Organisation.objects.create(

@@ -235,7 +235,7 @@ def file_price(
     if len(note) > NOTE_MAX_LENGTH:
         errors.append(FieldError("note", "too_long", f"备注不能超过{NOTE_MAX_LENGTH}个字符"))
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     with transaction.atomic(durable=True):
         filing = PriceFiling.objects.create(
             merchant=merchant,

@@ -37,6 +37,11 @@ class DomainError(Exception):
         self.code = code or self.default_code
         self.errors = errors or []
 
+    @property
+    def first_message(self) -> str:
+        """What to tell a person in one line: the first field's message, else the detail."""
+        return self.errors[0].message if self.errors else self.detail
+
     def problem(self, instance: str = "", request_id: str = "") -> dict[str, Any]:
         """The RFC 9457 body for this error."""
         body: dict[str, Any] = {
@@ -64,6 +69,11 @@ class ValidationFailed(DomainError):
     @classmethod
     def for_field(cls, field: str, code: str, message: str) -> ValidationFailed:
         return cls(message, code=code, errors=[FieldError(field, code, message)])
+
+    @classmethod
+    def from_errors(cls, errors: list[FieldError]) -> ValidationFailed:
+        """Every field error at once; the first one names the refusal (its code and message)."""
+        return cls(errors[0].message, code=errors[0].code, errors=errors)
 
 
 class ConflictError(DomainError):

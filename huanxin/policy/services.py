@@ -370,7 +370,7 @@ def set_budget(*, actor: User, programme: Programme, total_fen: int, allocations
             )
         )
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     with transaction.atomic(durable=True):
         # Lock the programme then its pools in primary-key order: two budget edits queue, never deadlock.
         locked = Programme.objects.select_for_update().filter(pk=programme.pk).get()
@@ -479,7 +479,7 @@ def submit_progress_report(
         else:
             values[code] = value
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     try:
         with transaction.atomic(durable=True):
             report = ProgressReport.objects.create(

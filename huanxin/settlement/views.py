@@ -83,7 +83,7 @@ def batches(request: AuthenticatedRequest) -> HttpResponse:
         try:
             batch = services.prepare_batch(actor=request.user, programme=programme)
         except DomainError as error:
-            messages.error(request, error.errors[0].message if error.errors else error.detail)
+            messages.error(request, error.first_message)
             return redirect("settlement:batches")
         messages.success(request, f"已生成批次 {batch.number}，请另一名财政人员复核")
         return redirect("settlement:batch", number=batch.number)
@@ -150,7 +150,7 @@ def import_results(request: AuthenticatedRequest, number: str) -> HttpResponse:
             content=upload.read(),
         )
     except DomainError as error:
-        messages.error(request, error.errors[0].message if error.errors else error.detail)
+        messages.error(request, error.first_message)
     else:
         messages.success(request, f"回盘已导入：接受 {outcome.record.accepted} 行，拒绝 {outcome.record.refused} 行")
     return redirect("settlement:batch", number=number)

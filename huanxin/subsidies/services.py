@@ -609,7 +609,7 @@ def create_store(*, actor: User, merchant: Organisation, name: str, address: str
     if not District.objects.filter(code=district).exists():
         errors.append(FieldError("district", "unknown_district", "所选行政区不存在"))
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     try:
         with transaction.atomic(durable=True):
             store = Store.objects.create(
@@ -667,7 +667,7 @@ def apply_enrolment(*, actor: User, merchant: Organisation, programme: Programme
     except IdentifierError as exc:
         errors.append(FieldError("contact_phone", exc.code, exc.message))
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     sealed_account = crypto.seal(account, purpose="bank_account")
     sealed_phone = crypto.seal(phone, purpose="phone")
     try:
@@ -873,7 +873,7 @@ def redeem_or_replay(
     if take_back is not None and take_back.condition not in TakeBack.Condition.values:
         errors.append(FieldError("take_back.condition", "invalid_choice", "旧机状况无效"))
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     assert product is not None
     if Redemption.objects.filter(
         programme=programme, serial=clean_serial, status__in=["completed", "partial"]
@@ -979,7 +979,7 @@ def record_return(*, actor: User, redemption: Redemption, refund_fen: int, reaso
     if not 2 <= len(reason.strip()) <= 200:
         errors.append(FieldError("reason", "required", "请填写退货原因"))
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     remaining_price = redemption.price_fen - refunded_before - refund_fen
     subsidy_at_price = None
     if remaining_price > 0:
@@ -1074,7 +1074,7 @@ def create_round(
         elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
             errors.append(FieldError(f"limits.{category}", "invalid_limit", "名额应为非负整数"))
     if errors:
-        raise ValidationFailed(errors[0].message, code=errors[0].code, errors=errors)
+        raise ValidationFailed.from_errors(errors)
     slices = max(1, programme.slices_per_district)
     with transaction.atomic(durable=True):
         claim_round = ClaimRound.objects.create(

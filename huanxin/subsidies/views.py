@@ -255,7 +255,7 @@ def lookup_code(request: AuthenticatedRequest) -> HttpResponse:
     try:
         context["q"] = services.find_qualification(request.GET.get("code", ""))
     except DomainError as error:
-        context["error"] = error.errors[0].message if error.errors else error.detail
+        context["error"] = error.first_message
     return render(request, "subsidies/partials/code_lookup.html", context)
 
 
@@ -405,7 +405,7 @@ def enrolments_review(request: AuthenticatedRequest) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except DomainError as error:
-            messages.error(request, error.errors[0].message if error.errors else error.detail)
+            messages.error(request, error.first_message)
         else:
             messages.success(request, f"已处理：{target.organisation.name}")
         return redirect("subsidies:enrolments_review")
