@@ -18,12 +18,13 @@ from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.catalogue import queries, services
 from huanxin.catalogue.domain.categories import CATEGORY_CHOICES
 from huanxin.catalogue.domain.products import FIELD_LABELS
-from huanxin.catalogue.exports import XLSX_CONTENT_TYPE, import_report_xlsx, import_template_xlsx
+from huanxin.catalogue.exports import import_report_xlsx, import_template_xlsx
 from huanxin.catalogue.forms import ImportForm, PriceFilingForm
 from huanxin.catalogue.models import ProductModel
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
+from huanxin.core.spreadsheets import XLSX_CONTENT_TYPE
 
 PRODUCTS_PER_PAGE = 30
 REFUSALS_PER_PAGE = 100
