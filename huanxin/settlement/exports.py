@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.spreadsheets import XLSX_CONTENT_TYPE, text_row, workbook_bytes
 from huanxin.settlement.models import BankFile, SettlementPeriod
 from huanxin.settlement.queries import reconciliation_rows, unmatched_items
@@ -27,11 +28,6 @@ RECONCILIATION_COLUMNS = [
 ]
 
 
-def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
-
-
 def reconciliation_xlsx(period: SettlementPeriod) -> bytes:
     """Every redemption of the period with its payable, line and bank result; a second sheet lists what
     does not tie up. Cells are text so nothing is read as a formula or loses digits (core.spreadsheets)."""
@@ -47,7 +43,7 @@ def reconciliation_xlsx(period: SettlementPeriod) -> bytes:
                     f"{timezone.localtime(row.redeemed_at):%Y-%m-%d %H:%M:%S}",
                     row.merchant,
                     row.serial,
-                    _yuan(row.subsidy_fen),
+                    format_yuan(row.subsidy_fen, symbol=False, grouping=False),
                     row.period,
                     str(row.payable_id or ""),
                     row.payable_status,

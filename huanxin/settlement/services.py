@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from huanxin.accounts.models import Role, User
 from huanxin.core import audit, crypto, spreadsheets
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role
 from huanxin.policy.models import Programme
@@ -377,7 +378,7 @@ def bank_file_rows(batch: PaymentBatch) -> list[list[str]]:
                 line.payee_name,
                 line.bank_name,
                 crypto.decrypt(line.account_cipher, purpose="bank_account"),
-                f"{line.amount_fen // 100}.{line.amount_fen % 100:02d}",
+                format_yuan(line.amount_fen, symbol=False, grouping=False),
                 line.purpose,
             ]
         )

@@ -24,11 +24,13 @@ def apply_rate(amount_fen: int, rate_bp: int) -> int:
     return round_half_up(amount_fen * rate_bp, BASIS_POINTS)
 
 
-def format_yuan(amount_fen: int, *, symbol: bool = True) -> str:
-    """Render fen as yuan with thousands separators: 123450 → ``¥1,234.50``."""
+def format_yuan(amount_fen: int, *, symbol: bool = True, grouping: bool = True) -> str:
+    """Render fen as yuan with thousands separators: 123450 → ``¥1,234.50``. Files read by machines (bank
+    payment files, reconciliation sheets) ask for ``symbol=False, grouping=False``: ``1234.50``."""
     sign = "-" if amount_fen < 0 else ""
     yuan, fen = divmod(abs(amount_fen), FEN_PER_YUAN)
-    return f"{sign}{'¥' if symbol else ''}{yuan:,}.{fen:02d}"
+    whole = f"{yuan:,}" if grouping else str(yuan)
+    return f"{sign}{'¥' if symbol else ''}{whole}.{fen:02d}"
 
 
 _YUAN_PATTERN = re.compile(r"^\s*(-?)(\d{1,3}(?:,\d{3})*|\d+)(?:\.(\d{1,2}))?\s*$")

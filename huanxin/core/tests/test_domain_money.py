@@ -31,6 +31,13 @@ def test_format_yuan(fen, text):
     assert format_yuan(fen) == text
 
 
+@pytest.mark.parametrize(
+    ("fen", "text"), [(0, "0.00"), (123450, "1234.50"), (100_000_000, "1000000.00"), (-2050, "-20.50")]
+)
+def test_format_yuan_for_machines_has_no_symbol_or_separators(fen, text):
+    assert format_yuan(fen, symbol=False, grouping=False) == text
+
+
 @pytest.mark.parametrize(("text", "fen"), [("1,234.5", 123450), ("88", 8800), ("0.01", 1), (" 12.30 ", 1230)])
 def test_parse_yuan(text, fen):
     assert parse_yuan(text) == fen
