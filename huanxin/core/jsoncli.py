@@ -22,6 +22,12 @@ class MalformedInput(Exception):
         super().__init__(message)
         self.error = {"error": {"code": code, "field": field, "message": message}}
 
+    @classmethod
+    def of(cls, error: Any) -> MalformedInput:
+        """From a domain input error carrying ``code``, ``field`` and ``message`` (the rule engine's, the
+        scrapping standard's)."""
+        return cls(error.code, error.field, error.message)
+
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
@@ -54,15 +60,25 @@ def parse(text: str) -> Any:
         ) from None
 
 
+def parse_object(text: str) -> dict[str, Any]:
+    payload = parse(text)
+    if not isinstance(payload, dict):
+        raise MalformedInput("invalid_type", "input", "输入应为 JSON 对象")
+    return payload
+
+
 def run(
-    decide: Callable[[Any], dict[str, Any]], raw_input: str | None, file: str | None, write: Callable[[str], Any]
+    decide: Callable[[dict[str, Any]], dict[str, Any]],
+    raw_input: str | None,
+    file: str | None,
+    write: Callable[[str], Any],
 ) -> int:
-    """Decide every input, print one line each; the exit status is 2 if any input was malformed."""
+    """Decide every input (a JSON object), print one line each; the exit status is 2 if any input was malformed."""
     status = 0
     try:
         for _, text in read_inputs(raw_input, file):
             try:
-                write(dumps(decide(parse(text))))
+                write(dumps(decide(parse_object(text))))
             except MalformedInput as exc:
                 write(dumps(exc.error))
                 status = EXIT_MALFORMED
@@ -70,3 +86,11 @@ def run(
         write(dumps(exc.error))
         status = EXIT_MALFORMED
     return status
+
+
+def answer(decide: Callable[[dict[str, Any]], dict[str, Any]], options: dict[str, Any], stdout: Any) -> None:
+    """A command's whole run: its --input or --file through ``decide``, then exit 2 if anything was malformed."""
+    status = run(decide, options["raw_input"], options["file"], stdout.write)
+    if status:
+        stdout.flush()
+        sys.exit(status)

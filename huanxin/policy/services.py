@@ -245,7 +245,7 @@ def shipped_rule_set(programme_code: str) -> RuleSet:
     return compiled(path.read_text(encoding="utf-8"))
 
 
-def _decision_day(payload: Mapping[str, Any]) -> datetime.date | None:
+def decision_day(payload: Mapping[str, Any]) -> datetime.date | None:
     for key in ("purchased_on", "applied_on"):
         value = payload.get(key) if isinstance(payload, Mapping) else None
         if isinstance(value, str):
@@ -260,7 +260,7 @@ def quote(*, programme_code: str, payload: Any, source: str = "api") -> dict[str
     """Decide one input; the decision is stored with the version that made it. Malformed → InputError."""
     if not isinstance(payload, Mapping):
         raise InputError("invalid_type", "input", "输入应为 JSON 对象")
-    rule_set = rule_set_for(programme_code, _decision_day(payload))
+    rule_set = rule_set_for(programme_code, decision_day(payload))
     decision = rule_set.evaluate(payload).to_dict()
     StoredDecision.objects.create(
         programme_code=programme_code,

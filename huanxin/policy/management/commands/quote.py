@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError
 
 from huanxin.core.errors import NotFoundError
-from huanxin.core.jsoncli import MalformedInput, run
+from huanxin.core.jsoncli import MalformedInput, answer
 from huanxin.policy.domain import InputError, RuleSet
-from huanxin.policy.services import _decision_day, rule_set_for, shipped_rule_set
+from huanxin.policy.services import decision_day, rule_set_for, shipped_rule_set
 
 
-def _rule_set(code: str, payload: Any) -> RuleSet:
+def _rule_set(code: str, payload: dict[str, Any]) -> RuleSet:
     """The published version from the database; the shipped file when there is no database yet."""
-    day = _decision_day(payload) if isinstance(payload, dict) else None
+    day = decision_day(payload)
     try:
         return rule_set_for(code, day)
     except DatabaseError:
@@ -34,18 +33,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         code: str = options["code"]
 
-        def decide(payload: Any) -> dict[str, Any]:
-            if not isinstance(payload, dict):
-                raise MalformedInput("invalid_type", "input", "输入应为 JSON 对象")
+        def decide(payload: dict[str, Any]) -> dict[str, Any]:
             try:
                 return _rule_set(code, payload).evaluate(payload).to_dict()
             except NotFoundError as exc:
                 raise MalformedInput("unknown_programme", "programme", exc.detail) from None
             except InputError as exc:
-                error = exc.to_dict()["error"]
-                raise MalformedInput(error["code"], error["field"], error["message"]) from None
+                raise MalformedInput.of(exc) from None
 
-        status = run(decide, options["raw_input"], options["file"], self.stdout.write)
-        if status:
-            self.stdout.flush()
-            sys.exit(status)
+        answer(decide, options, self.stdout)

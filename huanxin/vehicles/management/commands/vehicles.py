@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from huanxin.core.jsoncli import MalformedInput, run
+from huanxin.core.jsoncli import MalformedInput, answer
 from huanxin.vehicles.domain.scrapping import ScrapInputError, check_scrapping
 
 
@@ -21,16 +20,10 @@ class Command(BaseCommand):
         check.add_argument("--file", help="JSON Lines 文件，每行一个输入")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        def decide(payload: Any) -> dict[str, Any]:
-            if not isinstance(payload, dict):
-                raise MalformedInput("invalid_type", "input", "输入应为 JSON 对象")
+        def decide(payload: dict[str, Any]) -> dict[str, Any]:
             try:
                 return check_scrapping(payload)
             except ScrapInputError as exc:
-                error = exc.to_dict()["error"]
-                raise MalformedInput(error["code"], error["field"], error["message"]) from None
+                raise MalformedInput.of(exc) from None
 
-        status = run(decide, options["raw_input"], options["file"], self.stdout.write)
-        if status:
-            self.stdout.flush()
-            sys.exit(status)
+        answer(decide, options, self.stdout)
