@@ -12,7 +12,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from huanxin.accounts.queries import GOVERNMENT_ROLES
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import NotFoundError
-from huanxin.core.permissions import has_role
+from huanxin.core.permissions import districts_for, has_role
 from huanxin.policy.models import BudgetPool, Measure, MeasureUnit, Programme, ProgressReport, RuleSetVersion
 
 # Monthly reports on the measures are due by this working day of the following month.
@@ -21,6 +21,43 @@ REPORT_DUE_WORKING_DAY = 10
 
 def is_policy_staff(user: Any) -> bool:
     return has_role(user, *GOVERNMENT_ROLES)
+
+
+# Who acts on a programme's rules, budget and settings. A district-limited grant of these roles reads the
+# programme but never changes it (see covers_programme).
+RULE_ROLES = ("reviewer", "administrator")
+BUDGET_ROLES = ("finance_officer", "administrator")
+SETTINGS_ROLES = ("reviewer", "administrator")
+
+
+def covers_programme(user: Any, programme: Programme, *roles: str) -> bool:
+    """Whether ``user`` holds one of ``roles`` with a scope covering the whole of ``programme``.
+
+    Every programme is city-wide: one rule set decides in all districts and its budget is split across all of
+    them, so only a grant without a district limit covers it. A district reviewer's scope is its district.
+    """
+    del programme  # programmes carry no district of their own; the check takes one so callers never guess
+    return bool(roles) and has_role(user, *roles) and districts_for(user, *roles) is None
+
+
+def can_prepare_rules(user: Any, programme: Programme) -> bool:
+    """Propose a new rule-set version of the programme (a second person still has to approve it)."""
+    return covers_programme(user, programme, *RULE_ROLES)
+
+
+def can_decide_rules(user: Any, programme: Programme) -> bool:
+    """Approve (publish) or reject a pending version, not counting the four-eyes rule on one's own version."""
+    return covers_programme(user, programme, *RULE_ROLES)
+
+
+def can_set_budget(user: Any, programme: Programme) -> bool:
+    """Allocate the programme's budget to districts or move it between them."""
+    return covers_programme(user, programme, *BUDGET_ROLES)
+
+
+def can_change_settings(user: Any, programme: Programme) -> bool:
+    """Change the programme's settings: open it or close it."""
+    return covers_programme(user, programme, *SETTINGS_ROLES)
 
 
 def public_programmes() -> QuerySet[Programme]:

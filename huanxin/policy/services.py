@@ -21,6 +21,7 @@ from huanxin.accounts.models import District, Role, User
 from huanxin.core import audit
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
+from huanxin.policy import queries
 from huanxin.policy.domain import CATALOGUE_DIR, CatalogueError, InputError, RuleSet, load_rule_set
 from huanxin.policy.models import (
     BudgetPool,
@@ -33,7 +34,17 @@ from huanxin.policy.models import (
 )
 
 PROGRAMMES_FILE = Path(__file__).resolve().parent / "data" / "programmes.toml"
-PUBLISHERS = (Role.REVIEWER, Role.ADMINISTRATOR)
+PUBLISHERS = queries.RULE_ROLES
+
+
+def _authorise(actor: User, programme: Programme, roles: tuple[str, ...], *, code: str, message: str) -> None:
+    """Refuse an actor who lacks ``roles``, or holds them only for a district: programmes are city-wide."""
+    if not has_role(actor, *roles):
+        raise ForbiddenError(message, code=code)
+    if not queries.covers_programme(actor, programme, *roles):
+        raise ForbiddenError(
+            "您的权限范围仅限所在区；全市项目的规则、预算和设置须由市级人员办理", code="programme_out_of_scope"
+        )
 
 
 def content_digest(text: str) -> str:
@@ -166,8 +177,13 @@ def _create_version(
 
 def prepare_rule_set(*, actor: User, programme: Programme, content: str, note: str = "") -> RuleSetVersion:
     """Propose a changed catalogue file; it decides nothing until a second person approves it."""
-    if not has_role(actor, *PUBLISHERS):
-        raise ForbiddenError("只有审核人员或系统管理员可以提交规则修改", code="ruleset_prepare_forbidden")
+    _authorise(
+        actor,
+        programme,
+        queries.RULE_ROLES,
+        code="ruleset_prepare_forbidden",
+        message="只有审核人员或系统管理员可以提交规则修改",
+    )
     rule_set, digest = _parse_catalogue(content)
     if RuleSetVersion.objects.filter(programme=programme, digest=digest).exists():
         raise ValidationFailed.for_field("content", "unchanged", "规则内容与已有版本完全相同")
@@ -180,8 +196,13 @@ def prepare_rule_set(*, actor: User, programme: Programme, content: str, note: s
 
 def decide_rule_set(*, actor: User, version: RuleSetVersion, approve: bool, note: str = "") -> RuleSetVersion:
     """Approve (publish) or reject a pending version. The preparer can never decide their own version."""
-    if not has_role(actor, *PUBLISHERS):
-        raise ForbiddenError("只有审核人员或系统管理员可以审批规则", code="ruleset_approve_forbidden")
+    _authorise(
+        actor,
+        version.programme,
+        queries.RULE_ROLES,
+        code="ruleset_approve_forbidden",
+        message="只有审核人员或系统管理员可以审批规则",
+    )
     if version.prepared_by_id == actor.pk:
         raise ForbiddenError("不能审批自己提交的规则修改（须由另一人审批）", code="four_eyes")
     new_status = RuleSetVersion.Status.PUBLISHED if approve else RuleSetVersion.Status.REJECTED
@@ -323,8 +344,13 @@ def _safe(rule_set: RuleSet | None, payload: Mapping[str, Any]) -> dict[str, Any
 
 def set_programme_status(*, actor: User, programme: Programme, status: str) -> Programme:
     """Open a draft programme or close an open one; nothing else."""
-    if not has_role(actor, Role.ADMINISTRATOR, Role.REVIEWER):
-        raise ForbiddenError("无权变更项目状态", code="programme_status_forbidden")
+    _authorise(
+        actor,
+        programme,
+        queries.SETTINGS_ROLES,
+        code="programme_status_forbidden",
+        message="只有审核人员或系统管理员可以变更项目状态",
+    )
     allowed: dict[str, str] = {
         Programme.Status.OPEN: Programme.Status.DRAFT,
         Programme.Status.CLOSED: Programme.Status.OPEN,
@@ -350,8 +376,9 @@ def set_budget(*, actor: User, programme: Programme, total_fen: int, allocations
 
     A district's allocation can never drop below what it has already held or spent.
     """
-    if not has_role(actor, Role.ADMINISTRATOR, Role.FINANCE_OFFICER):
-        raise ForbiddenError("只有财政人员或系统管理员可以调整预算", code="budget_forbidden")
+    _authorise(
+        actor, programme, queries.BUDGET_ROLES, code="budget_forbidden", message="只有财政人员或系统管理员可以调整预算"
+    )
     errors: list[FieldError] = []
     if not isinstance(total_fen, int) or total_fen < 0:
         errors.append(FieldError("total_fen", "negative", "总预算不能为负数"))

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
-from huanxin.core.permissions import has_role
 from huanxin.policy import queries, services
 from huanxin.policy.forms import BudgetForm, DecisionForm, ReportForm, RuleSetForm
 from huanxin.policy.models import Programme, RuleSetVersion
@@ -88,8 +87,7 @@ def staff_programme(request: AuthenticatedRequest, code: str) -> HttpResponse:
         pools={p.district_id: p.allocated_fen for p in pools},
         initial={"total": f"{programme.total_budget_fen / 100:.2f}"},
     )
-    can_budget = has_role(request.user, "finance_officer", "administrator")
-    return _render_programme(request, programme, pools, form, can_budget=can_budget)
+    return _render_programme(request, programme, pools, form)
 
 
 def _render_programme(
@@ -98,7 +96,6 @@ def _render_programme(
     pools: list[queries.DistrictBudget],
     form: BudgetForm,
     *,
-    can_budget: bool,
     status: int = 200,
 ) -> HttpResponse:
     """The staff page of one programme: budget by district, the budget form, rule-set versions."""
@@ -111,9 +108,10 @@ def _render_programme(
             "totals": queries.budget_totals(pools),
             "versions": queries.versions_of(programme),
             "form": form,
-            "can_budget": can_budget,
-            "can_status": has_role(request.user, "reviewer", "administrator"),
-            "can_prepare": has_role(request.user, *services.PUBLISHERS),
+            # Offered only to staff whose scope covers the programme (the services refuse everyone else).
+            "can_budget": queries.can_set_budget(request.user, programme),
+            "can_status": queries.can_change_settings(request.user, programme),
+            "can_prepare": queries.can_prepare_rules(request.user, programme),
         },
         status=status,
     )
@@ -124,6 +122,8 @@ def _render_programme(
 def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
     _require_staff(request)
     programme = _programme_or_404(code)
+    if not queries.can_set_budget(request.user, programme):
+        raise PermissionDenied
     form = BudgetForm(request.POST)
     if form.is_valid():
         try:
@@ -138,9 +138,7 @@ def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, "预算已更新")
             return redirect("policy:staff_programme", code=code)
-    # The refused form stays on the page with its errors, whoever posted it (a refusal for want of the
-    # finance role is itself an error to show).
-    return _render_programme(request, programme, queries.pools_of(programme), form, can_budget=True, status=422)
+    return _render_programme(request, programme, queries.pools_of(programme), form, status=422)
 
 
 @login_required
@@ -148,6 +146,8 @@ def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def set_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
     _require_staff(request)
     programme = _programme_or_404(code)
+    if not queries.can_change_settings(request.user, programme):
+        raise PermissionDenied
     try:
         services.set_programme_status(actor=request.user, programme=programme, status=request.POST.get("status", ""))
     except DomainError as error:
@@ -176,6 +176,9 @@ def version_detail(request: AuthenticatedRequest, code: str, number: int) -> Htt
             lineterm="",
         )
     )
+    can_decide = queries.can_decide_rules(request.user, programme)
+    if request.method == "POST" and not can_decide:
+        raise PermissionDenied
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -202,9 +205,9 @@ def version_detail(request: AuthenticatedRequest, code: str, number: int) -> Htt
             "preview": preview,
             "changed_count": sum(1 for row in preview if row.changed),
             "form": form,
-            "can_decide": version.status == RuleSetVersion.Status.PENDING
-            and version.prepared_by_id != request.user.pk
-            and has_role(request.user, *services.PUBLISHERS),
+            "can_decide": can_decide
+            and version.status == RuleSetVersion.Status.PENDING
+            and version.prepared_by_id != request.user.pk,
         },
     )
 
@@ -212,9 +215,9 @@ def version_detail(request: AuthenticatedRequest, code: str, number: int) -> Htt
 @login_required
 def version_new(request: AuthenticatedRequest, code: str) -> HttpResponse:
     _require_staff(request)
-    if not has_role(request.user, *services.PUBLISHERS):
-        raise PermissionDenied
     programme = _programme_or_404(code)
+    if not queries.can_prepare_rules(request.user, programme):
+        raise PermissionDenied
     current = services.published_version(programme.code)
     form = RuleSetForm(request.POST or None, initial={"content": current.content if current else ""})
     if request.method == "POST" and form.is_valid():
