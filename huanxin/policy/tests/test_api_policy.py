@@ -71,6 +71,26 @@ def test_quote_api_malformed_input_has_the_contract_error_and_problem_details(
     assert StoredDecision.objects.count() == 0
 
 
+def test_quote_api_answers_an_uncovered_category_with_an_ineligible_decision(loaded):
+    response = quote("cn-appliance-2026", {"category": "dishwasher", "price_fen": 300000, "energy_grade": 1})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["eligible"], body["amount_fen"]) == (False, 0)
+    assert [r["code"] for r in body["reasons"]] == ["category_not_covered"]
+    assert StoredDecision.objects.get().eligible is False
+
+
+def test_quote_api_keeps_the_error_for_a_code_outside_the_category_table(loaded):
+    response = quote("cn-appliance-2026", {"category": "toaster", "price_fen": 300000})
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "unknown_category",
+        "field": "category",
+        "message": response.json()["error"]["message"],
+    }
+    assert StoredDecision.objects.count() == 0
+
+
 def test_public_programme_list_excludes_drafts(loaded):
     codes = [p["code"] for p in Client().get("/api/v1/programmes").json()]
     assert codes == ["cn-appliance-2026"]

@@ -99,6 +99,16 @@ def test_batch_mode_gives_one_line_per_input_and_exit_2_if_any_is_malformed(tmp_
     assert lines[2]["error"]["field"] == "category"
 
 
+@pytest.mark.parametrize(
+    ("programme", "category"), [("cn-appliance-2024", "dishwasher"), ("cn-digital-2025", "smart_glasses")]
+)
+def test_an_uncovered_category_exits_0_with_an_ineligible_decision(programme, category):
+    code, [decision] = run("quote", programme, "--input", json.dumps({"category": category, "price_fen": 200000}))
+    assert code == 0
+    assert (decision["eligible"], decision["amount_fen"]) == (False, 0)
+    assert [(r["code"], r["passed"]) for r in decision["reasons"]] == [("category_not_covered", False)]
+
+
 def test_input_from_stdin():
     code, [decision] = run(
         "quote",

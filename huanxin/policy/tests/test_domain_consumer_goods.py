@@ -186,9 +186,41 @@ def test_phone_one_fen_over_6000_yuan_is_refused() -> None:
 
 def test_smart_glasses_are_covered_in_2026_but_not_2025() -> None:
     assert quote("cn-digital-2026", category="smart_glasses", price_fen=200_000).amount_fen == 30_000
+    decision = quote("cn-digital-2025", category="smart_glasses", price_fen=200_000)
+    assert decision.to_dict() == {
+        "programme": "cn-digital-2025",
+        "rule_version": "cn-digital-2025@1",
+        "eligible": False,
+        "amount_fen": 0,
+        "details": {},
+        "reasons": [
+            {
+                "code": "category_not_covered",
+                "passed": False,
+                "message": "智能眼镜不属于本政策补贴品类（本政策补贴：手机、平板（含学习机）、智能手表/手环）",
+            }
+        ],
+    }
+
+
+def test_a_catalogued_category_the_programme_does_not_cover_is_an_ineligible_decision() -> None:
+    decision = quote("cn-appliance-2024", category="dishwasher", price_fen=300_000, energy_grade=1)
+
+    assert (decision.eligible, decision.amount_fen) == (False, 0)
+    assert codes(decision) == ["category_not_covered"]
+    assert decision.reasons[0].message.startswith("洗碗机不属于本政策补贴品类")
+
+
+def test_a_code_outside_the_category_table_stays_an_error() -> None:
     with pytest.raises(InputError) as error:
-        quote("cn-digital-2025", category="smart_glasses", price_fen=200_000)
-    assert error.value.code == "unknown_category"
+        quote("cn-appliance-2024", category="toaster", price_fen=300_000)
+    assert (error.value.code, error.value.field) == ("unknown_category", "category")
+
+
+def test_an_uncovered_category_with_a_malformed_field_is_still_an_error() -> None:
+    with pytest.raises(InputError) as error:
+        quote("cn-appliance-2024", category="dishwasher", price_fen=-1)
+    assert (error.value.code, error.value.field) == ("negative", "price_fen")
 
 
 # --- quotas and history ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.domain.money import apply_rate, format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import admits_all, describe_all, read_limits
@@ -171,6 +172,14 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
     programme, rule_version = meta.code, meta.rule_version
     window_text = describe_all(purchase_window)
     known = "、".join(items)
+    covered_names = "、".join(item.name for item in items.values())
+    # POLICY.md: a category of the category table that this programme does not cover is a refusal, not an
+    # error; only a code outside the table is malformed input.
+    not_covered = {
+        code: Reason("category_not_covered", False, f"{name}不属于本政策补贴品类（本政策补贴：{covered_names}）")
+        for code, name in CATEGORIES.items()
+        if code not in items
+    }
 
     def evaluate(payload: Mapping[str, Any]) -> Decision:
         """Decide one purchase: category, other province, quota, price ceiling, grade, then rate and cap."""
@@ -181,8 +190,8 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
         if type(category) is not str:
             raise wrong_type(category, "category", "品类代码字符串")
         item = items.get(category)
-        if item is None:
-            raise InputError("unknown_category", "category", f"本政策不含品类 {category}，可选：{known}")
+        if item is None and category not in not_covered:
+            raise InputError("unknown_category", "category", f"品类代码 {category} 不在品类表中，本政策可选：{known}")
         price = get("price_fen", MISSING)
         if type(price) is not int:
             raise wrong_type(price, "price_fen", "以分为单位的整数")
@@ -231,6 +240,9 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
                     raise list_item_error(f"other_region_categories[{index}]", "字符串")
                 if other == category:
                     claimed_elsewhere = True
+        if item is None:
+            # Checked after every field is read: a malformed input is an error whatever its category.
+            return Decision(programme, rule_version, False, 0, {}, (not_covered[category],))
 
         reasons = [item.category_reason]
         eligible = True
