@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -176,6 +179,25 @@ def previous_version(version: RuleSetVersion) -> RuleSetVersion | None:
         .order_by("-version")
         .first()
     )
+
+
+# ---------------------------------------------------------------- how to apply
+
+HOW_TO_APPLY_FILE = Path(__file__).resolve().parent / "data" / "how_to_apply.toml"
+
+
+@lru_cache(maxsize=1)
+def _how_to_apply() -> dict[str, Any]:
+    return tomllib.loads(HOW_TO_APPLY_FILE.read_text(encoding="utf-8"))
+
+
+def how_to_apply(programme: Programme) -> list[str]:
+    """The steps to take part in ``programme``: its own where it has them, else its rule family's."""
+    data = _how_to_apply()
+    own = data.get("programmes", {}).get(programme.code)
+    if own is not None:
+        return list(own["steps"])
+    return list(data.get("families", {}).get(programme.family, {}).get("steps", []))
 
 
 # ---------------------------------------------------------------- measures

@@ -22,7 +22,7 @@ from huanxin.core import audit
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.policy import queries
-from huanxin.policy.domain import CATALOGUE_DIR, CatalogueError, InputError, RuleSet, load_rule_set
+from huanxin.policy.domain import CATALOGUE_DIR, CatalogueError, InputError, RuleSet, Term, load_rule_set
 from huanxin.policy.models import (
     BudgetPool,
     Measure,
@@ -248,6 +248,51 @@ def published_versions(programmes: Iterable[Programme], on: datetime.date | None
     )
     versions = RuleSetVersion.objects.filter(pk__in=chosen.values("version_pk")).select_related("programme")
     return {version.programme_id: version for version in versions}
+
+
+@dataclass(frozen=True)
+class ProgrammeSummary:
+    """What the public reads about a programme, all from its published rule version (none: nothing to say)."""
+
+    programme: Programme
+    version: RuleSetVersion | None
+    rule_set: RuleSet | None
+
+    @property
+    def description(self) -> str:
+        """The published version's own description (the programme row keeps the first version's text)."""
+        return self.rule_set.description if self.rule_set is not None else ""
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        """Rates, caps, grades, dates and limits in plain Chinese, per category or per kind of purchase."""
+        return self.rule_set.terms if self.rule_set is not None else ()
+
+    @property
+    def categories(self) -> list[dict[str, Any]]:
+        """Each covered category with the most one item can get (None where the amount grows with the input)."""
+        if self.rule_set is None:
+            return []
+        rows = []
+        for code, name in self.rule_set.category_names.items():
+            try:
+                most: int | None = self.rule_set.max_amount_fen(code)
+            except ValueError:
+                most = None
+            rows.append({"code": code, "name": name, "max_fen": most})
+        return rows
+
+
+def describe_programmes(programmes: Iterable[Programme], on: datetime.date | None = None) -> list[ProgrammeSummary]:
+    """Summaries of ``programmes`` under the versions in force on ``on`` (today), in one query for the versions."""
+    programmes = list(programmes)
+    versions = published_versions(programmes, on)
+    summaries = []
+    for programme in programmes:
+        version = versions.get(programme.pk)
+        rule_set = compiled(version.content) if version is not None else None
+        summaries.append(ProgrammeSummary(programme, version, rule_set))
+    return summaries
 
 
 def rule_set_for(programme_code: str, on: datetime.date | None = None) -> RuleSet:

@@ -7,7 +7,7 @@ import difflib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -16,7 +16,8 @@ from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.policy import queries, services
-from huanxin.policy.forms import BudgetForm, DecisionForm, ReportForm, RuleSetForm
+from huanxin.policy.domain import InputError
+from huanxin.policy.forms import CALCULATORS, BudgetForm, DecisionForm, ReportForm, RuleSetForm
 from huanxin.policy.models import Programme, RuleSetVersion
 
 
@@ -29,39 +30,54 @@ def _programme_or_404(code: str, *, public: bool = False):  # type: ignore[no-un
 
 def programme_list(request: HttpRequest) -> HttpResponse:
     """What residents can claim: every programme that is open or was open, newest first."""
-    programmes = list(queries.public_programmes())
+    summaries = services.describe_programmes(queries.public_programmes())
     return render(
         request,
         "policy/programme_list.html",
         {
-            "open": [p for p in programmes if p.status == "open"],
-            "closed": [p for p in programmes if p.status == "closed"],
+            "open": [s for s in summaries if s.programme.status == "open"],
+            "closed": [s for s in summaries if s.programme.status == "closed"],
         },
     )
 
 
 def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """What is subsidised, how much, who qualifies, how to claim — and a calculator on the quote API."""
+    """What is subsidised, how much, who qualifies, how to take part — and the family's calculator.
+
+    Every figure comes from the published rule version; the calculator posts here and is decided by the
+    same service as the API and ``huanxin quote``.
+    """
     programme = _programme_or_404(code, public=True)
-    version = services.published_version(programme.code)
-    rule_set = services.compiled(version.content) if version else None
-    categories = []
-    if rule_set is not None:
-        for category, name in rule_set.category_names.items():
-            try:
-                cap = rule_set.max_amount_fen(category)
-            except ValueError:
-                cap = None
-            categories.append({"code": category, "name": name, "max_fen": cap})
+    [summary] = services.describe_programmes([programme])
+    calculator = CALCULATORS.get(programme.family) if summary.rule_set is not None else None
+    if request.method == "POST" and calculator is None:
+        return HttpResponseNotAllowed(["GET"])
+    form = None
+    decision = None
+    status = 200
+    if calculator is not None and summary.rule_set is not None:
+        form = calculator(request.POST or None, rule_set=summary.rule_set)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    decision = services.quote(programme_code=programme.code, payload=form.payload(), source="web")
+                except InputError as error:
+                    form.apply_input_error(error)
+            if form.errors:
+                status = 422
     return render(
         request,
         "policy/programme_detail.html",
         {
             "programme": programme,
-            "version": version,
-            "rule_set": rule_set,
-            "categories": categories,
+            "summary": summary,
+            "version": summary.version,
+            "categories": summary.categories,
+            "steps": queries.how_to_apply(programme),
+            "form": form,
+            "decision": decision,
         },
+        status=status,
     )
 
 

@@ -7,8 +7,15 @@ from django.shortcuts import render
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Explains the programme to a resident: what is subsidised, how to take part, where to start."""
-    return render(request, "web/home.html")
+    """Explains the programme to a resident: what is subsidised, how to take part, where to start.
+
+    Every rate, cap, grade and date shown comes from the published rule versions of the open programmes.
+    """
+    from huanxin.policy import queries, services
+
+    open_programmes = queries.public_programmes().filter(status="open")
+    summaries = [s for s in services.describe_programmes(open_programmes) if s.version is not None]
+    return render(request, "web/home.html", {"summaries": summaries})
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from huanxin.policy.domain.config import CatalogueError
 from huanxin.policy.domain.decision import Decision, InputError, Reason
+from huanxin.policy.domain.family import Term
 from huanxin.policy.domain.ruleset import CATALOGUE_DIR, RuleSet, evaluate, load_catalogue, load_rule_set
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "InputError",
     "Reason",
     "RuleSet",
+    "Term",
     "evaluate",
     "load_catalogue",
     "load_rule_set",

@@ -19,13 +19,27 @@ class Meta(NamedTuple):
     rule_version: str
 
 
+class Term(NamedTuple):
+    """One line of a rule set's terms in plain Chinese: what it is about (冰箱、洗衣机) and the rule for it."""
+
+    subject: str
+    text: str
+
+
 class Compiled(NamedTuple):
-    """A compiled rule set: the per-decision closure plus the figures the services need up front."""
+    """A compiled rule set: the per-decision closure plus the figures the services need up front.
+
+    ``terms`` states the rules for the public, built from the same figures that decide, so that what a
+    page says can never drift from what the engine pays.
+    """
 
     evaluate: Evaluator
     category_names: Mapping[str, str]
     max_amounts_fen: Mapping[str | None, int | None]
     quotas: Mapping[str | None, int | None]
+    terms: tuple[Term, ...] = ()
+    # The input fields (dotted paths) these rules check; a calculator form asks for these and no others.
+    reads: frozenset[str] = frozenset()
 
 
 Compiler = Callable[[Table, Meta], Compiled]

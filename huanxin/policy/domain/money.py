@@ -13,3 +13,11 @@ def format_rate(rate_bp: int) -> str:
     if rest == 0:
         return f"{whole}%"
     return f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+def format_yuan_plain(amount_fen: int) -> str:
+    """Yuan for sentences read by the public: whole yuan without decimals, e.g. 150000 → '1,500', 50 → '0.50'."""
+    whole, rest = divmod(amount_fen, 100)
+    if rest == 0:
+        return f"{whole:,}"
+    return f"{whole:,}.{rest:02d}"

@@ -15,7 +15,7 @@ from typing import Any, Final
 from huanxin.policy.domain.config import CatalogueError, Table, refuse
 from huanxin.policy.domain.decision import Decision
 from huanxin.policy.domain.families import FAMILIES
-from huanxin.policy.domain.family import Evaluator, Meta
+from huanxin.policy.domain.family import Evaluator, Meta, Term
 
 CATALOGUE_DIR: Final = Path(__file__).resolve().parent.parent / "catalogue"
 
@@ -30,6 +30,8 @@ class RuleSet:
         "_evaluate",
         "_max_amounts_fen",
         "_quotas",
+        "_reads",
+        "_terms",
         "code",
         "description",
         "digest",
@@ -74,6 +76,8 @@ class RuleSet:
         self._category_names = MappingProxyType(dict(compiled.category_names))
         self._max_amounts_fen = dict(compiled.max_amounts_fen)
         self._quotas = dict(compiled.quotas)
+        self._terms = compiled.terms
+        self._reads = compiled.reads
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -84,6 +88,16 @@ class RuleSet:
     def category_names(self) -> Mapping[str, str]:
         """Category code → Chinese name, from the catalogue file."""
         return self._category_names
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        """The rules in plain Chinese (rates, caps, grades, dates, limits), from the compiled figures."""
+        return self._terms
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The input fields (dotted paths such as ``new_vehicle.price_fen``) these rules check."""
+        return self._reads
 
     def max_amount_fen(self, category: str | None = None) -> int:
         """The most one item (or one application) of the category can get: what a budget hold reserves."""

@@ -348,3 +348,17 @@ def test_2024_sets_no_once_per_person_rule() -> None:
     with pytest.raises(ValueError, match="no per-person limit"):
         RULES["cn-car-scrap-2024"].quota()
     assert quote("cn-car-scrap-2024", history=[{"programme": "cn-car-scrap-2024"}]).eligible is True
+
+
+def test_terms_state_the_car_rules_from_the_compiled_figures() -> None:
+    assert [tuple(term) for term in RULES["cn-car-scrap-2026"].terms] == [
+        (
+            "旧车注册登记日期",
+            "汽油乘用车早于 2013-06-30（不含当日）；柴油乘用车早于 2015-06-30（不含当日）；"
+            "其他燃料乘用车早于 2015-06-30（不含当日）；新能源乘用车早于 2019-12-31（不含当日）",
+        ),
+        ("旧车登记在本人名下的日期", "早于 2025-01-08（不含当日）"),
+        ("购买新能源乘用车", "须列入《减免车辆购置税的新能源汽车车型目录》，按新车价格 12% 补贴，最高 20,000 元"),
+        ("购买燃油乘用车", "排量 2.0 升及以下，仅限报废燃油乘用车后购买，按新车价格 10% 补贴，最高 15,000 元"),
+        ("限享一次", "每人限享受一次2026年汽车报废更新或置换更新补贴"),
+    ]

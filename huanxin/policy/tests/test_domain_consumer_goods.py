@@ -383,3 +383,20 @@ def test_purchase_date_is_validated_even_without_a_purchase_window() -> None:
     with pytest.raises(InputError) as error:
         quote("cn-appliance-2025", category="tv", price_fen=300_000, energy_grade=1, purchased_on="2025-02-30")
     assert (error.value.code, error.value.field) == ("invalid_date", "purchased_on")
+
+
+# --- terms for the public --------------------------------------------------------------------------------
+
+
+def test_terms_state_each_rule_from_the_compiled_figures() -> None:
+    assert [tuple(term) for term in RULES["cn-appliance-2025"].terms] == [
+        (
+            "冰箱、洗衣机、电视、电脑、热水器、家用灶具、吸油烟机、净水器、洗碗机、电饭煲、微波炉",
+            "二级及以上能效或水效产品，按成交价 15% 补贴，一级能效或水效的再加 5%，每件最高 2,000 元，每人每类限 1 件",
+        ),
+        (
+            "空调",
+            "二级及以上能效或水效产品，按成交价 15% 补贴，一级能效或水效的再加 5%，每件最高 2,000 元，每人每类限 3 件",
+        ),
+    ]
+    assert RULES["cn-digital-2025"].terms[1].subject == "外省补贴"

@@ -16,7 +16,7 @@ from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import DateLimit, admits_all, describe_all, read_limit_tables, read_limits
 from huanxin.policy.domain.decision import Decision, Reason, new_reason
-from huanxin.policy.domain.family import Compiled, Meta
+from huanxin.policy.domain.family import Compiled, Meta, Term
 from huanxin.policy.domain.inputs import (
     as_mapping,
     read_bool,
@@ -33,7 +33,7 @@ from huanxin.policy.domain.inputs import (
     read_optional_number,
     read_optional_str,
 )
-from huanxin.policy.domain.money import format_rate
+from huanxin.policy.domain.money import format_rate, format_yuan_plain
 
 OLD_FUELS = {
     "gasoline": "汽油乘用车",
@@ -246,9 +246,81 @@ def compile_car(root: Table, meta: Meta) -> Compiled:
                 amount = _rate_then_cap(reasons, kind, price, amount_rule.rate_bp, amount_rule.cap_fen)
         return Decision(programme, rule_version, eligible, amount, {}, tuple(reasons))
 
+    terms = _terms(
+        registration_limits,
+        owned_text,
+        amounts,
+        catalogue_name,
+        max_displacement,
+        fuel_only_after_fuel=fuel_only_after_fuel,
+        window_text=window_text,
+        exclusivity=exclusivity,
+    )
+    reads = {"new_vehicle.energy"}
+    optional_reads = {
+        "old_vehicle.fuel": needs_fuel,
+        "old_vehicle.registered_on": bool(registration_limits),
+        "old_vehicle.owned_since": bool(owned_since),
+        "new_vehicle.price_fen": any(rule.rate_bp is not None for rule in amounts.values()),
+        "new_vehicle.displacement_l": max_displacement is not None and "fuel" in amounts,
+        "new_vehicle.in_nev_catalogue": catalogue_name is not None and "nev" in amounts,
+        "applied_on": bool(window),
+        # A per-new-car rule matches history by VIN, which only the application (not a quote form) knows.
+        "history": exclusivity is not None and not exclusivity.per_new_vehicle,
+    }
+    reads.update(path for path, read in optional_reads.items() if read)
     most = max(rule.most_fen for rule in amounts.values())
     quota = 1 if exclusivity is not None and not exclusivity.per_new_vehicle else None
-    return Compiled(evaluate=evaluate, category_names={}, max_amounts_fen={None: most}, quotas={None: quota})
+    return Compiled(
+        evaluate=evaluate,
+        category_names={},
+        max_amounts_fen={None: most},
+        quotas={None: quota},
+        terms=terms,
+        reads=frozenset(reads),
+    )
+
+
+def _terms(
+    registration_limits: Mapping[str, DateLimit],
+    owned_text: str,
+    amounts: Mapping[str, _Amount],
+    catalogue_name: str | None,
+    max_displacement: Decimal | None,
+    *,
+    fuel_only_after_fuel: bool,
+    window_text: str,
+    exclusivity: _Exclusivity | None,
+) -> tuple[Term, ...]:
+    """The car rules in plain Chinese: old-car dates and ownership, what each new car gets, window, limit."""
+    terms: list[Term] = []
+    if registration_limits:
+        dates = "；".join(f"{OLD_FUELS[fuel]}{limit.describe()}" for fuel, limit in registration_limits.items())
+        terms.append(Term("旧车注册登记日期", dates))
+    if owned_text:
+        terms.append(Term("旧车登记在本人名下的日期", owned_text))
+    for energy, rule in amounts.items():
+        conditions = []
+        if energy == "nev" and catalogue_name is not None:
+            conditions.append(f"须列入{catalogue_name}")
+        if energy == "fuel" and max_displacement is not None:
+            conditions.append(f"排量 {max_displacement} 升及以下")
+        if energy == "fuel" and fuel_only_after_fuel:
+            conditions.append("仅限报废燃油乘用车后购买")
+        if rule.fixed_fen is not None:
+            conditions.append(f"补贴 {format_yuan_plain(rule.fixed_fen)} 元")
+        elif rule.rate_bp is not None and rule.cap_fen is not None:
+            conditions.append(f"按新车价格 {format_rate(rule.rate_bp)} 补贴，最高 {format_yuan_plain(rule.cap_fen)} 元")
+        terms.append(Term(f"购买{NEW_ENERGIES[energy]}", "，".join(conditions)))
+    for energy, name in NEW_ENERGIES.items():
+        if energy not in amounts:
+            terms.append(Term(f"购买{name}", "不予补贴"))
+    if window_text:
+        terms.append(Term("申请日期", window_text))
+    if exclusivity is not None:
+        scope = "每辆新车限享受一次" if exclusivity.per_new_vehicle else "每人限享受一次"
+        terms.append(Term("限享一次", f"{scope}{exclusivity.label}"))
+    return tuple(terms)
 
 
 def _exclusivity_reason(exclusivity: _Exclusivity, history: list[Mapping[str, Any]], vin: str | None) -> Reason:

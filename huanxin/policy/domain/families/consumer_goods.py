@@ -14,9 +14,9 @@ from huanxin.core.domain.money import apply_rate, format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import admits_all, describe_all, read_limits
 from huanxin.policy.domain.decision import Decision, InputError, Reason, new_reason
-from huanxin.policy.domain.family import Compiled, Meta
+from huanxin.policy.domain.family import Compiled, Meta, Term
 from huanxin.policy.domain.inputs import MISSING, as_mapping, list_item_error, parse_date, wrong_type
-from huanxin.policy.domain.money import format_rate
+from huanxin.policy.domain.money import format_rate, format_yuan_plain
 
 GRADE_NAMES = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
 _GRADES = (None, 1, 2, 3, 4, 5)
@@ -135,6 +135,39 @@ def _compile_item(name: str, rules: _Rules) -> _Item:
     )
 
 
+def _grade_text(grade: int) -> str:
+    """一级 for grade 1, 二级及以上 for a lower requirement (grade 1 is the best)."""
+    return GRADE_NAMES[grade] if grade == 1 else f"{GRADE_NAMES[grade]}及以上"
+
+
+def _describe(rules: _Rules) -> str:
+    """One category's rule in plain Chinese: grade, price ceiling, rate, bonus, cap and quota."""
+    parts = []
+    if rules.required_grade is not None:
+        parts.append(f"{_grade_text(rules.required_grade)}能效或水效产品")
+    if rules.price_ceiling_fen is not None:
+        parts.append(f"单件售价不超过 {format_yuan_plain(rules.price_ceiling_fen)} 元")
+    parts.append(f"按成交价 {format_rate(rules.rate_bp)} 补贴")
+    if rules.bonus_grade is not None:
+        parts.append(f"{_grade_text(rules.bonus_grade)}能效或水效的再加 {format_rate(rules.bonus_rate_bp)}")
+    parts.append(f"每件最高 {format_yuan_plain(rules.cap_fen)} 元")
+    parts.append(f"每人每类限 {rules.quota} 件")
+    return "，".join(parts)
+
+
+def _terms(described: dict[str, tuple[str, str]], window_text: str, exclude_other_region: bool) -> tuple[Term, ...]:
+    """Categories with the same rule share one line, in catalogue order; then the programme-wide conditions."""
+    grouped: dict[str, list[str]] = {}
+    for name, text in described.values():
+        grouped.setdefault(text, []).append(name)
+    terms = [Term("、".join(names), text) for text, names in grouped.items()]
+    if window_text:
+        terms.append(Term("购买日期", window_text))
+    if exclude_other_region:
+        terms.append(Term("外省补贴", "本年度已在外省享受过同品类补贴的，不能在本市重复申领"))
+    return tuple(terms)
+
+
 def _max_amount(rules: _Rules) -> int:
     """The largest subsidy one item can get: the cap, or less when a price ceiling bounds the rate."""
     if rules.price_ceiling_fen is None:
@@ -155,6 +188,7 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
     items: dict[str, _Item] = {}
     max_amounts: dict[str | None, int | None] = {}
     quotas: dict[str | None, int | None] = {}
+    described: dict[str, tuple[str, str]] = {}
     categories = root.table("categories")
     for code in categories.names():
         category = categories.table(code)
@@ -164,6 +198,7 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
         items[code] = _compile_item(name, category_rules)
         max_amounts[code] = _max_amount(category_rules)
         quotas[code] = category_rules.quota
+        described[code] = (name, _describe(category_rules))
     categories.finish()
     if not items:
         raise refuse("categories", "at least one category is required")
@@ -298,6 +333,12 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
         category_names={code: item.name for code, item in items.items()},
         max_amounts_fen=max_amounts,
         quotas=quotas,
+        terms=_terms(described, window_text, exclude_other_region),
+        reads=frozenset(
+            {"category", "price_fen", "energy_grade", "water_grade", "history"}
+            | ({"purchased_on"} if purchase_window else set())
+            | ({"other_region_categories"} if exclude_other_region else set())
+        ),
     )
 
 
