@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
@@ -95,6 +96,8 @@ class ReportForm(forms.Form):
 
 # ---------------------------------------------------------------- calculators (the quote contract, typed)
 
+# A plausibility bound on what a person types, not a rule: the rule's own limit is in the rule version.
+MAX_DISPLACEMENT_L = Decimal(10)
 YES_NO = [("", "请选择"), ("yes", "是"), ("no", "否")]
 GRADES = [("", "无此标识"), *((str(grade), f"{grade} 级") for grade in range(1, 6))]
 
@@ -133,10 +136,31 @@ class QuoteForm(forms.Form):
 
     # Engine field path → the form field that supplies it.
     paths: ClassVar[dict[str, str]] = {}
+    # Legends and the fields under each, in page order (fields the rules do not read are left out).
+    sections: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+
+    def grouped(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """The form's fields by section, for the page; a form without sections is one unnamed group."""
+        if not self.sections:
+            return [("", list(self))]
+        groups = []
+        for legend, names in self.sections:
+            fields = [self[name] for name in names if name in self.fields]
+            if fields:
+                groups.append((legend, fields))
+        return groups
 
     def __init__(self, *args: Any, rule_set: RuleSet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rule_set = rule_set
+        # The page is Chinese whatever language the browser asks for: name the field in the message.
+        for field in self.fields.values():
+            choice = isinstance(field, forms.ChoiceField)
+            field.error_messages["required"] = f"请{'选择' if choice else '填写'}{field.label}"
+            if choice:
+                field.error_messages["invalid_choice"] = "请从列表中选择"
+            if isinstance(field, forms.DecimalField):
+                field.error_messages["invalid"] = "请填写数字，如 1.5"
 
     def payload(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -195,13 +219,7 @@ class CarQuoteForm(QuoteForm):
     new_energy = forms.ChoiceField(label="新车类型", choices=[("", "请选择"), *NEW_ENERGIES.items()])
     new_price = _price_field("新车价格（元）", "扣除各项优惠后购车发票上的价格")
     new_displacement_l = forms.DecimalField(
-        label="新车排量（升）",
-        required=False,
-        min_value=0,
-        max_value=20,
-        max_digits=4,
-        decimal_places=2,
-        help_text="购买燃油乘用车时填写，如 1.5",
+        label="新车排量（升）", required=False, help_text="购买燃油乘用车时填写，如 1.5"
     )
     new_in_nev_catalogue = forms.ChoiceField(
         label="新车是否列入新能源汽车车型目录",
@@ -212,6 +230,11 @@ class CarQuoteForm(QuoteForm):
     applied_on = _date_field("申请日期", "提交补贴申请的日期")
     already_subsidised = forms.BooleanField(label="本人本年度已享受过汽车报废更新或置换更新补贴", required=False)
 
+    sections: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = (
+        ("旧车", ("old_fuel", "old_registered_on", "old_owned_since")),
+        ("新车", ("new_energy", "new_price", "new_displacement_l", "new_in_nev_catalogue")),
+        ("申请", ("applied_on", "already_subsidised")),
+    )
     paths: ClassVar[dict[str, str]] = {
         "old_vehicle.fuel": "old_fuel",
         "old_vehicle.registered_on": "old_registered_on",
@@ -231,6 +254,16 @@ class CarQuoteForm(QuoteForm):
                 del self.fields[name]
         if "applied_on" in self.fields and not self.is_bound:
             self.initial["applied_on"] = timezone.localdate().isoformat()
+
+    def clean_new_displacement_l(self) -> Decimal | None:
+        value: Decimal | None = self.cleaned_data.get("new_displacement_l")
+        if value is None:
+            return None
+        if not 0 < value <= MAX_DISPLACEMENT_L:
+            raise ValidationError(f"排量应大于 0 且不超过 {MAX_DISPLACEMENT_L} 升", code="invalid_value")
+        if value != value.quantize(Decimal("0.01")):
+            raise ValidationError("排量最多填写两位小数", code="invalid_value")
+        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -282,6 +315,11 @@ class EbikeQuoteForm(QuoteForm):
     same_owner = forms.ChoiceField(label="新旧车是否为同一车主", choices=YES_NO)
     already_subsidised = forms.BooleanField(label="本人已享受过本政策的电动自行车以旧换新补贴", required=False)
 
+    sections: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = (
+        ("旧车", ("old_registered_on", "old_deregistered_on", "old_battery", "old_battery_health_assessed")),
+        ("新车", ("new_in_catalogue", "new_price", "new_registered_on", "new_battery")),
+        ("申请人", ("same_owner", "already_subsidised")),
+    )
     paths: ClassVar[dict[str, str]] = {
         "old_bike.registered_in_beijing_on": "old_registered_on",
         "old_bike.deregistered_on": "old_deregistered_on",

@@ -160,3 +160,34 @@ def test_every_rule_family_has_its_own_steps():
     car = queries.how_to_apply(Programme(code="cn-car-scrap-2026", family="car"))
     appliance = queries.how_to_apply(Programme(code="cn-appliance-2026", family="consumer_goods"))
     assert not set(car) & set(appliance)
+
+
+def test_calculator_messages_are_chinese_whatever_the_browser_asks_for(loaded):
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(REPLACE, {"new_displacement_l": "999"})
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "请选择新车类型" in html
+    assert "请填写新车价格（元）" in html
+    assert "排量应大于 0 且不超过 10 升" in html
+    assert "This field" not in html
+    assert "Ensure" not in html
+
+
+def test_the_ebike_calculator_decides_the_policy_example(loaded):
+    Programme.objects.filter(code="bj-ebike-2025").update(status="closed")
+    response = Client().post(
+        "/programmes/bj-ebike-2025/",
+        {
+            "old_registered_on": "2020-05-01",
+            "old_deregistered_on": "2025-02-01",
+            "old_battery": "lithium",
+            "old_battery_health_assessed": "on",
+            "new_in_catalogue": "yes",
+            "new_price": "2000",
+            "new_registered_on": "2025-03-01",
+            "new_battery": "lead_acid",
+            "same_owner": "yes",
+        },
+    )
+    assert "可补贴 ¥650.00" in response.content.decode()
+    assert "门店" not in response.content.decode()
