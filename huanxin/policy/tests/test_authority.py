@@ -200,6 +200,7 @@ def test_pages_offer_no_programme_action_to_a_district_reviewer(world: World) ->
     assert "提交规则修改" not in staff_page
     assert "审批发布" not in version_page
     assert "驳回" not in version_page
+    assert "只能由权限覆盖全市的审核、财政人员或系统管理员办理" in staff_page
     # The city reviewer who did not prepare the version is offered all of them.
     city_page = client_for(world.checker).get(f"/policy/programmes/{CODE}/").content.decode()
     city_version = client_for(world.checker).get(f"/policy/programmes/{CODE}/versions/2/").content.decode()
