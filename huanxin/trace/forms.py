@@ -10,7 +10,7 @@ from huanxin.trace import services
 from huanxin.trace.domain.codes import MAX_INPUT
 from huanxin.trace.domain.rules import MATERIALS
 
-CODE_HELP = "输入标签二维码下方的编码，或粘贴扫码得到的链接；全角数字、空格和句号“。”均可"
+CODE_HELP = "输入标签上二维码旁的编码，或粘贴扫码得到的链接；全角数字、空格和句号“。”均可"
 
 
 class TraceCodeField(forms.CharField):

@@ -69,7 +69,7 @@ def _example(company_prefix: str) -> str:
 def _unknown(company_prefix: str) -> InvalidCode:
     return InvalidCode(
         "invalid_code",
-        f"无法识别该追溯码：请输入标签上二维码下方的编码（如 {_example(company_prefix)}），或扫描标签二维码",
+        f"无法识别该追溯码：请输入标签上二维码旁的编码（如 {_example(company_prefix)}），或扫描标签二维码",
     )
 
 
