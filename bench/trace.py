@@ -441,7 +441,7 @@ def ingest_in_process(plan: Plan) -> Outcome:
             inputs = [
                 services.EventInput(
                     kind=e["kind"],
-                    codes=[services.code_from_link(c) for c in e["codes"]],
+                    codes=list(e["codes"]),
                     event_time=datetime.datetime.fromisoformat(e["event_time"]),
                     destination=by_uscc.get(e["destination_uscc"] or ""),
                     parent=e["parent"],

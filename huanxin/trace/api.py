@@ -44,7 +44,8 @@ def _inputs(events: list[EventIn]) -> list[services.EventInput]:
     return [
         services.EventInput(
             kind=e.kind,
-            codes=[services.code_from_link(code) for code in e.codes],
+            # As sent: record_events brings every form of a code to the stored one, or refuses the event.
+            codes=list(e.codes),
             # A time without an offset is read as Beijing time, the only zone the programme runs in.
             event_time=timezone.make_aware(e.event_time) if timezone.is_naive(e.event_time) else e.event_time,
             destination=destinations.get(e.destination_uscc or ""),
@@ -194,8 +195,9 @@ def label_sheet(request: HttpRequest, payload: SheetIn) -> HttpResponse:
     current_user(request)
     if not 1 <= len(payload.codes) <= 2400:
         raise ValidationFailed.for_field("codes", "invalid_count", "每次可打印1至2400枚标签")
-    items = list(TraceItem.objects.filter(code__in=[services.code_from_link(c) for c in payload.codes]).order_by("pk"))
-    if len(items) != len(set(payload.codes)):
+    wanted = {services.canonical_code(code, field_name="codes") for code in payload.codes}
+    items = list(TraceItem.objects.filter(code__in=wanted).order_by("pk"))
+    if len(items) != len(wanted):
         raise ValidationFailed.for_field("codes", "unknown_code", "部分追溯码不存在")
     response = HttpResponse(labels.label_sheet_pdf(items), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="labels.pdf"'

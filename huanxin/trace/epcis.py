@@ -31,6 +31,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from huanxin.accounts.models import Organisation, User
 from huanxin.core import audit
+from huanxin.core.errors import ValidationFailed
 from huanxin.trace import services
 from huanxin.trace.domain.canonical import document_text
 from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, is_uri
@@ -213,8 +214,8 @@ def _exported(queryset: QuerySet[TraceEvent]) -> QuerySet[TraceEvent]:
 
 
 def events_for_item(code: str) -> QuerySet[TraceEvent]:
-    """Every event of one item's chain (code, Digital Link or bare GIAI), in the order recorded."""
-    return _exported(TraceEvent.objects.filter(links__item__code=services.code_from_link(code))).order_by(
+    """Every event of one item's chain (any printed form of its code), in the order recorded."""
+    return _exported(TraceEvent.objects.filter(links__item__code=services.canonical_code(code))).order_by(
         "recorded_at", "pk"
     )
 
@@ -407,7 +408,15 @@ def _to_input(
         moment = parse_time(str(event.get("eventTime", "")))
     except ValueError:
         raise _Unmappable("invalid_time", "事件时间 eventTime 须为带时区的 RFC 3339 时间") from None
-    codes = list(dict.fromkeys(services.code_from_link(str(c)) for c in event.get(CODE_FIELDS[kind.event_type]) or []))
+    try:
+        codes = list(
+            dict.fromkeys(
+                services.canonical_code(str(c), field_name="codes")
+                for c in event.get(CODE_FIELDS[kind.event_type]) or []
+            )
+        )
+    except ValidationFailed as error:
+        raise _Unmappable(error.code, error.first_message) from None
     destination = None
     uscc = _destination_uscc(event)
     if uscc is not None:

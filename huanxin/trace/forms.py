@@ -5,11 +5,43 @@ from typing import Any
 from django import forms
 
 from huanxin.catalogue.domain.categories import CATEGORY_CHOICES
+from huanxin.core.errors import ValidationFailed
+from huanxin.trace import services
+from huanxin.trace.domain.codes import MAX_INPUT
 from huanxin.trace.domain.rules import MATERIALS
+
+CODE_HELP = "输入标签上二维码旁的编码，或粘贴扫码得到的链接；全角数字、空格和句号“。”均可"
+
+
+class TraceCodeField(forms.CharField):
+    """A trace code in any form a person reads, types or scans, cleaned to the stored form."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "追溯码")
+        kwargs.setdefault("help_text", CODE_HELP)
+        kwargs.setdefault("max_length", MAX_INPUT)
+        super().__init__(**kwargs)
+        # A code is typed, not predicted: no autocorrect, no capitalisation of the first letter on phones.
+        self.widget.attrs.update({"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value)
+        if text in self.empty_values:
+            return ""
+        try:
+            return services.canonical_code(str(text))
+        except ValidationFailed as error:
+            raise forms.ValidationError(error.first_message, code=error.code) from None
 
 
 class ScanForm(forms.Form):
-    code = forms.CharField(label="追溯码", max_length=200, help_text="扫描标签二维码或输入追溯码")
+    code = TraceCodeField()
+
+
+class VerifyForm(forms.Form):
+    """The public box: anyone types the code on a label and is taken to its verification page."""
+
+    code = TraceCodeField(error_messages={"required": "请输入追溯码"})
 
 
 class EventForm(forms.Form):
@@ -26,6 +58,15 @@ class EventForm(forms.Form):
             self.fields[f"m_{material}"] = forms.DecimalField(
                 label=f"{label}（kg）", required=False, min_value=0, max_digits=9, decimal_places=3
             )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("kind") == "dismantle" and not self.outputs_g():
+            # The rule itself is the service's; said here in the unit this form asks for, next to the weights.
+            self.add_error(
+                None, forms.ValidationError("拆解须填写至少一种产物的重量（kg），且大于 0", code="outputs_required")
+            )
+        return cleaned
 
     def outputs_g(self) -> dict[str, int]:
         result = {}

@@ -17,6 +17,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from huanxin.catalogue.domain.categories import category_name
+from huanxin.trace.domain.codes import printed_code
 from huanxin.trace.models import TraceItem
 from huanxin.trace.services import digital_link
 
@@ -70,7 +71,7 @@ def label_sheet_pdf(items: Sequence[TraceItem]) -> bytes:
         page.setFont(CJK_FONT, 10)
         page.drawString(x + 33 * mm, y + LABEL_H - 11 * mm, f"一机一码 · {category_name(item.category)}")
         page.setFont(CJK_FONT, 6.5)
-        reference = item.code.removeprefix("urn:epc:id:giai:")
+        reference = printed_code(item.code)
         page.drawString(x + 33 * mm, y + LABEL_H - 17 * mm, reference[:24])
         page.drawString(x + 33 * mm, y + LABEL_H - 21 * mm, reference[24:48])
         page.drawString(x + 33 * mm, y + 6 * mm, "扫码查验回收去向")

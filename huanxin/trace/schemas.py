@@ -13,7 +13,9 @@ from pydantic import BaseModel, Field
 
 class EventIn(BaseModel):
     kind: str = Field(..., description="commission / collect / ship / receive / load / unload / dismantle / destroy")
-    codes: list[str] = Field(..., max_length=1000, description="追溯码（EPC URI、GIAI 或 Digital Link）")
+    codes: list[str] = Field(
+        ..., max_length=1000, description="追溯码：标签上印的编码、EPC URI 或标签二维码的链接，任一形式均可"
+    )
     event_time: datetime.datetime
     destination_uscc: str | None = Field(None, max_length=18, description="发运目的地企业的统一社会信用代码")
     parent: str = Field("", max_length=120, description="装车/卸车的车辆或笼车编号（URI）")

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -27,12 +26,12 @@ from huanxin.core import audit
 from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import organisations_for
 from huanxin.trace.domain.canonical import GENESIS, canonical_text, link_hash, text_hash
+from huanxin.trace.domain.codes import InvalidCode, giai_element, is_canonical, parse_code, printed_code
 from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, check_transition, is_uri, plausibility
 from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
 
 MAX_BATCH = 1000
-# EPCIS identifiers are URIs: codes are EPC URIs, a load's parent any absolute URI (checked so exports validate).
-_EPC_URI = re.compile(r"^urn:epc:id:[a-z0-9]+:[A-Za-z0-9.\-_%*]+$")
+UNKNOWN_CODE = "未找到该追溯码：请核对标签上的编码"
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 TRACE_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYCLER, Role.DISMANTLER)
 
@@ -48,20 +47,19 @@ def new_code() -> str:
 
 def digital_link(code: str) -> str:
     """The GS1 Digital Link a label's QR code carries (AI 8004 = GIAI), resolved by the public verify page."""
-    prefix, reference = code.removeprefix("urn:epc:id:giai:").split(".", 1)
-    return f"{settings.HUANXIN_TRACE_RESOLVER}/8004/{prefix}{reference}"
+    return f"{settings.HUANXIN_TRACE_RESOLVER}/8004/{giai_element(code)}"
 
 
-def code_from_link(text: str) -> str:
-    """Accept a scanned Digital Link, an EPC URI or the bare GIAI and return the EPC URI."""
-    text = text.strip()
-    if text.startswith("urn:epc:id:giai:"):
-        return text
-    giai = text.rsplit("/8004/", 1)[-1] if "/8004/" in text else text
-    prefix = company_prefix()
-    if giai.startswith(prefix):
-        return f"urn:epc:id:giai:{prefix}.{giai[len(prefix) :]}"
-    return text
+def canonical_code(text: str, *, field_name: str = "code") -> str:
+    """The stored form of a code however a person gave it (printed line, URN, scanned link, pasted address).
+
+    The one entry point for a code from outside: pages, forms, API paths and bodies all come through here.
+    Text that is no code is refused as a field error naming ``field_name``.
+    """
+    try:
+        return parse_code(text, company_prefix=company_prefix())
+    except InvalidCode as error:
+        raise ValidationFailed.for_field(field_name, error.code, error.message) from None
 
 
 def org_uri(organisation: Organisation) -> str:
@@ -199,6 +197,7 @@ def record_events(
     """
     if len(events) > MAX_BATCH:
         raise ValidationFailed.for_field("events", "too_many", f"每批最多 {MAX_BATCH} 个事件")
+    events, unreadable = _canonical_codes(events)
     now = now or timezone.now()
     actor_kind = _actor_kind(organisation)
     licence_cache: dict[datetime.date, bool] = {}
@@ -221,7 +220,7 @@ def record_events(
         prepared = {
             index: _prepare(data, items, organisation)
             for index, data in enumerate(events)
-            if data.kind in KINDS and timezone.is_aware(data.event_time)
+            if data.kind in KINDS and timezone.is_aware(data.event_time) and index not in unreadable
         }
         stored_hashes = set(
             TraceEvent.objects.filter(
@@ -239,10 +238,8 @@ def record_events(
             if len(set(data.codes)) != len(data.codes):
                 results.append(_refused(index, "duplicate_code", "同一事件中追溯码重复", "codes"))
                 continue
-            if not all(_EPC_URI.match(code) for code in data.codes):
-                results.append(
-                    _refused(index, "invalid_code", "追溯码应为 EPC URI（urn:epc:id:…）或平台标签上的链接", "codes")
-                )
+            if index in unreadable:
+                results.append(_refused(index, "invalid_code", unreadable[index], "codes"))
                 continue
             if timezone.is_naive(data.event_time):
                 results.append(_refused(index, "invalid_time", "事件时间须带时区（如 +08:00）", "event_time"))
@@ -275,7 +272,9 @@ def record_events(
                 bad = [m for m, g in data.outputs_g.items() if m not in MATERIALS or not isinstance(g, int) or g < 0]
                 if not data.outputs_g or bad:
                     results.append(
-                        _refused(index, "invalid_outputs", "拆解产物须为已知物料及非负重量（克）", "outputs")
+                        _refused(
+                            index, "invalid_outputs", "拆解须记录至少一种平台物料的产物重量，重量不能为负", "outputs"
+                        )
                     )
                     continue
             # The event's identity is its hash: a retried event is a duplicate before any rule is applied.
@@ -294,11 +293,13 @@ def record_events(
                 item = items.get(code)
                 if kind.code == "commission":
                     if item is not None:
-                        refusal = _refused(index, "already_commissioned", f"追溯码 {code} 已赋码", "codes")
+                        refusal = _refused(
+                            index, "already_commissioned", f"追溯码 {printed_code(code)} 已赋码", "codes"
+                        )
                         break
                     continue
                 if item is None:
-                    refusal = _refused(index, "unknown_code", f"追溯码 {code} 不存在", "codes")
+                    refusal = _refused(index, "unknown_code", f"追溯码 {printed_code(code)} 不存在", "codes")
                     break
                 if day is not None and day not in licence_cache:
                     licence_cache[day] = _licensed(organisation, day)
@@ -312,10 +313,12 @@ def record_events(
                     licensed=day is not None and licence_cache[day],
                 )
                 if problem is not None:
-                    refusal = _refused(index, problem.code, f"{code}：{problem.message}", "codes")
+                    refusal = _refused(index, problem.code, f"{printed_code(code)}：{problem.message}", "codes")
                     break
                 if item.updated_at and data.event_time < item.updated_at - CLOCK_SKEW and item.event_count:
-                    refusal = _refused(index, "out_of_order", f"{code}：事件时间早于该旧机的上一事件", "event_time")
+                    refusal = _refused(
+                        index, "out_of_order", f"{printed_code(code)}：事件时间早于该旧机的上一事件", "event_time"
+                    )
                     break
             if refusal is not None:
                 results.append(refusal)
@@ -386,6 +389,29 @@ def record_events(
                 district_code=organisation.district_id,
             )
     return results
+
+
+def _canonical_codes(events: Sequence[EventInput]) -> tuple[list[EventInput], dict[int, str]]:
+    """The events with their codes in stored form, and why each event whose codes are not codes is refused.
+
+    Every caller (the API, EPCIS import, the workspace) passes codes as it got them; a code already in stored
+    form costs one regular-expression match.
+    """
+    prefix = company_prefix()
+    canonical: list[EventInput] = []
+    unreadable: dict[int, str] = {}
+    for index, data in enumerate(events):
+        if all(is_canonical(code) for code in data.codes):
+            canonical.append(data)
+            continue
+        try:
+            codes = [parse_code(code, company_prefix=prefix) for code in data.codes]
+        except InvalidCode as error:
+            unreadable[index] = error.message
+            canonical.append(data)
+        else:
+            canonical.append(replace(data, codes=codes))
+    return canonical, unreadable
 
 
 def _json_values(values: Sequence[str]) -> RawSQL:
@@ -593,10 +619,17 @@ def commission_pickup(
     return TraceItem.objects.get(code=code)
 
 
-def get_item(code: str) -> TraceItem:
-    item = TraceItem.objects.select_related("holder", "destination").filter(code=code_from_link(code)).first()
+def get_item(code: str, *, field_name: str = "code") -> TraceItem:
+    """The item a person's code names (any printed form); refused when the text is no code or not on record."""
+    item = (
+        TraceItem.objects.select_related("holder", "destination")
+        .filter(code=canonical_code(code, field_name=field_name))
+        .first()
+    )
     if item is None:
-        raise NotFoundError("追溯码不存在", code="unknown_code")
+        raise NotFoundError(
+            UNKNOWN_CODE, code="unknown_code", errors=[FieldError(field_name, "unknown_code", UNKNOWN_CODE)]
+        )
     return item
 
 

@@ -5,6 +5,7 @@ from huanxin.trace import views
 app_name = "trace"
 
 urlpatterns = [
+    path("verify/", views.verify_search, name="verify_search"),
     path("verify/<str:code>/", views.verify_page, name="verify"),
     path("8004/<str:giai>", views.resolve_digital_link, name="digital_link"),
     path("trace/public-key.pem", views.public_key, name="public_key"),

@@ -22,6 +22,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("首页", "web:home"),
     NavItem("补贴政策", "policy:programmes"),
     NavItem("产品目录", "catalogue:products"),
+    NavItem("旧机核验", "trace:verify_search"),
     NavItem("项目与预算", "policy:staff_programmes", roles=GOVERNMENT_ROLES),
     NavItem("行动方案", "policy:measures", roles=GOVERNMENT_ROLES),
     NavItem("我的补贴", "subsidies:mine", roles=("consumer",)),

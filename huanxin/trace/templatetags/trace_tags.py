@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from huanxin.trace.domain.codes import printed_code
 from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS
 
 register = template.Library()
@@ -25,3 +26,9 @@ def event_label(kind: str) -> str:
 @register.filter(name="item_state")
 def item_state(state: str) -> str:
     return {"held": "保管中", "in_transit": "运输中", "dismantled": "已拆解", "destroyed": "已销毁"}.get(state, state)
+
+
+@register.filter(name="trace_code")
+def trace_code(code: str) -> str:
+    """``urn:epc:id:giai:6999999.639079541759`` → ``6999999.639079541759``, as the label prints it."""
+    return printed_code(code)

@@ -164,7 +164,7 @@ def test_the_take_back_at_checkout_gets_its_code_once(chain):
     assert (item.category, item.state, item.serial) == ("fridge", "held", "SN-TB-1")
     assert list(services.pending_take_backs(chain.merchant)) == []
     assert services.digital_link(item.code).startswith("https://")
-    assert services.code_from_link(services.digital_link(item.code)) == item.code
+    assert services.canonical_code(services.digital_link(item.code)) == item.code
 
 
 # ---------------------------------------------------------------- integrity
