@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "huanxin.core.idempotency.IdempotencyMiddleware",
+    "huanxin.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "huanxin.urls"
@@ -225,16 +226,26 @@ HUANXIN_IDEMPOTENCY_TTL_HOURS = env_int("HUANXIN_IDEMPOTENCY_TTL_HOURS", 72)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "huanxin.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "huanxin.core.logging.RequestIdFilter"},
+        "client_errors": {"()": "huanxin.core.logging.ClientErrorFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "client_errors"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("HUANXIN_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # On the logger as well as the handler: a record is cleaned where it is made, before any handler
+        # (a file, a collector) sees it. The handler's copy covers django.security.*, which log on their own.
+        "django.request": {"filters": ["client_errors"]},
     },
 }
 
