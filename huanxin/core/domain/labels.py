@@ -140,6 +140,13 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "sale_fen": "本次销售额",
     "seller_prior_12m_fen": "卖方此前 12 个月销售额",
     "seller_month_fen": "卖方本月销售额",
+    # The scrapping check's inputs (机动车强制报废标准规定)
+    "vehicle_type": "车辆类型",
+    "as_of": "评估日期",
+    "mileage_km": "行驶里程",
+    "missed_inspection_cycles": "未取得检验合格标志的检验周期数",
+    "passes_safety": "是否符合安全技术标准",
+    "passes_emission": "是否符合排放标准",
 }
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -162,3 +169,9 @@ def field_label(path: str) -> str:
             return ""
         words.append(label)
     return "的".join(words)
+
+
+def field_named(path: str) -> str:
+    """How a message names the field at ``path``: its Chinese name, else "该字段" (the error's ``field`` still
+    says which one)."""
+    return field_label(path) or "该字段"
