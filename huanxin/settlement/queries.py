@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subqu
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, Role
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import ForbiddenError, NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
@@ -172,8 +173,8 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
                 Unmatched(
                     "period",
                     str(period),
-                    f"本期核销现为 {live['n']} 笔 {live['s'] or 0} 分，"
-                    f"结算时为 {period.redemption_count} 笔 {period.redemptions_fen} 分",
+                    f"本期核销现为 {live['n']} 笔 {format_yuan(live['s'] or 0)}，"
+                    f"结算时为 {period.redemption_count} 笔 {format_yuan(period.redemptions_fen)}",
                 )
             )
         late = Redemption.objects.filter(
@@ -190,14 +191,22 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
         if payable.status == Payable.Status.QUEUED and not lines:
             problems.append(
                 Unmatched(
-                    "payable", str(payable.pk), f"{payable.recipient.name} 应付 {payable.amount_fen} 分尚未进入支付批次"
+                    "payable",
+                    str(payable.pk),
+                    f"{payable.recipient.name} 应付 {format_yuan(payable.amount_fen)} 尚未进入支付批次",
                 )
             )
         for line in lines:
             if line.status == PaymentLine.Status.FAILED:
                 problems.append(Unmatched("line", line.line_id, f"支付失败：{line.failure_reason}"))
         if payable.status == Payable.Status.PAID and paid != payable.amount_fen:
-            problems.append(Unmatched("payable", str(payable.pk), f"已付 {paid} 分与应付 {payable.amount_fen} 分不符"))
+            problems.append(
+                Unmatched(
+                    "payable",
+                    str(payable.pk),
+                    f"已付 {format_yuan(paid)} 与应付 {format_yuan(payable.amount_fen)} 不符",
+                )
+            )
     return problems
 
 

@@ -128,3 +128,10 @@ def test_an_auditor_cannot_close_a_period_from_the_page(closed_day):
     assert "只有财政人员可以结算" in response.content.decode()
     period.refresh_from_db()
     assert period.status == "open"
+
+
+def test_reconciliation_states_unpaid_amounts_in_yuan(closed_day):
+    period = SettlementPeriod.objects.get()
+    page = client_for(closed_day.personas.finance).get(f"/finance/periods/{period.pk}/reconciliation/").content.decode()
+    assert "应付 ¥1,350.00 尚未进入支付批次" in page
+    assert "135000 分" not in page
