@@ -91,7 +91,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -189,9 +188,12 @@ else:
         }
     }
 
+# Simplified Chinese only: the pages and messages have no translations yet, and a language offered half
+# translated gives pages that mix two (Django's own messages in English beside our Chinese). With one
+# language there is nothing to negotiate, so no LocaleMiddleware: a browser asking for English, or a
+# language cookie, still gets the whole page in Chinese.
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "huanxin" / "locale"]
+LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
