@@ -35,9 +35,15 @@ def payables_visible_to(user: Any) -> QuerySet[Payable]:
     return queryset.filter(recipient_id__in=organisations_for(user, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK))
 
 
+def may_download_bank_files(user: Any) -> bool:
+    """Payment files hold full account numbers: only finance officers download them (auditors read the masked
+    lines)."""
+    return has_role(user, Role.FINANCE_OFFICER)
+
+
 def get_bank_file_for_user(user: Any, number: str, file_format: str) -> BankFile:
     """A batch's payment file (it holds full account numbers): finance officers only."""
-    if not has_role(user, Role.FINANCE_OFFICER):
+    if not may_download_bank_files(user):
         raise ForbiddenError("只有财政人员可以下载支付文件", code="finance_required")
     bank_file = BankFile.objects.filter(batch__number=number, file_format=file_format).first()
     if bank_file is None:

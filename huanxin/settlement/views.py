@@ -149,7 +149,10 @@ def batch(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "lines": current.lines.order_by("line_id")[:1000],
             "summary": queries.batch_summary(current),
             "imports": BankImport.objects.filter(batch=current).order_by("-imported_at"),
-            "files": BankFile.objects.filter(batch=current).only("file_format", "sha256", "created_at"),
+            # Offered only to those who may download them (the link would be refused).
+            "files": BankFile.objects.filter(batch=current).only("file_format", "sha256", "created_at")
+            if queries.may_download_bank_files(request.user)
+            else BankFile.objects.none(),
             "can_approve": services.approve_refusal(actor=request.user, batch=current) is None,
             "is_preparer": current.prepared_by_id == request.user.pk,
             "can_import": services.import_refusal(actor=request.user, batch=current) is None,

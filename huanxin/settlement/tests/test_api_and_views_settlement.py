@@ -115,7 +115,8 @@ def test_the_finance_pages_offer_only_actions_that_can_succeed_now(closed_day, s
     assert actions(maker, f"/finance/batches/{batch.number}/") == []
     assert actions(client_for(second_finance), f"/finance/batches/{batch.number}/") == ["approve-batch"]
     services.approve_batch(actor=second_finance, batch=batch)
-    assert actions(maker, f"/finance/batches/{batch.number}/") == ["import-results"]
+    assert actions(maker, f"/finance/batches/{batch.number}/") == ["download-file", "download-file", "import-results"]
+    # The auditor reads the batch; payment files (full account numbers) are not offered to them.
     assert actions(auditor, f"/finance/batches/{batch.number}/") == []
 
 
