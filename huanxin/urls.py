@@ -20,6 +20,5 @@ urlpatterns = [
     path("", include("huanxin.subsidies.urls")),
     path("", include("huanxin.settlement.urls")),
     path("", include("huanxin.trace.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from huanxin.core.domain.labels import field_label
 from huanxin.core.errors import PROBLEM_CONTENT_TYPE, DomainError, FieldError, ValidationFailed
 
 
@@ -47,14 +48,16 @@ _TYPE_NAMES = {
 }  # fmt: skip
 
 
-def _message(error: dict[str, Any]) -> tuple[str, str]:
-    """A Chinese message and a stable code for one pydantic error."""
+def _message(error: dict[str, Any], field: str = "") -> tuple[str, str]:
+    """A Chinese message and a stable code for one pydantic error. The message never names the field: the
+    error's ``field`` does that for machines, and ``field_label`` for people."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind == "missing":
         return "required", "此字段为必填项"
     if kind in _TYPE_NAMES:
-        return "invalid_type", f"类型不正确，应为{_TYPE_NAMES[kind]}"
+        expected = "以分为单位的整数" if _TYPE_NAMES[kind] == "整数" and field.endswith("_fen") else _TYPE_NAMES[kind]
+        return "invalid_type", f"类型不正确，应为{expected}"
     if kind in {"date_parsing", "date_from_datetime_parsing", "date_type", "date_from_datetime_inexact"}:
         return "invalid_date", "日期无效，格式应为 YYYY-MM-DD"
     if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:
@@ -108,10 +111,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         errors = []
         for item in exc.errors:
-            code, message = _message(item)
-            errors.append(FieldError(_field_name(item.get("loc", ())), code, message))
+            field = _field_name(item.get("loc", ()))
+            code, message = _message(item, field)
+            errors.append(FieldError(field, code, message))
         first = errors[0] if errors else FieldError("body", "invalid", "输入无效")
-        detail = f"{first.field}：{first.message}" + (f"（另有 {len(errors) - 1} 处错误）" if len(errors) > 1 else "")
+        # The one-line detail names the field in Chinese (成交价), never by its name in code (price_fen).
+        label = field_label(first.field)
+        detail = (f"{label}：{first.message}" if label else first.message) + (
+            f"（另有 {len(errors) - 1} 处错误）" if len(errors) > 1 else ""
+        )
         return problem_response(request, ValidationFailed(detail, errors=errors))
 
     @api.exception_handler(AuthenticationError)

@@ -29,3 +29,16 @@ class RequestIdFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class ClientErrorFilter(logging.Filter):
+    """Keeps an ordinary refusal (a 4xx response: forbidden, not found, conflict, too many requests) to its
+    one warning line: Django attaches the exception to it, which would print a traceback for a request that
+    was simply refused. A 5xx keeps its traceback: that one is a fault to investigate."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

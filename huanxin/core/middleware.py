@@ -1,4 +1,5 @@
-"""Request id: taken from ``X-Request-ID`` when a proxy sets one, else generated; echoed back."""
+"""Request id (taken from ``X-Request-ID`` when a proxy sets one, else generated; echoed back), and the page
+for a service refusal that a view did not catch."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from huanxin.core.context import request_id_var
+from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -28,3 +31,23 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class DomainErrorMiddleware:
+    """A refusal a page view lets through (``ForbiddenError``, ``ConflictError`` …) is answered with its own
+    status and Chinese message, not as a server error: it is the user's answer, not a fault. The API renders
+    its own problem details before this is reached."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DomainError):
+            return None
+        template = {ForbiddenError: "errors/403.html", NotFoundError: "errors/404.html"}.get(
+            type(exception), "errors/refused.html"
+        )
+        return render(request, template, {"error": exception}, status=exception.status)

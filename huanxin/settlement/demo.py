@@ -1,7 +1,11 @@
-"""Demo history for settlement: yesterday's sales at the demo merchant, settled, batched and approved.
+"""Demo history for settlement: two days of sales at the demo merchant, left where each finance role
+has something to do on its first day.
 
-The sales are made through the real services by three extra demo residents and then dated yesterday
-(a demo has no yesterday of its own), so the finance pages show a closed period, a batch and its files.
+The sales are made through the real services by three extra demo residents and then dated back (a demo
+has no past of its own). The day before yesterday is closed and its payables are in a batch that
+``finance`` prepared and ``finance2`` has yet to approve (the checker's work); yesterday is closed and its
+payables are in no batch yet (the maker's work). The periodic jobs only close ended periods, so they
+leave both where they are.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from huanxin.accounts.sms import OutboxSmsBackend
 from huanxin.catalogue.models import ProductModel
 from huanxin.core import crypto
 from huanxin.settlement import services
-from huanxin.settlement.models import PaymentBatch, SettlementPeriod
+from huanxin.settlement.domain.payables import period_bounds
 from huanxin.subsidies import services as subsidies
 from huanxin.subsidies.models import Redemption, Store
 
@@ -25,10 +29,11 @@ DEMO_BUYERS = (
     ("13800138002", "王芳", "110108199203010026"),
     ("13800138003", "赵强", "110105197711230035"),
 )
+# Price, brand, model, serial and how many days ago the sale was made.
 SALES = (
-    (499_900, "海尔", "BCD-510WGHTD", "DEMO-SN-0001"),
-    (389_900, "美的", "BCD-431WTPZM", "DEMO-SN-0002"),
-    (1_299_900, "小天鹅", "TG100V88", "DEMO-SN-0003"),
+    (499_900, "海尔", "BCD-510WGHTD", "DEMO-SN-0001", 2),
+    (389_900, "美的", "BCD-431WTPZM", "DEMO-SN-0002", 2),
+    (1_299_900, "小天鹅", "TG100V88", "DEMO-SN-0003", 1),
 )
 
 
@@ -52,8 +57,8 @@ def _buyer(phone: str, name: str, resident_id: str) -> User | None:
     return person.user
 
 
-def load_demo(finance: User, checker: User) -> None:
-    """Idempotent: skipped once the demo sales exist."""
+def load_demo(finance: User) -> None:
+    """Idempotent: skipped once the demo sales exist. ``finance`` is the maker of the waiting batch."""
     if Redemption.objects.filter(serial__startswith="DEMO-SN-").exists():
         return
     merchant = Organisation.objects.filter(uscc="91110105MA01HX0A01").first()
@@ -61,8 +66,8 @@ def load_demo(finance: User, checker: User) -> None:
     store = Store.objects.filter(organisation=merchant).first()
     if merchant is None or clerk is None or store is None:
         return
-    yesterday_noon = timezone.now().replace(hour=4, minute=0, second=0, microsecond=0) - datetime.timedelta(days=1)
-    for (phone, name, resident_id), (price, brand, model, serial) in zip(DEMO_BUYERS, SALES, strict=True):
+    today = timezone.localdate()
+    for (phone, name, resident_id), (price, brand, model, serial, days_ago) in zip(DEMO_BUYERS, SALES, strict=True):
         buyer = _buyer(phone, name, resident_id)
         product = ProductModel.objects.filter(brand=brand, model_number=model).first()
         if buyer is None or product is None:
@@ -80,11 +85,15 @@ def load_demo(finance: User, checker: User) -> None:
             price_fen=price,
             take_back=subsidies.TakeBackInput(category=product.category, condition="working"),
         )
-        Redemption.objects.filter(pk=redemption.pk).update(redeemed_at=yesterday_noon)
-    services.close_due_periods()
-    programme = Redemption.objects.filter(serial__startswith="DEMO-SN-").first()
-    if programme is None or not SettlementPeriod.objects.filter(status="closed").exists():
+        noon = period_bounds(today - datetime.timedelta(days=days_ago))[0] + datetime.timedelta(hours=12)
+        Redemption.objects.filter(pk=redemption.pk).update(redeemed_at=noon)
+    sale = Redemption.objects.filter(serial__startswith="DEMO-SN-").select_related("programme").first()
+    if sale is None:
         return
-    if not PaymentBatch.objects.exists():
-        batch = services.prepare_batch(actor=finance, programme=programme.programme)
-        services.approve_batch(actor=checker, batch=batch)
+    # The day before yesterday is closed as the job closed it, just after midnight, and batched by the maker.
+    yesterday_start = period_bounds(today - datetime.timedelta(days=1))[0]
+    services.close_due_periods(now=yesterday_start + services.CLOSE_GRACE)
+    if services.prepare_refusal(actor=finance, programme=sale.programme) is None:
+        services.prepare_batch(actor=finance, programme=sale.programme)
+    # Yesterday is closed now; its payables wait for the maker's next batch.
+    services.close_due_periods()

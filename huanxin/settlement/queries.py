@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subqu
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, Role
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import ForbiddenError, NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
@@ -34,9 +35,15 @@ def payables_visible_to(user: Any) -> QuerySet[Payable]:
     return queryset.filter(recipient_id__in=organisations_for(user, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK))
 
 
+def may_download_bank_files(user: Any) -> bool:
+    """Payment files hold full account numbers: only finance officers download them (auditors read the masked
+    lines)."""
+    return has_role(user, Role.FINANCE_OFFICER)
+
+
 def get_bank_file_for_user(user: Any, number: str, file_format: str) -> BankFile:
     """A batch's payment file (it holds full account numbers): finance officers only."""
-    if not has_role(user, Role.FINANCE_OFFICER):
+    if not may_download_bank_files(user):
         raise ForbiddenError("只有财政人员可以下载支付文件", code="finance_required")
     bank_file = BankFile.objects.filter(batch__number=number, file_format=file_format).first()
     if bank_file is None:
@@ -172,8 +179,8 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
                 Unmatched(
                     "period",
                     str(period),
-                    f"本期核销现为 {live['n']} 笔 {live['s'] or 0} 分，"
-                    f"结算时为 {period.redemption_count} 笔 {period.redemptions_fen} 分",
+                    f"本期核销现为 {live['n']} 笔 {format_yuan(live['s'] or 0)}，"
+                    f"结算时为 {period.redemption_count} 笔 {format_yuan(period.redemptions_fen)}",
                 )
             )
         late = Redemption.objects.filter(
@@ -190,14 +197,22 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
         if payable.status == Payable.Status.QUEUED and not lines:
             problems.append(
                 Unmatched(
-                    "payable", str(payable.pk), f"{payable.recipient.name} 应付 {payable.amount_fen} 分尚未进入支付批次"
+                    "payable",
+                    str(payable.pk),
+                    f"{payable.recipient.name} 应付 {format_yuan(payable.amount_fen)} 尚未进入支付批次",
                 )
             )
         for line in lines:
             if line.status == PaymentLine.Status.FAILED:
                 problems.append(Unmatched("line", line.line_id, f"支付失败：{line.failure_reason}"))
         if payable.status == Payable.Status.PAID and paid != payable.amount_fen:
-            problems.append(Unmatched("payable", str(payable.pk), f"已付 {paid} 分与应付 {payable.amount_fen} 分不符"))
+            problems.append(
+                Unmatched(
+                    "payable",
+                    str(payable.pk),
+                    f"已付 {format_yuan(paid)} 与应付 {format_yuan(payable.amount_fen)} 不符",
+                )
+            )
     return problems
 
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import Role, User
 from huanxin.core import audit, crypto, spreadsheets
 from huanxin.core.domain.money import format_yuan
-from huanxin.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role
 from huanxin.policy.models import Programme
 from huanxin.settlement.domain.payables import (
@@ -35,7 +35,7 @@ from huanxin.settlement.domain.payables import (
     period_bounds,
 )
 from huanxin.settlement.models import BankFile, BankImport, Payable, PaymentBatch, PaymentLine, SettlementPeriod
-from huanxin.subsidies.models import Clawback, Redemption
+from huanxin.subsidies.models import Clawback, Enrolment, Redemption
 
 # A period is closed only this long after it ended, so a sale recorded in its last second has committed.
 CLOSE_GRACE = datetime.timedelta(minutes=5)
@@ -78,6 +78,40 @@ def ensure_periods(*, programme: Programme, until: datetime.date, length_days: i
     return created
 
 
+def close_refusal(
+    *, period: SettlementPeriod, actor: Any, now: datetime.datetime, earlier_open: bool | None = None
+) -> DomainError | None:
+    """Why closing ``period`` now would be refused, or None when it would go through.
+
+    A person closes only as a finance officer (the job, named by a string, always may); a period closes only
+    once it has ended plus the grace, and only after every earlier period of its programme, because carried
+    balances are computed in order. A closed period is not refused: closing it again changes nothing.
+    ``earlier_open`` may be given by a caller that already knows it (a page listing many periods).
+    """
+    if not isinstance(actor, str) and not has_role(actor, Role.FINANCE_OFFICER):
+        return ForbiddenError("只有财政人员可以结算", code="finance_required")
+    if period.status == SettlementPeriod.Status.CLOSED:
+        return None
+    if period.ends_at + CLOSE_GRACE > now:
+        return ConflictError("本期尚未结束，不能结算", code="period_not_ended")
+    if earlier_open is None:
+        earlier_open = SettlementPeriod.objects.filter(
+            programme_id=period.programme_id, starts_at__lt=period.starts_at, status=SettlementPeriod.Status.OPEN
+        ).exists()
+    if earlier_open:
+        return ConflictError("请先结算更早的周期（结转余额需按顺序计算）", code="earlier_period_open")
+    return None
+
+
+def can_close(
+    *, period: SettlementPeriod, actor: Any, now: datetime.datetime, earlier_open: bool | None = None
+) -> bool:
+    """Whether to offer closing ``period``: it is still open and closing it now would not be refused."""
+    return period.status == SettlementPeriod.Status.OPEN and (
+        close_refusal(period=period, actor=actor, now=now, earlier_open=earlier_open) is None
+    )
+
+
 def close_period(
     *,
     period: SettlementPeriod,
@@ -92,13 +126,9 @@ def close_period(
     successful close changes nothing.
     """
     now = now or timezone.now()
-    if period.ends_at + CLOSE_GRACE > now:
-        raise ConflictError("本期尚未结束，不能结算", code="period_not_ended")
-    earlier_open = SettlementPeriod.objects.filter(
-        programme_id=period.programme_id, starts_at__lt=period.starts_at, status=SettlementPeriod.Status.OPEN
-    ).exists()
-    if earlier_open:
-        raise ConflictError("请先结算更早的周期（结转余额需按顺序计算）", code="earlier_period_open")
+    refusal = close_refusal(period=period, actor=actor, now=now)
+    if refusal is not None:
+        raise refusal
     with transaction.atomic(durable=True):
         locked = SettlementPeriod.objects.select_for_update().get(pk=period.pk)
         if locked.status == SettlementPeriod.Status.CLOSED:
@@ -245,15 +275,40 @@ def close_due_periods(*, now: datetime.datetime | None = None) -> int:
 # ---------------------------------------------------------------- payment batches
 
 
-def _require_finance(actor: User) -> None:
-    if not has_role(actor, Role.FINANCE_OFFICER):
-        raise ForbiddenError("只有财政人员可以办理支付", code="finance_required")
-
-
 def _next_number(now: datetime.datetime) -> str:
     prefix = f"PB{timezone.localdate(now):%Y%m%d}"
     count = PaymentBatch.objects.filter(number__startswith=prefix).count()
     return f"{prefix}{count + 1:04d}"
+
+
+def payable_now(programme: Programme) -> QuerySet[Payable]:
+    """The programme's payables a new batch would carry: queued (in no batch, or sent back by the bank) and
+    owed to a merchant enrolled in the programme, whose enrolment gives the bank account. A queued payable of
+    a merchant without one gets no line (it shows as unmatched in reconciliation)."""
+    enrolled = Enrolment.objects.filter(organisation_id=OuterRef("recipient_id"), programme_id=programme.pk)
+    return Payable.objects.filter(period__programme=programme, status=Payable.Status.QUEUED).filter(Exists(enrolled))
+
+
+def _nothing_to_pay() -> ValidationFailed:
+    return ValidationFailed.for_field("programme", "nothing_to_pay", "没有待支付的应付款")
+
+
+def prepare_refusal(*, actor: User, programme: Programme) -> DomainError | None:
+    """Why ``actor`` cannot prepare a batch of ``programme`` now, or None.
+
+    Only a finance officer prepares; a batch another officer is still assembling is theirs to finish; otherwise
+    there must be payables a new batch would carry (its own unfinished batch the maker may always resume).
+    """
+    if not has_role(actor, Role.FINANCE_OFFICER):
+        return ForbiddenError("只有财政人员可以办理支付", code="finance_required")
+    assembling = PaymentBatch.objects.filter(programme=programme, status=PaymentBatch.Status.ASSEMBLING).first()
+    if assembling is not None:
+        if assembling.prepared_by_id != actor.pk and not has_role(actor, Role.ADMINISTRATOR):
+            return ConflictError(f"批次 {assembling.number} 正由他人生成，请稍后", code="batch_assembling")
+        return None
+    if not payable_now(programme).exists():
+        return _nothing_to_pay()
+    return None
 
 
 def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint = _no_checkpoint) -> PaymentBatch:
@@ -263,15 +318,15 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
     cursor; each chunk of lines commits with the cursor, so a run killed anywhere and started again
     continues where it stopped and ends with the same lines.
     """
-    _require_finance(actor)
+    refusal = prepare_refusal(actor=actor, programme=programme)
+    if refusal is not None:
+        raise refusal
     now = timezone.now()
     batch = PaymentBatch.objects.filter(programme=programme, status=PaymentBatch.Status.ASSEMBLING).first()
     if batch is None:
-        upto = Payable.objects.filter(period__programme=programme, status=Payable.Status.QUEUED).aggregate(
-            top=Max("pk")
-        )["top"]
+        upto = payable_now(programme).aggregate(top=Max("pk"))["top"]
         if upto is None:
-            raise ValidationFailed.for_field("programme", "nothing_to_pay", "没有待支付的应付款")
+            raise _nothing_to_pay()
         try:
             with transaction.atomic(durable=True):
                 batch = PaymentBatch.objects.create(
@@ -289,8 +344,6 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
                 )
         except IntegrityError:
             batch = PaymentBatch.objects.get(programme=programme, status=PaymentBatch.Status.ASSEMBLING)
-    elif batch.prepared_by_id != actor.pk and not has_role(actor, Role.ADMINISTRATOR):
-        raise ConflictError(f"批次 {batch.number} 正由他人生成，请稍后", code="batch_assembling")
     checkpoint("batch_started")
     while True:
         with transaction.atomic(durable=True):
@@ -402,11 +455,23 @@ def _xlsx_bytes(rows: list[list[str]]) -> bytes:
     return spreadsheets.workbook_bytes(book)
 
 
+def approve_refusal(*, actor: User, batch: PaymentBatch) -> DomainError | None:
+    """Why ``actor`` cannot approve ``batch`` now, or None: the checker is a finance officer who did not prepare
+    it (four eyes), and only a prepared batch is approved."""
+    if not has_role(actor, Role.FINANCE_OFFICER):
+        return ForbiddenError("只有财政人员可以办理支付", code="finance_required")
+    if batch.prepared_by_id == actor.pk:
+        return ForbiddenError("制单人不能复核自己生成的批次", code="four_eyes")
+    if batch.status != PaymentBatch.Status.PREPARED:
+        return ConflictError("该批次不是待复核状态", code="batch_not_prepared")
+    return None
+
+
 def approve_batch(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
     """The checker — a finance officer who did not prepare the batch — approves it; the bank files are made."""
-    _require_finance(actor)
-    if batch.prepared_by_id == actor.pk:
-        raise ForbiddenError("制单人不能复核自己生成的批次", code="four_eyes")
+    refusal = approve_refusal(actor=actor, batch=batch)
+    if refusal is not None:
+        raise refusal
     rows = bank_file_rows(batch)
     files = {"csv": _csv_bytes(rows), "xlsx": _xlsx_bytes(rows)}
     digests = {file_format: hashlib.sha256(content).hexdigest() for file_format, content in files.items()}
@@ -509,12 +574,24 @@ class ImportOutcome:
     verdicts: list[dict[str, Any]]
 
 
+def import_refusal(*, actor: User, batch: PaymentBatch) -> DomainError | None:
+    """Why ``actor`` cannot import bank results for ``batch`` now, or None: a finance officer imports, into an
+    approved batch that still has lines without a result (in a settled one every row would be refused)."""
+    if not has_role(actor, Role.FINANCE_OFFICER):
+        return ForbiddenError("只有财政人员可以办理支付", code="finance_required")
+    if batch.status == PaymentBatch.Status.SETTLED:
+        return ConflictError("该批次每一行都已有支付结果，无需再导入回盘", code="batch_settled")
+    if batch.status != PaymentBatch.Status.APPROVED:
+        return ConflictError("批次尚未复核，不能导入回盘", code="batch_not_approved")
+    return None
+
+
 def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, content: bytes) -> ImportOutcome:
     """Record the bank's answer line by line: paid lines settle their payables, failed lines send theirs back
     to the queue; refused rows are reported with reasons and change nothing."""
-    _require_finance(actor)
-    if batch.status not in (PaymentBatch.Status.APPROVED, PaymentBatch.Status.SETTLED):
-        raise ConflictError("批次尚未复核，不能导入回盘", code="batch_not_approved")
+    refusal = import_refusal(actor=actor, batch=batch)
+    if refusal is not None:
+        raise refusal
     rows = parse_bank_results(file_name, content)
     now = timezone.now()
     with transaction.atomic(durable=True):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, Role
 from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
+from huanxin.core.jobs import JOBS_BY_NAME
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.core.spreadsheets import XLSX_CONTENT_TYPE
 from huanxin.policy.models import Programme
@@ -69,8 +71,35 @@ def periods(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, "已结算" if closed else "该周期此前已结算，未重复计算")
         return redirect("settlement:periods")
-    rows = SettlementPeriod.objects.select_related("programme").order_by("-starts_at")[:120]
-    return render(request, "settlement/periods.html", {"periods": rows})
+    rows = list(SettlementPeriod.objects.select_related("programme").order_by("-starts_at")[:120])
+    # The oldest open period of each programme, so that "an earlier period is open" costs one query per page.
+    oldest_open = dict(
+        SettlementPeriod.objects.filter(status=SettlementPeriod.Status.OPEN)
+        .values("programme_id")
+        .annotate(first=Min("starts_at"))
+        .values_list("programme_id", "first")
+    )
+    now = timezone.now()
+    listed = []
+    for period in rows:
+        earlier_open = oldest_open.get(period.programme_id, period.starts_at) < period.starts_at
+        refusal = services.close_refusal(period=period, actor=request.user, now=now, earlier_open=earlier_open)
+        listed.append(
+            {
+                "period": period,
+                "can_close": services.can_close(period=period, actor=request.user, now=now, earlier_open=earlier_open),
+                "why_not": refusal.detail if refusal is not None and period.status == "open" else "",
+            }
+        )
+    return render(
+        request,
+        "settlement/periods.html",
+        {
+            "periods": listed,
+            "grace_minutes": int(services.CLOSE_GRACE.total_seconds() // 60),
+            "job_minutes": int(JOBS_BY_NAME["settlement.close_periods"].every.total_seconds() // 60),
+        },
+    )
 
 
 @login_required
@@ -87,13 +116,20 @@ def batches(request: AuthenticatedRequest) -> HttpResponse:
             return redirect("settlement:batches")
         messages.success(request, f"已生成批次 {batch.number}，请另一名财政人员复核")
         return redirect("settlement:batch", number=batch.number)
+    programmes = Programme.objects.exclude(status=Programme.Status.DRAFT).order_by("code")
+    is_officer = has_role(request.user, Role.FINANCE_OFFICER)
     return render(
         request,
         "settlement/batches.html",
         {
             "batches": queries.batches()[:100],
-            "programmes": Programme.objects.exclude(status=Programme.Status.DRAFT).order_by("code"),
-            "can_prepare": has_role(request.user, Role.FINANCE_OFFICER),
+            # Only programmes a batch can be prepared for now are offered.
+            "preparable": [
+                p
+                for p in programmes
+                if is_officer and services.prepare_refusal(actor=request.user, programme=p) is None
+            ],
+            "is_officer": is_officer,
         },
     )
 
@@ -113,12 +149,13 @@ def batch(request: AuthenticatedRequest, number: str) -> HttpResponse:
             "lines": current.lines.order_by("line_id")[:1000],
             "summary": queries.batch_summary(current),
             "imports": BankImport.objects.filter(batch=current).order_by("-imported_at"),
-            "files": BankFile.objects.filter(batch=current).only("file_format", "sha256", "created_at"),
-            "can_approve": current.status == "prepared"
-            and current.prepared_by_id != request.user.pk
-            and has_role(request.user, Role.FINANCE_OFFICER),
+            # Offered only to those who may download them (the link would be refused).
+            "files": BankFile.objects.filter(batch=current).only("file_format", "sha256", "created_at")
+            if queries.may_download_bank_files(request.user)
+            else BankFile.objects.none(),
+            "can_approve": services.approve_refusal(actor=request.user, batch=current) is None,
             "is_preparer": current.prepared_by_id == request.user.pk,
-            "can_import": current.status in ("approved", "settled") and has_role(request.user, Role.FINANCE_OFFICER),
+            "can_import": services.import_refusal(actor=request.user, batch=current) is None,
         },
     )
 

@@ -84,7 +84,8 @@ class InputError(ValueError):
 
     def __init__(self, code: str, field: str, message: str) -> None:
         """Carry a stable error code, the dotted path of the offending field and a Chinese message."""
-        super().__init__(f"{field}: {message}" if field else message)
+        # The text is the message alone: it is what a person is shown (``field`` names the field in code).
+        super().__init__(message)
         self.code = code
         self.field = field
         self.message = message

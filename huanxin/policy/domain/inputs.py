@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
+from huanxin.core.domain.labels import field_named
 from huanxin.policy.domain.decision import InputError
 
 MISSING: Final[Any] = object()
@@ -29,8 +30,8 @@ def field_name(prefix: str, key: str) -> str:
 def wrong_type(value: object, path: str, expected: str) -> InputError:
     """Build the error for a value of the wrong type: 'required' when absent or null, else 'invalid_type'."""
     if value is MISSING or value is None:
-        return InputError("required", path, f"缺少必填字段 {path}")
-    return InputError("invalid_type", path, f"{path} 应为{expected}")
+        return InputError("required", path, f"缺少必填字段：{field_named(path)}")
+    return InputError("invalid_type", path, f"{field_named(path)}应为{expected}")
 
 
 def as_mapping(value: object, path: str) -> Mapping[str, Any]:
@@ -39,12 +40,12 @@ def as_mapping(value: object, path: str) -> Mapping[str, Any]:
         return value
     if path == "":
         raise InputError("invalid_type", "", "输入应为 JSON 对象")
-    raise InputError("invalid_type", path, f"{path} 应为对象")
+    raise InputError("invalid_type", path, f"{field_named(path)}应为对象")
 
 
 def list_item_error(path: str, expected: str) -> InputError:
     """Build the error for a list item of the wrong type (a null item is mistyped, not missing)."""
-    return InputError("invalid_type", path, f"{path} 应为{expected}")
+    return InputError("invalid_type", path, f"{field_named(path)}应为{expected}")
 
 
 def read_object(data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
@@ -78,8 +79,8 @@ def read_int(data: Mapping[str, Any], key: str, prefix: str = "", *, minimum: in
 def below_minimum(value: int, path: str, minimum: int) -> InputError:
     """Build the error for an integer under its minimum: 'negative' below zero, else 'invalid_value'."""
     if value < 0:
-        return InputError("negative", path, f"{path} 不能为负数")
-    return InputError("invalid_value", path, f"{path} 不能小于 {minimum}")
+        return InputError("negative", path, f"{field_named(path)}不能为负数")
+    return InputError("invalid_value", path, f"{field_named(path)}不能小于 {minimum}")
 
 
 def read_money(data: Mapping[str, Any], key: str, prefix: str = "", *, minimum: int = 0) -> int:
@@ -106,9 +107,9 @@ def read_grade(data: Mapping[str, Any], key: str, prefix: str = "") -> int | Non
         return None
     path = field_name(prefix, key)
     if type(value) is not int:
-        raise InputError("invalid_type", path, f"{path} 应为 1–5 的整数或 null")
+        raise InputError("invalid_type", path, f"{field_named(path)}应为 1–5 的整数或 null")
     if not 1 <= value <= 5:
-        raise InputError("invalid_value", path, f"{path} 应为 1–5 的整数或 null")
+        raise InputError("invalid_value", path, f"{field_named(path)}应为 1–5 的整数或 null")
     return value
 
 
@@ -140,7 +141,7 @@ def parse_date(value: object, path: str) -> date:
                 _DATE_CACHE.clear()
             _DATE_CACHE[value] = parsed
             return parsed
-        raise InputError("invalid_date", path, f"{path} 不是有效日期，应为 YYYY-MM-DD")
+        raise InputError("invalid_date", path, f"{field_named(path)}不是有效日期，应为 YYYY-MM-DD")
     raise wrong_type(value, path, "YYYY-MM-DD 格式的日期字符串")
 
 
@@ -183,7 +184,7 @@ def read_choice(data: Mapping[str, Any], key: str, choices: Mapping[str, str], p
     path = field_name(prefix, key)
     if type(value) is str:
         allowed = "、".join(choices)
-        raise InputError("invalid_value", path, f"{path} 应为以下之一：{allowed}")
+        raise InputError("invalid_value", path, f"{field_named(path)}应为以下之一：{allowed}")
     raise wrong_type(value, path, "字符串")
 
 
@@ -210,17 +211,17 @@ def read_number(data: Mapping[str, Any], key: str, prefix: str = "") -> Decimal:
         number = Decimal(value)
     elif type(value) is float:
         if not math.isfinite(value):
-            raise InputError("invalid_value", path, f"{path} 应为有限的数值")
+            raise InputError("invalid_value", path, f"{field_named(path)}应为有限的数值")
         # repr() gives the shortest decimal that round-trips, so 2.0 stays 2.0 and 1.999 stays 1.999.
         number = Decimal(repr(value))
     elif type(value) is Decimal:
         if not value.is_finite():
-            raise InputError("invalid_value", path, f"{path} 应为有限的数值")
+            raise InputError("invalid_value", path, f"{field_named(path)}应为有限的数值")
         number = value
     else:
         raise wrong_type(value, path, "数值")
     if number < 0:
-        raise InputError("negative", path, f"{path} 不能为负数")
+        raise InputError("negative", path, f"{field_named(path)}不能为负数")
     return number
 
 

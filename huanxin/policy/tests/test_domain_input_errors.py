@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -12,6 +13,8 @@ from huanxin.policy.domain.inputs import parse_date
 
 RULES = load_catalogue()
 VALID = {"category": "fridge", "price_fen": 400_000, "energy_grade": 1}
+# The names in code of a field path (old_vehicle.registered_on → old_vehicle, registered_on).
+CODE_NAME = re.compile(r"[a-z][a-z_0-9]*")
 
 
 def error_for(code: str, payload: Any) -> InputError:
@@ -63,12 +66,20 @@ def test_malformed_consumer_goods_input_names_the_field(change: dict[str, Any], 
     error = error_for("cn-appliance-2025", {**VALID, **change})
 
     assert (error.code, error.field) == (error_code, field)
+    # The message is for people: the field in Chinese, never its name in code (that is what ``field`` is for).
+    assert not [name for name in CODE_NAME.findall(error.field) if name in error.message], error.message
 
 
 def test_missing_price_is_required() -> None:
     error = error_for("cn-appliance-2025", {"category": "fridge"})
 
-    assert error.to_dict() == {"error": {"code": "required", "field": "price_fen", "message": "缺少必填字段 price_fen"}}
+    assert error.to_dict() == {"error": {"code": "required", "field": "price_fen", "message": "缺少必填字段：成交价"}}
+
+
+def test_a_mistyped_price_is_named_in_chinese() -> None:
+    error = error_for("cn-appliance-2025", {**VALID, "price_fen": "4000"})
+
+    assert (error.field, error.message) == ("price_fen", "成交价应为以分为单位的整数")
 
 
 @pytest.mark.parametrize("code", sorted(RULES))
@@ -85,6 +96,7 @@ def test_empty_object_is_a_missing_field_for_every_programme(code: str) -> None:
 
     assert error.code == "required"
     assert error.field
+    assert not [name for name in CODE_NAME.findall(error.field) if name in error.message], error.message
 
 
 def test_any_mapping_is_accepted_as_input() -> None:
@@ -99,7 +111,8 @@ def test_input_error_is_a_value_error_with_a_readable_text() -> None:
     error = InputError("invalid_date", "old_vehicle.registered_on", "不是有效日期")
 
     assert isinstance(error, ValueError)
-    assert str(error) == "old_vehicle.registered_on: 不是有效日期"
+    # The text is what a person is shown: the message alone, without the field's name in code.
+    assert str(error) == "不是有效日期"
     assert "invalid_date" in repr(error)
 
 

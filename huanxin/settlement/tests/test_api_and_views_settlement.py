@@ -92,3 +92,47 @@ def test_the_sla_board_flags_periods_past_thirty_working_days(closed_day):
     assert [d.overdue for d in late] == [True]
     exposure = queries.prefunded_outstanding()
     assert exposure[0].outstanding_fen == 135_000
+
+
+def test_the_finance_pages_offer_only_actions_that_can_succeed_now(closed_day, second_finance):
+    import re
+
+    from huanxin.settlement.tests.conftest import DAY2
+
+    def actions(client, url):
+        return re.findall(r'data-action="([a-z-]+)"', client.get(url).content.decode())
+
+    maker = client_for(closed_day.personas.finance)
+    auditor = client_for(closed_day.personas.auditor)
+    # A closed period and an ended open one: finance officers may close it, auditors only read.
+    services.ensure_periods(programme=closed_day.programme, until=DAY2)
+    assert actions(maker, "/finance/periods/") == ["close-period"]
+    assert actions(auditor, "/finance/periods/") == []
+    assert actions(maker, "/finance/batches/") == ["prepare-batch"]
+    assert actions(auditor, "/finance/batches/") == []
+    batch = services.prepare_batch(actor=closed_day.personas.finance, programme=closed_day.programme)
+    assert actions(maker, "/finance/batches/") == []
+    assert actions(maker, f"/finance/batches/{batch.number}/") == []
+    assert actions(client_for(second_finance), f"/finance/batches/{batch.number}/") == ["approve-batch"]
+    services.approve_batch(actor=second_finance, batch=batch)
+    assert actions(maker, f"/finance/batches/{batch.number}/") == ["download-file", "download-file", "import-results"]
+    # The auditor reads the batch; payment files (full account numbers) are not offered to them.
+    assert actions(auditor, f"/finance/batches/{batch.number}/") == []
+
+
+def test_an_auditor_cannot_close_a_period_from_the_page(closed_day):
+    from huanxin.settlement.tests.conftest import DAY2
+
+    services.ensure_periods(programme=closed_day.programme, until=DAY2)
+    period = SettlementPeriod.objects.get(status="open")
+    response = client_for(closed_day.personas.auditor).post("/finance/periods/", {"period": period.pk}, follow=True)
+    assert "只有财政人员可以结算" in response.content.decode()
+    period.refresh_from_db()
+    assert period.status == "open"
+
+
+def test_reconciliation_states_unpaid_amounts_in_yuan(closed_day):
+    period = SettlementPeriod.objects.get()
+    page = client_for(closed_day.personas.finance).get(f"/finance/periods/{period.pk}/reconciliation/").content.decode()
+    assert "应付 ¥1,350.00 尚未进入支付批次" in page
+    assert "135000 分" not in page

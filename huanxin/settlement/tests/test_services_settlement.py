@@ -8,7 +8,7 @@ from huanxin.core.models import AuditEntry
 from huanxin.policy.models import Programme
 from huanxin.settlement import services
 from huanxin.settlement.domain.payables import period_bounds
-from huanxin.settlement.models import BankFile, Payable, PaymentBatch, PaymentLine, SettlementPeriod
+from huanxin.settlement.models import BankFile, BankImport, Payable, PaymentBatch, PaymentLine, SettlementPeriod
 from huanxin.settlement.tests.conftest import DAY1, DAY2, after, give_back, sell
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +295,81 @@ def test_names_that_look_like_formulas_stay_text_in_the_spreadsheets(scene, seco
         [payee] = [cell for cell in cells if cell.value == formula]
         assert payee.data_type == "s"
         assert not [cell for cell in cells if cell.data_type == "f"]
+
+
+def test_only_a_finance_officer_or_the_job_closes_a_period_and_a_refusal_changes_nothing(programme_from_day1):
+    scene = programme_from_day1
+    sell(scene, price_fen=400_000, on=DAY1, serial="SN-C1")
+    periods(scene, DAY1)
+    period = period_of(scene, DAY1)
+    with pytest.raises(ForbiddenError) as caught:
+        services.close_period(period=period, actor=scene.personas.auditor, now=after(DAY1))
+    assert caught.value.code == "finance_required"
+    period.refresh_from_db()
+    assert period.status == "open"
+    assert not Payable.objects.exists()
+    assert not AuditEntry.objects.filter(action="settlement.period.close").exists()
+    assert services.can_close(period=period, actor=scene.personas.finance, now=after(DAY1))
+    assert not services.can_close(period=period, actor=scene.personas.auditor, now=after(DAY1))
+    # Before the period ends (plus the grace) nobody is offered closing it.
+    assert not services.can_close(period=period, actor=scene.personas.finance, now=period_bounds(DAY1)[1])
+    assert services.close_period(period=period, actor=scene.personas.finance, now=after(DAY1)) is True
+    assert not services.can_close(period=period_of(scene, DAY1), actor=scene.personas.finance, now=after(DAY1))
+
+
+def test_a_batch_is_offered_only_while_payables_wait_for_one(scene, second_finance):
+    from huanxin.core.errors import ValidationFailed
+
+    paid_scene(scene, count=1)
+    maker = scene.personas.finance
+    assert services.prepare_refusal(actor=maker, programme=scene.programme) is None
+    assert services.prepare_refusal(actor=scene.personas.auditor, programme=scene.programme).code == "finance_required"
+    services.prepare_batch(actor=maker, programme=scene.programme)
+    assert services.prepare_refusal(actor=maker, programme=scene.programme).code == "nothing_to_pay"
+    with pytest.raises(ValidationFailed) as caught:
+        services.prepare_batch(actor=second_finance, programme=scene.programme)
+    assert caught.value.code == "nothing_to_pay"
+    assert PaymentBatch.objects.count() == 1
+
+
+def test_queued_payables_of_merchants_without_an_enrolment_offer_no_batch(scene):
+    from huanxin.core.errors import ValidationFailed
+
+    paid_scene(scene, count=1)
+    services.prepare_batch(actor=scene.personas.finance, programme=scene.programme)
+    Payable.objects.create(
+        period=SettlementPeriod.objects.get(programme=scene.programme),
+        recipient=make_organisation(),
+        redemption_count=1,
+        redemptions_fen=9_900,
+        amount_fen=9_900,
+    )
+    assert services.prepare_refusal(actor=scene.personas.finance, programme=scene.programme).code == "nothing_to_pay"
+    with pytest.raises(ValidationFailed):
+        services.prepare_batch(actor=scene.personas.finance, programme=scene.programme)
+    assert PaymentBatch.objects.count() == 1
+
+
+def test_approval_and_bank_results_are_offered_only_when_they_can_succeed(scene, second_finance):
+    paid_scene(scene, count=1)
+    maker = scene.personas.finance
+    batch = services.prepare_batch(actor=maker, programme=scene.programme)
+    assert services.approve_refusal(actor=maker, batch=batch).code == "four_eyes"
+    assert services.approve_refusal(actor=scene.personas.auditor, batch=batch).code == "finance_required"
+    assert services.approve_refusal(actor=second_finance, batch=batch) is None
+    assert services.import_refusal(actor=maker, batch=batch).code == "batch_not_approved"
+    services.approve_batch(actor=second_finance, batch=batch)
+    batch.refresh_from_db()
+    assert services.approve_refusal(actor=second_finance, batch=batch).code == "batch_not_prepared"
+    assert services.import_refusal(actor=maker, batch=batch) is None
+    [line] = batch.lines.all()
+    amount = f"{line.amount_fen // 100}.{line.amount_fen % 100:02d}"
+    content = bank_file([[line.line_id, "成功", amount, "B1", ""]])
+    services.import_bank_results(actor=maker, batch=batch, file_name="r.csv", content=content)
+    batch.refresh_from_db()
+    assert batch.status == "settled"
+    # Every line has its result: a further file could only be refused row by row, so it is refused whole.
+    assert services.import_refusal(actor=maker, batch=batch).code == "batch_settled"
+    with pytest.raises(ConflictError):
+        services.import_bank_results(actor=maker, batch=batch, file_name="r.csv", content=content)
+    assert BankImport.objects.count() == 1

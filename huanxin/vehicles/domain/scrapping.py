@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from huanxin.core.domain.labels import field_named
+
 # Article 4(4): three consecutive inspection cycles without an inspection mark force scrapping.
 MISSED_INSPECTION_CYCLES_LIMIT: Final = 3
 
@@ -126,17 +128,15 @@ def check_scrapping(payload: Mapping[str, Any]) -> dict[str, Any]:
         raise ScrapInputError("invalid_type", "", "输入必须是 JSON 对象")
     for field in REQUIRED_FIELDS:
         if field not in payload:
-            raise ScrapInputError("missing_field", field, f"缺少必填字段 {field}")
+            raise ScrapInputError("missing_field", field, f"缺少必填字段：{field_named(field)}")
 
     limits = _vehicle_type(payload["vehicle_type"])
     registered_on = _date(payload["registered_on"], "registered_on")
     as_of = _date(payload["as_of"], "as_of")
     if as_of < registered_on:
         raise ScrapInputError("date_order", "as_of", "评估日期不能早于注册登记日期")
-    mileage_km = _non_negative_int(payload["mileage_km"], "mileage_km", "行驶里程")
-    missed_cycles = _non_negative_int(
-        payload["missed_inspection_cycles"], "missed_inspection_cycles", "未取得检验合格标志的检验周期数"
-    )
+    mileage_km = _non_negative_int(payload["mileage_km"], "mileage_km")
+    missed_cycles = _non_negative_int(payload["missed_inspection_cycles"], "missed_inspection_cycles")
     passes_safety = _bool(payload["passes_safety"], "passes_safety")
     passes_emission = _bool(payload["passes_emission"], "passes_emission")
 
@@ -234,7 +234,7 @@ def _inspection_reason(missed_cycles: int) -> dict[str, Any]:
 
 def _vehicle_type(value: object) -> ScrapLimits:
     if not isinstance(value, str):
-        raise ScrapInputError("invalid_type", "vehicle_type", "vehicle_type 必须是字符串")
+        raise ScrapInputError("invalid_type", "vehicle_type", "车辆类型必须是字符串")
     limits = VEHICLE_TYPES.get(value)
     if limits is None:
         raise ScrapInputError("unknown_vehicle_type", "vehicle_type", f"未知的车辆类型：{value}")
@@ -246,25 +246,25 @@ def _date(value: object, field: str) -> datetime.date:
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         return value
     if not isinstance(value, str):
-        raise ScrapInputError("invalid_type", field, f"{field} 必须是 YYYY-MM-DD 格式的日期字符串")
+        raise ScrapInputError("invalid_type", field, f"{field_named(field)}必须是 YYYY-MM-DD 格式的日期字符串")
     if not _ISO_DATE.fullmatch(value):
-        raise ScrapInputError("invalid_date", field, f"{field} 日期格式不正确，应为 YYYY-MM-DD")
+        raise ScrapInputError("invalid_date", field, f"{field_named(field)}格式不正确，应为 YYYY-MM-DD")
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:
-        raise ScrapInputError("invalid_date", field, f"{field} 不是有效日期：{value}") from None
+        raise ScrapInputError("invalid_date", field, f"{field_named(field)}不是有效日期：{value}") from None
 
 
-def _non_negative_int(value: object, field: str, label: str) -> int:
+def _non_negative_int(value: object, field: str) -> int:
     # bool is an int subclass in Python; true/false is never a count or a distance.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ScrapInputError("invalid_type", field, f"{label}（{field}）必须是整数")
+        raise ScrapInputError("invalid_type", field, f"{field_named(field)}必须是整数")
     if value < 0:
-        raise ScrapInputError("negative_value", field, f"{label}（{field}）不能为负数")
+        raise ScrapInputError("negative_value", field, f"{field_named(field)}不能为负数")
     return value
 
 
 def _bool(value: object, field: str) -> bool:
     if not isinstance(value, bool):
-        raise ScrapInputError("invalid_type", field, f"{field} 必须是 true 或 false")
+        raise ScrapInputError("invalid_type", field, f"{field_named(field)}必须是 true 或 false")
     return value

@@ -25,10 +25,36 @@ def test_not_found_page_is_chinese():
     assert "页面不存在" in response.content.decode()
 
 
-def test_english_is_selectable():
+def test_only_chinese_is_offered_until_there_are_translations():
+    from django.conf import settings
+
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans"]
+    html = Client().get("/").content.decode()
+    assert 'name="language"' not in html
+    assert "English" not in html
+
+
+@pytest.mark.parametrize(
+    "asks_for_english",
+    [{"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}, {"cookies": "django_language=en"}],
+    ids=["accept-language", "cookie"],
+)
+def test_a_visitor_asking_for_english_gets_a_wholly_chinese_page(asks_for_english):
+    # Django's own messages ("This field is required.") would otherwise come out in English on a Chinese page.
+    from django.utils import translation
+
     client = Client()
-    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    assert '<html lang="en">' in client.get("/").content.decode()
+    if "cookies" in asks_for_english:
+        client.cookies.load(asks_for_english["cookies"])
+    headers = {k: v for k, v in asks_for_english.items() if k != "cookies"}
+    response = client.post("/accounts/login/", {"username": "", "password": ""}, **headers)
+    html = response.content.decode()
+    with translation.override("zh-hans"):
+        required = translation.gettext("This field is required.")
+    assert required != "This field is required."
+    assert required in html
+    assert "This field is required." not in html
+    assert '<html lang="zh-CN">' in html
 
 
 def test_health_check():

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from huanxin.catalogue.domain.categories import CATEGORIES
+from huanxin.core.domain.labels import field_named
 from huanxin.core.domain.money import apply_rate, format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import admits_all, describe_all, read_limits
@@ -232,8 +233,8 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
             raise wrong_type(price, "price_fen", "以分为单位的整数")
         if price <= 0:
             if price < 0:
-                raise InputError("negative", "price_fen", "price_fen 不能为负数")
-            raise InputError("invalid_value", "price_fen", "price_fen 应大于 0")
+                raise InputError("negative", "price_fen", f"{field_named('price_fen')}不能为负数")
+            raise InputError("invalid_value", "price_fen", f"{field_named('price_fen')}应大于 0")
         energy = get("energy_grade")
         if energy is None:
             energy = 0
@@ -345,5 +346,5 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
 def _bad_grade(value: object, path: str) -> InputError:
     """Build the error for an energy or water grade that is not 1–5 or null."""
     if type(value) is int:
-        return InputError("invalid_value", path, f"{path} 应为 1–5 的整数或 null")
-    return InputError("invalid_type", path, f"{path} 应为 1–5 的整数或 null")
+        return InputError("invalid_value", path, f"{field_named(path)}应为 1–5 的整数或 null")
+    return InputError("invalid_type", path, f"{field_named(path)}应为 1–5 的整数或 null")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from huanxin.core.domain.labels import field_named
 from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.decision import Decision, InputError, Reason
@@ -142,7 +143,9 @@ def compile_dismantling_fund(root: Table, meta: Meta) -> Compiled:
             raise wrong_type(subtype, f"{prefix}subtype", "字符串")
         elif category.subtypes and subtype not in category.subtypes:
             allowed = "、".join(category.subtypes)
-            raise InputError("invalid_value", f"{prefix}subtype", f"{prefix}subtype 应为以下之一：{allowed}")
+            raise InputError(
+                "invalid_value", f"{prefix}subtype", f"{field_named(prefix + 'subtype')}应为以下之一：{allowed}"
+            )
         wanted = needed.get((category_code, subtype), needed[(category_code, None)])
         measures = {
             measure: read_number(unit, measure, prefix)
@@ -160,7 +163,7 @@ def compile_dismantling_fund(root: Table, meta: Meta) -> Compiled:
         if type(entries) is not list:
             raise wrong_type(entries, "units", "数组")
         if not entries:
-            raise InputError("invalid_value", "units", "units 至少包含一项")
+            raise InputError("invalid_value", "units", "拆解设备至少包含一项")
         units = [read_unit(entry, index) for index, entry in enumerate(entries)]
 
         in_window = first_year <= year < end_year

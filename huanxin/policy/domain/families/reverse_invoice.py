@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from huanxin.core.domain.labels import field_named
 from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table
 from huanxin.policy.domain.decision import Decision, InputError, Reason, new_reason
@@ -24,8 +25,8 @@ def _money(data: Mapping[str, Any], key: str, minimum: int) -> int:
         raise wrong_type(value, key, "以分为单位的整数")
     if value < minimum:
         if value < 0:
-            raise InputError("negative", key, f"{key} 不能为负数")
-        raise InputError("invalid_value", key, f"{key} 应大于 0")
+            raise InputError("negative", key, f"{field_named(key)}不能为负数")
+        raise InputError("invalid_value", key, f"{field_named(key)}应大于 0")
     return value
 
 
@@ -51,7 +52,7 @@ def compile_reverse_invoice(root: Table, meta: Meta) -> Compiled:
         prior = _money(data, "seller_prior_12m_fen", 0)
         month = _money(data, "seller_month_fen", 0)
         if month < sale:
-            raise InputError("invalid_value", "seller_month_fen", "seller_month_fen 包含本次销售额，不能小于 sale_fen")
+            raise InputError("invalid_value", "seller_month_fen", "卖方本月销售额包含本次销售额，不能小于本次销售额")
         total = prior + sale
         total_text = format_yuan(total, symbol=False)
         prior_text, sale_text = format_yuan(prior, symbol=False), format_yuan(sale, symbol=False)

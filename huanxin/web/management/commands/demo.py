@@ -24,7 +24,7 @@ class Command(BaseCommand):
         load_policy(User.objects.get(username="admin"))
         load_demo_reports(User.objects.get(username="reviewer"))
         load_subsidies(User.objects.get(username="admin"), User.objects.get(username="reviewer"))
-        load_settlement(User.objects.get(username="finance"), User.objects.get(username="finance2"))
+        load_settlement(User.objects.get(username="finance"))
         load_trace()
         self.stdout.write("")
         self.stdout.write(f"演示账户 / demo accounts（密码 / password: {DEMO_PASSWORD}）")
