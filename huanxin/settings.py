@@ -220,6 +220,13 @@ HUANXIN_IDENTITY_VERIFIER = env_str("HUANXIN_IDENTITY_VERIFIER", "huanxin.accoun
 HUANXIN_OTP_TTL_SECONDS = env_int("HUANXIN_OTP_TTL_SECONDS", 300)
 HUANXIN_LOGIN_MAX_FAILURES = env_int("HUANXIN_LOGIN_MAX_FAILURES", 5)
 HUANXIN_LOGIN_LOCK_SECONDS = env_int("HUANXIN_LOGIN_LOCK_SECONDS", 900)
+# Seconds before another code may be sent to the same number (shown as a countdown on the page).
+HUANXIN_OTP_RESEND_SECONDS = env_int("HUANXIN_OTP_RESEND_SECONDS", 60)
+# The request header a trusted reverse proxy puts the client's address in (e.g. X-Forwarded-For or
+# X-Real-IP); empty means REMOTE_ADDR, and the header is then never read (clients can forge it).
+HUANXIN_CLIENT_IP_HEADER = env_str("HUANXIN_CLIENT_IP_HEADER", "")
+# How long a verified password-reset code lets its holder choose a new password.
+PASSWORD_RESET_TIMEOUT = env_int("HUANXIN_PASSWORD_RESET_SECONDS", 600)
 HUANXIN_IDEMPOTENCY_TTL_HOURS = env_int("HUANXIN_IDEMPOTENCY_TTL_HOURS", 72)
 
 LOGGING = {
