@@ -43,7 +43,8 @@ def test_refusals_show_and_the_resend_button_counts_down(live_server, browser, s
     button = page.locator("#code-status button")
     assert button.is_disabled()
     first = button.inner_text()
-    assert first.startswith("重新发送（") and first.endswith("秒）")
+    assert first.startswith("重新发送（")
+    assert first.endswith("秒）")
     page.wait_for_function(
         "t => document.querySelector('#code-status button').textContent !== t", arg=first, timeout=5000
     )
