@@ -34,6 +34,9 @@ class Account:
 
     user: User | None
     bucket: str
+    # Named by a mobile number: only residents have one, and only they can sign in by SMS instead. Decided
+    # by what was typed, not by whether the account exists, so the message reveals nothing about accounts.
+    by_phone: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ def resolve(identifier: str) -> Account:
     digest = crypto.blind_index(phone, purpose="phone")
     person = Person.objects.filter(phone_digest=digest, user__isnull=False).select_related("user").first()
     if person is not None and person.user is not None:
-        return Account(person.user, f"signin:account:user:{person.user.pk}")
-    return Account(None, f"signin:account:phone:{digest}")
+        return Account(person.user, f"signin:account:user:{person.user.pk}", by_phone=True)
+    return Account(None, f"signin:account:phone:{digest}", by_phone=True)
 
 
 def account_bucket(user: User) -> str:
@@ -105,11 +108,8 @@ def take_password_slot(account: Account, client_ip: str | None) -> Refusal | Non
     if client_ip is not None:
         ratelimit.release(source_bucket(client_ip))  # nothing was checked: the source keeps its slot
     wait = ratelimit.retry_after(account.bucket, limit=_limit())
-    return Refusal(
-        "login_locked",
-        f"登录失败次数过多，该账户的密码登录已暂停，请 {_minutes(wait)} 分钟后再试，或使用短信验证码登录",
-        wait,
-    )
+    message = f"登录失败次数过多，该账户的密码登录已暂停，请 {_minutes(wait)} 分钟后再试"
+    return Refusal("login_locked", message + ("，或使用短信验证码登录" if account.by_phone else ""), wait)
 
 
 def succeeded(bucket: str | None, client_ip: str | None) -> None:

@@ -49,7 +49,7 @@ def test_every_way_of_writing_the_number_counts_against_one_account(resident, pa
         locked = client.post("/accounts/login/", {"username": written, "password": PASSWORD})
         assert locked.status_code == 429
         assert 'data-code="login_locked"' in locked.content.decode()
-        assert "短信验证码登录" in locked.content.decode()
+        assert "请 15 分钟后再试，或使用短信验证码登录" in locked.content.decode()
     assert "_auth_user_id" not in client.session
     # Once paused, no password is checked at all, however the number is written.
     assert len(password_checks) == settings.HUANXIN_LOGIN_MAX_FAILURES
@@ -75,6 +75,7 @@ def test_the_admin_login_shares_the_sign_in_limit():
     locked = client.post("/admin/login/?next=/admin/", {"username": "boss", "password": PASSWORD, "next": "/admin/"})
     assert locked.status_code == 200
     assert "登录失败次数过多" in locked.content.decode()
+    assert "短信" not in locked.content.decode()  # staff have no SMS sign-in to be pointed to
     assert "_auth_user_id" not in client.session
 
 
