@@ -62,6 +62,11 @@ def _field(field: str, validator: Any, value: str) -> str:
     return result
 
 
+def _password_problems(exc: DjangoValidationError) -> str:
+    """Django's password validator messages as one sentence each ("这个密码太常见了。密码只包含数字。")."""
+    return "".join(message if message.endswith("。") else f"{message}。" for message in exc.messages)
+
+
 def _district(code: str | None, field: str = "district") -> District | None:
     if not code:
         return None
@@ -254,7 +259,7 @@ def reset_password(*, actor: User, token: str, password: str) -> User:
     try:
         validate_password(password, user=actor)
     except DjangoValidationError as exc:
-        raise ValidationFailed.for_field("password", "weak_password", "；".join(exc.messages)) from None
+        raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
     old_hash = actor.password
     actor.set_password(password)
     with transaction.atomic(durable=True):
@@ -275,7 +280,7 @@ def register_resident(*, phone: str, code: str, password: str, district: str | N
     try:
         validate_password(password)
     except DjangoValidationError as exc:
-        raise ValidationFailed.for_field("password", "weak_password", "；".join(exc.messages)) from None
+        raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
     if Person.objects.filter(phone_digest=phone_digest).exists():
         raise ValidationFailed.for_field("phone", "phone_taken", "该手机号已注册，请直接登录")
     # The code check commits on its own so that a wrong guess stays counted although we refuse.
@@ -469,7 +474,7 @@ def create_staff_user(*, actor: User, username: str, password: str, display_name
     try:
         validate_password(password)
     except DjangoValidationError as exc:
-        raise ValidationFailed.for_field("password", "weak_password", "；".join(exc.messages)) from None
+        raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
     with transaction.atomic(durable=True):
         user = User(username=username, display_name=display_name)
         user.set_password(password)

@@ -164,6 +164,8 @@ def test_password_reset_by_sms_code_end_to_end(resident, request_code, sms_outbo
     weak = client.post("/accounts/password/reset/new/", {"password": "12345678", "password_confirm": "12345678"})
     assert weak.status_code == 200
     assert 'data-code="weak_password"' in weak.content.decode()
+    assert "密码只包含数字。" in weak.content.decode()
+    assert "。；" not in weak.content.decode()
     mismatch = client.post("/accounts/password/reset/new/", {"password": NEW_PASSWORD, "password_confirm": "x"})
     assert 'data-code="password_mismatch"' in mismatch.content.decode()
     resident.refresh_from_db()
