@@ -176,8 +176,8 @@ CACHES: dict[str, dict[str, Any]]
 if CACHE_URL.startswith("redis://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    # A file cache is shared by all application-server workers on one machine, which the sign-in
-    # rate limit needs; an in-process cache would give each worker its own counter.
+    # A file cache is shared by all application-server workers on one machine, so a session cached by one
+    # worker is found by the others. (Sign-in and code limits are counted in the database, not here.)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

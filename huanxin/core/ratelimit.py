@@ -93,7 +93,8 @@ def client_ip(request: HttpRequest) -> str:
     address = request.META.get("REMOTE_ADDR") or ""
     header = settings.HUANXIN_CLIENT_IP_HEADER
     if header:
-        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        key = header.upper().replace("-", "_")
+        value = request.META.get(key if key.startswith("HTTP_") else f"HTTP_{key}", "")
         forwarded = value.split(",")[-1].strip() if value else ""
         if _parse(forwarded) is not None:
             address = forwarded

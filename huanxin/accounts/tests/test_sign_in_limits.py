@@ -134,6 +134,8 @@ def test_the_client_address_comes_from_the_proxy_header_only_when_one_is_configu
     assert ratelimit.client_ip(request) == "198.51.100.7"
     settings.HUANXIN_CLIENT_IP_HEADER = "X-Real-IP"
     assert ratelimit.client_ip(request) == "192.0.2.1"
+    settings.HUANXIN_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"  # written the way Django's request.META names it
+    assert ratelimit.client_ip(request) == "192.0.2.1"
     settings.HUANXIN_CLIENT_IP_HEADER = "X-Client-Address"  # configured but absent: the socket's address
     assert ratelimit.client_ip(request) == "10.0.0.5"
     forged = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_REAL_IP="not-an-address")
