@@ -134,7 +134,7 @@ class RegisterForm(forms.Form):
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="至少8位，不能全为数字",
+        help_text="至少8位，不能全为数字，不能是常见密码或与账户信息相近",
     )
     district = forms.ChoiceField(label="居住区", required=False)
 
