@@ -196,8 +196,8 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache(settings: Any) -> Iterator[None]:
-    """Rate-limit counters live in the cache; every test starts with none, in a cache of its own process
-    (the file cache under var/ is shared with a running server and other test runs)."""
+    """Every test starts with an empty cache of its own process (the file cache under var/ is shared with a
+    running server and other test runs). Rate-limit counters are database rows, rolled back with the test."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     cache.clear()
     yield

@@ -176,8 +176,8 @@ CACHES: dict[str, dict[str, Any]]
 if CACHE_URL.startswith("redis://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
-    # A file cache is shared by all application-server workers on one machine, which the sign-in
-    # rate limit needs; an in-process cache would give each worker its own counter.
+    # A file cache is shared by all application-server workers on one machine, so a session cached by one
+    # worker is found by the others. (Sign-in and code limits are counted in the database, not here.)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -223,6 +223,13 @@ HUANXIN_IDENTITY_VERIFIER = env_str("HUANXIN_IDENTITY_VERIFIER", "huanxin.accoun
 HUANXIN_OTP_TTL_SECONDS = env_int("HUANXIN_OTP_TTL_SECONDS", 300)
 HUANXIN_LOGIN_MAX_FAILURES = env_int("HUANXIN_LOGIN_MAX_FAILURES", 5)
 HUANXIN_LOGIN_LOCK_SECONDS = env_int("HUANXIN_LOGIN_LOCK_SECONDS", 900)
+# Seconds before another code may be sent to the same number (shown as a countdown on the page).
+HUANXIN_OTP_RESEND_SECONDS = env_int("HUANXIN_OTP_RESEND_SECONDS", 60)
+# The request header a trusted reverse proxy puts the client's address in (e.g. X-Forwarded-For or
+# X-Real-IP); empty means REMOTE_ADDR, and the header is then never read (clients can forge it).
+HUANXIN_CLIENT_IP_HEADER = env_str("HUANXIN_CLIENT_IP_HEADER", "")
+# How long a verified password-reset code lets its holder choose a new password.
+PASSWORD_RESET_TIMEOUT = env_int("HUANXIN_PASSWORD_RESET_SECONDS", 600)
 HUANXIN_IDEMPOTENCY_TTL_HOURS = env_int("HUANXIN_IDEMPOTENCY_TTL_HOURS", 72)
 
 LOGGING = {

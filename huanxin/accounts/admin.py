@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from huanxin.accounts.forms import AdminSignInForm
 from huanxin.accounts.models import ApiToken, District, Licence, Membership, Organisation, Person, User
 from huanxin.core.admin_support import ReadOnlyAdminMixin
+
+# The admin login is limited together with every other way of signing in (the backend counts the attempts;
+# this form says why a sign-in was refused).
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(User)

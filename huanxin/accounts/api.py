@@ -27,6 +27,7 @@ from huanxin.accounts.schemas import (
     TokenIn,
     TokenOut,
 )
+from huanxin.core import ratelimit
 from huanxin.core.errors import NotFoundError
 
 router = Router(tags=["账户与机构"])
@@ -39,8 +40,10 @@ def list_districts(request: HttpRequest) -> Any:
 
 @router.post("/phone-codes", response={202: PhoneCodeOut}, auth=None, summary="发送注册短信验证码")
 def send_phone_code(request: HttpRequest, payload: PhoneCodeIn) -> Any:
-    sent = services.request_phone_code(phone=payload.phone)
-    return Status(202, PhoneCodeOut(phone_masked=sent.phone_masked, expires_at=sent.expires_at))
+    sent = services.request_phone_code(phone=payload.phone, client_ip=ratelimit.client_ip(request))
+    return Status(
+        202, PhoneCodeOut(phone_masked=sent.phone_masked, expires_at=sent.expires_at, resend_after=sent.resend_after)
+    )
 
 
 @router.post("/residents", response={201: MeOut}, auth=None, summary="居民注册（手机号 + 验证码）")

@@ -3,10 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
+from huanxin.accounts import signin
 from huanxin.accounts.models import District, Licence, OrganisationKind
+from huanxin.accounts.services import CODE_PURPOSES
 from huanxin.core.domain.identifiers import IdentifierError, validate_mobile, validate_resident_id, validate_uscc
 
 
@@ -22,7 +26,23 @@ def identifier_field_validator(validator: Any) -> Any:
     return run
 
 
-class SignInForm(AuthenticationForm):
+class SignInLimitMixin:
+    """Says why a sign-in was refused without checking the password (see :mod:`huanxin.accounts.signin`)."""
+
+    request: HttpRequest | None
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        except ValidationError as error:
+            refusal = signin.refusal_of(self.request)
+            if refusal is not None and getattr(error, "code", None) == "invalid_login":
+                raise ValidationError(refusal.message, code=refusal.code) from None
+            raise
+        return cleaned
+
+
+class SignInForm(SignInLimitMixin, AuthenticationForm):
     username = forms.CharField(
         label="手机号或用户名",
         max_length=150,
@@ -37,13 +57,68 @@ class SignInForm(AuthenticationForm):
     }
 
 
-class PhoneCodeForm(forms.Form):
-    phone = forms.CharField(
+class AdminSignInForm(SignInLimitMixin, AdminAuthenticationForm):
+    """The admin login, limited together with every other way of signing in."""
+
+
+def _phone_field() -> forms.CharField:
+    return forms.CharField(
         label="手机号",
         max_length=20,
         validators=[identifier_field_validator(validate_mobile)],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
+
+
+def _code_field() -> forms.CharField:
+    return forms.CharField(
+        label="短信验证码",
+        max_length=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class PhoneCodeForm(forms.Form):
+    phone = _phone_field()
+    purpose = forms.ChoiceField(
+        label="用途",
+        choices=list(CODE_PURPOSES.items()),
+        required=False,
+        error_messages={"invalid_choice": "验证码用途无效"},
+    )
+
+    def clean_purpose(self) -> str:
+        # Registration pages written before sign-in codes existed post no purpose.
+        return str(self.cleaned_data.get("purpose") or "register")
+
+
+class PhoneAndCodeForm(forms.Form):
+    """SMS sign-in, and the first step of a password reset: the number and the code sent to it."""
+
+    phone = _phone_field()
+    code = _code_field()
+
+
+class NewPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="新密码",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="至少8位，不能全为数字，不能是常见密码或与账户信息相近",
+    )
+    password_confirm = forms.CharField(
+        label="再次输入新密码",
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_confirm"):
+            self.add_error("password_confirm", ValidationError("两次输入的密码不一致", code="password_mismatch"))
+        return cleaned
 
 
 def _district_choices() -> list[tuple[str, str]]:
@@ -51,24 +126,15 @@ def _district_choices() -> list[tuple[str, str]]:
 
 
 class RegisterForm(forms.Form):
-    phone = forms.CharField(
-        label="手机号",
-        max_length=20,
-        validators=[identifier_field_validator(validate_mobile)],
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-    )
-    code = forms.CharField(
-        label="短信验证码",
-        max_length=10,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
+    phone = _phone_field()
+    code = _code_field()
     password = forms.CharField(
         label="设置密码",
         min_length=8,
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="至少8位，不能全为数字",
+        help_text="至少8位，不能全为数字，不能是常见密码或与账户信息相近",
     )
     district = forms.ChoiceField(label="居住区", required=False)
 

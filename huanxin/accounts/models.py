@@ -290,7 +290,9 @@ class ApiToken(models.Model):
 
 
 class PhoneChallenge(models.Model):
-    """A one-time code sent to a mobile number to prove the registrant holds it."""
+    """A one-time code sent to a mobile number to prove its holder is there: to register, sign in or reset a
+    password (``purpose``). Only a keyed hash of the code is stored; it is used once, expires, and is burnt
+    after five guesses."""
 
     phone_digest = models.CharField(max_length=64, db_index=True)
     code_digest = models.CharField(max_length=64)

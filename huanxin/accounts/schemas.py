@@ -13,6 +13,7 @@ class PhoneCodeIn(Schema):
 class PhoneCodeOut(Schema):
     phone_masked: str
     expires_at: datetime.datetime
+    resend_after: int = Field(..., description="再次获取验证码前须等待的秒数")
 
 
 class ResidentRegisterIn(Schema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from huanxin.accounts import signin
 from huanxin.accounts.identity import get_identity_verifier
 from huanxin.accounts.models import (
     ROLES_BY_KIND,
@@ -44,6 +47,9 @@ from huanxin.core.permissions import forget_grants, has_role
 OTP_LENGTH = 6
 OTP_MAX_ATTEMPTS = 5
 OTP_PER_PHONE_PER_HOUR = 5
+OTP_PER_SOURCE_PER_HOUR = 30
+# What a one-time code may be used for; a code sent for one purpose is refused for any other.
+CODE_PURPOSES = {"register": "注册", "login": "登录", "reset": "找回密码"}
 PERSON_AUDIT_FIELDS = ("name", "resident_id_masked", "phone_masked", "district", "verified_at")
 
 
@@ -54,6 +60,11 @@ def _field(field: str, validator: Any, value: str) -> str:
     except IdentifierError as exc:
         raise ValidationFailed.for_field(field, exc.code, exc.message) from None
     return result
+
+
+def _password_problems(exc: DjangoValidationError) -> str:
+    """Django's password validator messages as one sentence each ("这个密码太常见了。密码只包含数字。")."""
+    return "".join(message if message.endswith("。") else f"{message}。" for message in exc.messages)
 
 
 def _district(code: str | None, field: str = "district") -> District | None:
@@ -76,15 +87,73 @@ def _code_digest(phone_digest: str, code: str) -> str:
 class CodeSent:
     expires_at: datetime.datetime
     phone_masked: str
+    resend_after: int
 
 
-def request_phone_code(*, phone: str, purpose: str = "register", sms_backend: SmsBackend | None = None) -> CodeSent:
-    """Send a one-time code to a mobile number; at most five an hour per number."""
+class TryAgainLater(RateLimitedError):
+    """A refusal that lifts by itself: ``retry_after`` seconds from now the same request is taken."""
+
+    def __init__(self, message: str, *, code: str, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, code=code, errors=[FieldError(field, code, message)] if field else [])
+        self.retry_after = retry_after
+
+
+def _wait_minutes(seconds: int) -> int:
+    return max(1, math.ceil(seconds / 60))
+
+
+def _account_of_phone(phone_digest: str) -> User | None:
+    person = Person.objects.filter(phone_digest=phone_digest, user__isnull=False).select_related("user").first()
+    return person.user if person is not None else None
+
+
+def request_phone_code(
+    *, phone: str, purpose: str = "register", client_ip: str = "", sms_backend: SmsBackend | None = None
+) -> CodeSent:
+    """Send a one-time code to a mobile number: registration codes to new numbers only, sign-in and reset
+    codes to registered ones; one code per ``HUANXIN_OTP_RESEND_SECONDS`` and five an hour per number, and
+    ``OTP_PER_SOURCE_PER_HOUR`` an hour per client address."""
     backend = sms_backend or get_sms_backend()
-    phone = _field("phone", validate_mobile, phone)
+    errors: list[FieldError] = []
+    if purpose not in CODE_PURPOSES:
+        errors.append(FieldError("purpose", "invalid_choice", "验证码用途无效"))
+    try:
+        phone = validate_mobile(phone)
+    except IdentifierError as exc:
+        errors.append(FieldError("phone", exc.code, exc.message))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
     phone_digest = crypto.blind_index(phone, purpose="phone")
-    if not ratelimit.hit(f"otp:{phone_digest}", limit=OTP_PER_PHONE_PER_HOUR, window_seconds=3600):
-        raise RateLimitedError("验证码发送过于频繁，请一小时后再试", code="otp_rate_limited")
+    if client_ip:
+        source = f"otp:source:{client_ip}"
+        if not ratelimit.hit(source, limit=OTP_PER_SOURCE_PER_HOUR, window_seconds=3600):
+            wait = ratelimit.retry_after(source, limit=OTP_PER_SOURCE_PER_HOUR)
+            raise TryAgainLater(
+                f"您所在网络获取验证码过于频繁，请 {_wait_minutes(wait)} 分钟后再试",
+                code="otp_source_limited",
+                retry_after=wait,
+            )
+    if purpose == "register":
+        if Person.objects.filter(phone_digest=phone_digest).exists():
+            raise ValidationFailed.for_field("phone", "phone_taken", "该手机号已注册，请直接登录")
+    elif _account_of_phone(phone_digest) is None:
+        raise ValidationFailed.for_field("phone", "phone_not_registered", "该手机号尚未注册，请先注册")
+    cooldown = int(settings.HUANXIN_OTP_RESEND_SECONDS)
+    resend = f"otp:resend:{phone_digest}"
+    if cooldown > 0 and not ratelimit.hit(resend, limit=1, window_seconds=cooldown):
+        wait = ratelimit.retry_after(resend, limit=1)
+        raise TryAgainLater(
+            f"请在 {wait} 秒后重新获取验证码", code="otp_resend_cooldown", retry_after=wait, field="phone"
+        )
+    hourly = f"otp:{phone_digest}"
+    if not ratelimit.hit(hourly, limit=OTP_PER_PHONE_PER_HOUR, window_seconds=3600):
+        wait = ratelimit.retry_after(hourly, limit=OTP_PER_PHONE_PER_HOUR)
+        raise TryAgainLater(
+            f"该手机号获取验证码过于频繁，请 {_wait_minutes(wait)} 分钟后再试",
+            code="otp_rate_limited",
+            retry_after=wait,
+            field="phone",
+        )
     code = f"{secrets.randbelow(10**OTP_LENGTH):0{OTP_LENGTH}d}"
     expires_at = timezone.now() + datetime.timedelta(seconds=settings.HUANXIN_OTP_TTL_SECONDS)
     with transaction.atomic(durable=True):
@@ -99,14 +168,16 @@ def request_phone_code(*, phone: str, purpose: str = "register", sms_backend: Sm
             expires_at=expires_at,
         )
         transaction.on_commit(lambda: backend.send_code(phone, code, purpose))
-    return CodeSent(expires_at=expires_at, phone_masked=mask_mobile(phone))
+    return CodeSent(expires_at=expires_at, phone_masked=mask_mobile(phone), resend_after=cooldown)
 
 
 def _consume_code(phone_digest: str, code: str, purpose: str) -> FieldError | None:
-    """Check and use up a one-time code; wrong guesses count, five wrong ones burn the code.
+    """Check and use up a one-time code; every guess counts, and after five the code is burnt.
 
-    Returns the refusal instead of raising it, so that the caller can commit the attempt count first:
-    a refusal raised inside the transaction would roll the count back and allow unlimited guessing.
+    The attempt is counted with a guarded update *before* the comparison, so that of any number of
+    concurrent guesses at most ``OTP_MAX_ATTEMPTS`` are ever compared. Returns the refusal instead of
+    raising it, so that the caller can commit the attempt count first: a refusal raised inside the
+    transaction would roll the count back and allow unlimited guessing.
     """
     challenge = (
         PhoneChallenge.objects.filter(
@@ -116,13 +187,89 @@ def _consume_code(phone_digest: str, code: str, purpose: str) -> FieldError | No
         .first()
     )
     expired = FieldError("code", "code_expired", "验证码已失效，请重新获取")
-    if challenge is None or challenge.attempts >= OTP_MAX_ATTEMPTS:
+    if challenge is None:
+        return expired
+    counted = PhoneChallenge.objects.filter(
+        pk=challenge.pk, consumed_at__isnull=True, attempts__lt=OTP_MAX_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if not counted:
         return expired
     if not hmac.compare_digest(challenge.code_digest, _code_digest(phone_digest, code.strip())):
-        PhoneChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
         return FieldError("code", "code_mismatch", "验证码不正确")
     used = PhoneChallenge.objects.filter(pk=challenge.pk, consumed_at__isnull=True).update(consumed_at=timezone.now())
     return None if used == 1 else expired
+
+
+def _check_code(phone_digest: str, code: str, purpose: str) -> None:
+    """Use up a code in a transaction of its own (so a wrong guess stays counted), then raise any refusal."""
+    with transaction.atomic():
+        refusal = _consume_code(phone_digest, code or "", purpose)
+    if refusal is not None:
+        raise ValidationFailed(refusal.message, code=refusal.code, errors=[refusal])
+
+
+def _holder_of_number(*, phone: str, code: str, purpose: str, client_ip: str) -> User:
+    """The account whose holder proved, with a code sent for ``purpose``, that they hold its number.
+
+    Counted in the per-source sign-in limit like every sign-in; not in the account's password limit, which
+    is what keeps this way in open to the owner of an account someone else locked by guessing passwords.
+    """
+    phone = _field("phone", validate_mobile, phone)
+    refusal = signin.take_source_slot(client_ip) if client_ip else None
+    if refusal is not None:
+        raise TryAgainLater(refusal.message, code=refusal.code, retry_after=refusal.retry_after)
+    phone_digest = crypto.blind_index(phone, purpose="phone")
+    user = _account_of_phone(phone_digest)
+    if user is None or not user.is_active:
+        # No code was ever sent for such a number; answer as for a stale code, without checking anything.
+        raise ValidationFailed.for_field("code", "code_expired", "验证码已失效，请重新获取")
+    _check_code(phone_digest, code, purpose)
+    signin.succeeded(None, client_ip or None)
+    return user
+
+
+def sign_in_with_code(*, phone: str, code: str, client_ip: str = "") -> User:
+    """SMS sign-in for residents: the right, unexpired, unused code sent to the number for signing in."""
+    return _holder_of_number(phone=phone, code=code, purpose="login", client_ip=client_ip)
+
+
+@dataclass(frozen=True)
+class PasswordResetGrant:
+    """Proof that the holder of an account's number may now choose its password; spent once it changes."""
+
+    user: User
+    token: str
+
+
+def verify_password_reset_code(*, phone: str, code: str, client_ip: str = "") -> PasswordResetGrant:
+    """First step of a password reset: the code sent for resetting proves the resident holds the number."""
+    user = _holder_of_number(phone=phone, code=code, purpose="reset", client_ip=client_ip)
+    # Django's reset token hashes the current password: it stops working the moment the password changes.
+    return PasswordResetGrant(user=user, token=default_token_generator.make_token(user))
+
+
+def reset_password(*, actor: User, token: str, password: str) -> User:
+    """Second step: set a new password (Django's password validators apply) with an unspent grant.
+
+    Every other session of the account ends, because Django checks each session against a hash of the
+    password; and the account's password-sign-in pause is lifted, since the owner has just proved who they are.
+    """
+    if not default_token_generator.check_token(actor, token):
+        raise ConflictError("找回密码的验证已失效，请重新获取验证码", code="reset_expired")
+    try:
+        validate_password(password, user=actor)
+    except DjangoValidationError as exc:
+        raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
+    old_hash = actor.password
+    actor.set_password(password)
+    with transaction.atomic(durable=True):
+        # Compare-and-set on the old hash: of two requests with the same grant only one changes the password.
+        if User.objects.filter(pk=actor.pk, password=old_hash).update(password=actor.password) != 1:
+            actor.password = old_hash
+            raise ConflictError("找回密码的验证已失效，请重新获取验证码", code="reset_expired")
+        audit.record(actor=actor, action="accounts.user.password_reset", target=actor, after={"method": "sms"})
+    ratelimit.reset(signin.account_bucket(actor))
+    return actor
 
 
 def register_resident(*, phone: str, code: str, password: str, district: str | None = None) -> User:
@@ -133,14 +280,11 @@ def register_resident(*, phone: str, code: str, password: str, district: str | N
     try:
         validate_password(password)
     except DjangoValidationError as exc:
-        raise ValidationFailed.for_field("password", "weak_password", "；".join(exc.messages)) from None
+        raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
     if Person.objects.filter(phone_digest=phone_digest).exists():
         raise ValidationFailed.for_field("phone", "phone_taken", "该手机号已注册，请直接登录")
     # The code check commits on its own so that a wrong guess stays counted although we refuse.
-    with transaction.atomic():
-        refusal = _consume_code(phone_digest, code or "", "register")
-    if refusal is not None:
-        raise ValidationFailed(refusal.message, code=refusal.code, errors=[refusal])
+    _check_code(phone_digest, code, "register")
     try:
         with transaction.atomic(durable=True):
             user = User(username=f"r{secrets.token_hex(6)}", display_name=f"居民 {mask_mobile(phone)}")
@@ -330,7 +474,7 @@ def create_staff_user(*, actor: User, username: str, password: str, display_name
     try:
         validate_password(password)
     except DjangoValidationError as exc:
-        raise ValidationFailed.for_field("password", "weak_password", "；".join(exc.messages)) from None
+        raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
     with transaction.atomic(durable=True):
         user = User(username=username, display_name=display_name)
         user.set_password(password)

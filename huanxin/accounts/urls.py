@@ -9,7 +9,11 @@ urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
-    path("register/code/", views.send_code, name="send_code"),
+    path("login/sms/", views.sms_sign_in, name="sms_login"),
+    path("code/", views.send_code, name="send_code"),
+    path("register/code/", views.send_code),  # the address earlier pages posted to
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("password/reset/new/", views.password_reset_new, name="password_reset_new"),
     path("identity/", views.verify_identity, name="verify_identity"),
     path("profile/", views.profile, name="profile"),
     path("organisations/", views.organisations, name="organisations"),

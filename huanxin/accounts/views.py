@@ -9,17 +9,25 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts import services
-from huanxin.accounts.forms import IdentityForm, OrganisationForm, PhoneCodeForm, RegisterForm, SignInForm
+from huanxin.accounts.forms import (
+    IdentityForm,
+    NewPasswordForm,
+    OrganisationForm,
+    PhoneAndCodeForm,
+    PhoneCodeForm,
+    RegisterForm,
+    SignInForm,
+)
 from huanxin.accounts.http import AuthenticatedRequest
-from huanxin.accounts.models import Membership, Organisation, OrganisationKind, Person
+from huanxin.accounts.models import Membership, Organisation, OrganisationKind, Person, User
 from huanxin.accounts.queries import (
     GOVERNMENT_ROLES,
     MEMBER_ROLES,
@@ -27,46 +35,107 @@ from huanxin.accounts.queries import (
     get_organisation_for_user,
 )
 from huanxin.core import ratelimit
-from huanxin.core.errors import DomainError, NotFoundError
+from huanxin.core.errors import ConflictError, DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import has_role
 
+# Refusals that lift by themselves: answered with 429 Too Many Requests.
+LIMIT_CODES = frozenset({"login_locked", "signin_source_limited", "otp_resend_cooldown", "otp_rate_limited"})
+PASSWORD_RESET_SESSION_KEY = "accounts_password_reset"
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+
+def _limited(form: Any) -> bool:
+    return any(error.code in LIMIT_CODES for errors in form.errors.as_data().values() for error in errors)
 
 
 class SignInView(LoginView):
-    """Sign-in with a per-account and per-address limit on failed attempts."""
+    """Password sign-in. The attempt limits live in the authentication backend, shared with the admin login."""
 
     template_name = "accounts/login.html"
     form_class = SignInForm
     redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = (request.POST.get("username") or "").strip().lower()
-        buckets = [f"login:user:{username}", f"login:ip:{_client_ip(request)}"]
-        limit = settings.HUANXIN_LOGIN_MAX_FAILURES
-        # The per-address limit is looser: many residents share a carrier-grade NAT address.
-        if ratelimit.is_blocked(buckets[0], limit=limit) or ratelimit.is_blocked(buckets[1], limit=limit * 10):
-            form = self.get_form()
-            # Refuse without calling authenticate(): a locked account must not be probed further.
-            form._errors = ErrorDict()  # type: ignore[attr-defined]
-            form.cleaned_data = {}
-            form.add_error(
-                None,
-                ValidationError(
-                    f"登录失败次数过多，请 {settings.HUANXIN_LOGIN_LOCK_SECONDS // 60} 分钟后再试", code="login_locked"
-                ),
-            )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            ratelimit.reset(buckets[0])
-        else:
-            for bucket in buckets:
-                ratelimit.hit(bucket, limit=limit, window_seconds=settings.HUANXIN_LOGIN_LOCK_SECONDS)
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)
+        if _limited(form):
+            response.status_code = 429
         return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def sms_sign_in(request: HttpRequest) -> HttpResponse:
+    """Sign in with a code sent to the resident's number; open even while password sign-in is paused."""
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    form = PhoneAndCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.sign_in_with_code(
+                phone=form.cleaned_data["phone"], code=form.cleaned_data["code"], client_ip=ratelimit.client_ip(request)
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            login(request, user, backend="huanxin.accounts.backends.PhoneOrUsernameBackend")
+            return redirect(_safe_next(request))
+    status = 429 if _limited(form) else 200
+    context = {
+        "form": form,
+        "next": request.POST.get("next") or request.GET.get("next") or "",
+        "purpose": "login",
+        "otp_minutes": settings.HUANXIN_OTP_TTL_SECONDS // 60,
+    }
+    return render(request, "accounts/sms_login.html", context, status=status)
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Forgot password, step 1: the number and the code sent to it for resetting."""
+    form = PhoneAndCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = services.verify_password_reset_code(
+                phone=form.cleaned_data["phone"], code=form.cleaned_data["code"], client_ip=ratelimit.client_ip(request)
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            # Kept in the server-side session, never in a URL (where logs and Referer headers would keep it).
+            request.session[PASSWORD_RESET_SESSION_KEY] = {"user": grant.user.pk, "token": grant.token}
+            return redirect("accounts:password_reset_new")
+    status = 429 if _limited(form) else 200
+    return render(request, "accounts/password_reset.html", {"form": form, "purpose": "reset"}, status=status)
+
+
+def password_reset_new(request: HttpRequest) -> HttpResponse:
+    """Forgot password, step 2: choose the new password; other sessions end and this one is signed in."""
+    grant = request.session.get(PASSWORD_RESET_SESSION_KEY) or {}
+    user_id = grant.get("user")
+    user = User.objects.filter(pk=user_id).first() if isinstance(user_id, int) else None
+    if user is None:
+        messages.error(request, "请先验证手机号")
+        return redirect("accounts:password_reset")
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reset_password(actor=user, token=grant.get("token", ""), password=form.cleaned_data["password"])
+        except ConflictError as error:
+            request.session.pop(PASSWORD_RESET_SESSION_KEY, None)
+            messages.error(request, error.detail)
+            return redirect("accounts:password_reset")
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            request.session.pop(PASSWORD_RESET_SESSION_KEY, None)
+            login(request, user, backend="huanxin.accounts.backends.PhoneOrUsernameBackend")
+            messages.success(request, "密码已重置，其他设备上的登录已退出。")
+            return redirect("accounts:profile")
+    return render(request, "accounts/password_reset_new.html", {"form": form})
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -93,18 +162,36 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def send_code(request: HttpRequest) -> HttpResponse:
-    """htmx: send the one-time code and answer with a status line under the phone field."""
+    """htmx: send a one-time code and answer with a status line under the phone field.
+
+    Refusals (a bad number, a resend inside the cooldown) come back as 422/429 with the reason and, for a
+    cooldown, the seconds left; the page script swaps them in like a success, so nothing fails silently.
+    """
     form = PhoneCodeForm(request.POST)
-    context: dict[str, Any] = {"form": form}
+    purpose = request.POST.get("purpose", "")
+    context: dict[str, Any] = {"form": form, "purpose": purpose if purpose in services.CODE_PURPOSES else "register"}
+    status = 422
     if form.is_valid():
         try:
-            sent = services.request_phone_code(phone=form.cleaned_data["phone"])
+            sent = services.request_phone_code(
+                phone=form.cleaned_data["phone"],
+                purpose=form.cleaned_data["purpose"],
+                client_ip=ratelimit.client_ip(request),
+            )
+        except services.TryAgainLater as error:
+            apply_domain_error(form, error)
+            context["cooldown"] = error.retry_after
+            status = 429
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             context["sent"] = sent
-    status = 200 if "sent" in context else 422
-    return render(request, "accounts/partials/code_status.html", context, status=status)
+            context["cooldown"] = sent.resend_after
+            status = 200
+    response = render(request, "accounts/partials/code_status.html", context, status=status)
+    if "cooldown" in context and status == 429:
+        response["Retry-After"] = str(context["cooldown"])
+    return response
 
 
 @login_required

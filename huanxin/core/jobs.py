@@ -62,6 +62,12 @@ JOBS: tuple[Job, ...] = (
         "huanxin.core.idempotency.purge_expired",
         "清理过期的幂等请求记录",
     ),
+    Job(
+        "core.purge_rate_limits",
+        datetime.timedelta(hours=1),
+        "huanxin.core.ratelimit.purge_expired",
+        "清理已结束时间窗的登录和验证码频率计数",
+    ),
 )
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

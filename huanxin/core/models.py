@@ -123,3 +123,18 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class RateLimitCounter(models.Model):
+    """Attempts counted in one fixed window for one bucket (an account's sign-ins, a number's codes, an address)."""
+
+    key = models.CharField(max_length=160, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "频率限制计数"
+        verbose_name_plural = "频率限制计数"
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -36,6 +36,17 @@ def test_send_code_answers_202_with_the_masked_number(sms_outbox):
     assert response.json()["phone_masked"] == "139****5678"
 
 
+def test_a_second_code_inside_the_cooldown_is_a_429_problem_with_the_wait(sms_outbox, settings):
+    first = post(Client(), "/api/v1/accounts/phone-codes", {"phone": "13912345678"})
+    assert first.json()["resend_after"] == settings.HUANXIN_OTP_RESEND_SECONDS
+    second = post(Client(), "/api/v1/accounts/phone-codes", {"phone": "+86 139 1234 5678"})
+    assert second.status_code == 429
+    body = second.json()
+    assert body["code"] == "otp_resend_cooldown"
+    assert body["errors"][0]["field"] == "phone"
+    assert "秒后重新获取验证码" in body["errors"][0]["message"]
+
+
 def test_an_invalid_resident_id_is_refused_as_problem_details_and_nothing_is_stored(personas):
     client = api_client_for(personas.consumer)
     personas.consumer_person.verified_at = None

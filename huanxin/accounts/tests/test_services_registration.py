@@ -50,7 +50,8 @@ def test_a_code_is_used_once(register, sms_outbox):
     assert caught.value.errors[0].code == "phone_taken"
 
 
-def test_a_new_code_supersedes_the_old_one(send_code):
+def test_a_new_code_supersedes_the_old_one(send_code, settings):
+    settings.HUANXIN_OTP_RESEND_SECONDS = 0  # the one-a-minute cooldown is tested on its own
     first = send_code("13912345678")
     second = send_code("13912345678")
     with pytest.raises(ValidationFailed) as caught:
@@ -59,12 +60,27 @@ def test_a_new_code_supersedes_the_old_one(send_code):
     assert PhoneChallenge.objects.filter(consumed_at__isnull=True).count() == 1
 
 
-def test_codes_per_number_are_rate_limited(send_code, sms_outbox):
+def test_codes_per_number_are_rate_limited(send_code, sms_outbox, settings):
+    settings.HUANXIN_OTP_RESEND_SECONDS = 0  # the one-a-minute cooldown is tested on its own
     for _ in range(services.OTP_PER_PHONE_PER_HOUR):
         send_code("13912345678")
-    with pytest.raises(RateLimitedError):
-        send_code("13912345678")
+    with pytest.raises(RateLimitedError) as caught:
+        send_code("+86 139 1234 5678")
+    assert caught.value.code == "otp_rate_limited"
+    assert "分钟后再试" in caught.value.errors[0].message
     assert len(sms_outbox) == services.OTP_PER_PHONE_PER_HOUR
+    assert PhoneChallenge.objects.count() == services.OTP_PER_PHONE_PER_HOUR
+
+
+def test_a_second_code_inside_the_cooldown_is_refused_with_the_seconds_left(send_code, sms_outbox, settings):
+    send_code("13912345678")
+    with pytest.raises(RateLimitedError) as caught:
+        send_code("139-1234-5678")
+    assert caught.value.code == "otp_resend_cooldown"
+    assert caught.value.errors[0].field == "phone"
+    assert 0 < caught.value.retry_after <= settings.HUANXIN_OTP_RESEND_SECONDS
+    assert len(sms_outbox) == 1
+    assert PhoneChallenge.objects.count() == 1
 
 
 def test_a_weak_password_is_refused_before_the_code_is_used(send_code):

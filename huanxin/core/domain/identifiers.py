@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric, uscc
@@ -131,13 +132,24 @@ _MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 
 
 def validate_mobile(value: str) -> str:
-    """A mainland China mobile number as 11 digits."""
-    compact = re.sub(r"[\s-]", "", value or "")
+    """A mainland China mobile number as 11 digits: the one normal form every lookup and counter uses.
+
+    Full-width characters are folded (NFKC), spaces and dashes dropped, and the country code removed in
+    each way people write it (``+86``, ``0086``, a bare ``86`` before the 11 digits). Everything keyed by
+    a number (accounts, sign-in limits, code limits) must go through here first, or one number written
+    two ways would count as two.
+    """
+    compact = re.sub(r"[\s\-\u2010-\u2015]", "", unicodedata.normalize("NFKC", value or ""))
     if not compact:
         raise IdentifierError("required", "请填写手机号码")
     for prefix in ("+86", "0086"):
         if compact.startswith(prefix):
             compact = compact[len(prefix) :]
+            break
+    else:
+        # A bare country code: 13 digits can only be 86 + a mobile number (mobile numbers start with 1).
+        if len(compact) == 13 and compact.startswith("86"):
+            compact = compact[2:]
     if not compact.isdigit():
         raise IdentifierError("invalid_format", "手机号码只能包含数字")
     if len(compact) != 11:

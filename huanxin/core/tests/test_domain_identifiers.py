@@ -73,7 +73,21 @@ def test_invalid_vins_are_refused(vin, code):
     assert "VIN" in caught.value.message
 
 
-@pytest.mark.parametrize("value", ["13800138000", "+86 138-0013-8000", "008613800138000", "19912345678"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "13800138000",
+        "+86 138-0013-8000",
+        "008613800138000",
+        "19912345678",
+        "8613800138000",
+        "86 138 0013 8000",
+        "+86-13800138000",
+        "0086 138 0013 8000",
+        "１３８００１３８０００",
+        "＋８６ １３８００１３８０００",
+    ],
+)
 def test_valid_mobile_numbers_are_normalised(value):
     assert validate_mobile(value) in {"13800138000", "19912345678"}
 
