@@ -12,6 +12,7 @@ urlpatterns = [
     path("register/code/", views.send_code, name="send_code"),
     path("identity/", views.verify_identity, name="verify_identity"),
     path("profile/", views.profile, name="profile"),
+    path("district/", views.registered_district, name="district"),
     path("organisations/", views.organisations, name="organisations"),
     path("organisations/new/", views.organisation_create, name="organisation_create"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),
