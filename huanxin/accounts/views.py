@@ -137,7 +137,9 @@ def verify_identity(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, "实名认证已完成。")
             return redirect("accounts:profile")
-    return render(request, "accounts/verify_identity.html", {"form": form})
+    return render(
+        request, "accounts/verify_identity.html", {"form": form, "minimum_age": settings.HUANXIN_MIN_CLAIM_AGE}
+    )
 
 
 @login_required
