@@ -44,8 +44,8 @@ class ClaimForm(forms.Form):
             }
         )
         # Every category code of the open programmes passes the field's own check, so that a category the
-        # chosen programme does not cover is refused by clean() with its own code; the list shown offers
-        # only the chosen programme's categories.
+        # chosen programme does not cover is refused by clean() with the code the claim service gives it
+        # (unknown_category); the list shown offers only the chosen programme's categories.
         category_field = self.fields["category"]
         category_field.choices = merged_categories(programmes)  # type: ignore[attr-defined]
         offered = self.programme_categories.get(self.chosen_programme(), {})
@@ -65,7 +65,7 @@ class ClaimForm(forms.Form):
             self.add_error(
                 "category",
                 forms.ValidationError(
-                    f"{self.programme_names[programme]}不补贴该品类，请在列表中重新选择", code="category_not_covered"
+                    f"{self.programme_names[programme]}不补贴此品类，请在列表中重新选择", code="unknown_category"
                 ),
             )
         return data

@@ -58,8 +58,8 @@ def test_a_category_the_programme_does_not_cover_is_a_field_error_and_nothing_mo
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert 'data-code="category_not_covered"' in html
-    assert "不补贴该品类" in html
+    assert 'data-code="unknown_category"' in html
+    assert "2026年手机等数码和智能产品购新补贴不补贴此品类" in html
     # The page now offers the chosen programme's categories.
     assert "fridge" not in options(html, "id_category")
     assert Qualification.objects.count() == 0
