@@ -221,3 +221,17 @@ def test_the_district_change_api_refuses_a_second_change_with_a_field_error(veri
     assert second.json()["errors"][0]["field"] == "district"
     assert second.json()["errors"][0]["code"] == "district_change_limit"
     assert Person.objects.get(user=verified).district_id == "110108"
+
+
+@pytest.mark.parametrize("persona", ["clerk", "reviewer", "admin", "outsider"])
+def test_only_a_resident_has_a_registered_district_to_change(personas, persona):
+    from django.test import Client
+
+    user = getattr(personas, persona)
+    assert client_for(user).get("/accounts/district/").status_code == 403
+    response = api_client_for(user).post(
+        "/api/v1/accounts/me/district", data=json.dumps({"district": "110108"}), content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert DistrictChange.objects.count() == 0
+    assert Client().get("/accounts/district/").status_code == 302
