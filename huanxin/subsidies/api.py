@@ -97,7 +97,8 @@ def list_qualifications(request: HttpRequest, status: str | None = None) -> Any:
     "/qualifications",
     response={201: QualificationOut},
     summary="申领补贴资格",
-    description="资格计入申领人登记居住区的预算（实名认证时登记，见 POST /accounts/me/district）。"
+    description="资格计入申领人登记居住区的预算（实名认证时登记：POST /api/v1/accounts/me/identity；"
+    "每个项目年度可变更一次：POST /api/v1/accounts/me/district）。"
     "请求中的 district 与登记居住区不同时返回 422，字段 district，代码 district_mismatch。"
     "因已持有同品类资格被拒时（代码 already_holding），问题详情带 held_qualification_id。",
 )

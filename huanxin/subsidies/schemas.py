@@ -14,6 +14,7 @@ class ClaimIn(Schema):
         max_length=12,
         description="不需填写：资格一律计入本人登记居住区的预算。为兼容旧客户端仍可发送，"
         "但与登记居住区不同时返回 422（字段 district，代码 district_mismatch），不会改计到其他区",
+        json_schema_extra={"deprecated": True},
     )
 
 
