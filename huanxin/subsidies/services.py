@@ -385,7 +385,8 @@ def check_stated_district(*, actor: User, district: str | None) -> None:
     if district is None:
         return
     registered = Person.objects.filter(user_id=actor.pk).values_list("district_id", flat=True).first()
-    if district != registered:
+    # With no registered district (or no profile) the claim service gives the precise refusal.
+    if registered is not None and district != registered:
         raise ValidationFailed.for_field(
             "district",
             "district_mismatch",
