@@ -14,7 +14,9 @@ from huanxin.core.errors import ValidationFailed
 from huanxin.core.models import AuditEntry
 from huanxin.subsidies.tests.test_concurrency import race
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+# serialized_rollback: a plain transactional test flushes and re-creates content types, which a later
+# serialized-rollback test (catalogue) would then fail to restore over; this one restores what it found.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
 
 
 @pytest.fixture(autouse=True)
