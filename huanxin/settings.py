@@ -260,6 +260,11 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+# The youngest age (full years on the claim date) at which a resident may claim a consumer subsidy. A city
+# setting, not a national rule: 18 is full civil capacity under the Civil Code (民法典 第十八条), which a
+# purchase with a public subsidy is taken to need. A resident below it is also refused real-name verification.
+HUANXIN_MIN_CLAIM_AGE = env_int("HUANXIN_MIN_CLAIM_AGE", 18)
+
 # Celery (production jobs). The embedded default runs the same jobs with `huanxin jobs run-due --loop`.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "rpc://")

@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from huanxin.accounts.forms import AdminSignInForm
-from huanxin.accounts.models import ApiToken, District, Licence, Membership, Organisation, Person, User
+from huanxin.accounts.models import (
+    ApiToken,
+    District,
+    DistrictChange,
+    Licence,
+    Membership,
+    Organisation,
+    Person,
+    User,
+)
 from huanxin.core.admin_support import ReadOnlyAdminMixin
 
 # The admin login is limited together with every other way of signing in (the backend counts the attempts;
@@ -33,6 +42,14 @@ class PersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Person]):
     @admin.display(description="姓名")
     def masked_name(self, obj: Person) -> str:
         return str(obj)
+
+
+@admin.register(DistrictChange)
+class DistrictChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[DistrictChange]):
+    """Residents' changes of registered district (one per programme year), made only by the resident."""
+
+    list_display = ("person", "from_district", "to_district", "year", "changed_at")
+    list_filter = ("year", "to_district")
 
 
 class LicenceInline(ReadOnlyAdminMixin, admin.TabularInline[Licence, Organisation]):

@@ -13,6 +13,7 @@ from huanxin.accounts.http import current_user
 from huanxin.accounts.models import ApiToken, District, Membership, Organisation, Person, Role
 from huanxin.accounts.queries import get_organisation_for_user
 from huanxin.accounts.schemas import (
+    DistrictChangeIn,
     DistrictOut,
     IdentityIn,
     IssuedTokenOut,
@@ -54,9 +55,22 @@ def register_resident(request: HttpRequest, payload: ResidentRegisterIn) -> Any:
     return Status(201, _me(user))
 
 
-@router.post("/me/identity", response=PersonOut, summary="实名认证（姓名 + 身份证号）")
+@router.post("/me/identity", response=PersonOut, summary="实名认证（姓名 + 身份证号 + 登记居住区）")
 def verify_identity(request: HttpRequest, payload: IdentityIn) -> Any:
-    return services.verify_identity(actor=current_user(request), name=payload.name, resident_id=payload.resident_id)
+    return services.verify_identity(
+        actor=current_user(request), name=payload.name, resident_id=payload.resident_id, district=payload.district
+    )
+
+
+@router.post(
+    "/me/district",
+    response=PersonOut,
+    summary="变更登记居住区（每个项目年度一次）",
+    description="申领的补贴资格计入登记居住区的预算。同一自然年内第二次变更返回 422，字段 district，"
+    "代码 district_change_limit；与当前相同返回 district_unchanged。已持有的资格仍计入原区。",
+)
+def change_district(request: HttpRequest, payload: DistrictChangeIn) -> Any:
+    return services.change_registered_district(actor=current_user(request), district=payload.district)
 
 
 def _me(user: Any) -> MeOut:

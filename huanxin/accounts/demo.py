@@ -117,6 +117,7 @@ ACCOUNTS = (
 DEMO_RESIDENT_PHONE = "13800138000"
 DEMO_RESIDENT_ID = "110105199003071239"
 DEMO_RESIDENT_NAME = "张三"
+DEMO_RESIDENT_DISTRICT = "110105"
 
 
 def _bootstrap_administrator() -> User:
@@ -205,8 +206,15 @@ def _demo_resident() -> None:
         services.request_phone_code(phone=DEMO_RESIDENT_PHONE, sms_backend=outbox)
         known = outbox.outbox[-1][1]
         user = services.register_resident(
-            phone=DEMO_RESIDENT_PHONE, code=known, password=DEMO_PASSWORD, district="110105"
+            phone=DEMO_RESIDENT_PHONE, code=known, password=DEMO_PASSWORD, district=DEMO_RESIDENT_DISTRICT
         )
         person = Person.objects.get(user=user)
     if not person.is_verified and person.user is not None:
-        services.verify_identity(actor=person.user, name=DEMO_RESIDENT_NAME, resident_id=DEMO_RESIDENT_ID)
+        # Verification registers the district the resident's claims are charged to (Chaoyang, where the
+        # demo merchant and budget are).
+        services.verify_identity(
+            actor=person.user, name=DEMO_RESIDENT_NAME, resident_id=DEMO_RESIDENT_ID, district=DEMO_RESIDENT_DISTRICT
+        )
+    elif person.is_verified and person.district_id is None and person.user is not None:
+        # A demo database verified before verification asked for a district: register it once.
+        services.change_registered_district(actor=person.user, district=DEMO_RESIDENT_DISTRICT)

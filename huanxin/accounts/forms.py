@@ -11,7 +11,13 @@ from django.http import HttpRequest
 from huanxin.accounts import signin
 from huanxin.accounts.models import District, Licence, OrganisationKind
 from huanxin.accounts.services import CODE_PURPOSES
-from huanxin.core.domain.identifiers import IdentifierError, validate_mobile, validate_resident_id, validate_uscc
+from huanxin.core.domain.identifiers import (
+    IdentifierError,
+    validate_mobile,
+    validate_resident_id,
+    validate_resident_name,
+    validate_uscc,
+)
 
 
 def identifier_field_validator(validator: Any) -> Any:
@@ -144,13 +150,36 @@ class RegisterForm(forms.Form):
 
 
 class IdentityForm(forms.Form):
-    name = forms.CharField(label="姓名", max_length=30)
+    name = forms.CharField(
+        label="姓名",
+        max_length=40,
+        validators=[identifier_field_validator(validate_resident_name)],
+        help_text="与身份证一致，2至20个汉字；少数民族姓名各部分之间用间隔号“·”分隔",
+    )
     resident_id = forms.CharField(
         label="居民身份证号码",
         max_length=30,
         validators=[identifier_field_validator(validate_resident_id)],
         help_text="仅用于实名认证和补贴资格核验，加密保存",
     )
+    district = forms.ChoiceField(
+        label="登记居住区",
+        help_text="您申领的补贴资格计入该区预算，不能在申领时另选；认证后每个自然年最多变更一次",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = _district_choices()  # type: ignore[attr-defined]
+
+
+class DistrictChangeForm(forms.Form):
+    district = forms.ChoiceField(label="新的登记居住区")
+
+    def __init__(self, *args: Any, current: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [  # type: ignore[attr-defined]
+            (code, name) for code, name in _district_choices() if code != current
+        ]
 
 
 class OrganisationForm(forms.Form):

@@ -2,8 +2,14 @@
 
 A verifier answers whether a name and a resident ID belong together. The city's service is usually
 reached over OpenID Connect or a government API; set HUANXIN_IDENTITY_VERIFIER to a class with the
-same ``verify`` method. The embedded default accepts any ID whose GB 11643 checksum is valid, which
-is enough for a pilot but proves nothing about the person: say so to operators.
+same ``verify`` method.
+
+Before any verifier is asked, ``accounts.services.verify_identity`` refuses what cannot be a real adult
+resident: a name that is not 2 to 20 Chinese characters (minority name parts joined by "·"), an ID with a
+bad checksum or a birth date before 1900-01-01 or after today, and anyone younger than the city's
+HUANXIN_MIN_CLAIM_AGE. The embedded default adds nothing to those checks: it never asks whether the name
+and the ID belong together, or to the person typing them. That is enough for a pilot but proves nothing
+about the person: say so to operators (docs/OPERATIONS.md does).
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ class IdentityVerifier(Protocol):
 
 
 class ChecksumIdentityVerifier:
-    """Accepts any well-formed ID (the checksum was checked before this is called)."""
+    """The pilot verifier: accepts every name and ID that passed the platform's own checks (checksum, birth
+    date, minimum age, name shape). It cannot tell a real pair from a made-up one."""
 
     def verify(self, *, name: str, resident_id: str) -> VerificationResult:
         return VerificationResult(verified=True, method="checksum")

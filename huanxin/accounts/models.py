@@ -103,7 +103,17 @@ class Person(models.Model):
     phone_cipher = models.TextField(blank=True)
     phone_digest = models.CharField(max_length=64, null=True, blank=True)
     phone_masked = models.CharField("手机号", max_length=11, blank=True)
-    district = models.ForeignKey(District, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The district whose budget every claim of this resident is charged to: set at real-name verification,
+    # changed only through change_registered_district (once per programme year), never chosen per claim.
+    district = models.ForeignKey(
+        District,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="登记居住区",
+        help_text="申领的补贴资格计入该区预算；实名认证时登记，每个项目年度（自然年）最多变更一次",
+    )
     verified_at = models.DateTimeField("实名认证时间", null=True, blank=True)
     verification_method = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -153,6 +163,31 @@ class Person(models.Model):
 
     def reveal_phone(self) -> str:
         return crypto.decrypt(self.phone_cipher, purpose="phone") if self.phone_cipher else ""
+
+
+class DistrictChange(models.Model):
+    """A resident's change of registered district: at most one per programme year (a calendar year, the
+    span of the programmes' budgets), so nobody hops between districts to chase a budget that is left."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="district_changes")
+    from_district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name="原登记区")
+    to_district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name="新登记区")
+    year = models.PositiveSmallIntegerField("项目年度")
+    changed_at = models.DateTimeField("变更时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "登记居住区变更"
+        verbose_name_plural = "登记居住区变更"
+        ordering = ["-changed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="accounts_district_change_year_uniq"),
+            models.CheckConstraint(
+                condition=~Q(from_district=models.F("to_district")), name="accounts_district_change_moves"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.from_district_id}→{self.to_district_id} ({self.year})"
 
 
 class OrganisationQuerySet(models.QuerySet["Organisation"]):

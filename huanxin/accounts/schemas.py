@@ -24,8 +24,23 @@ class ResidentRegisterIn(Schema):
 
 
 class IdentityIn(Schema):
-    name: str = Field(..., max_length=30)
-    resident_id: str = Field(..., max_length=30, description="18位居民身份证号码")
+    name: str = Field(..., max_length=40, description="与身份证一致，2至20个汉字；少数民族姓名各部分之间用“·”分隔")
+    resident_id: str = Field(
+        ...,
+        max_length=30,
+        description="18位居民身份证号码；出生日期须在1900-01-01至今天之间，且年满城市设定的最低申领年龄",
+    )
+    district: str | None = Field(
+        None,
+        max_length=12,
+        description="登记居住区 GB/T 2260 代码：申领的补贴计入该区预算。注册时未填写居住区则必填；填写则以此为准",
+    )
+
+
+class DistrictChangeIn(Schema):
+    district: str = Field(
+        ..., max_length=12, description="新的登记居住区 GB/T 2260 代码；每个项目年度（自然年）最多变更一次"
+    )
 
 
 class PersonOut(Schema):

@@ -28,6 +28,7 @@ from huanxin.accounts.models import (
     ROLES_BY_KIND,
     ApiToken,
     District,
+    DistrictChange,
     Licence,
     Membership,
     Organisation,
@@ -39,7 +40,15 @@ from huanxin.accounts.models import (
 )
 from huanxin.accounts.sms import SmsBackend, get_sms_backend
 from huanxin.core import audit, crypto, ratelimit
-from huanxin.core.domain.identifiers import IdentifierError, validate_mobile, validate_resident_id, validate_uscc
+from huanxin.core.domain.identifiers import (
+    IdentifierError,
+    age_on,
+    resident_id_birth_date,
+    validate_mobile,
+    validate_resident_id,
+    validate_resident_name,
+    validate_uscc,
+)
 from huanxin.core.domain.masking import mask_mobile
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, RateLimitedError, ValidationFailed
 from huanxin.core.permissions import forget_grants, has_role
@@ -306,24 +315,54 @@ def register_resident(*, phone: str, code: str, password: str, district: str | N
     return user
 
 
-_NAME_PATTERN = re.compile(r"^[\u4e00-\u9fa5A-Za-z·•. ]{2,30}$")
+def _resident_age_error(resident_id: str, today: datetime.date) -> FieldError | None:
+    """The refusal for a resident younger than the city's minimum claim age on ``today``, if they are."""
+    minimum = settings.HUANXIN_MIN_CLAIM_AGE
+    if age_on(resident_id_birth_date(resident_id), today) >= minimum:
+        return None
+    return FieldError(
+        "resident_id", "under_minimum_age", f"申领补贴须年满{minimum}周岁，按身份证上的出生日期您尚未满{minimum}周岁"
+    )
 
 
-def verify_identity(*, actor: User, name: str, resident_id: str) -> Person:
-    """Real-name verification: bind a name and resident ID to the actor's profile. One ID, one account."""
-    name = (name or "").strip()
+def verify_identity(
+    *,
+    actor: User,
+    name: str,
+    resident_id: str,
+    district: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Person:
+    """Real-name verification: bind a name, resident ID and registered district to the actor's profile.
+    One ID, one account. The district (required unless registration gave one) is the budget every claim is
+    charged to. Residents below the city's minimum claim age are refused: the account exists to claim."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     errors: list[FieldError] = []
-    if not _NAME_PATTERN.match(name):
-        errors.append(FieldError("name", "invalid_name", "姓名应为2至30个汉字或字母"))
     try:
-        resident_id = validate_resident_id(resident_id)
+        name = validate_resident_name(name)
+    except IdentifierError as exc:
+        errors.append(FieldError("name", exc.code, exc.message))
+    try:
+        resident_id = validate_resident_id(resident_id, today=today)
     except IdentifierError as exc:
         errors.append(FieldError("resident_id", exc.code, exc.message))
-    if errors:
-        raise ValidationFailed.from_errors(errors)
+    else:
+        too_young = _resident_age_error(resident_id, today)
+        if too_young is not None:
+            errors.append(too_young)
+    district_obj: District | None = None
+    if district:
+        district_obj = District.objects.filter(code=district).first()
+        if district_obj is None:
+            errors.append(FieldError("district", "unknown_district", "所选行政区不存在"))
     person = Person.objects.filter(user=actor).first()
     if person is None:
         raise ForbiddenError("只有注册居民可以进行实名认证", code="not_a_resident")
+    if not district and person.district_id is None:
+        errors.append(FieldError("district", "required", "请选择登记居住区：申领的补贴计入该区预算"))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
     if person.is_verified:
         raise ConflictError("已完成实名认证，如需更正请联系客服", code="already_verified")
     digest = crypto.blind_index(resident_id, purpose="resident_id")
@@ -339,8 +378,10 @@ def verify_identity(*, actor: User, name: str, resident_id: str) -> Person:
             before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
             person.name = name
             person.set_resident_id(resident_id)
-            person.verified_at = timezone.now()
+            person.verified_at = now
             person.verification_method = result.method
+            if district_obj is not None:
+                person.district = district_obj
             updated = Person.objects.filter(pk=person.pk, verified_at__isnull=True).update(
                 name=person.name,
                 resident_id_cipher=person.resident_id_cipher,
@@ -348,6 +389,7 @@ def verify_identity(*, actor: User, name: str, resident_id: str) -> Person:
                 resident_id_masked=person.resident_id_masked,
                 verified_at=person.verified_at,
                 verification_method=person.verification_method,
+                district=person.district_id,
             )
             if updated != 1:
                 raise ConflictError("已完成实名认证", code="already_verified")
@@ -363,6 +405,80 @@ def verify_identity(*, actor: User, name: str, resident_id: str) -> Person:
         raise ValidationFailed.for_field(
             "resident_id", "resident_id_taken", "该身份证号已绑定其他账户，每个身份证号只能注册一个账户"
         ) from None
+    return person
+
+
+def district_change_year(now: datetime.datetime) -> int:
+    """The programme year a district change counts against: the calendar year in Beijing time, the span of
+    the programmes' budgets."""
+    return timezone.localdate(now).year
+
+
+def _district_change_limit(year: int) -> ValidationFailed:
+    return ValidationFailed.for_field(
+        "district",
+        "district_change_limit",
+        f"登记居住区每个项目年度只能变更一次：您{year}年已变更过，{year + 1}年1月1日起可再次变更",
+    )
+
+
+def _first_registered_district(actor: User, person: Person, target: District) -> Person:
+    """A profile verified before the district was asked for registers one; that is not a change."""
+    with transaction.atomic(durable=True):
+        if not Person.objects.filter(pk=person.pk, district__isnull=True).update(district=target):
+            raise ConflictError("登记居住区刚刚已被修改，请刷新后重试", code="district_changed_meanwhile")
+        person.district = target
+        audit.record(
+            actor=actor,
+            action="accounts.resident.register_district",
+            target=person,
+            before={"district": None},
+            after={"district": target.code},
+            district_code=target.code,
+        )
+    return person
+
+
+def change_registered_district(*, actor: User, district: str, now: datetime.datetime | None = None) -> Person:
+    """A verified resident moves their registered district — the budget their later claims are charged to —
+    at most once per programme year. Qualifications already held stay charged to the district they were
+    claimed in."""
+    now = now or timezone.now()
+    person = Person.objects.filter(user=actor).first()
+    if person is None:
+        raise ForbiddenError("只有注册居民可以变更登记居住区", code="not_a_resident")
+    if not person.is_verified:
+        raise ForbiddenError("请先完成实名认证", code="identity_required")
+    target = District.objects.filter(code=district or "").first()
+    if target is None:
+        raise ValidationFailed.for_field("district", "unknown_district", "所选行政区不存在")
+    if target.code == person.district_id:
+        raise ValidationFailed.for_field("district", "district_unchanged", "所选区与当前登记居住区相同")
+    if person.district_id is None:
+        return _first_registered_district(actor, person, target)
+    year = district_change_year(now)
+    if DistrictChange.objects.filter(person=person, year=year).exists():
+        raise _district_change_limit(year)
+    previous = person.district_id
+    try:
+        with transaction.atomic(durable=True):
+            # The unique (person, year) row decides between two changes racing each other.
+            change = DistrictChange.objects.create(
+                person=person, from_district_id=previous, to_district=target, year=year, changed_at=now
+            )
+            if not Person.objects.filter(pk=person.pk, district_id=previous).update(district=target):
+                raise ConflictError("登记居住区刚刚已被修改，请刷新后重试", code="district_changed_meanwhile")
+            person.district = target
+            audit.record(
+                actor=actor,
+                action="accounts.resident.change_district",
+                target=person,
+                before={"district": previous},
+                after={"district": target.code, "year": year, "change": change.pk},
+                district_code=target.code,
+            )
+    except IntegrityError:
+        raise _district_change_limit(year) from None
     return person
 
 

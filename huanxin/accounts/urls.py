@@ -16,6 +16,7 @@ urlpatterns = [
     path("password/reset/new/", views.password_reset_new, name="password_reset_new"),
     path("identity/", views.verify_identity, name="verify_identity"),
     path("profile/", views.profile, name="profile"),
+    path("district/", views.registered_district, name="district"),
     path("organisations/", views.organisations, name="organisations"),
     path("organisations/new/", views.organisation_create, name="organisation_create"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),

@@ -13,11 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts import services
 from huanxin.accounts.forms import (
+    DistrictChangeForm,
     IdentityForm,
     NewPasswordForm,
     OrganisationForm,
@@ -202,20 +204,56 @@ def verify_identity(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     if person.is_verified:
         return redirect("accounts:profile")
-    form = IdentityForm(request.POST or None)
+    form = IdentityForm(request.POST or None, initial={"district": person.district_id})
     if request.method == "POST" and form.is_valid():
         try:
             services.verify_identity(
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 resident_id=form.cleaned_data["resident_id"],
+                district=form.cleaned_data["district"],
             )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             messages.success(request, "实名认证已完成。")
             return redirect("accounts:profile")
-    return render(request, "accounts/verify_identity.html", {"form": form})
+    return render(
+        request, "accounts/verify_identity.html", {"form": form, "minimum_age": settings.HUANXIN_MIN_CLAIM_AGE}
+    )
+
+
+@login_required
+def registered_district(request: AuthenticatedRequest) -> HttpResponse:
+    """The resident's registered district — the budget their claims are charged to — and its one change a year."""
+    person = Person.objects.filter(user=request.user).select_related("district").first()
+    if person is None:
+        raise PermissionDenied
+    if not person.is_verified:
+        return redirect("accounts:verify_identity")
+    year = services.district_change_year(timezone.now())
+    changed = person.district_changes.filter(year=year).select_related("from_district", "to_district").first()
+    form = DistrictChangeForm(request.POST or None, current=person.district_id)
+    if request.method == "POST" and changed is None and form.is_valid():
+        try:
+            services.change_registered_district(actor=request.user, district=form.cleaned_data["district"])
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "登记居住区已变更，此后申领的补贴资格计入新区预算。")
+            return redirect("accounts:district")
+    return render(
+        request,
+        "accounts/district.html",
+        {
+            "person": person,
+            "form": form,
+            "year": year,
+            "changed": changed,
+            "history": person.district_changes.select_related("from_district", "to_district")[:10],
+        },
+        status=422 if form.errors else 200,
+    )
 
 
 @login_required

@@ -93,13 +93,20 @@ def list_qualifications(request: HttpRequest, status: str | None = None) -> Any:
     return [qualification_out(q) for q in queryset[:200]]
 
 
-@router.post("/qualifications", response={201: QualificationOut}, summary="申领补贴资格")
+@router.post(
+    "/qualifications",
+    response={201: QualificationOut},
+    summary="申领补贴资格",
+    description="资格计入申领人登记居住区的预算（实名认证时登记：POST /api/v1/accounts/me/identity；"
+    "每个项目年度可变更一次：POST /api/v1/accounts/me/district）。"
+    "请求中的 district 与登记居住区不同时返回 422，字段 district，代码 district_mismatch。"
+    "因已持有同品类资格被拒时（代码 already_holding），问题详情带 held_qualification_id。",
+)
 def claim(request: HttpRequest, payload: ClaimIn) -> Any:
+    actor = current_user(request)
+    services.check_stated_district(actor=actor, district=payload.district)
     qualification = services.claim_qualification(
-        actor=current_user(request),
-        programme_code=payload.programme,
-        category=payload.category,
-        district=payload.district,
+        actor=actor, programme_code=payload.programme, category=payload.category
     )
     return Status(201, qualification_out(qualification))
 

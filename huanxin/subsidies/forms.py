@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from huanxin.accounts.models import District
 from huanxin.policy.forms import YuanField
@@ -22,15 +23,52 @@ def merged_categories(programmes: list[tuple[str, str, dict[str, str]]]) -> list
 
 
 class ClaimForm(forms.Form):
+    """Programme and category; the category choices are those of the chosen programme. The district is not
+    asked: a claim is charged to the resident's registered district."""
+
     programme = forms.ChoiceField(label="补贴项目")
-    category = forms.ChoiceField(label="品类")
-    district = forms.ChoiceField(label="申领所在区", help_text="资金从所选区的预算中安排，默认为您的居住区")
+    category = forms.ChoiceField(label="品类", help_text="可选品类随所选补贴项目变化")
 
     def __init__(self, *args: Any, programmes: list[tuple[str, str, dict[str, str]]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["programme"].choices = [(code, name) for code, name, _ in programmes]  # type: ignore[attr-defined]
-        self.fields["category"].choices = merged_categories(programmes)  # type: ignore[attr-defined]
-        self.fields["district"].choices = district_choices()  # type: ignore[attr-defined]
+        self.programme_names = {code: name for code, name, _ in programmes}
+        self.programme_categories = {code: names for code, _, names in programmes}
+        programme_field = self.fields["programme"]
+        programme_field.choices = [(code, name) for code, name, _ in programmes]  # type: ignore[attr-defined]
+        programme_field.widget.attrs.update(
+            {
+                "hx-get": reverse("subsidies:claim_categories"),
+                "hx-target": "#category-field",
+                "hx-swap": "outerHTML",
+                "hx-trigger": "change",
+            }
+        )
+        # Every category code of the open programmes passes the field's own check, so that a category the
+        # chosen programme does not cover is refused by clean() with the code the claim service gives it
+        # (unknown_category); the list shown offers only the chosen programme's categories.
+        category_field = self.fields["category"]
+        category_field.choices = merged_categories(programmes)  # type: ignore[attr-defined]
+        offered = self.programme_categories.get(self.chosen_programme(), {})
+        category_field.widget.choices = list(offered.items())
+
+    def chosen_programme(self) -> str:
+        """The programme whose categories are offered: the one submitted or asked for, else the first."""
+        wanted = self.data.get("programme") if self.is_bound else self.initial.get("programme")
+        if wanted in self.programme_categories:
+            return str(wanted)
+        return next(iter(self.programme_categories), "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        programme, category = data.get("programme"), data.get("category")
+        if programme and category and category not in self.programme_categories.get(programme, {}):
+            self.add_error(
+                "category",
+                forms.ValidationError(
+                    f"{self.programme_names[programme]}不补贴此品类，请在列表中重新选择", code="unknown_category"
+                ),
+            )
+        return data
 
 
 class RedeemForm(forms.Form):

@@ -9,7 +9,13 @@ from pydantic import Field
 class ClaimIn(Schema):
     programme: str = Field(..., max_length=40, description="补贴项目代码")
     category: str = Field(..., max_length=30, description="品类代码")
-    district: str | None = Field(None, max_length=12, description="申领所在区；默认为本人居住区")
+    district: str | None = Field(
+        None,
+        max_length=12,
+        description="不需填写：资格一律计入本人登记居住区的预算。为兼容旧客户端仍可发送，"
+        "但与登记居住区不同时返回 422（字段 district，代码 district_mismatch），不会改计到其他区",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 class QualificationOut(Schema):

@@ -13,20 +13,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, OrganisationKind, Person, Role, User
 from huanxin.core import audit, crypto, rows
-from huanxin.core.domain.identifiers import IdentifierError, validate_mobile
+from huanxin.core.domain.identifiers import IdentifierError, age_on, resident_id_birth_date, validate_mobile
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 from huanxin.policy.domain import InputError, RuleSet
 from huanxin.policy.models import BudgetPool, Programme, RuleSetVersion
 from huanxin.policy.services import compiled, published_version
 from huanxin.subsidies.domain import codes
-from huanxin.subsidies.domain.claims import claim_reasons, free_slot, return_amounts, slice_order
+from huanxin.subsidies.domain.claims import (
+    claim_reasons,
+    free_slot,
+    qualification_expiry,
+    return_amounts,
+    slice_order,
+)
 from huanxin.subsidies.domain.serials import SerialError, normalise_serial
 from huanxin.subsidies.models import (
     ClaimRefusal,
@@ -52,13 +59,24 @@ class ClaimRefused(ValidationFailed):
     default_code = "claim_refused"
     title = "无法申领"
 
-    def __init__(self, detail: str, *, code: str, reasons: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str,
+        reasons: list[dict[str, Any]] | None = None,
+        held_qualification_id: int | None = None,
+    ) -> None:
         super().__init__(detail, code=code, errors=[FieldError("category", code, detail)])
         self.reasons = reasons or []
+        # When the refusal is "already holding one", the qualification held, so the resident can open it.
+        self.held_qualification_id = held_qualification_id
 
     def problem(self, instance: str = "", request_id: str = "") -> dict[str, Any]:
         body = super().problem(instance, request_id)
         body["reasons"] = self.reasons
+        if self.held_qualification_id is not None:
+            body["held_qualification_id"] = self.held_qualification_id
         return body
 
 
@@ -309,6 +327,7 @@ def _refuse(
     message: str,
     *,
     reasons: list[dict[str, Any]] | None = None,
+    held_qualification_id: int | None = None,
 ) -> ClaimRefused:
     """Record a refusal so the resident can see it later, and return the error to raise."""
     rows.insert(
@@ -321,7 +340,58 @@ def _refuse(
             reasons=reasons or [],
         )
     )
-    return ClaimRefused(message, code=code, reasons=reasons)
+    return ClaimRefused(message, code=code, reasons=reasons, held_qualification_id=held_qualification_id)
+
+
+def _held_qualification_id(person: Person, programme: Programme, category: str) -> int | None:
+    """The live qualification the person holds for (programme, category), read only to point a refusal at it."""
+    return (
+        Qualification.objects.filter(
+            person=person, programme=programme, category=category, status=Qualification.Status.ISSUED
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _already_holding(
+    person: Person, programme: Programme, category: str, message: str, reasons: list[dict[str, Any]]
+) -> ClaimRefused:
+    return _refuse(
+        person,
+        programme,
+        category,
+        "already_holding",
+        message,
+        reasons=reasons,
+        held_qualification_id=_held_qualification_id(person, programme, category),
+    )
+
+
+def _below_minimum_age(person: Person, today: datetime.date) -> int | None:
+    """The city's minimum claim age when the person is younger on ``today`` (from the birth date in their
+    resident ID), else None. A verified profile without a stored ID cannot show its age and is refused too."""
+    minimum: int = settings.HUANXIN_MIN_CLAIM_AGE
+    resident_id = person.reveal_resident_id()
+    if resident_id and age_on(resident_id_birth_date(resident_id), today) >= minimum:
+        return None
+    return minimum
+
+
+def check_stated_district(*, actor: User, district: str | None) -> None:
+    """A claim is charged to the resident's registered district, never to one named in the request. Old
+    clients that still send a district are refused when it is not the registered one, rather than have the
+    claim silently charged somewhere they did not expect."""
+    if district is None:
+        return
+    registered = Person.objects.filter(user_id=actor.pk).values_list("district_id", flat=True).first()
+    # With no registered district (or no profile) the claim service gives the precise refusal.
+    if registered is not None and district != registered:
+        raise ValidationFailed.for_field(
+            "district",
+            "district_mismatch",
+            "补贴资格计入您的登记居住区预算，不能另选申领区；如已搬迁请先变更登记居住区",
+        )
 
 
 def _history(person: Person) -> tuple[list[tuple[int, str, int, str]], list[dict[str, str]]]:
@@ -362,12 +432,12 @@ def claim_qualification(
     actor: User,
     programme_code: str,
     category: str,
-    district: str | None = None,
     now: datetime.datetime | None = None,
 ) -> Qualification:
-    """A verified resident claims a qualification for (programme, category): checks the rules through the
-    engine, takes a quota slot, counts against the open round and holds the category's maximum subsidy in
-    a slice of the district's budget — all or nothing."""
+    """A verified resident of the city's minimum claim age claims a qualification for (programme, category):
+    checks the rules through the engine, takes a quota slot, counts against the open round and holds the
+    category's maximum subsidy in a slice of the budget of the resident's registered district — all or
+    nothing. The district is never the claimant's choice: it is the one registered on their profile."""
     now = now or timezone.now()
     person = rows.get_by(Person, "user_id", actor.pk)
     if person is None or not person.is_verified:
@@ -377,12 +447,17 @@ def claim_qualification(
         raise NotFoundError("补贴项目不存在", code="unknown_programme")
     if not _programme_open(programme, now):
         raise _refuse(person, programme, category, "programme_not_open", "该项目当前不在申领期内")
+    minimum_age = _below_minimum_age(person, timezone.localdate(now))
+    if minimum_age is not None:
+        raise _refuse(
+            person, programme, category, "under_minimum_age", f"申领补贴须年满{minimum_age}周岁（按身份证出生日期计算）"
+        )
     version, rule_set = _current_rules(programme)
     if category not in rule_set.categories:
         raise ValidationFailed.for_field("category", "unknown_category", "该项目不补贴此品类")
-    district_code = district or person.district_id
+    district_code = person.district_id
     if not district_code:
-        raise ValidationFailed.for_field("district", "required", "请选择申领所在区")
+        raise ForbiddenError("请先登记居住区：补贴资格计入登记居住区的预算", code="district_required")
     claim_round, round_problem = _round_for(programme, now)
     if round_problem:
         raise _refuse(person, programme, category, "round_not_open", round_problem)
@@ -403,7 +478,7 @@ def claim_qualification(
         raise _refuse(person, programme, category, f"rule_{failed[0]['code']}", failed[0]["message"], reasons=reasons)
     mine = [(slot, status) for p, c, slot, status in consuming if p == programme.pk and c == category]
     if any(status == Qualification.Status.ISSUED for _, status in mine):
-        raise _refuse(person, programme, category, "already_holding", "您已持有该品类的未使用资格", reasons=reasons)
+        raise _already_holding(person, programme, category, "您已持有该品类的未使用资格", reasons)
     slot = free_slot((s for s, _ in mine), rule_set.quota(category))
     if slot is None:
         raise _refuse(person, programme, category, "quota_used", "您在该项目该品类的名额已用完", reasons=reasons)
@@ -440,9 +515,7 @@ def claim_qualification(
         ) from None
     except IntegrityError:
         # A concurrent claim of the same person took the live place or the quota slot first.
-        raise _refuse(
-            person, programme, category, "already_holding", "您已持有该品类的资格（重复申领）", reasons=reasons
-        ) from None
+        raise _already_holding(person, programme, category, "您已持有该品类的资格（重复申领）", reasons) from None
 
 
 @dataclass(frozen=True)
@@ -493,7 +566,12 @@ def _claim_transaction(plan: _ClaimPlan, *, slow: bool) -> Qualification:
                 held_fen=plan.amount,
                 rule_version=plan.rule_version,
                 issued_at=plan.now,
-                expires_at=plan.now + datetime.timedelta(days=plan.programme.qualification_valid_days),
+                expires_at=qualification_expiry(
+                    issued_at=plan.now,
+                    valid_days=plan.programme.qualification_valid_days,
+                    programme_ends_on=plan.programme.ends_on,
+                    zone=timezone.get_default_timezone(),
+                ),
             )
         )
         audit.record(
@@ -557,14 +635,19 @@ def cancel_qualification(*, actor: User, qualification: Qualification) -> Qualif
 
 
 def expire_due(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
-    """Expire unused qualifications past their validity and release their holds; returns how many.
+    """Expire unused qualifications past their validity, or whose programme has ended, and release their
+    holds; returns how many.
 
+    A qualification's validity already stops at its programme's last day; the second condition catches
+    programmes whose end was brought forward after the qualification was issued.
     Each qualification is its own transaction and a compare-and-set, so a run killed half-way and run
     again expires the rest, and a redemption racing an expiry leaves exactly one of them done.
     """
     now = now or timezone.now()
+    today = timezone.localdate(now)
     due = list(
-        Qualification.objects.filter(status=Qualification.Status.ISSUED, expires_at__lte=now)
+        Qualification.objects.filter(status=Qualification.Status.ISSUED)
+        .filter(Q(expires_at__lte=now) | Q(programme__ends_on__lt=today))
         .order_by("expires_at", "pk")
         .only("pk", "pool_id", "held_fen", "district_id")[:batch]
     )

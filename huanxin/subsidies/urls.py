@@ -7,6 +7,7 @@ app_name = "subsidies"
 urlpatterns = [
     path("me/subsidies/", views.my_subsidies, name="mine"),
     path("me/subsidies/claim/", views.claim, name="claim"),
+    path("me/subsidies/claim/categories/", views.claim_categories, name="claim_categories"),
     path("me/subsidies/<int:pk>/", views.qualification_detail, name="qualification"),
     path("me/subsidies/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("merchant/", views.merchant_home, name="merchant_home"),

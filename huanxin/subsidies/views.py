@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -79,13 +80,10 @@ def my_subsidies(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def claim(request: AuthenticatedRequest) -> HttpResponse:
+    """The claim form: programme, then one of its categories; charged to the registered district."""
     person = _person(request)
     programmes = _open_programmes()
-    form = ClaimForm(
-        request.POST or None,
-        programmes=programmes,
-        initial={"district": person.district_id, "programme": request.GET.get("programme")},
-    )
+    form = ClaimForm(request.POST or None, programmes=programmes, initial={"programme": request.GET.get("programme")})
     refused: services.ClaimRefused | None = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -93,7 +91,6 @@ def claim(request: AuthenticatedRequest) -> HttpResponse:
                 actor=request.user,
                 programme_code=form.cleaned_data["programme"],
                 category=form.cleaned_data["category"],
-                district=form.cleaned_data["district"],
             )
         except services.ClaimRefused as error:
             refused = error
@@ -110,9 +107,18 @@ def claim(request: AuthenticatedRequest) -> HttpResponse:
             "person": person,
             "programmes": programmes,
             "refused": refused,
+            "minimum_age": settings.HUANXIN_MIN_CLAIM_AGE,
         },
-        status=422 if refused else 200,
+        status=422 if refused or form.errors else 200,
     )
+
+
+@login_required
+def claim_categories(request: AuthenticatedRequest) -> HttpResponse:
+    """htmx: the category field of the claim form for the programme just chosen."""
+    _person(request)
+    form = ClaimForm(programmes=_open_programmes(), initial={"programme": request.GET.get("programme")})
+    return render(request, "subsidies/partials/claim_category.html", {"form": form})
 
 
 @login_required

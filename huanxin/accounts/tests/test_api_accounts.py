@@ -23,9 +23,19 @@ def test_resident_registers_and_verifies_through_the_api(send_code):
     assert response.json()["person"]["phone_masked"] == "139****5678"
     client.force_login(User.objects.get(pk=response.json()["id"]))
     resident_id = valid_resident_id()
+    # Registration gave no district, so verification asks for one: claims are charged to it.
     response = post(client, "/api/v1/accounts/me/identity", {"name": "王小明", "resident_id": resident_id})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "district", "code": "required", "message": "请选择登记居住区：申领的补贴计入该区预算"}
+    ]
+    assert Person.objects.get(user__pk=response.wsgi_request.user.pk).verified_at is None
+    response = post(
+        client, "/api/v1/accounts/me/identity", {"name": "王小明", "resident_id": resident_id, "district": "110108"}
+    )
     assert response.status_code == 200
     body = response.json()
+    assert body["district"] == "110108"
     assert body["resident_id_masked"] == resident_id[:6] + "********" + resident_id[-4:]
     assert resident_id not in response.content.decode()
 

@@ -54,7 +54,9 @@ def test_registration_page_flow_with_htmx_code_and_identity(sms_outbox, django_c
     assert response.status_code == 302
     assert response["Location"] == "/accounts/identity/"
     resident_id = valid_resident_id()
-    response = client.post("/accounts/identity/", {"name": "王小明", "resident_id": resident_id})
+    identity_page = client.get("/accounts/identity/").content.decode()
+    assert '<option value="110105" selected>' in identity_page  # the district given at registration, to confirm
+    response = client.post("/accounts/identity/", {"name": "王小明", "resident_id": resident_id, "district": "110105"})
     assert response.status_code == 302
     profile = client.get("/accounts/profile/").content.decode()
     assert resident_id[:6] + "********" + resident_id[-4:] in profile
@@ -94,7 +96,7 @@ def test_no_plaintext_identifier_reaches_the_logs_or_the_database(caplog, django
         services.request_phone_code(phone=phone)
     code = re.search(r"短信验证码 (\d{6})", "\n".join(r.getMessage() for r in caplog.records)).group(1)
     user = services.register_resident(phone=phone, code=code, password=PASSWORD)
-    services.verify_identity(actor=user, name="王小明", resident_id=resident_id)
+    services.verify_identity(actor=user, name="王小明", resident_id=resident_id, district="110105")
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert phone not in logged
     assert resident_id not in logged

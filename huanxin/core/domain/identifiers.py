@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+from zoneinfo import ZoneInfo
 
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.cn import ric, uscc
@@ -50,8 +51,9 @@ _RESIDENT_ID_MESSAGES = {
 _RESIDENT_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
-def validate_resident_id(value: str) -> str:
-    """A valid 18-digit resident ID (GB 11643-1999) in canonical form (upper-case X)."""
+def validate_resident_id(value: str, *, today: datetime.date | None = None) -> str:
+    """A valid 18-digit resident ID (GB 11643-1999) in canonical form (upper-case X), whose birth date lies
+    between 1900-01-01 and ``today`` (the caller's local date; today in Beijing when not given)."""
     compact = ric.compact(value or "")
     if not compact:
         raise IdentifierError("required", "请填写居民身份证号码")
@@ -61,15 +63,61 @@ def validate_resident_id(value: str) -> str:
     if not _RESIDENT_ID_SHAPE.match(compact):
         raise IdentifierError("invalid_format", _RESIDENT_ID_MESSAGES["invalid_format"])
     try:
-        return str(ric.validate(compact))
+        valid = str(ric.validate(compact))
     except StdnumValidationError as exc:
         code = _classify(exc)
         raise IdentifierError(code, _RESIDENT_ID_MESSAGES[code]) from None
+    # The checksum and calendar checks accept any date, 2030 or 1850 alike: a birth date in the future
+    # or before 1900 cannot belong to a living resident, so the ID was mistyped or made up.
+    birth = ric.get_birth_date(valid)
+    if not EARLIEST_BIRTH_DATE <= birth <= (today or datetime.datetime.now(tz=_BEIJING).date()):
+        raise IdentifierError("invalid_birth_date", _BIRTH_DATE_MESSAGE)
+    return valid
+
+
+EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+_BEIJING = ZoneInfo("Asia/Shanghai")
+_BIRTH_DATE_MESSAGE = "居民身份证号码中的出生日期应在1900年1月1日至今天之间，请核对第7至14位"
 
 
 def resident_id_birth_date(value: str) -> datetime.date:
     """The date of birth encoded in a valid resident ID."""
     return ric.get_birth_date(value)
+
+
+def age_on(birth: datetime.date, day: datetime.date) -> int:
+    """Full years of age on ``day`` (周岁): the birthday itself counts; a 29 February birthday is reached
+    on 1 March in common years."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+# Names on a resident ID card are written in Chinese characters; ethnic minority names join their parts
+# with a middle dot (间隔号), which people type in several look-alike forms.
+NAME_MIN_LENGTH = 2
+NAME_MAX_LENGTH = 20
+NAME_SEPARATOR = "·"
+_NAME_SEPARATOR_VARIANTS = str.maketrans(dict.fromkeys("•‧・･．.", NAME_SEPARATOR))
+_NAME_CHARACTERS = re.compile(
+    r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+"
+    r"(?:·[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+)*$"
+)
+
+
+def validate_resident_name(value: str) -> str:
+    """A plausible name as printed on a resident ID card: 2 to 20 Chinese characters, parts of an ethnic
+    minority name joined by single middle dots; look-alike dots are normalised to "·"."""
+    name = "".join((value or "").split()).translate(_NAME_SEPARATOR_VARIANTS)
+    if not name:
+        raise IdentifierError("required", "请填写姓名")
+    if not NAME_MIN_LENGTH <= len(name) <= NAME_MAX_LENGTH:
+        raise IdentifierError(
+            "invalid_name_length", f"姓名应为{NAME_MIN_LENGTH}至{NAME_MAX_LENGTH}个字（含少数民族姓名中的间隔号“·”）"
+        )
+    if not _NAME_CHARACTERS.match(name):
+        raise IdentifierError(
+            "invalid_name_characters", "姓名只能包含汉字，少数民族姓名各部分之间用一个间隔号“·”分隔，与身份证一致"
+        )
+    return name
 
 
 _USCC_MESSAGES = {

@@ -113,3 +113,83 @@ def test_masks_show_only_what_a_person_needs_to_recognise_their_own():
     assert mask_bank_account("6222021234567890123") == "6222***********0123"
     assert mask_name("张三丰") == "张**"
     assert mask_name("张") == "张"
+
+
+def _resident_id_born(birth: str) -> str:
+    from stdnum.cn import ric
+
+    body = f"110105{birth}123"
+    return next(body + d for d in "0123456789X" if ric.is_valid(body + d))
+
+
+@pytest.mark.parametrize("birth", ["18991231", "20261204", "20301231"])
+def test_resident_id_born_before_1900_or_after_today_is_refused(birth):
+    import datetime
+
+    with pytest.raises(IdentifierError) as caught:
+        validate_resident_id(_resident_id_born(birth), today=datetime.date(2026, 12, 3))
+    assert caught.value.code == "invalid_birth_date"
+    assert "出生日期" in caught.value.message
+
+
+@pytest.mark.parametrize("birth", ["19000101", "20261203"])
+def test_resident_id_born_on_the_limits_is_accepted(birth):
+    import datetime
+
+    value = _resident_id_born(birth)
+    assert validate_resident_id(value, today=datetime.date(2026, 12, 3)) == value
+
+
+def test_age_counts_full_years_and_the_birthday_itself():
+    import datetime
+
+    from huanxin.core.domain.identifiers import age_on
+
+    born = datetime.date(2008, 12, 3)
+    assert age_on(born, datetime.date(2026, 12, 2)) == 17
+    assert age_on(born, datetime.date(2026, 12, 3)) == 18
+    leap = datetime.date(2008, 2, 29)
+    assert age_on(leap, datetime.date(2026, 2, 28)) == 17
+    assert age_on(leap, datetime.date(2026, 3, 1)) == 18
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("王小明", "王小明"),
+        ("欧阳", "欧阳"),
+        (" 王 小明 ", "王小明"),
+        ("买买提·艾力", "买买提·艾力"),
+        ("买买提•艾力", "买买提·艾力"),
+        ("阿卜杜热合曼・买买提", "阿卜杜热合曼·买买提"),
+        ("𠮷野家", "𠮷野家"),
+    ],
+)
+def test_plausible_names_are_accepted_and_middle_dots_normalised(value, expected):
+    from huanxin.core.domain.identifiers import validate_resident_name
+
+    assert validate_resident_name(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("", "required"),
+        ("王", "invalid_name_length"),
+        ("王" * 21, "invalid_name_length"),
+        ("张三李四王五赵六钱七孙八周九吴十郑冯陈褚卫", "invalid_name_length"),
+        ("Zhang San", "invalid_name_characters"),
+        ("张三3", "invalid_name_characters"),
+        ("·买买提", "invalid_name_characters"),
+        ("买买提·", "invalid_name_characters"),
+        ("买买提··艾力", "invalid_name_characters"),
+        ("张三<b>", "invalid_name_characters"),
+    ],
+)
+def test_implausible_names_are_refused_with_a_stable_code(value, code):
+    from huanxin.core.domain.identifiers import validate_resident_name
+
+    with pytest.raises(IdentifierError) as caught:
+        validate_resident_name(value)
+    assert caught.value.code == code
+    assert "姓名" in caught.value.message
