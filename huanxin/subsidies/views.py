@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from huanxin.policy.models import Programme
 from huanxin.policy.services import compiled, published_version
 from huanxin.subsidies import queries, services
 from huanxin.subsidies.domain import codes
+from huanxin.subsidies.domain.claims import ReturnQuote
 from huanxin.subsidies.forms import (
     ClaimForm,
     DecisionForm,
@@ -33,7 +35,7 @@ from huanxin.subsidies.forms import (
     StoreForm,
     merged_categories,
 )
-from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption
+from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption, Return
 
 # ---------------------------------------------------------------- residents
 
@@ -60,9 +62,9 @@ def my_subsidies(request: AuthenticatedRequest) -> HttpResponse:
     """The resident's qualifications (codes, countdowns, status) and every refused claim with its reasons."""
     person = _person(request)
     qualifications = list(
-        person.qualifications.select_related(
-            "programme", "redemption", "redemption__store", "redemption__product"
-        ).order_by("-issued_at")[:50]
+        person.qualifications.select_related("programme", "redemption", "redemption__store", "redemption__product")
+        .prefetch_related("redemption__returns")
+        .order_by("-issued_at")[:50]
     )
     refusals = ClaimRefusal.objects.filter(person=person).select_related("programme").order_by("-created_at")[:20]
     return render(
@@ -259,40 +261,77 @@ def lookup_code(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "subsidies/partials/code_lookup.html", context)
 
 
+def _quoted(quote: ReturnQuote) -> str:
+    return f"{quote.kind}:{quote.new_price_fen}:{quote.refund_fen}:{quote.clawback_fen}:{int(quote.quota_released)}"
+
+
 @login_required
 def merchant_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A sale of the merchant, its returns, and the return form: the clerk picks whole-order or partial
+    (with the new final price), sees the platform's figures, then confirms them."""
     merchant = _merchant(request)
     redemption = (
         Redemption.objects.filter(pk=pk, merchant=merchant)
-        .select_related("store", "product", "qualification", "programme")
+        .select_related("store", "product", "qualification", "programme", "merchant")
         .first()
     )
     if redemption is None:
         raise Http404
-    form = ReturnForm(request.POST or None)
+    kinds = [
+        (value, label)
+        for value, label in Return.Kind.choices
+        if value == Return.Kind.FULL or redemption.status == Redemption.Status.COMPLETED
+    ]
+    form = ReturnForm(
+        request.POST or None,
+        kinds=kinds,
+        quota_restored_on_return=redemption.programme.quota_restored_on_return,
+    )
+    quote: ReturnQuote | None = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        rename = {"new_price_fen": "new_price"}
+        committing = request.POST.get("action") == "commit"
         try:
-            services.record_return(
-                actor=request.user,
-                redemption=redemption,
-                refund_fen=form.cleaned_data["refund"],
-                reason=form.cleaned_data["reason"],
+            quote = services.quote_return(
+                actor=request.user, redemption=redemption, kind=data["kind"], new_price_fen=data["new_price"]
             )
+            if committing and data["quoted"] == _quoted(quote):
+                services.record_return(
+                    actor=request.user,
+                    redemption=redemption,
+                    kind=data["kind"],
+                    new_price_fen=data["new_price"],
+                    reason=data["reason"],
+                )
+                messages.success(request, "退货已登记：退还顾客金额与冲回补贴见退货记录")
+                return redirect(f"{reverse('subsidies:merchant_redemption', args=[pk])}?merchant={merchant.pk}")
         except DomainError as error:
-            apply_domain_error(form, error, rename=lambda name: "refund" if name == "refund_fen" else name)
+            quote = None
+            apply_domain_error(form, error, rename=lambda name: rename.get(name, name))
         else:
-            messages.success(request, "退货已登记，补贴已冲回并计入待抵扣款")
-            return redirect("subsidies:merchant_redemption", pk=pk)
+            if committing:
+                messages.warning(request, "退货金额与确认时不一致，请核对下列金额后重新确认")
+            # Show the figures and carry them, so that what is confirmed is what was shown.
+            form = ReturnForm(
+                {**request.POST.dict(), "quoted": _quoted(quote)},
+                kinds=kinds,
+                quota_restored_on_return=redemption.programme.quota_restored_on_return,
+            )
+            form.is_valid()
     return render(
         request,
         "subsidies/merchant_redemption.html",
         {
             "r": redemption,
             "form": form,
+            "quote": quote,
             "returns": redemption.returns.all(),
             "take_back": getattr(redemption, "take_back", None),
             "code_display": codes.display(redemption.qualification.code),
+            "merchant": merchant,
         },
+        status=422 if form.errors else 200,
     )
 
 
