@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 
 from huanxin.accounts.models import District
 from huanxin.policy.forms import YuanField
-from huanxin.subsidies.models import TakeBack
+from huanxin.subsidies.models import Redemption, TakeBack
 
 
 def district_choices() -> list[tuple[str, str]]:
@@ -112,6 +113,37 @@ class ReturnForm(forms.Form):
             self.add_error("new_price", forms.ValidationError("部分退货请填写新的最终成交价", code="required"))
         if data.get("kind") == "full":
             data["new_price"] = None
+        return data
+
+
+class SalesFilterForm(forms.Form):
+    """The merchant's sales history filter: Beijing days, both included, at most a year at a time."""
+
+    MAX_DAYS = 366
+
+    start = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(label="状态", required=False)
+
+    def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["start"].error_messages["invalid"] = "日期格式不正确，应为 YYYY-MM-DD"
+        self.fields["end"].error_messages["invalid"] = "日期格式不正确，应为 YYYY-MM-DD"
+        self.fields["status"].choices = [("", "全部"), *Redemption.Status.choices]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        # Without dates: the last 30 days up to today.
+        end = data.get("end") or self.today
+        start = data.get("start") or end - datetime.timedelta(days=29)
+        if start > end:
+            self.add_error("end", forms.ValidationError("截止日期不能早于起始日期", code="end_before_start"))
+        elif (end - start).days + 1 > self.MAX_DAYS:
+            self.add_error("end", forms.ValidationError("一次最多查询366天", code="range_too_long"))
+        data["start"], data["end"] = start, end
         return data
 
 

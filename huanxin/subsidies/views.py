@@ -8,6 +8,8 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +22,11 @@ from huanxin.catalogue.models import ProductModel
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from huanxin.policy import queries as policy_queries
 from huanxin.policy.models import Programme
 from huanxin.policy.services import compiled, published_version
-from huanxin.subsidies import queries, services
+from huanxin.subsidies import exports, queries, services
 from huanxin.subsidies.domain import codes
 from huanxin.subsidies.domain.claims import ReturnQuote
 from huanxin.subsidies.forms import (
@@ -32,6 +35,7 @@ from huanxin.subsidies.forms import (
     EnrolmentForm,
     RedeemForm,
     ReturnForm,
+    SalesFilterForm,
     StoreForm,
     merged_categories,
 )
@@ -186,6 +190,65 @@ def merchant_home(request: AuthenticatedRequest) -> HttpResponse:
             "is_manager": has_role(request.user, Role.MERCHANT_MANAGER),
         },
     )
+
+
+def _sales_filter(request: AuthenticatedRequest) -> SalesFilterForm:
+    return SalesFilterForm(request.GET, today=timezone.localdate())
+
+
+SALES_PAGE_SIZE = 50
+
+
+@login_required
+def merchant_sales(request: AuthenticatedRequest) -> HttpResponse:
+    """The merchant's sales history between two dates (the last 30 days by default), with totals over the
+    whole filter, a page of rows at a time, and the same rows as a file."""
+    merchant = _merchant(request)
+    form = _sales_filter(request)
+    context: dict[str, Any] = {"merchant": merchant, "form": form}
+    if not form.is_valid():
+        return render(request, "subsidies/merchant_sales.html", context, status=422)
+    data = form.cleaned_data
+    sales = queries.merchant_sales(merchant.pk, data["start"], data["end"], data["status"])
+    totals = sales.aggregate(
+        count=Count("pk"), price=Sum("price_fen"), subsidy=Sum("subsidy_fen"), returned=Sum("returned_fen")
+    )
+    page = Paginator(sales, SALES_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["merchant"] = str(merchant.pk)
+    query["start"], query["end"] = data["start"].isoformat(), data["end"].isoformat()
+    context.update(
+        {
+            "page": page,
+            "count": totals["count"] or 0,
+            "total_price": totals["price"] or 0,
+            "total_subsidy": (totals["subsidy"] or 0) - (totals["returned"] or 0),
+            "query": query.urlencode(),
+        }
+    )
+    return render(request, "subsidies/merchant_sales.html", context)
+
+
+@login_required
+def merchant_sales_export(request: AuthenticatedRequest, file_format: str) -> HttpResponse:
+    """The rows of the sales history filter, all of them, as XLSX or CSV."""
+    merchant = _merchant(request)
+    form = _sales_filter(request)
+    if file_format not in ("xlsx", "csv"):
+        raise Http404
+    if not form.is_valid():
+        return render(request, "subsidies/merchant_sales.html", {"merchant": merchant, "form": form}, status=422)
+    data = form.cleaned_data
+    sales = queries.merchant_sales(merchant.pk, data["start"], data["end"], data["status"]).iterator(chunk_size=2000)
+    name = f"sales-{merchant.pk}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.{file_format}"
+    if file_format == "xlsx":
+        content, content_type = exports.sales_xlsx(sales), XLSX_CONTENT_TYPE
+    else:
+        content, content_type = exports.sales_csv(sales), CSV_CONTENT_TYPE
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _redeem_form(merchant: Organisation, data: Any = None) -> RedeemForm:
