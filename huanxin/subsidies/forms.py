@@ -103,9 +103,12 @@ class ReturnForm(forms.Form):
 
     def __init__(self, *args: Any, kinds: list[tuple[str, str]], quota_restored_on_return: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        helps = return_kind_help(quota_restored_on_return)
+        self.kind_help = return_kind_help(quota_restored_on_return)
         self.fields["kind"].choices = [(value, label) for value, label in kinds]  # type: ignore[attr-defined]
-        self.fields["kind"].help_text = " ".join(helps[value] for value, _ in kinds)
+
+    def kind_options(self) -> list[tuple[Any, str]]:
+        """Each offered kind's radio button with what that kind of return does."""
+        return [(choice, self.kind_help[choice.data["value"]]) for choice in self["kind"]]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -382,6 +382,7 @@ def merchant_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 quota_restored_on_return=redemption.programme.quota_restored_on_return,
             )
             form.is_valid()
+    returns = list(redemption.returns.all())
     return render(
         request,
         "subsidies/merchant_redemption.html",
@@ -389,7 +390,8 @@ def merchant_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "r": redemption,
             "form": form,
             "quote": quote,
-            "returns": redemption.returns.all(),
+            "returns": returns,
+            "refunded_fen": sum(r.refund_fen for r in returns),
             "take_back": getattr(redemption, "take_back", None),
             "code_display": codes.display(redemption.qualification.code),
             "merchant": merchant,
