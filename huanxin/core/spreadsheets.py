@@ -1,13 +1,16 @@
-"""XLSX pieces every export shares (openpyxl, write-only workbooks).
+"""XLSX and CSV pieces every export shares (openpyxl, write-only workbooks; the csv module).
 
 Cells are written as text on purpose: a payee, merchant or product name typed as "=HYPERLINK(…)" must
 stay data in the file a bank or an auditor opens, never become a live formula; account numbers and ids
-keep all their digits.
+keep all their digits. A CSV has no cell types, so a text that a spreadsheet would read as a formula gets
+a leading apostrophe instead (the OWASP advice for CSV injection).
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +19,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def text_cell(sheet: Any, value: Any, *, bold: bool = False) -> WriteOnlyCell:
@@ -37,3 +44,22 @@ def workbook_bytes(book: Workbook) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def csv_text(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run: text starting like a formula gets a leading apostrophe
+    (a plain negative number such as "-12.50" stays a number)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def csv_bytes(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> bytes:
+    """A CSV file in UTF-8 with a byte-order mark (so that Excel shows Chinese correctly), CRLF lines."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([csv_text(value) for value in header])
+    for row in rows:
+        writer.writerow([csv_text(value) for value in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -280,3 +280,13 @@ def batch_summary(batch: PaymentBatch) -> dict[str, int]:
     rows = batch.lines.values("status").annotate(n=Count("pk"), total=Sum("amount_fen"))
     summary = {f"{r['status']}_count": r["n"] for r in rows} | {f"{r['status']}_fen": r["total"] or 0 for r in rows}
     return summary
+
+
+def merchant_payables(merchant: Organisation) -> QuerySet[Payable]:
+    """Every payable of a merchant, newest period first, with its payment lines (the statement's export)."""
+    return (
+        Payable.objects.filter(recipient=merchant)
+        .select_related("period", "period__programme")
+        .prefetch_related("lines")
+        .order_by("-period__starts_at", "pk")
+    )

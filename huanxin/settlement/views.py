@@ -17,10 +17,16 @@ from huanxin.accounts.models import Organisation, Role
 from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
 from huanxin.core.jobs import JOBS_BY_NAME
 from huanxin.core.permissions import has_role, organisations_for
-from huanxin.core.spreadsheets import XLSX_CONTENT_TYPE
+from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from huanxin.policy.models import Programme
 from huanxin.settlement import queries, services
-from huanxin.settlement.exports import attachment, bank_file_response, reconciliation_xlsx
+from huanxin.settlement.exports import (
+    attachment,
+    bank_file_response,
+    reconciliation_xlsx,
+    statement_csv,
+    statement_xlsx,
+)
 from huanxin.settlement.models import BankFile, BankImport, SettlementPeriod
 
 
@@ -32,6 +38,13 @@ def statement(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     wanted = request.GET.get("merchant", "")
     merchant = Organisation.objects.get(pk=int(wanted) if wanted.isdigit() and int(wanted) in mine else mine[0])
+    file_format = request.GET.get("format", "")
+    if file_format == "xlsx":
+        content = statement_xlsx(queries.merchant_payables(merchant))
+        return attachment(content, f"statement-{merchant.pk}.xlsx", XLSX_CONTENT_TYPE)
+    if file_format == "csv":
+        content = statement_csv(queries.merchant_payables(merchant))
+        return attachment(content, f"statement-{merchant.pk}.csv", CSV_CONTENT_TYPE)
     return render(request, "settlement/statement.html", {"s": queries.merchant_statement(merchant)})
 
 

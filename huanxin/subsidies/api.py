@@ -38,6 +38,8 @@ from huanxin.subsidies.schemas import (
     RefusalOut,
     ReturnIn,
     ReturnOut,
+    ReturnPreviewIn,
+    ReturnQuoteOut,
     RoundIn,
     RoundOut,
     StoreIn,
@@ -215,13 +217,34 @@ def list_redemptions(request: HttpRequest, merchant_id: int | None = None, today
     return [redemption_out(r) for r in queryset[:200]]
 
 
+@router.post(
+    "/redemptions/{redemption_id}/returns/preview",
+    response=ReturnQuoteOut,
+    summary="退货试算：重算补贴、退还顾客金额、冲回金额与名额（不落库）",
+)
+def preview_return(request: HttpRequest, redemption_id: int, payload: ReturnPreviewIn) -> Any:
+    redemption = queries.get_redemption_for_user(request.user, redemption_id)
+    quote = services.quote_return(
+        actor=current_user(request), redemption=redemption, kind=payload.kind, new_price_fen=payload.new_price_fen
+    )
+    return ReturnQuoteOut(
+        kind=quote.kind,
+        new_price_fen=quote.new_price_fen,
+        new_subsidy_fen=quote.new_subsidy_fen,
+        refund_fen=quote.refund_fen,
+        clawback_fen=quote.clawback_fen,
+        quota_released=quote.quota_released,
+    )
+
+
 @router.post("/redemptions/{redemption_id}/returns", response={201: ReturnOut}, summary="退货退补（整单或部分）")
 def create_return(request: HttpRequest, redemption_id: int, payload: ReturnIn) -> Any:
     redemption = queries.get_redemption_for_user(request.user, redemption_id)
     record = services.record_return(
         actor=current_user(request),
         redemption=redemption,
-        refund_fen=payload.refund_fen,
+        kind=payload.kind,
+        new_price_fen=payload.new_price_fen,
         reason=payload.reason,
     )
     return Status(201, _return_out(record))
@@ -232,8 +255,11 @@ def _return_out(r: Return) -> ReturnOut:
         id=r.pk,
         redemption_id=r.redemption_id,
         kind=r.kind,
+        new_price_fen=r.new_price_fen,
+        new_subsidy_fen=r.new_subsidy_fen,
         refund_fen=r.refund_fen,
         reversed_fen=r.reversed_fen,
+        quota_released=r.quota_released,
         reason=r.reason,
         recorded_at=r.recorded_at,
     )

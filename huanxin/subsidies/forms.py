@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -7,7 +8,7 @@ from django.urls import reverse
 
 from huanxin.accounts.models import District
 from huanxin.policy.forms import YuanField
-from huanxin.subsidies.models import TakeBack
+from huanxin.subsidies.models import Redemption, TakeBack
 
 
 def district_choices() -> list[tuple[str, str]]:
@@ -107,11 +108,84 @@ class RedeemForm(forms.Form):
         return data
 
 
+def return_kind_help(quota_restored_on_return: bool) -> dict[str, str]:
+    """What each kind of return does, word for word what ``services.record_return`` does; the quota sentence
+    comes from the programme's rule (退货后是否恢复名额)."""
+    quota = "名额恢复，顾客可重新申领" if quota_restored_on_return else "名额不恢复，仍视为已使用"
+    return {
+        "full": (
+            "整单退货：商品全部退回，退还顾客其实付的全部金额（成交价减补贴），补贴全部冲回预算，"
+            f"由商户从下期清算款中退还；按本项目规则{quota}。"
+        ),
+        "partial": (
+            "部分退货：顾客保留商品，填写新的最终成交价（顾客继续支付的价格，补贴之前）；按原规则版本对新价格重算补贴"
+            "（不超过原补贴），退还顾客＝原实付－新实付，冲回补贴＝原补贴－新补贴，由商户退还；名额仍视为已使用。"
+            "每笔只能部分退货一次，之后只能整单退货。"
+        ),
+    }
+
+
 class ReturnForm(forms.Form):
-    refund = YuanField(
-        label="退还顾客金额（元）", help_text="等于顾客实付全额即为整单退货；部分退款将按剩余价格重算补贴"
+    kind = forms.ChoiceField(label="退货方式", widget=forms.RadioSelect)
+    new_price = YuanField(
+        label="新的最终成交价（元）",
+        required=False,
+        minimum_fen=1,
+        minimum_message="新的最终成交价应大于0",
+        minimum_code="invalid_price",
+        help_text="仅部分退货填写：顾客保留商品后继续支付的价格（补贴之前），应低于原成交价",
     )
-    reason = forms.CharField(label="退货原因", max_length=200)
+    reason = forms.CharField(label="退货原因", min_length=2, max_length=200)
+    # The figures the clerk was shown; committing other figures is refused (they are shown again instead).
+    quoted = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], quota_restored_on_return: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind_help = return_kind_help(quota_restored_on_return)
+        self.fields["kind"].choices = [(value, label) for value, label in kinds]  # type: ignore[attr-defined]
+
+    def kind_options(self) -> list[tuple[Any, str]]:
+        """Each offered kind's radio button with what that kind of return does."""
+        return [(choice, self.kind_help[choice.data["value"]]) for choice in self["kind"]]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == "partial" and data.get("new_price") is None and "new_price" not in self.errors:
+            self.add_error("new_price", forms.ValidationError("部分退货请填写新的最终成交价", code="required"))
+        if data.get("kind") == "full":
+            data["new_price"] = None
+        return data
+
+
+class SalesFilterForm(forms.Form):
+    """The merchant's sales history filter: Beijing days, both included, at most a year at a time."""
+
+    MAX_DAYS = 366
+
+    start = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(label="状态", required=False)
+
+    def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["start"].error_messages["invalid"] = "日期格式不正确，应为 YYYY-MM-DD"
+        self.fields["end"].error_messages["invalid"] = "日期格式不正确，应为 YYYY-MM-DD"
+        self.fields["status"].choices = [("", "全部"), *Redemption.Status.choices]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        # Without dates: the last 30 days up to today.
+        end = data.get("end") or self.today
+        start = data.get("start") or end - datetime.timedelta(days=29)
+        if start > end:
+            self.add_error("end", forms.ValidationError("截止日期不能早于起始日期", code="end_before_start"))
+        elif (end - start).days + 1 > self.MAX_DAYS:
+            self.add_error("end", forms.ValidationError("一次最多查询366天", code="range_too_long"))
+        data["start"], data["end"] = start, end
+        return data
 
 
 class StoreForm(forms.Form):

@@ -259,16 +259,22 @@ class TakeBack(models.Model):
 
 
 class Return(models.Model):
-    """A full or partial return of a subsidised sale (退货退补): the reversed subsidy and why."""
+    """A whole-order or partial return of a subsidised sale (退货退补): what the customer got back, the
+    subsidy reversed (owed back by the merchant) and why. A sale has at most one of each kind: a partial
+    return (a lower final price) may be followed by a whole-order return, nothing else."""
 
     class Kind(models.TextChoices):
         FULL = "full", "整单退货"
-        PARTIAL = "partial", "部分退款"
+        PARTIAL = "partial", "部分退货"
 
     redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="returns")
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Partial only: the final price the customer keeps paying for (before subsidy) and the subsidy on it.
+    new_price_fen = models.BigIntegerField("新的最终成交价（分）", null=True, blank=True)
+    new_subsidy_fen = models.BigIntegerField("重算后补贴（分）", default=0, db_default=0)
     refund_fen = models.BigIntegerField("退还顾客金额（分）")
     reversed_fen = models.BigIntegerField("冲回补贴（分）")
+    quota_released = models.BooleanField("名额已恢复", default=False, db_default=False)
     reason = models.CharField("原因", max_length=200)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -279,6 +285,14 @@ class Return(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(refund_fen__gt=0), name="subsidies_return_refund_positive"),
             models.CheckConstraint(condition=Q(reversed_fen__gte=0), name="subsidies_return_reversed_nonneg"),
+            models.CheckConstraint(
+                condition=Q(new_price_fen__isnull=True) | Q(new_price_fen__gt=0),
+                name="subsidies_return_new_price_positive",
+            ),
+            models.CheckConstraint(condition=Q(new_subsidy_fen__gte=0), name="subsidies_return_new_subsidy_nonneg"),
+            # A whole-order return happens once, and so does a partial one (the database says so, not
+            # only the service's status check).
+            models.UniqueConstraint(fields=["redemption", "kind"], name="subsidies_return_once_per_kind"),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huanxin.accounts.models import Person, Role
@@ -15,7 +16,7 @@ from huanxin.core.domain.identifiers import IdentifierError, validate_resident_i
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 from huanxin.subsidies.domain import codes
-from huanxin.subsidies.models import Enrolment, Qualification, Redemption, Store
+from huanxin.subsidies.models import Enrolment, Qualification, Redemption, Return, Store
 
 STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR, Role.FINANCE_OFFICER)
 MERCHANT_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
@@ -95,6 +96,28 @@ def beijing_day(day: datetime.date | None = None) -> tuple[datetime.datetime, da
     with ``__date``, which wraps the column in a time-zone conversion that its index cannot serve."""
     start = datetime.datetime.combine(day or timezone.localdate(), datetime.time(), timezone.get_default_timezone())
     return start, start + datetime.timedelta(days=1)
+
+
+def merchant_sales(
+    merchant_id: int, start: datetime.date, end: datetime.date, status: str = ""
+) -> QuerySet[Redemption]:
+    """A merchant's sales between two Beijing days (both included), newest first, each with what its returns
+    gave back to the customer (``refunded_fen``). Callers authorise the merchant first (membership)."""
+    refunded = (
+        Return.objects.filter(redemption=OuterRef("pk"))
+        .values("redemption")
+        .annotate(total=Sum("refund_fen"))
+        .values("total")
+    )
+    queryset = (
+        Redemption.objects.filter(
+            merchant_id=merchant_id, redeemed_at__gte=beijing_day(start)[0], redeemed_at__lt=beijing_day(end)[1]
+        )
+        .select_related("store", "product", "qualification")
+        .annotate(refunded_fen=Coalesce(Subquery(refunded), 0))
+        .order_by("-redeemed_at", "-pk")
+    )
+    return queryset.filter(status=status) if status else queryset
 
 
 def today_redemptions(merchant_id: int, today: datetime.date | None = None) -> QuerySet[Redemption]:

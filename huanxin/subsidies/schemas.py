@@ -90,17 +90,39 @@ class RedemptionOut(Schema):
     reasons: list[dict[str, object]]
 
 
-class ReturnIn(Schema):
-    refund_fen: int = Field(..., gt=0, description="退还顾客的金额（分）；等于实付全额即整单退货")
+class ReturnPreviewIn(Schema):
+    kind: str = Field(
+        ...,
+        description="full：整单退货（退还顾客实付全额，补贴全部冲回）；partial：部分退货（须给出新的最终成交价）",
+        examples=["full", "partial"],
+    )
+    new_price_fen: int | None = Field(
+        None, description="部分退货：顾客保留商品后继续支付的最终成交价（分，补贴之前），须大于0且低于原成交价"
+    )
+
+
+class ReturnIn(ReturnPreviewIn):
     reason: str = Field(..., max_length=200)
+
+
+class ReturnQuoteOut(Schema):
+    kind: str
+    new_price_fen: int
+    new_subsidy_fen: int
+    refund_fen: int = Field(..., description="退还顾客的金额（分）")
+    clawback_fen: int = Field(..., description="冲回预算、由商户退还的补贴（分）")
+    quota_released: bool = Field(..., description="顾客的名额是否恢复")
 
 
 class ReturnOut(Schema):
     id: int
     redemption_id: int
     kind: str
+    new_price_fen: int | None
+    new_subsidy_fen: int
     refund_fen: int
     reversed_fen: int
+    quota_released: bool
     reason: str
     recorded_at: datetime.datetime
 

@@ -28,11 +28,14 @@ from huanxin.policy.models import BudgetPool, Programme, RuleSetVersion
 from huanxin.policy.services import compiled, published_version
 from huanxin.subsidies.domain import codes
 from huanxin.subsidies.domain.claims import (
+    ReturnQuote,
+    ReturnRefused,
     claim_reasons,
     free_slot,
+    partial_return,
     qualification_expiry,
-    return_amounts,
     slice_order,
+    whole_return,
 )
 from huanxin.subsidies.domain.serials import SerialError, normalise_serial
 from huanxin.subsidies.models import (
@@ -1044,91 +1047,144 @@ class _Lost(Exception):
     pass
 
 
-def record_return(*, actor: User, redemption: Redemption, refund_fen: int, reason: str) -> Return:
-    """A full or partial return: the subsidy on what the customer keeps is recomputed, the difference goes
-    back to the budget and is owed by the merchant as a clawback. The quota stays consumed unless the
-    programme restores it."""
-    merchant = redemption.merchant
-    if not _member_of(actor, merchant):
+RETURN_KINDS = ("full", "partial")
+
+
+def _subsidy_at(redemption: Redemption, price_fen: int) -> int:
+    """The subsidy the rule version that priced the sale gives on ``price_fen`` (0 when not eligible)."""
+    version = RuleSetVersion.objects.get(
+        programme=redemption.programme, version=int(redemption.rule_version.rsplit("@", 1)[1])
+    )
+    payload = _engine_input(
+        redemption.qualification, redemption.product, price_fen, timezone.localdate(redemption.redeemed_at)
+    )
+    # The sale itself is in the person's history now; it must not count against its own quota.
+    payload["history"] = [
+        h
+        for h in payload["history"]
+        if not (h["programme"] == redemption.programme.code and h["category"] == redemption.category)
+    ]
+    decision = compiled(version.content).evaluate(payload).to_dict()
+    return int(decision["amount_fen"]) if decision["eligible"] else 0
+
+
+def _price_now(redemption: Redemption) -> int:
+    """The final price the customer pays for now: the sale's, or the one a partial return set."""
+    partial = redemption.returns.filter(kind=Return.Kind.PARTIAL).first()
+    if partial is None or partial.new_price_fen is None:
+        return redemption.price_fen
+    return partial.new_price_fen
+
+
+def quote_return(*, actor: User, redemption: Redemption, kind: str, new_price_fen: int | None = None) -> ReturnQuote:
+    """What a return would do, without doing it: for a whole-order return everything the customer still
+    pays comes back to them and the whole remaining subsidy to the budget; for a partial return the rule
+    version that priced the sale recomputes the subsidy on the new final price. Nothing is written."""
+    if not _member_of(actor, redemption.merchant):
         raise ForbiddenError("只有本商户人员可以办理退货", code="clerk_required")
     if redemption.status == Redemption.Status.RETURNED:
-        raise ConflictError("该笔已整单退货", code="already_returned")
-    refunded_before = sum(r.refund_fen for r in redemption.returns.all())
-    errors = []
-    if isinstance(refund_fen, bool) or not isinstance(refund_fen, int) or refund_fen <= 0:
-        errors.append(FieldError("refund_fen", "invalid_amount", "退款金额应为大于0的整数（分）"))
-    elif refund_fen > redemption.price_fen - refunded_before:
-        errors.append(FieldError("refund_fen", "refund_too_large", "退款金额超过顾客实付的剩余金额"))
-    if not 2 <= len(reason.strip()) <= 200:
-        errors.append(FieldError("reason", "required", "请填写退货原因"))
+        raise ConflictError("该笔已整单退货，不能再次退货", code="already_returned")
+    if kind not in RETURN_KINDS:
+        raise ValidationFailed.for_field("kind", "invalid_choice", "请选择整单退货或部分退货")
+    subsidy_now = redemption.subsidy_fen - redemption.returned_fen
+    if kind == Return.Kind.FULL:
+        return whole_return(
+            price_now_fen=_price_now(redemption),
+            subsidy_now_fen=subsidy_now,
+            quota_restored_on_return=redemption.programme.quota_restored_on_return,
+        )
+    if redemption.status == Redemption.Status.PARTIALLY_RETURNED:
+        raise ConflictError("该笔已部分退货，如需再退请办理整单退货", code="already_partially_returned")
+    if new_price_fen is None:
+        raise ValidationFailed.for_field("new_price_fen", "required", "部分退货请填写新的最终成交价")
+    if isinstance(new_price_fen, bool) or not isinstance(new_price_fen, int) or new_price_fen <= 0:
+        raise ValidationFailed.for_field("new_price_fen", "invalid_price", "新的最终成交价应为大于0的整数（分）")
+    if new_price_fen >= redemption.price_fen:
+        raise ValidationFailed.for_field("new_price_fen", "price_not_lower", "新的最终成交价应低于原成交价")
+    try:
+        return partial_return(
+            price_now_fen=redemption.price_fen,
+            subsidy_now_fen=subsidy_now,
+            new_price_fen=new_price_fen,
+            subsidy_at_new_price=_subsidy_at(redemption, new_price_fen),
+        )
+    except ReturnRefused as exc:
+        raise ValidationFailed.for_field("new_price_fen", exc.code, exc.message) from None
+
+
+def record_return(
+    *, actor: User, redemption: Redemption, kind: str, reason: str, new_price_fen: int | None = None
+) -> Return:
+    """Record a whole-order or partial return with the figures ``quote_return`` shows: the customer's refund,
+    the subsidy reversed to the budget and owed back by the merchant (a clawback netted in settlement), and
+    for a whole-order return the quota given back when the programme restores it. A sale is returned whole
+    once; a partial return happens once and may be followed by a whole-order return."""
+    errors: list[FieldError] = []
+    clean_reason = reason.strip() if isinstance(reason, str) else ""
+    if not 2 <= len(clean_reason) <= 200:
+        errors.append(FieldError("reason", "required", "请填写退货原因（2至200字）"))
+    try:
+        quote = quote_return(actor=actor, redemption=redemption, kind=kind, new_price_fen=new_price_fen)
+    except ValidationFailed as exc:
+        raise ValidationFailed.from_errors([*exc.errors, *errors]) from None
     if errors:
         raise ValidationFailed.from_errors(errors)
-    remaining_price = redemption.price_fen - refunded_before - refund_fen
-    subsidy_at_price = None
-    if remaining_price > 0:
-        version = RuleSetVersion.objects.get(
-            programme=redemption.programme, version=int(redemption.rule_version.rsplit("@", 1)[1])
-        )
-        # Recomputed under the rule version that decided the sale, on the price the customer keeps paying.
-        payload = _engine_input(
-            redemption.qualification, redemption.product, remaining_price, timezone.localdate(redemption.redeemed_at)
-        )
-        payload["history"] = [
-            h
-            for h in payload["history"]
-            if not (h["programme"] == redemption.programme.code and h["category"] == redemption.category)
-        ]
-        decision = compiled(version.content).evaluate(payload).to_dict()
-        subsidy_at_price = int(decision["amount_fen"]) if decision["eligible"] else 0
-    amounts = return_amounts(
-        price_fen=redemption.price_fen,
-        subsidy_fen=redemption.subsidy_fen,
-        returned_fen=redemption.returned_fen,
-        refunded_before_fen=refunded_before,
-        refund_fen=refund_fen,
-        subsidy_at_price=subsidy_at_price,
-    )
+    merchant = redemption.merchant
     qualification = redemption.qualification
     now = timezone.now()
-    with transaction.atomic(durable=True):
-        new_status = Redemption.Status.RETURNED if amounts.full else Redemption.Status.PARTIALLY_RETURNED
-        if not Redemption.objects.filter(
-            pk=redemption.pk, returned_fen=redemption.returned_fen, status=redemption.status
-        ).update(returned_fen=F("returned_fen") + amounts.reversed_fen, status=new_status):
-            raise ConflictError("该笔退货正在被他人处理，请刷新后重试", code="return_conflict")
-        if amounts.reversed_fen:
-            _unspend(qualification.pool_id, amounts.reversed_fen)
-        record = Return.objects.create(
-            redemption=redemption,
-            kind=Return.Kind.FULL if amounts.full else Return.Kind.PARTIAL,
-            refund_fen=refund_fen,
-            reversed_fen=amounts.reversed_fen,
-            reason=reason.strip(),
-            recorded_by=actor,
-            recorded_at=now,
-        )
-        if amounts.reversed_fen:
-            Clawback.objects.create(
-                merchant=merchant, programme=redemption.programme, return_record=record, amount_fen=amounts.reversed_fen
+    new_status = Redemption.Status.RETURNED if quote.kind == Return.Kind.FULL else Redemption.Status.PARTIALLY_RETURNED
+    try:
+        with transaction.atomic(durable=True):
+            # Compare-and-set on what the quote was computed from: a concurrent return makes this one lose.
+            if not Redemption.objects.filter(
+                pk=redemption.pk, returned_fen=redemption.returned_fen, status=redemption.status
+            ).update(returned_fen=F("returned_fen") + quote.clawback_fen, status=new_status):
+                raise _Lost
+            if quote.clawback_fen:
+                _unspend(qualification.pool_id, quote.clawback_fen)
+            record = Return.objects.create(
+                redemption=redemption,
+                kind=quote.kind,
+                new_price_fen=quote.new_price_fen or None,
+                new_subsidy_fen=quote.new_subsidy_fen,
+                refund_fen=quote.refund_fen,
+                reversed_fen=quote.clawback_fen,
+                quota_released=quote.quota_released,
+                reason=clean_reason,
+                recorded_by=actor,
+                recorded_at=now,
             )
-        if amounts.full:
-            Qualification.objects.filter(pk=qualification.pk).update(
-                status=Qualification.Status.RETURNED, quota_released=redemption.programme.quota_restored_on_return
+            if quote.clawback_fen:
+                Clawback.objects.create(
+                    merchant=merchant,
+                    programme=redemption.programme,
+                    return_record=record,
+                    amount_fen=quote.clawback_fen,
+                )
+            if quote.kind == Return.Kind.FULL:
+                Qualification.objects.filter(pk=qualification.pk).update(
+                    status=Qualification.Status.RETURNED, quota_released=quote.quota_released
+                )
+            audit.record(
+                actor=actor,
+                action="subsidies.redemption.return",
+                target=redemption,
+                before={"status": redemption.status, "returned_fen": redemption.returned_fen},
+                after={
+                    "status": new_status,
+                    "kind": quote.kind,
+                    "returned_fen": redemption.returned_fen + quote.clawback_fen,
+                    "new_price_fen": quote.new_price_fen,
+                    "new_subsidy_fen": quote.new_subsidy_fen,
+                    "refund_fen": quote.refund_fen,
+                    "reversed_fen": quote.clawback_fen,
+                    "quota_released": quote.quota_released,
+                },
+                organisation_id=merchant.pk,
+                district_code=redemption.store.district_id,
             )
-        audit.record(
-            actor=actor,
-            action="subsidies.redemption.return",
-            target=redemption,
-            before={"status": redemption.status, "returned_fen": redemption.returned_fen},
-            after={
-                "status": new_status,
-                "returned_fen": redemption.returned_fen + amounts.reversed_fen,
-                "refund_fen": refund_fen,
-                "reversed_fen": amounts.reversed_fen,
-            },
-            organisation_id=merchant.pk,
-            district_code=redemption.store.district_id,
-        )
+    except (_Lost, IntegrityError):
+        raise ConflictError("该笔退货正在被他人处理，请刷新后重试", code="return_conflict") from None
     redemption.refresh_from_db()
     return record
 

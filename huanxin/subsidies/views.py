@@ -9,8 +9,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -20,21 +23,24 @@ from huanxin.catalogue.models import ProductModel
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from huanxin.policy import queries as policy_queries
 from huanxin.policy.models import Programme
 from huanxin.policy.services import compiled, published_version
-from huanxin.subsidies import queries, services
+from huanxin.subsidies import exports, queries, services
 from huanxin.subsidies.domain import codes
+from huanxin.subsidies.domain.claims import ReturnQuote
 from huanxin.subsidies.forms import (
     ClaimForm,
     DecisionForm,
     EnrolmentForm,
     RedeemForm,
     ReturnForm,
+    SalesFilterForm,
     StoreForm,
     merged_categories,
 )
-from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption
+from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption, Return
 
 # ---------------------------------------------------------------- residents
 
@@ -61,9 +67,9 @@ def my_subsidies(request: AuthenticatedRequest) -> HttpResponse:
     """The resident's qualifications (codes, countdowns, status) and every refused claim with its reasons."""
     person = _person(request)
     qualifications = list(
-        person.qualifications.select_related(
-            "programme", "redemption", "redemption__store", "redemption__product"
-        ).order_by("-issued_at")[:50]
+        person.qualifications.select_related("programme", "redemption", "redemption__store", "redemption__product")
+        .prefetch_related("redemption__returns")
+        .order_by("-issued_at")[:50]
     )
     refusals = ClaimRefusal.objects.filter(person=person).select_related("programme").order_by("-created_at")[:20]
     return render(
@@ -192,6 +198,65 @@ def merchant_home(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def _sales_filter(request: AuthenticatedRequest) -> SalesFilterForm:
+    return SalesFilterForm(request.GET, today=timezone.localdate())
+
+
+SALES_PAGE_SIZE = 50
+
+
+@login_required
+def merchant_sales(request: AuthenticatedRequest) -> HttpResponse:
+    """The merchant's sales history between two dates (the last 30 days by default), with totals over the
+    whole filter, a page of rows at a time, and the same rows as a file."""
+    merchant = _merchant(request)
+    form = _sales_filter(request)
+    context: dict[str, Any] = {"merchant": merchant, "form": form}
+    if not form.is_valid():
+        return render(request, "subsidies/merchant_sales.html", context, status=422)
+    data = form.cleaned_data
+    sales = queries.merchant_sales(merchant.pk, data["start"], data["end"], data["status"])
+    totals = sales.aggregate(
+        count=Count("pk"), price=Sum("price_fen"), subsidy=Sum("subsidy_fen"), returned=Sum("returned_fen")
+    )
+    page = Paginator(sales, SALES_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["merchant"] = str(merchant.pk)
+    query["start"], query["end"] = data["start"].isoformat(), data["end"].isoformat()
+    context.update(
+        {
+            "page": page,
+            "count": totals["count"] or 0,
+            "total_price": totals["price"] or 0,
+            "total_subsidy": (totals["subsidy"] or 0) - (totals["returned"] or 0),
+            "query": query.urlencode(),
+        }
+    )
+    return render(request, "subsidies/merchant_sales.html", context)
+
+
+@login_required
+def merchant_sales_export(request: AuthenticatedRequest, file_format: str) -> HttpResponse:
+    """The rows of the sales history filter, all of them, as XLSX or CSV."""
+    merchant = _merchant(request)
+    form = _sales_filter(request)
+    if file_format not in ("xlsx", "csv"):
+        raise Http404
+    if not form.is_valid():
+        return render(request, "subsidies/merchant_sales.html", {"merchant": merchant, "form": form}, status=422)
+    data = form.cleaned_data
+    sales = queries.merchant_sales(merchant.pk, data["start"], data["end"], data["status"]).iterator(chunk_size=2000)
+    name = f"sales-{merchant.pk}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.{file_format}"
+    if file_format == "xlsx":
+        content, content_type = exports.sales_xlsx(sales), XLSX_CONTENT_TYPE
+    else:
+        content, content_type = exports.sales_csv(sales), CSV_CONTENT_TYPE
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 def _redeem_form(merchant: Organisation, data: Any = None) -> RedeemForm:
     enrolled = Enrolment.objects.filter(organisation=merchant, status=Enrolment.Status.APPROVED).prefetch_related(
         "stores"
@@ -265,40 +330,79 @@ def lookup_code(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "subsidies/partials/code_lookup.html", context)
 
 
+def _quoted(quote: ReturnQuote) -> str:
+    return f"{quote.kind}:{quote.new_price_fen}:{quote.refund_fen}:{quote.clawback_fen}:{int(quote.quota_released)}"
+
+
 @login_required
 def merchant_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A sale of the merchant, its returns, and the return form: the clerk picks whole-order or partial
+    (with the new final price), sees the platform's figures, then confirms them."""
     merchant = _merchant(request)
     redemption = (
         Redemption.objects.filter(pk=pk, merchant=merchant)
-        .select_related("store", "product", "qualification", "programme")
+        .select_related("store", "product", "qualification", "programme", "merchant")
         .first()
     )
     if redemption is None:
         raise Http404
-    form = ReturnForm(request.POST or None)
+    kinds = [
+        (value, label)
+        for value, label in Return.Kind.choices
+        if value == Return.Kind.FULL or redemption.status == Redemption.Status.COMPLETED
+    ]
+    form = ReturnForm(
+        request.POST or None,
+        kinds=kinds,
+        quota_restored_on_return=redemption.programme.quota_restored_on_return,
+    )
+    quote: ReturnQuote | None = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        rename = {"new_price_fen": "new_price"}
+        committing = request.POST.get("action") == "commit"
         try:
-            services.record_return(
-                actor=request.user,
-                redemption=redemption,
-                refund_fen=form.cleaned_data["refund"],
-                reason=form.cleaned_data["reason"],
+            quote = services.quote_return(
+                actor=request.user, redemption=redemption, kind=data["kind"], new_price_fen=data["new_price"]
             )
+            if committing and data["quoted"] == _quoted(quote):
+                services.record_return(
+                    actor=request.user,
+                    redemption=redemption,
+                    kind=data["kind"],
+                    new_price_fen=data["new_price"],
+                    reason=data["reason"],
+                )
+                messages.success(request, "退货已登记：退还顾客金额与冲回补贴见退货记录")
+                return redirect(f"{reverse('subsidies:merchant_redemption', args=[pk])}?merchant={merchant.pk}")
         except DomainError as error:
-            apply_domain_error(form, error, rename=lambda name: "refund" if name == "refund_fen" else name)
+            quote = None
+            apply_domain_error(form, error, rename=lambda name: rename.get(name, name))
         else:
-            messages.success(request, "退货已登记，补贴已冲回并计入待抵扣款")
-            return redirect("subsidies:merchant_redemption", pk=pk)
+            if committing:
+                messages.warning(request, "退货金额与确认时不一致，请核对下列金额后重新确认")
+            # Show the figures and carry them, so that what is confirmed is what was shown.
+            form = ReturnForm(
+                {**request.POST.dict(), "quoted": _quoted(quote)},
+                kinds=kinds,
+                quota_restored_on_return=redemption.programme.quota_restored_on_return,
+            )
+            form.is_valid()
+    returns = list(redemption.returns.all())
     return render(
         request,
         "subsidies/merchant_redemption.html",
         {
             "r": redemption,
             "form": form,
-            "returns": redemption.returns.all(),
+            "quote": quote,
+            "returns": returns,
+            "refunded_fen": sum(r.refund_fen for r in returns),
             "take_back": getattr(redemption, "take_back", None),
             "code_display": codes.display(redemption.qualification.code),
+            "merchant": merchant,
         },
+        status=422 if form.errors else 200,
     )
 
 

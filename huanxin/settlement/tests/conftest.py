@@ -40,9 +40,7 @@ def sell(scene: Scene, *, price_fen: int, on: datetime.date, serial: str) -> Red
 
 
 def give_back(scene: Scene, redemption: Redemption, *, on: datetime.date) -> Clawback:
-    record = subsidies.record_return(
-        actor=scene.personas.clerk, redemption=redemption, refund_fen=redemption.price_fen, reason="退货"
-    )
+    record = subsidies.record_return(actor=scene.personas.clerk, redemption=redemption, kind="full", reason="退货")
     Clawback.objects.filter(return_record=record).update(created_at=period_bounds(on)[0] + datetime.timedelta(hours=15))
     return Clawback.objects.get(return_record=record)
 

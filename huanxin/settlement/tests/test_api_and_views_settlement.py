@@ -136,3 +136,33 @@ def test_reconciliation_states_unpaid_amounts_in_yuan(closed_day):
     page = client_for(closed_day.personas.finance).get(f"/finance/periods/{period.pk}/reconciliation/").content.decode()
     assert "应付 ¥1,350.00 尚未进入支付批次" in page
     assert "135000 分" not in page
+
+
+def test_a_merchant_exports_its_statement_and_only_its_own(closed_day, second_finance):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from huanxin.accounts.models import Role
+    from huanxin.conftest import make_member, make_organisation
+
+    batch = services.prepare_batch(actor=closed_day.personas.finance, programme=closed_day.programme)
+    services.approve_batch(actor=second_finance, batch=batch)
+    manager = client_for(closed_day.personas.manager)
+    response = manager.get("/merchant/statement/", {"format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["清算周期", "项目", "核销笔数"]
+    assert len(rows) == 2
+    # 2 sales, 600 + 750 元 of subsidy, nothing clawed back or carried, 1,350 元 owed, in a batch.
+    assert rows[1][1:10] == ["cn-appliance-2026", "2", "1350.00", "0", "0.00", "0.00", "0.00", "1350.00", "支付中"]
+    assert f"批次 {batch.pk} 等待银行回盘" in rows[1][12]
+    book = load_workbook(io.BytesIO(manager.get("/merchant/statement/", {"format": "xlsx"}).content), read_only=True)
+    sheet_rows = list(book["结算单"].iter_rows(values_only=True))
+    assert [["" if cell is None else cell for cell in row] for row in sheet_rows] == rows
+    outsider = make_member(Role.MERCHANT_MANAGER, make_organisation())
+    theirs = client_for(outsider).get(
+        "/merchant/statement/", {"format": "csv", "merchant": closed_day.personas.merchant.pk}
+    )
+    assert theirs.content.decode("utf-8-sig").strip().count("\n") == 0
+    assert client_for(closed_day.personas.reviewer).get("/merchant/statement/", {"format": "csv"}).status_code == 403

@@ -56,30 +56,68 @@ def slice_order(start: int, count: int) -> list[int]:
     return [(start + offset) % count for offset in range(count)] if count else []
 
 
+class ReturnRefused(ValueError):
+    """A return that the figures do not allow; ``code`` is stable, the message is for the clerk."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
 @dataclass(frozen=True)
-class ReturnAmounts:
-    """What a return reverses: the subsidy given back to the pool and owed by the merchant."""
+class ReturnQuote:
+    """The figures of a return before it is committed (and as recorded once it is).
 
-    reversed_fen: int
-    full: bool
+    ``new_price_fen`` and ``new_subsidy_fen`` are what the customer keeps buying and the subsidy on it
+    (both 0 for a whole-order return); ``refund_fen`` is owed to the customer; ``clawback_fen`` goes back to
+    the budget and is owed by the merchant; ``quota_released`` says whether the person gets the quota back.
+    """
+
+    kind: str
+    new_price_fen: int
+    new_subsidy_fen: int
+    refund_fen: int
+    clawback_fen: int
+    quota_released: bool
 
 
-def return_amounts(
-    *,
-    price_fen: int,
-    subsidy_fen: int,
-    returned_fen: int,
-    refunded_before_fen: int,
-    refund_fen: int,
-    subsidy_at_price: int | None,
-) -> ReturnAmounts:
-    """Reverse the whole remaining subsidy on a full refund; on a partial one, the subsidy recomputed on the
-    lower price replaces the one given (never more than was given)."""
-    remaining_price = price_fen - refunded_before_fen - refund_fen
-    if remaining_price < 0:
-        raise ValueError("refund exceeds what the customer paid")
-    still_given = subsidy_fen - returned_fen
-    if remaining_price == 0 or subsidy_at_price is None:
-        return ReturnAmounts(reversed_fen=still_given, full=True)
-    new_subsidy = min(subsidy_at_price, still_given)
-    return ReturnAmounts(reversed_fen=still_given - new_subsidy, full=False)
+def whole_return(*, price_now_fen: int, subsidy_now_fen: int, quota_restored_on_return: bool) -> ReturnQuote:
+    """A whole-order return (整单退货): the customer gets back everything they still pay (price less subsidy),
+    the whole remaining subsidy goes back to the budget, and the quota comes back only if the programme
+    says so."""
+    return ReturnQuote(
+        kind="full",
+        new_price_fen=0,
+        new_subsidy_fen=0,
+        refund_fen=price_now_fen - subsidy_now_fen,
+        clawback_fen=subsidy_now_fen,
+        quota_released=quota_restored_on_return,
+    )
+
+
+def partial_return(
+    *, price_now_fen: int, subsidy_now_fen: int, new_price_fen: int, subsidy_at_new_price: int
+) -> ReturnQuote:
+    """A partial return (部分退货): the clerk gives the new final price (before subsidy). The subsidy is the
+    rule's amount on that price, never more than the subsidy given; the customer gets back the difference
+    between what they paid and what they now pay; the merchant owes the subsidy difference. The customer
+    keeps the item, so the quota stays used."""
+    if isinstance(new_price_fen, bool) or not isinstance(new_price_fen, int) or new_price_fen <= 0:
+        raise ReturnRefused("invalid_price", "新的最终成交价应为大于0的整数（分）")
+    if new_price_fen >= price_now_fen:
+        raise ReturnRefused("price_not_lower", "新的最终成交价应低于原成交价")
+    new_subsidy = max(0, min(subsidy_at_new_price, subsidy_now_fen))
+    refund = (price_now_fen - subsidy_now_fen) - (new_price_fen - new_subsidy)
+    if refund <= 0:
+        # The subsidy falls by more than the price (e.g. the new price is below the rule's minimum), so the
+        # customer would owe money: that is not a return, it is a whole-order return and a new sale.
+        raise ReturnRefused("refund_not_positive", "按新价格重算补贴后顾客无退款，请改为整单退货")
+    return ReturnQuote(
+        kind="partial",
+        new_price_fen=new_price_fen,
+        new_subsidy_fen=new_subsidy,
+        refund_fen=refund,
+        clawback_fen=subsidy_now_fen - new_subsidy,
+        quota_released=False,
+    )

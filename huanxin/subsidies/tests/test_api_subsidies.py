@@ -77,11 +77,12 @@ def test_pos_redeems_with_a_token_and_returns(scene):
     returned = post(
         pos,
         f"/api/v1/subsidies/redemptions/{response.json()['id']}/returns",
-        {"refund_fen": 499_900, "reason": "顾客退货"},
+        {"kind": "full", "reason": "顾客退货"},
         **auth,
     )
     assert returned.status_code == 201
     assert returned.json()["reversed_fen"] == 74_985
+    assert returned.json()["refund_fen"] == 499_900 - 74_985
     assert Clawback.objects.get().amount_fen == 74_985
     mine = api_client_for(owner).get(f"/api/v1/subsidies/qualifications/{qualification['id']}").json()
     assert mine["status"] == "returned"
@@ -368,3 +369,75 @@ def test_listing_rounds_costs_the_same_queries_for_one_or_many(scene, django_ass
         ("第2批", {"fridge": 3, "tv": 4}, {"fridge": 0, "tv": 0}),
         ("第3批", {}, {}),
     ]
+
+
+def _sold(scene, price_fen=400_000):
+    from huanxin.subsidies import services
+
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    return services.redeem(
+        actor=scene.personas.clerk,
+        merchant=scene.personas.merchant,
+        store_id=scene.store.pk,
+        code=qualification.code,
+        product_id=scene.fridge.pk,
+        serial="SN-API-RET",
+        price_fen=price_fen,
+    )
+
+
+def test_a_pos_previews_a_partial_return_then_records_it_once_under_its_key(scene):
+    redemption = _sold(scene)
+    client = api_client_for(scene.personas.clerk)
+    base = f"/api/v1/subsidies/redemptions/{redemption.pk}/returns"
+    preview = post(client, f"{base}/preview", {"kind": "partial", "new_price_fen": 300_000})
+    assert preview.status_code == 200
+    assert preview.json() == {
+        "kind": "partial",
+        "new_price_fen": 300_000,
+        "new_subsidy_fen": 45_000,
+        "refund_fen": 85_000,
+        "clawback_fen": 15_000,
+        "quota_released": False,
+    }
+    assert Clawback.objects.count() == 0
+    body = {"kind": "partial", "new_price_fen": 300_000, "reason": "差价补偿"}
+    first = post(client, base, body, HTTP_IDEMPOTENCY_KEY="ret-1")
+    again = post(client, base, body, HTTP_IDEMPOTENCY_KEY="ret-1")
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert (first.json()["refund_fen"], first.json()["reversed_fen"]) == (85_000, 15_000)
+    assert Clawback.objects.get().amount_fen == 15_000
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"kind": "partial"}, "new_price_fen", "required"),
+        ({"kind": "partial", "new_price_fen": 400_000}, "new_price_fen", "price_not_lower"),
+        ({"kind": "partial", "new_price_fen": 0}, "new_price_fen", "invalid_price"),
+        ({"kind": "everything"}, "kind", "invalid_choice"),
+    ],
+)
+def test_bad_returns_are_refused_field_by_field_and_change_nothing(scene, body, field, code):
+    redemption = _sold(scene)
+    client = api_client_for(scene.personas.clerk)
+    for path in ("returns/preview", "returns"):
+        response = post(client, f"/api/v1/subsidies/redemptions/{redemption.pk}/{path}", {**body, "reason": "退货"})
+        assert response.status_code == 422
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]][:1] == [(field, code)]
+    assert Clawback.objects.count() == 0
+    assert Redemption.objects.get(pk=redemption.pk).status == "completed"
+    assert AuditEntry.objects.filter(action="subsidies.redemption.return").count() == 0
+
+
+def test_a_returned_sale_cannot_be_returned_again_through_the_api(scene):
+    redemption = _sold(scene)
+    client = api_client_for(scene.personas.clerk)
+    base = f"/api/v1/subsidies/redemptions/{redemption.pk}/returns"
+    assert post(client, base, {"kind": "full", "reason": "退货"}).status_code == 201
+    again = post(client, base, {"kind": "full", "reason": "退货"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_returned")
+    assert Clawback.objects.count() == 1
