@@ -9,7 +9,6 @@ import datetime
 import hashlib
 import hmac
 import math
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any

@@ -15,7 +15,7 @@ def copy_quota_released(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subsidies', '0002_clawback_fillfactor'),
+        ('subsidies', '0003_qualification_expiry_within_programme'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
