@@ -79,6 +79,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "condition": "状况",
     "to_recycler": "交回收企业",
     "refund_fen": "退款金额",
+    "new_price_fen": "退货后成交价",
     "expires_at": "失效时间",
     # Settlement
     "number": "编号",
