@@ -26,6 +26,7 @@ from huanxin.policy.schemas import (
     RuleSetIn,
     RuleSetOut,
     StatusIn,
+    TermOut,
 )
 
 router = Router(tags=["政策与规则"])
@@ -46,8 +47,14 @@ QUOTE_BODY = {
 def programme_out(programme: Programme, version: RuleSetVersion | None) -> ProgrammeOut:
     """A programme as the API shows it; ``version`` is its published version (from published_versions)."""
     categories: dict[str, str] = {}
+    description = programme.description
+    terms: list[TermOut] = []
     if version is not None:
-        categories = dict(services.compiled(version.content).category_names)
+        rule_set = services.compiled(version.content)
+        categories = dict(rule_set.category_names)
+        # The published version's own text: the programme row keeps the first version's description.
+        description = rule_set.description
+        terms = [TermOut(subject=term.subject, text=term.text) for term in rule_set.terms]
     return ProgrammeOut(
         code=programme.code,
         name=programme.name,
@@ -56,7 +63,8 @@ def programme_out(programme: Programme, version: RuleSetVersion | None) -> Progr
         starts_on=programme.starts_on,
         ends_on=programme.ends_on,
         measure=programme.measure.number if programme.measure else None,
-        description=programme.description,
+        description=description,
+        terms=terms,
         categories=categories,
         rule_version=version.label if version else None,
         source=version.source if version else None,

@@ -7,6 +7,11 @@ from ninja import Schema
 from pydantic import Field
 
 
+class TermOut(Schema):
+    subject: str = Field(..., description="适用对象，如 冰箱、洗衣机 或 购买新能源乘用车")
+    text: str = Field(..., description="补贴标准（比例、上限、能效要求、日期等），取自现行规则版本")
+
+
 class ProgrammeOut(Schema):
     code: str
     name: str
@@ -16,6 +21,7 @@ class ProgrammeOut(Schema):
     ends_on: datetime.date | None
     measure: int | None = Field(None, description="所属措施序号")
     description: str
+    terms: list[TermOut] = Field(default_factory=list, description="现行规则版本的补贴标准，逐条")
     categories: dict[str, str] = Field(default_factory=dict, description="品类代码 → 中文名称")
     rule_version: str | None = None
     source: str | None = None

@@ -80,11 +80,23 @@ def load_catalogue(*, actor: User | None = None, directory: Path = CATALOGUE_DIR
     anything; an unchanged file does nothing.
     """
     meta = _programme_meta()
-    results = []
-    for path in sorted(directory.glob("*.toml")):
-        text = path.read_text(encoding="utf-8")
-        results.append(_load_one(text, meta.get(path.stem, {}), actor))
-    return results
+    files = [(path.stem, path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.toml"))]
+    if actor is not None:
+        # A named actor submits (or, for a new programme, publishes) rule versions: the same authority as
+        # prepare_rule_set, checked for every file before anything is written. No actor is the operator's
+        # bootstrap load from the shipped files.
+        existing = {p.code: p for p in Programme.objects.all()}
+        for _, text in files:
+            rule_set, _ = _parse_catalogue(text)
+            programme = existing.get(rule_set.code) or Programme(code=rule_set.code, family=rule_set.family)
+            _authorise(
+                actor,
+                programme,
+                queries.RULE_ROLES,
+                code="ruleset_prepare_forbidden",
+                message="只有审核人员或系统管理员可以提交规则修改",
+            )
+    return [_load_one(text, meta.get(stem, {}), actor) for stem, text in files]
 
 
 def _parse_catalogue(text: str) -> tuple[RuleSet, str]:

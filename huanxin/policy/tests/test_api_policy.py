@@ -170,3 +170,23 @@ def test_programme_list_api_costs_the_same_queries_however_many_programmes(loade
         "cn-appliance-2026": "cn-appliance-2026@1",
         **{f"extra-{n}": f"extra-{n}@1" for n in range(extra)},
     }
+
+
+def test_programme_api_states_the_published_versions_terms_and_description(loaded, personas):
+    from huanxin.accounts.models import Role
+    from huanxin.conftest import make_member
+
+    text = (CATALOGUE_DIR / "cn-appliance-2026.toml").read_text(encoding="utf-8")
+    text = text.replace("version = 1", "version = 2", 1).replace("cap_fen = 150000", "cap_fen = 100000", 1)
+    text = text.replace("每件不超过1500元", "每件不超过1000元", 1)
+    version = services.prepare_rule_set(actor=personas.reviewer, programme=loaded, content=text)
+    services.decide_rule_set(actor=make_member(Role.REVIEWER, personas.government), version=version, approve=True)
+    body = Client().get("/api/v1/programmes/cn-appliance-2026").json()
+    assert body["rule_version"] == "cn-appliance-2026@2"
+    assert "每件不超过1000元" in body["description"]
+    assert body["terms"] == [
+        {
+            "subject": "冰箱、洗衣机、电视、空调、电脑、热水器",
+            "text": "一级能效或水效产品，按成交价 15% 补贴，每件最高 1,000 元，每人每类限 1 件",
+        }
+    ]

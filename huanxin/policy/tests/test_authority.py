@@ -234,3 +234,34 @@ def test_anonymous_visitors_are_sent_to_sign_in(world: World) -> None:
     response = Client().post(f"/policy/programmes/{CODE}/versions/2/", {"decision": "approve"})
     assert response.status_code == 302
     assert world.state() == before
+
+
+@pytest.mark.parametrize("actor", ["district_reviewer", "city_finance", "merchant", "resident"])
+def test_loading_a_changed_catalogue_in_someones_name_needs_their_authority(world: World, actor: str, tmp_path) -> None:
+    directory = tmp_path / "catalogue"
+    directory.mkdir()
+    (directory / f"{CODE}.toml").write_text(_changed_text(3), encoding="utf-8")
+    before = world.state()
+    with pytest.raises(ForbiddenError):
+        services.load_catalogue(actor=world.actor(actor), directory=directory)
+    assert world.state() == before
+
+
+def test_a_city_reviewer_loads_a_changed_catalogue_as_a_pending_version(world: World, tmp_path) -> None:
+    directory = tmp_path / "catalogue"
+    directory.mkdir()
+    (directory / f"{CODE}.toml").write_text(_changed_text(3), encoding="utf-8")
+    [result] = services.load_catalogue(actor=world.checker, directory=directory)
+    assert (result.outcome, result.version) == ("pending", 3)
+
+
+def test_the_catalogue_command_refuses_a_district_reviewer(world: World, tmp_path) -> None:
+    from django.core.management import CommandError, call_command
+
+    directory = tmp_path / "catalogue"
+    directory.mkdir()
+    (directory / f"{CODE}.toml").write_text(_changed_text(3), encoding="utf-8")
+    before = world.state()
+    with pytest.raises(CommandError, match="权限范围仅限所在区"):
+        call_command("catalogue", "load", "--dir", str(directory), "--actor", world.personas.district_reviewer.username)
+    assert world.state() == before

@@ -159,3 +159,17 @@ def test_malformed_e_bike_input_names_the_field(overrides: dict[str, Any], error
         quote(**overrides)
 
     assert (error.value.code, error.value.field) == (error_code, field)
+
+
+def test_terms_state_the_ebike_rules_from_the_compiled_figures() -> None:
+    assert [tuple(term) for term in load_catalogue()["bj-ebike-2025"].terms] == [
+        ("旧车", "在北京登记日期不晚于 2024-12-31（含当日），注销登记日期不早于 2024-12-01（含当日）"),
+        (
+            "新车",
+            "列入《北京电动自行车产品目录》，登记日期不早于 2025-01-01（含当日），"
+            "价格不低于 1,500 元，与旧车为同一车主",
+        ),
+        ("补贴", "每辆 500 元，每人限 1 次"),
+        ("加补", "旧车锂电池、新车铅酸电池，加 100 元"),
+        ("加补", "旧车电池经健康评估，加 50 元"),
+    ]

@@ -84,3 +84,11 @@ def test_malformed_truck_input_names_the_field(old_truck: Any, new_truck: Any, e
         quote(old_truck, new_truck)
 
     assert (error.value.code, error.value.field) == (error_code, field)
+
+
+def test_terms_list_each_option_with_its_amount_in_the_order_they_are_tried() -> None:
+    assert [tuple(term) for term in load_catalogue()["bj-truck-2024"].terms] == [
+        ("淘汰国四重型营运货车并购置国六重型货车", "补贴 85,000 元"),
+        ("淘汰国四重型营运货车", "补贴 45,000 元"),
+        ("购置新能源冷藏车", "补贴 35,000 元"),
+    ]

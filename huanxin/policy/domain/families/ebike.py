@@ -13,7 +13,7 @@ from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import DateLimit, admits_all, describe_all, read_limits
 from huanxin.policy.domain.decision import Decision, Reason
-from huanxin.policy.domain.family import Compiled, Meta
+from huanxin.policy.domain.family import Compiled, Meta, Term
 from huanxin.policy.domain.inputs import (
     as_mapping,
     read_bool,
@@ -24,6 +24,7 @@ from huanxin.policy.domain.inputs import (
     read_object,
     read_optional_date,
 )
+from huanxin.policy.domain.money import format_yuan_plain
 
 BATTERIES = {"lithium": "锂电池", "lead_acid": "铅酸电池"}
 
@@ -151,5 +152,17 @@ def compile_ebike(root: Table, meta: Meta) -> Compiled:
                     reasons.append(Reason(bonus.code, True, f"不符合“{bonus.label}”，无此项加补"))
         return Decision(programme, rule_version, eligible, amount, {}, tuple(reasons))
 
+    terms = (
+        Term("旧车", f"在北京登记日期{describe_all(old_registered)}，注销登记日期{describe_all(old_deregistered)}"),
+        Term(
+            "新车",
+            f"列入{catalogue_name}，登记日期{describe_all(new_registered)}，"
+            f"价格不低于 {format_yuan_plain(price_floor)} 元，与旧车为同一车主",
+        ),
+        Term("补贴", f"每辆 {format_yuan_plain(base_amount)} 元，每人限 {quota} 次"),
+        *(Term("加补", f"{bonus.label}，加 {format_yuan_plain(bonus.amount_fen)} 元") for bonus in bonuses),
+    )
     max_amount = base_amount + sum(bonus.amount_fen for bonus in bonuses)
-    return Compiled(evaluate=evaluate, category_names={}, max_amounts_fen={None: max_amount}, quotas={None: quota})
+    return Compiled(
+        evaluate=evaluate, category_names={}, max_amounts_fen={None: max_amount}, quotas={None: quota}, terms=terms
+    )

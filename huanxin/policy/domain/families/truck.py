@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from huanxin.core.domain.money import format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.decision import Decision, Reason
-from huanxin.policy.domain.family import Compiled, Meta
+from huanxin.policy.domain.family import Compiled, Meta, Term
 from huanxin.policy.domain.inputs import (
     MISSING,
     as_mapping,
@@ -22,6 +22,7 @@ from huanxin.policy.domain.inputs import (
     read_optional_object,
     wrong_type,
 )
+from huanxin.policy.domain.money import format_yuan_plain
 
 EMISSION_STANDARDS = {f"guo{level}": f"国{name}" for level, name in enumerate("一二三四五六", start=1)}
 WEIGHT_CLASSES = {"heavy": "重型", "medium": "中型", "light": "轻型"}
@@ -123,5 +124,9 @@ def compile_truck(root: Table, meta: Meta) -> Compiled:
                 return Decision(programme, rule_version, True, option.amount_fen, {}, (reason,))
         return Decision(programme, rule_version, False, 0, {}, (none_matched,))
 
+    # Options are tried in file order and the first match pays, so the terms keep that order.
+    terms = tuple(Term(option.label, f"补贴 {format_yuan_plain(option.amount_fen)} 元") for option in options)
     most = max(option.amount_fen for option in options)
-    return Compiled(evaluate=evaluate, category_names={}, max_amounts_fen={None: most}, quotas={None: None})
+    return Compiled(
+        evaluate=evaluate, category_names={}, max_amounts_fen={None: most}, quotas={None: None}, terms=terms
+    )
