@@ -378,3 +378,36 @@ def test_giving_codes_where_all_take_backs_succeed_is_a_success(chain, monkeypat
     html = _commission_with_outcomes(chain, monkeypatch, [None, None])
     assert 'class="message success"' in html
     assert "已为 2 台旧机赋码" in html
+
+
+def test_the_public_proof_path_names_its_sides_in_chinese(chain):
+    from huanxin.trace import integrity
+    from huanxin.trace.tests.conftest import raw_sql, walk_to_dismantling
+
+    item = walk_to_dismantling(chain)
+    raw_sql("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
+    integrity.publish_checkpoint(timezone.localdate() - datetime.timedelta(days=1))
+    html = Client().get(f"/verify/{item.code}/").content.decode()
+    assert "路径 左:" in html or "路径 右:" in html
+    assert "left:" not in html
+    assert "right:" not in html
+
+
+def test_an_imported_dismantling_in_another_unit_is_refused_naming_the_material_in_chinese(chain):
+    from huanxin.trace import epcis
+
+    event = {
+        "type": "TransformationEvent",
+        "eventTime": "2026-01-05T10:00:00.000+08:00",
+        "eventTimeZoneOffset": "+08:00",
+        "bizStep": "disassembling",
+        "inputEPCList": [CODE],
+        "outputQuantityList": [
+            {"epcClass": "https://huanxin.beijing.gov.cn/ns/trace/material/metals", "quantity": 40, "uom": "LBR"}
+        ],
+    }
+    with pytest.raises(epcis._Unmappable) as caught:
+        epcis._to_input(event, own_uri=services.org_uri(chain.dismantler), organisations={})
+    assert caught.value.code == "unsupported_uom"
+    assert "金属" in caught.value.message
+    assert "metals" not in caught.value.message
