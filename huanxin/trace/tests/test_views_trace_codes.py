@@ -411,3 +411,42 @@ def test_an_imported_dismantling_in_another_unit_is_refused_naming_the_material_
     assert caught.value.code == "unsupported_uom"
     assert "金属" in caught.value.message
     assert "metals" not in caught.value.message
+
+
+def _batch(chain, event):
+    token = accounts.issue_api_token(
+        actor=chain.personas.admin, organisation=chain.merchant, name="收银系统", user=chain.clerk
+    ).plaintext
+    return Client().post(
+        "/api/v1/trace/events/batch",
+        data=json.dumps({"events": [event]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+@pytest.mark.parametrize("category", ["tv\x00", "spaceship"])
+def test_a_commissioning_with_a_category_the_programme_does_not_have_is_refused_and_writes_nothing(chain, category):
+    response = _batch(
+        chain,
+        {"kind": "commission", "codes": [PRINTED], "event_time": timezone.now().isoformat(), "category": category},
+    )
+    assert response.status_code == 200
+    result = response.json()["results"][0]
+    assert (result["status"], result["code"], result["field"]) == ("refused", "unknown_category", "category")
+    assert (TraceItem.objects.count(), TraceEvent.objects.count()) == (0, 0)
+
+
+def test_a_destination_credit_code_with_a_nul_byte_is_refused_not_a_server_error(chain, item):
+    response = _batch(
+        chain,
+        {
+            "kind": "ship",
+            "codes": [PRINTED],
+            "event_time": timezone.now().isoformat(),
+            "destination_uscc": chain.recycler.uscc[:17] + "\x00",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["code"] == "destination_required"
+    assert TraceItem.objects.get(code=CODE).state == "held"
