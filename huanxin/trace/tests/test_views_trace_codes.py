@@ -79,7 +79,7 @@ def test_the_workspace_finds_the_item_by_any_printed_form(chain, item, text):
     assert "追溯码不存在" not in html
     assert 'class="error"' not in html
     assert "记录事件" in html  # the clerk's merchant holds it: the next event can be recorded
-    assert f'name="code" value="{CODE}"' in html
+    assert f'type="hidden" name="code" value="{PRINTED}"' in html
 
 
 @pytest.mark.parametrize("text", PATH_FORMS)
