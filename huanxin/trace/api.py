@@ -39,7 +39,9 @@ def _organisation(request: HttpRequest, organisation_id: int | None) -> Organisa
 
 
 def _inputs(events: list[EventIn]) -> list[services.EventInput]:
-    usccs = {e.destination_uscc for e in events if e.destination_uscc}
+    # A credit code is 18 letters and digits: anything else names no organisation and is not sent to the
+    # database (PostgreSQL refuses a NUL byte in text with an error rather than no match).
+    usccs = {e.destination_uscc for e in events if e.destination_uscc and e.destination_uscc.isalnum()}
     destinations = {o.uscc: o for o in Organisation.objects.filter(uscc__in=usccs)}
     return [
         services.EventInput(

@@ -387,9 +387,9 @@ def _outputs(event: Mapping[str, Any]) -> dict[str, int]:
                 "unknown_material", f"拆解产物 {material_class} 不是平台物料类别（{MATERIAL_CLASS}<物料>）"
             )
         if entry.get("uom") != "KGM":
-            raise _Unmappable("unsupported_uom", f"拆解产物 {name} 的重量须以千克（uom KGM）计")
+            raise _Unmappable("unsupported_uom", f"拆解产物{MATERIALS[name]}的重量须以千克计（uom 为 KGM）")
         if entry.get("quantity") is None:
-            raise _Unmappable("quantity_required", f"拆解产物 {name} 未填写重量")
+            raise _Unmappable("quantity_required", f"拆解产物{MATERIALS[name]}未填写重量")
         outputs[name] = outputs.get(name, 0) + _grams(entry["quantity"])
     return outputs
 

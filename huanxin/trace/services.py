@@ -22,6 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Membership, Organisation, OrganisationKind, Role, User
+from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core import audit
 from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import organisations_for
@@ -243,6 +244,10 @@ def record_events(
                 continue
             if timezone.is_naive(data.event_time):
                 results.append(_refused(index, "invalid_time", "事件时间须带时区（如 +08:00）", "event_time"))
+                continue
+            if kind.code == "commission" and data.category and data.category not in CATEGORIES:
+                # It is stored on the item and decides the dismantling's plausibility range.
+                results.append(_refused(index, "unknown_category", "品类无效", "category"))
                 continue
             if data.parent and not is_uri(data.parent):
                 results.append(

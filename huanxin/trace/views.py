@@ -20,7 +20,7 @@ from huanxin.core.errors import DomainError, ValidationFailed
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.trace import integrity, labels, services
-from huanxin.trace.domain.codes import MAX_INPUT
+from huanxin.trace.domain.codes import MAX_INPUT, printed_code
 from huanxin.trace.domain.rules import KINDS, TERMINAL
 from huanxin.trace.forms import EventForm, PickupForm, ScanForm, VerifyForm
 from huanxin.trace.models import Checkpoint, TraceFlag, TraceItem
@@ -150,7 +150,7 @@ def workspace(request: AuthenticatedRequest) -> HttpResponse:
             apply_domain_error(event_form, error, rename=lambda name: name if name == "destination" else "")
         else:
             messages.success(request, f"已记录：{KINDS[kind].label}")
-            return redirect(f"{request.path}?{urlencode({'org': organisation.pk, 'code': item.code})}")
+            return redirect(f"{request.path}?{urlencode({'org': organisation.pk, 'code': printed_code(item.code)})}")
     holdings = (
         TraceItem.objects.filter(Q(holder=organisation) | Q(destination=organisation))
         .exclude(state__in=TERMINAL)
@@ -231,7 +231,7 @@ def pickup(request: AuthenticatedRequest) -> HttpResponse:
         else:
             request.session["trace_label_codes"] = [item.code]
             messages.success(request, "已登记上门回收并赋码")
-            query = urlencode({"org": organisation.pk, "code": item.code, "labels": 1})
+            query = urlencode({"org": organisation.pk, "code": printed_code(item.code), "labels": 1})
             return redirect(f"/trace/workspace/?{query}")
     return redirect(f"/trace/workspace/?org={organisation.pk}")
 

@@ -79,7 +79,7 @@ def test_the_workspace_finds_the_item_by_any_printed_form(chain, item, text):
     assert "追溯码不存在" not in html
     assert 'class="error"' not in html
     assert "记录事件" in html  # the clerk's merchant holds it: the next event can be recorded
-    assert f'name="code" value="{CODE}"' in html
+    assert f'type="hidden" name="code" value="{PRINTED}"' in html
 
 
 @pytest.mark.parametrize("text", PATH_FORMS)
@@ -378,3 +378,75 @@ def test_giving_codes_where_all_take_backs_succeed_is_a_success(chain, monkeypat
     html = _commission_with_outcomes(chain, monkeypatch, [None, None])
     assert 'class="message success"' in html
     assert "已为 2 台旧机赋码" in html
+
+
+def test_the_public_proof_path_names_its_sides_in_chinese(chain):
+    from huanxin.trace import integrity
+    from huanxin.trace.tests.conftest import raw_sql, walk_to_dismantling
+
+    item = walk_to_dismantling(chain)
+    raw_sql("UPDATE trace_traceevent SET recorded_at = %s", [timezone.now() - datetime.timedelta(days=1)])
+    integrity.publish_checkpoint(timezone.localdate() - datetime.timedelta(days=1))
+    html = Client().get(f"/verify/{item.code}/").content.decode()
+    assert "路径 左:" in html or "路径 右:" in html
+    assert "left:" not in html
+    assert "right:" not in html
+
+
+def test_an_imported_dismantling_in_another_unit_is_refused_naming_the_material_in_chinese(chain):
+    from huanxin.trace import epcis
+
+    event = {
+        "type": "TransformationEvent",
+        "eventTime": "2026-01-05T10:00:00.000+08:00",
+        "eventTimeZoneOffset": "+08:00",
+        "bizStep": "disassembling",
+        "inputEPCList": [CODE],
+        "outputQuantityList": [
+            {"epcClass": "https://huanxin.beijing.gov.cn/ns/trace/material/metals", "quantity": 40, "uom": "LBR"}
+        ],
+    }
+    with pytest.raises(epcis._Unmappable) as caught:
+        epcis._to_input(event, own_uri=services.org_uri(chain.dismantler), organisations={})
+    assert caught.value.code == "unsupported_uom"
+    assert "金属" in caught.value.message
+    assert "metals" not in caught.value.message
+
+
+def _batch(chain, event):
+    token = accounts.issue_api_token(
+        actor=chain.personas.admin, organisation=chain.merchant, name="收银系统", user=chain.clerk
+    ).plaintext
+    return Client().post(
+        "/api/v1/trace/events/batch",
+        data=json.dumps({"events": [event]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+@pytest.mark.parametrize("category", ["tv\x00", "spaceship"])
+def test_a_commissioning_with_a_category_the_programme_does_not_have_is_refused_and_writes_nothing(chain, category):
+    response = _batch(
+        chain,
+        {"kind": "commission", "codes": [PRINTED], "event_time": timezone.now().isoformat(), "category": category},
+    )
+    assert response.status_code == 200
+    result = response.json()["results"][0]
+    assert (result["status"], result["code"], result["field"]) == ("refused", "unknown_category", "category")
+    assert (TraceItem.objects.count(), TraceEvent.objects.count()) == (0, 0)
+
+
+def test_a_destination_credit_code_with_a_nul_byte_is_refused_not_a_server_error(chain, item):
+    response = _batch(
+        chain,
+        {
+            "kind": "ship",
+            "codes": [PRINTED],
+            "event_time": timezone.now().isoformat(),
+            "destination_uscc": chain.recycler.uscc[:17] + "\x00",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["code"] == "destination_required"
+    assert TraceItem.objects.get(code=CODE).state == "held"
