@@ -1,5 +1,6 @@
 """Consumer trade-in API: residents claim and cancel, merchants' tills redeem and return, staff watch."""
 
+import datetime
 from typing import Any
 
 from django.db.models import Sum
@@ -207,13 +208,26 @@ def redeem(request: HttpRequest, payload: RedeemIn) -> Any:
 
 
 @router.get("/redemptions", response=list[RedemptionOut], summary="核销记录（商户：本商户；工作人员：辖区）")
-def list_redemptions(request: HttpRequest, merchant_id: int | None = None, today: bool = False) -> Any:
+def list_redemptions(
+    request: HttpRequest,
+    merchant_id: int | None = None,
+    today: bool = False,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> Any:
+    """The newest 200 visible sales; ``start``/``end`` are Beijing days, both included."""
     queryset = queries.redemptions_visible_to(request.user).order_by("-redeemed_at")
     if merchant_id is not None:
         queryset = queryset.filter(merchant_id=merchant_id)
     if today:
-        start, end = queries.beijing_day()
-        queryset = queryset.filter(redeemed_at__gte=start, redeemed_at__lt=end)
+        day_start, day_end = queries.beijing_day()
+        queryset = queryset.filter(redeemed_at__gte=day_start, redeemed_at__lt=day_end)
+    if start is not None and end is not None and start > end:
+        raise ValidationFailed.for_field("end", "end_before_start", "截止日期不能早于起始日期")
+    if start is not None:
+        queryset = queryset.filter(redeemed_at__gte=queries.beijing_day(start)[0])
+    if end is not None:
+        queryset = queryset.filter(redeemed_at__lt=queries.beijing_day(end)[1])
     return [redemption_out(r) for r in queryset[:200]]
 
 

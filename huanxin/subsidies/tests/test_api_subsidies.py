@@ -441,3 +441,22 @@ def test_a_returned_sale_cannot_be_returned_again_through_the_api(scene):
     again = post(client, base, {"kind": "full", "reason": "退货"})
     assert (again.status_code, again.json()["code"]) == (409, "already_returned")
     assert Clawback.objects.count() == 1
+
+
+def test_the_sales_list_takes_a_date_range_and_refuses_a_bad_one(scene):
+    import datetime
+
+    from django.utils import timezone
+
+    redemption = _sold(scene)
+    client = api_client_for(scene.personas.clerk)
+    today = timezone.localdate()
+    listed = client.get("/api/v1/subsidies/redemptions", {"start": today.isoformat(), "end": today.isoformat()})
+    assert [r["id"] for r in listed.json()] == [redemption.pk]
+    yesterday = (today - datetime.timedelta(days=1)).isoformat()
+    assert client.get("/api/v1/subsidies/redemptions", {"end": yesterday}).json() == []
+    bad = client.get("/api/v1/subsidies/redemptions", {"start": "2026-02-30"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "start"
+    reversed_range = client.get("/api/v1/subsidies/redemptions", {"start": today.isoformat(), "end": yesterday})
+    assert (reversed_range.status_code, reversed_range.json()["errors"][0]["code"]) == (422, "end_before_start")

@@ -122,6 +122,51 @@ def test_two_clerks_redeem_the_same_qualification(personas: Personas) -> None:
     assert assert_pools_balanced(scene.programme) == {"held": 0, "spent": spent, "available": 10 * FRIDGE_CAP - spent}
 
 
+def test_two_clerks_return_the_same_sale_at_once_and_one_wins(personas: Personas) -> None:
+    from huanxin.accounts.models import Role
+    from huanxin.conftest import make_member
+    from huanxin.subsidies.models import Clawback, Return
+
+    scene = build_scene(personas)
+    second_clerk = make_member(Role.MERCHANT_CLERK, personas.merchant)
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    sold = services.redeem(
+        actor=personas.clerk,
+        merchant=personas.merchant,
+        store_id=scene.store.pk,
+        code=qualification.code,
+        product_id=scene.fridge.pk,
+        serial="SN-RACE",
+        price_fen=400_000,
+    )
+
+    def whole(clerk: Any) -> Any:
+        return services.record_return(
+            actor=clerk, redemption=Redemption.objects.get(pk=sold.pk), kind="full", reason="整单退货"
+        )
+
+    def partial(clerk: Any) -> Any:
+        return services.record_return(
+            actor=clerk,
+            redemption=Redemption.objects.get(pk=sold.pk),
+            kind="partial",
+            new_price_fen=300_000,
+            reason="差价",
+        )
+
+    results = race([lambda: whole(personas.clerk), lambda: partial(second_clerk)])
+    winners = [r for r in results if isinstance(r, Return)]
+    assert [r for r in results if not isinstance(r, Return | DomainError)] == []
+    assert len(winners) == 1
+    assert Return.objects.count() == Clawback.objects.count() == 1
+    clawed = Clawback.objects.get().amount_fen
+    assert Redemption.objects.get(pk=sold.pk).returned_fen == clawed
+    spent = 60_000 - clawed
+    assert assert_pools_balanced(scene.programme) == {"held": 0, "spent": spent, "available": 10 * FRIDGE_CAP - spent}
+
+
 def test_expiry_racing_a_cancel_and_a_redemption_releases_the_hold_exactly_once(personas: Personas) -> None:
     scene = build_scene(personas)
     owners = [scene.resident() for _ in range(6)]
