@@ -56,17 +56,25 @@ def assert_refused_without_effect(scene, qualification, before, call, *, code):
 # ---------------------------------------------------------------- the domain rule
 
 
+def check(price_fen, filed_price_fen, *, ceiling_fen=8_000_000, above_filed_price="refuse"):
+    return pricing.check_price(
+        price_fen=price_fen,
+        category_label="冰箱",
+        ceiling_fen=ceiling_fen,
+        filed_price_fen=filed_price_fen,
+        above_filed_price=above_filed_price,
+    )
+
+
 def test_the_price_checks_in_order_ceiling_then_filed_price():
-    check = pricing.check_price
-    kwargs = {"category_label": "冰箱", "ceiling_fen": 8_000_000, "above_filed_price": "refuse"}
-    assert check(price_fen=8_000_001, filed_price_fen=10_000_000, **kwargs).code == "price_above_ceiling"
-    assert check(price_fen=8_000_000, filed_price_fen=10_000_000, **kwargs).outcome == "accept"
-    assert check(price_fen=600_000, filed_price_fen=599_900, **kwargs).code == "price_above_filed"
-    assert check(price_fen=599_900, filed_price_fen=599_900, **kwargs).outcome == "accept"
-    held = check(price_fen=600_000, filed_price_fen=599_900, **{**kwargs, "above_filed_price": "hold"})
+    assert check(8_000_001, 10_000_000).code == "price_above_ceiling"
+    assert check(8_000_000, 10_000_000).outcome == "accept"
+    assert check(600_000, 599_900).code == "price_above_filed"
+    assert check(599_900, 599_900).outcome == "accept"
+    held = check(600_000, 599_900, above_filed_price="hold")
     assert (held.outcome, held.code) == ("hold", "above_filed_price")
-    assert check(price_fen=600_000, filed_price_fen=None, **kwargs).code == "no_filed_price"
-    assert check(price_fen=1, filed_price_fen=None, **{**kwargs, "ceiling_fen": None}).code == "price_limit_missing"
+    assert check(600_000, None).code == "no_filed_price"
+    assert check(1, None, ceiling_fen=None).code == "price_limit_missing"
 
 
 @pytest.mark.parametrize(
