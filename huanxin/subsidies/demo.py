@@ -25,8 +25,8 @@ DEMO_PRODUCTS_CSV = """品牌,型号,品类,能效等级,水效等级,名称
 小米,XM-TAB7,tablet,,,小米平板
 """
 
-# The demo merchants' filed prices (元), so their sales are checked against them; 容声 BCD-280 is left
-# unfiled on purpose: a sale of it is accepted up to the category's ceiling and held for review.
+# The demo merchants' filed prices (元): checkout checks each sale against them, and a sale of a model
+# without one is held for review.
 DEMO_FILED_PRICES_YUAN = {
     ("海尔", "BCD-510WGHTD"): 4_999,
     ("美的", "BCD-431WTPZM"): 3_899,

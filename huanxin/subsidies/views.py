@@ -474,7 +474,8 @@ def holds(request: AuthenticatedRequest) -> HttpResponse:
                 messages.success(request, f"{hold.merchant.name} · {hold.redemption.serial}：{done}")
         else:
             messages.error(request, "请选择放行或驳回")
-        return redirect(f"{request.path}?status={request.GET.get('status', 'held')}")
+        kept = request.GET.get("status", "")
+        return redirect(f"{request.path}?status={kept if kept in RedemptionHold.Status.values else 'held'}")
     status = request.GET.get("status", RedemptionHold.Status.HELD)
     rows = queries.holds_visible_to(request.user).order_by("placed_at", "pk")
     if status in RedemptionHold.Status.values:
