@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import Role, User
@@ -106,17 +106,24 @@ def close_period(
         window = {"programme_id": locked.programme_id}
         # A sale held at checkout is not paid in its own period: it is settled in the period in which its
         # hold is decided (cleared: paid; rejected: paid and clawed back in the same period, so it nets out).
-        sales = {
-            row["merchant_id"]: row
-            for row in Redemption.objects.filter(
-                **window, redeemed_at__gte=locked.starts_at, redeemed_at__lt=locked.ends_at, withheld=False
-            )
+        # One pass over the period's sales, the held ones counted apart (filtered aggregates, not a second scan).
+        paid, held = Q(withheld=False), Q(withheld=True)
+        by_merchant = list(
+            Redemption.objects.filter(**window, redeemed_at__gte=locked.starts_at, redeemed_at__lt=locked.ends_at)
             .values("merchant_id")
-            .annotate(count=Count("pk"), total=Sum("subsidy_fen"), top=Max("pk"))
+            .annotate(
+                count=Count("pk", filter=paid),
+                total=Sum("subsidy_fen", filter=paid),
+                top=Max("pk", filter=paid),
+                held_count=Count("pk", filter=held),
+                held_total=Sum("subsidy_fen", filter=held),
+            )
+        )
+        sales = {row["merchant_id"]: row for row in by_merchant if row["count"]}
+        withheld = {
+            "count": sum(row["held_count"] for row in by_merchant),
+            "total": sum(row["held_total"] or 0 for row in by_merchant),
         }
-        withheld = Redemption.objects.filter(
-            **window, redeemed_at__gte=locked.starts_at, redeemed_at__lt=locked.ends_at, withheld=True
-        ).aggregate(count=Count("pk"), total=Sum("subsidy_fen"))
         released = {
             row["merchant_id"]: row
             for row in RedemptionHold.objects.filter(
