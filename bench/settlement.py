@@ -389,15 +389,15 @@ def build_scene(options: Options) -> Scene:
                   %(programme)s, NULL, NULL
              FROM generate_series(1, %(redemptions)s) AS g""",
         f"""INSERT INTO subsidies_redemption (id, category, serial, price_fen, subsidy_fen, returned_fen, status,
-                                              rule_version, decision, redeemed_at, clerk_id, merchant_id, product_id,
-                                              programme_id, qualification_id, store_id)
+                                              rule_version, decision, redeemed_at, withheld, clerk_id, merchant_id,
+                                              product_id, programme_id, qualification_id, store_id)
            SELECT g, (%(categories)s::text[])[1 + (g - 1) %% 6], 'SN' || lpad(g::text, 12, '0'), {_price("g")},
                   {_subsidy(_price("g"))},
                   CASE WHEN {returned_k} IS NULL THEN 0 ELSE {_reversed("g", kind.format(k=returned_k))} END,
                   CASE WHEN {returned_k} IS NULL THEN 'completed'
                        WHEN {kind.format(k=returned_k)} = 'full' THEN 'returned' ELSE 'partial' END,
                   %(rule_version)s,
-                  %(decision)s::jsonb || jsonb_build_object('amount_fen', {_subsidy(_price("g"))}), {sold_at},
+                  %(decision)s::jsonb || jsonb_build_object('amount_fen', {_subsidy(_price("g"))}), {sold_at}, false,
                   m.user_id, m.org_id, (%(products)s::bigint[])[1 + (g - 1) %% 6], %(programme)s, g, m.store_id
              FROM generate_series(1, %(redemptions)s) AS g JOIN bench_merchant m ON m.n = (g - 1) %% %(merchants)s""",
         # Returns and their clawbacks, later the same day.

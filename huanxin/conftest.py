@@ -110,7 +110,7 @@ class Personas:
 
 
 def ensure_reference_data() -> None:
-    """Reload what the data migrations load (districts, the plan's measures).
+    """Reload what the data migrations load (districts, the plan's measures, the category price rules).
 
     A transactional test empties every table when it ends, data-migration rows included; the next
     transactional test needs them back.
@@ -125,6 +125,10 @@ def ensure_reference_data() -> None:
 
     if not Measure.objects.exists():
         importlib.import_module("huanxin.policy.migrations.0002_load_plan_measures").load(apps, None)
+    from huanxin.catalogue.models import CategoryPriceRule
+
+    if not CategoryPriceRule.objects.exists():
+        importlib.import_module("huanxin.catalogue.migrations.0002_category_price_rules").load(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,9 @@ from django import forms
 from django.db.models import QuerySet
 
 from huanxin.accounts.models import Organisation
+from huanxin.catalogue.domain.categories import CATEGORY_CHOICES
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES, MAX_ROWS
-from huanxin.catalogue.models import ProductModel
+from huanxin.catalogue.models import CategoryPriceRule, ProductModel
 from huanxin.core.forms import YuanField
 
 
@@ -62,3 +63,20 @@ class PriceFilingForm(forms.Form):
     def __init__(self, *args: Any, merchants: QuerySet[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["merchant"].queryset = merchants  # type: ignore[attr-defined]
+
+
+class PriceRuleForm(forms.Form):
+    category = forms.ChoiceField(label="品类", choices=CATEGORY_CHOICES)
+    ceiling = YuanField(
+        strip_symbols=True,
+        minimum_fen=1,
+        minimum_message="成交价上限必须大于 0",
+        minimum_code="invalid_amount",
+        label="成交价上限（元）",
+        help_text="核销时成交价高于此金额即拒绝",
+    )
+    above_filed_price = forms.ChoiceField(
+        label="成交价高于备案价时",
+        choices=CategoryPriceRule.AboveFiledPrice.choices,
+        help_text="拒绝：不能核销；暂扣：顾客照常立减，商户该笔清算款暂扣，审核人员放行后随下一期支付",
+    )

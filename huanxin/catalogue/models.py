@@ -168,3 +168,44 @@ class PriceFiling(models.Model):
         if self.pk is not None and not self._state.adding:
             raise PriceFilingImmutableError("价格备案不能修改，请重新备案")
         super().save(*args, **kwargs)
+
+
+class CategoryPriceRule(models.Model):
+    """The city's price checks at checkout for one category: the highest final price accepted, and what
+    happens to a sale above the merchant's filed price (refused, or held for review). Edited by the
+    city's administrators through ``set_price_rule``; seeded with defaults by a data migration."""
+
+    class AboveFiledPrice(models.TextChoices):
+        REFUSE = "refuse", "拒绝核销"
+        HOLD = "hold", "允许核销，清算款暂扣待复核"
+
+    category = models.CharField("品类", max_length=30, choices=CATEGORY_CHOICES, unique=True)
+    ceiling_fen = models.BigIntegerField("成交价上限（分）")
+    above_filed_price = models.CharField(
+        "高于备案价时", max_length=10, choices=AboveFiledPrice.choices, default=AboveFiledPrice.REFUSE
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "品类价格规则"
+        verbose_name_plural = "品类价格规则"
+        ordering = ["category"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ceiling_fen__gt=0), name="catalogue_pricerule_ceiling_positive"),
+            models.CheckConstraint(
+                condition=Q(above_filed_price__in=["refuse", "hold"]), name="catalogue_pricerule_mode_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=list(CATEGORIES)), name="catalogue_pricerule_category_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{category_name(self.category)} ≤ {self.ceiling_fen}"
+
+    @property
+    def category_name(self) -> str:
+        return category_name(self.category)

@@ -11,12 +11,14 @@ from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.accounts.queries import GOVERNMENT_ROLES
 from huanxin.catalogue.domain.categories import resolve_category
 from huanxin.catalogue.domain.products import normalise_model_number
-from huanxin.catalogue.models import PriceFiling, PriceFilingQuerySet, ProductImport, ProductModel
+from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, PriceFilingQuerySet, ProductImport, ProductModel
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 
 MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
 IMPORTER_ROLES = ("administrator", "reviewer")
+# Who sets the city's price checks at checkout.
+PRICE_RULE_ROLES = ("administrator",)
 
 
 def price_filing_scope(queryset: PriceFilingQuerySet, user: Any) -> PriceFilingQuerySet:
@@ -83,6 +85,23 @@ def filed_price(merchant_id: int, product_id: int, on: datetime.date) -> PriceFi
         .order_by("-effective_from", "-filed_at", "-id")
         .first()
     )
+
+
+def price_rule(category: str) -> CategoryPriceRule | None:
+    """The city's price checks for a category (one read on its unique index); None if never configured."""
+    return CategoryPriceRule.objects.filter(category=category).first()
+
+
+def price_rules() -> list[CategoryPriceRule]:
+    """Every category's price checks, in the category table's order."""
+    from huanxin.catalogue.domain.categories import CATEGORIES
+
+    order = {code: index for index, code in enumerate(CATEGORIES)}
+    return sorted(CategoryPriceRule.objects.select_related("updated_by"), key=lambda r: order.get(r.category, 99))
+
+
+def can_set_price_rules(user: Any) -> bool:
+    return has_role(user, *PRICE_RULE_ROLES)
 
 
 def price_history(merchant: Organisation, product: ProductModel) -> QuerySet[PriceFiling]:

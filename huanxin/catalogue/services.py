@@ -27,8 +27,8 @@ from huanxin.catalogue.domain.products import (
     map_header,
 )
 from huanxin.catalogue.domain.tabular import read_table
-from huanxin.catalogue.models import PriceFiling, ProductImport, ProductModel
-from huanxin.catalogue.queries import MERCHANT_ROLES, can_import
+from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, ProductImport, ProductModel
+from huanxin.catalogue.queries import MERCHANT_ROLES, can_import, can_set_price_rules
 from huanxin.core import audit
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
 from huanxin.core.permissions import organisations_for
@@ -254,3 +254,50 @@ def file_price(
             district_code=merchant.district_id,
         )
     return filing
+
+
+# ---------------------------------------------------------------- the city's price checks at checkout
+
+# A 64-bit column's largest value: a ceiling above it could never be compared with a stored price.
+MAX_CEILING_FEN = 2**63 - 1
+
+
+def set_price_rule(*, actor: User, category: str, ceiling_fen: int, above_filed_price: str) -> CategoryPriceRule:
+    """An administrator sets a category's highest accepted final price and what happens to a sale above the
+    merchant's filed price (refuse, or hold the reimbursement for review). Takes effect at the next sale."""
+    from huanxin.catalogue.domain.categories import CATEGORIES
+
+    if not can_set_price_rules(actor):
+        raise ForbiddenError("只有管理员可以设置品类价格规则", code="price_rule_forbidden")
+    errors: list[FieldError] = []
+    if category not in CATEGORIES:
+        errors.append(FieldError("category", "unknown_category", "品类不存在"))
+    if isinstance(ceiling_fen, bool) or not isinstance(ceiling_fen, int) or ceiling_fen <= 0:
+        errors.append(FieldError("ceiling_fen", "invalid_amount", "成交价上限应为大于0的整数（分）"))
+    elif ceiling_fen > MAX_CEILING_FEN:
+        errors.append(FieldError("ceiling_fen", "amount_out_of_range", "成交价上限超出可处理的范围"))
+    if above_filed_price not in CategoryPriceRule.AboveFiledPrice.values:
+        errors.append(FieldError("above_filed_price", "invalid_choice", "请选择高于备案价时的处理方式"))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        rule = CategoryPriceRule.objects.select_for_update().filter(category=category).first()
+        before = (
+            {"ceiling_fen": rule.ceiling_fen, "above_filed_price": rule.above_filed_price} if rule is not None else None
+        )
+        if rule is None:
+            rule = CategoryPriceRule(category=category)
+        rule.ceiling_fen = ceiling_fen
+        rule.above_filed_price = above_filed_price
+        rule.updated_by = actor
+        rule.updated_at = now
+        rule.save()
+        audit.record(
+            actor=actor,
+            action="catalogue.price_rule.set",
+            target=rule,
+            before=before,
+            after={"category": category, "ceiling_fen": ceiling_fen, "above_filed_price": above_filed_price},
+        )
+    return rule

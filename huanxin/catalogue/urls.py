@@ -13,4 +13,5 @@ urlpatterns = [
     path("imports/<int:pk>/report.xlsx", views.import_report_download, name="import_download"),
     path("prices/", views.price_filing, name="prices"),
     path("prices/products/", views.product_picker, name="product_picker"),
+    path("price-rules/", views.price_rules, name="price_rules"),
 ]

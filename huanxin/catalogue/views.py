@@ -19,7 +19,7 @@ from huanxin.catalogue import queries, services
 from huanxin.catalogue.domain.categories import CATEGORY_CHOICES
 from huanxin.catalogue.domain.products import FIELD_LABELS
 from huanxin.catalogue.exports import import_report_xlsx, import_template_xlsx
-from huanxin.catalogue.forms import ImportForm, PriceFilingForm
+from huanxin.catalogue.forms import ImportForm, PriceFilingForm, PriceRuleForm
 from huanxin.catalogue.models import ProductModel
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
@@ -217,5 +217,43 @@ def price_filing(request: AuthenticatedRequest) -> HttpResponse:
             "single_merchant": merchant_list[0] if len(merchant_list) == 1 else None,
             "page": page,
         },
+        status=status,
+    )
+
+
+@login_required
+def price_rules(request: AuthenticatedRequest) -> HttpResponse:
+    """The city's price checks at checkout, one row per category; administrators change them here."""
+    if not queries.can_read_imports(request.user):
+        raise PermissionDenied
+    can_edit = queries.can_set_price_rules(request.user)
+    form = PriceRuleForm(request.POST or None) if can_edit else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rule = services.set_price_rule(
+                    actor=request.user,
+                    category=data["category"],
+                    ceiling_fen=data["ceiling"],
+                    above_filed_price=data["above_filed_price"],
+                )
+            except DomainError as error:
+                apply_domain_error(form, error, rename=lambda name: "ceiling" if name == "ceiling_fen" else name)
+            else:
+                messages.success(
+                    request,
+                    f"已更新：{rule.category_name} 成交价上限 {format_yuan(rule.ceiling_fen)}，"
+                    f"高于备案价时{rule.get_above_filed_price_display()}",
+                )
+                return redirect("catalogue:price_rules")
+        status = 422
+    return render(
+        request,
+        "catalogue/price_rules.html",
+        {"rules": queries.price_rules(), "form": form},
         status=status,
     )

@@ -34,6 +34,11 @@ class SettlementPeriod(models.Model):
     redemptions_fen = models.BigIntegerField(default=0)
     clawback_count = models.PositiveIntegerField(default=0)
     clawbacks_fen = models.BigIntegerField(default=0)
+    # Held sales of the period, left out of its payables, and earlier held sales decided in it, settled in it.
+    withheld_count = models.PositiveIntegerField(default=0)
+    withheld_fen = models.BigIntegerField(default=0)
+    released_count = models.PositiveIntegerField(default=0)
+    released_fen = models.BigIntegerField(default=0)
     max_redemption_id = models.BigIntegerField(default=0)
     max_clawback_id = models.BigIntegerField(default=0)
 
@@ -51,7 +56,8 @@ class SettlementPeriod(models.Model):
 
 
 class Payable(models.Model):
-    """What one merchant is owed for one closed period: redemptions minus clawbacks plus what was carried in.
+    """What one merchant is owed for one closed period: redemptions plus held sales decided in the period,
+    minus clawbacks, plus what was carried in. Sales still held are not in it.
 
     A negative balance is not paid: it is carried into the merchant's next payable (``carried_out_fen``).
     """
@@ -66,6 +72,8 @@ class Payable(models.Model):
     recipient = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="payables")
     redemption_count = models.PositiveIntegerField(default=0)
     redemptions_fen = models.BigIntegerField(default=0)
+    released_count = models.PositiveIntegerField(default=0)
+    released_fen = models.BigIntegerField(default=0)
     clawback_count = models.PositiveIntegerField(default=0)
     clawbacks_fen = models.BigIntegerField(default=0)
     carried_in_fen = models.BigIntegerField(default=0)
@@ -86,7 +94,11 @@ class Payable(models.Model):
             models.CheckConstraint(condition=Q(carried_out_fen__lte=0), name="settlement_payable_carry_nonpos"),
             models.CheckConstraint(
                 condition=Q(
-                    amount_fen=F("redemptions_fen") - F("clawbacks_fen") + F("carried_in_fen") - F("carried_out_fen")
+                    amount_fen=F("redemptions_fen")
+                    + F("released_fen")
+                    - F("clawbacks_fen")
+                    + F("carried_in_fen")
+                    - F("carried_out_fen")
                 ),
                 name="settlement_payable_balance",
             ),

@@ -137,7 +137,8 @@ def reconciliation_rows(period: SettlementPeriod) -> Iterator[ReconciliationRow]
         .order_by("pk")
     )
     for redemption in queryset.iterator(chunk_size=5000):
-        payable = payables.get(redemption.merchant_id)
+        # A held sale is settled with the period in which its hold is decided, not with this one.
+        payable = None if redemption.withheld else payables.get(redemption.merchant_id)
         line = lines.get(payable.pk) if payable else None
         paid_at = line.result_at if line and line.status == PaymentLine.Status.PAID else None
         yield ReconciliationRow(
@@ -148,7 +149,7 @@ def reconciliation_rows(period: SettlementPeriod) -> Iterator[ReconciliationRow]
             subsidy_fen=redemption.subsidy_fen,
             period=label,
             payable_id=payable.pk if payable else None,
-            payable_status=payable.get_status_display() if payable else "未结算",
+            payable_status=payable.get_status_display() if payable else ("暂扣" if redemption.withheld else "未结算"),
             line_id=line.line_id if line else "",
             line_status=line.get_status_display() if line else "",
             bank_reference=line.bank_reference if line else "",
@@ -171,8 +172,12 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
     payables never paid, failed lines, paid totals that differ from payables."""
     problems: list[Unmatched] = []
     if period.status == SettlementPeriod.Status.CLOSED:
+        # Held sales are not in the period's frozen sums: they are settled when their hold is decided.
         live = Redemption.objects.filter(
-            programme_id=period.programme_id, redeemed_at__gte=period.starts_at, redeemed_at__lt=period.ends_at
+            programme_id=period.programme_id,
+            redeemed_at__gte=period.starts_at,
+            redeemed_at__lt=period.ends_at,
+            withheld=False,
         ).aggregate(n=Count("pk"), s=Sum("subsidy_fen"))
         if (live["n"], live["s"] or 0) != (period.redemption_count, period.redemptions_fen):
             problems.append(
@@ -188,6 +193,7 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
             redeemed_at__gte=period.starts_at,
             redeemed_at__lt=period.ends_at,
             pk__gt=period.max_redemption_id,
+            withheld=False,
         )
         for redemption in late[:100]:
             problems.append(Unmatched("redemption", str(redemption.pk), "结算后才写入本期的核销，未计入应付"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import Role, User
@@ -35,7 +35,7 @@ from huanxin.settlement.domain.payables import (
     period_bounds,
 )
 from huanxin.settlement.models import BankFile, BankImport, Payable, PaymentBatch, PaymentLine, SettlementPeriod
-from huanxin.subsidies.models import Clawback, Enrolment, Redemption
+from huanxin.subsidies.models import Clawback, Enrolment, Redemption, RedemptionHold
 
 # A period is closed only this long after it ended, so a sale recorded in its last second has committed.
 CLOSE_GRACE = datetime.timedelta(minutes=5)
@@ -134,13 +134,36 @@ def close_period(
         if locked.status == SettlementPeriod.Status.CLOSED:
             return False
         window = {"programme_id": locked.programme_id}
-        sales = {
+        # A sale held at checkout is not paid in its own period: it is settled in the period in which its
+        # hold is decided (cleared: paid; rejected: paid and clawed back in the same period, so it nets out).
+        # One pass over the period's sales, the held ones counted apart (filtered aggregates, not a second scan).
+        paid, held = Q(withheld=False), Q(withheld=True)
+        by_merchant = list(
+            Redemption.objects.filter(**window, redeemed_at__gte=locked.starts_at, redeemed_at__lt=locked.ends_at)
+            .values("merchant_id")
+            .annotate(
+                count=Count("pk", filter=paid),
+                total=Sum("subsidy_fen", filter=paid),
+                top=Max("pk", filter=paid),
+                held_count=Count("pk", filter=held),
+                held_total=Sum("subsidy_fen", filter=held),
+            )
+        )
+        sales = {row["merchant_id"]: row for row in by_merchant if row["count"]}
+        withheld = {
+            "count": sum(row["held_count"] for row in by_merchant),
+            "total": sum(row["held_total"] or 0 for row in by_merchant),
+        }
+        released = {
             row["merchant_id"]: row
-            for row in Redemption.objects.filter(
-                **window, redeemed_at__gte=locked.starts_at, redeemed_at__lt=locked.ends_at
+            for row in RedemptionHold.objects.filter(
+                **window,
+                decided_at__gte=locked.starts_at,
+                decided_at__lt=locked.ends_at,
+                redemption__withheld=True,
             )
             .values("merchant_id")
-            .annotate(count=Count("pk"), total=Sum("subsidy_fen"), top=Max("pk"))
+            .annotate(count=Count("pk"), total=Sum("redemption__subsidy_fen"))
         }
         checkpoint("aggregated_sales")
         clawbacks = {
@@ -152,7 +175,7 @@ def close_period(
             .annotate(count=Count("pk"), total=Sum("amount_fen"), top=Max("pk"))
         }
         checkpoint("aggregated_clawbacks")
-        merchants = sorted(set(sales) | set(clawbacks))
+        merchants = sorted(set(sales) | set(clawbacks) | set(released))
         # Open carries: the latest negative balance of each merchant that no later payable has taken in. All
         # of the programme's are read (few: only merchants whose returns outran their sales have one), which
         # is cheaper than naming every merchant of the period in an IN list.
@@ -167,17 +190,24 @@ def close_period(
         for merchant in merchants:
             sold = sales.get(merchant)
             clawed = clawbacks.get(merchant)
+            freed = released.get(merchant)
             redemptions_fen = sold["total"] if sold else 0
+            released_fen = freed["total"] if freed else 0
             clawbacks_fen = clawed["total"] if clawed else 0
             carried_in = carries[merchant][1] if merchant in carries else 0
             amounts = payable_amounts(
-                redemptions_fen=redemptions_fen, clawbacks_fen=clawbacks_fen, carried_in_fen=carried_in
+                redemptions_fen=redemptions_fen,
+                released_fen=released_fen,
+                clawbacks_fen=clawbacks_fen,
+                carried_in_fen=carried_in,
             )
             rows.append(
                 _PayableRow(
                     recipient_id=merchant,
                     redemption_count=sold["count"] if sold else 0,
                     redemptions_fen=redemptions_fen,
+                    released_count=freed["count"] if freed else 0,
+                    released_fen=released_fen,
                     clawback_count=clawed["count"] if clawed else 0,
                     clawbacks_fen=clawbacks_fen,
                     carried_in_fen=carried_in,
@@ -200,6 +230,10 @@ def close_period(
         locked.redemptions_fen = sum(r["total"] for r in sales.values())
         locked.clawback_count = sum(r["count"] for r in clawbacks.values())
         locked.clawbacks_fen = sum(r["total"] for r in clawbacks.values())
+        locked.withheld_count = withheld["count"] or 0
+        locked.withheld_fen = withheld["total"] or 0
+        locked.released_count = sum(r["count"] for r in released.values())
+        locked.released_fen = sum(r["total"] for r in released.values())
         locked.max_redemption_id = max((r["top"] for r in sales.values()), default=0)
         locked.max_clawback_id = max((r["top"] for r in clawbacks.values()), default=0)
         locked.save()
@@ -214,6 +248,8 @@ def close_period(
                 "redemptions_fen": locked.redemptions_fen,
                 "clawbacks_fen": locked.clawbacks_fen,
                 "redemption_count": locked.redemption_count,
+                "withheld_fen": locked.withheld_fen,
+                "released_fen": locked.released_fen,
             },
         )
     return True
@@ -224,6 +260,8 @@ class _PayableRow:
     recipient_id: int
     redemption_count: int
     redemptions_fen: int
+    released_count: int
+    released_fen: int
     clawback_count: int
     clawbacks_fen: int
     carried_in_fen: int
@@ -251,9 +289,10 @@ def _insert_payables(period: SettlementPeriod, rows: list[_PayableRow], now: dat
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO settlement_payable (period_id, created_at, carry_taken, recipient_id, redemption_count, "
-            "redemptions_fen, clawback_count, clawbacks_fen, carried_in_fen, amount_fen, carried_out_fen, status) "
+            "redemptions_fen, released_count, released_fen, clawback_count, clawbacks_fen, carried_in_fen, "
+            "amount_fen, carried_out_fen, status) "
             "SELECT %s, %s, false, * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
-            "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[])",
+            "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[])",
             [period.pk, now, *arrays],
         )
 

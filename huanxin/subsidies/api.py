@@ -22,6 +22,7 @@ from huanxin.subsidies.models import (
     Enrolment,
     Qualification,
     Redemption,
+    RedemptionHold,
     Return,
     RoundSlice,
     Store,
@@ -32,8 +33,12 @@ from huanxin.subsidies.schemas import (
     EnrolmentDecisionIn,
     EnrolmentIn,
     EnrolmentOut,
+    HoldDecisionIn,
+    HoldOut,
     QualificationLookupOut,
     QualificationOut,
+    QuoteOut,
+    RedeemConfirmIn,
     RedeemIn,
     RedemptionOut,
     RefusalOut,
@@ -85,7 +90,19 @@ def redemption_out(r: Redemption) -> RedemptionOut:
         rule_version=r.rule_version,
         redeemed_at=r.redeemed_at,
         reasons=r.decision.get("reasons", []),
+        withheld=r.withheld,
+        hold_status=_hold_status(r),
     )
+
+
+def _hold_status(r: Redemption) -> str:
+    """The hold's status, read only for sales that were held (the others have none)."""
+    if not r.withheld:
+        return ""
+    try:
+        return r.hold.status
+    except RedemptionHold.DoesNotExist:
+        return ""
 
 
 @router.get("/qualifications", response=list[QualificationOut], summary="我的资格（工作人员：辖区内资格）")
@@ -180,8 +197,7 @@ def lookup(request: HttpRequest, code: str, merchant_id: int | None = None) -> A
     )
 
 
-@router.post("/redemptions", response={201: RedemptionOut, 200: RedemptionOut}, summary="结账核销（立减）")
-def redeem(request: HttpRequest, payload: RedeemIn) -> Any:
+def _sale(request: HttpRequest, payload: RedeemIn) -> dict[str, Any]:
     merchant = _merchant_for(request, payload.merchant_id)
     take_back = (
         services.TakeBackInput(
@@ -193,16 +209,41 @@ def redeem(request: HttpRequest, payload: RedeemIn) -> Any:
         if payload.take_back
         else None
     )
-    redeemed = services.redeem_or_replay(
-        actor=current_user(request),
-        merchant=merchant,
-        store_id=payload.store_id,
-        code=payload.code,
-        product_id=payload.product_id,
-        serial=payload.serial,
-        price_fen=payload.price_fen,
-        take_back=take_back,
+    return {
+        "actor": current_user(request),
+        "merchant": merchant,
+        "store_id": payload.store_id,
+        "code": payload.code,
+        "product_id": payload.product_id,
+        "serial": payload.serial,
+        "price_fen": payload.price_fen,
+        "take_back": take_back,
+    }
+
+
+@router.post("/redemptions/quote", response=QuoteOut, summary="核销预览：补贴金额与顾客实付（不核销）")
+def quote(request: HttpRequest, payload: RedeemIn) -> Any:
+    result = services.quote_redemption(**_sale(request, payload))
+    return QuoteOut(
+        qualification_code=result.qualification.code,
+        product_id=result.product.pk,
+        category=result.product.category,
+        price_fen=result.price_fen,
+        subsidy_fen=result.subsidy_fen,
+        paid_fen=result.paid_fen,
+        filed_price_fen=result.filed_price_fen,
+        held=bool(result.hold_reason),
+        hold_reason=result.hold_reason,
+        hold_message=result.hold_message,
+        rule_version=result.rule_version,
+        reasons=result.reasons,
     )
+
+
+@router.post("/redemptions", response={201: RedemptionOut, 200: RedemptionOut}, summary="结账核销（立减）")
+def redeem(request: HttpRequest, payload: RedeemConfirmIn) -> Any:
+    """Commits a sale the customer confirmed: ``confirmed_subsidy_fen`` is the subsidy the quote showed."""
+    redeemed = services.redeem_or_replay(**_sale(request, payload), confirmed_subsidy_fen=payload.confirmed_subsidy_fen)
     # 201 for a new sale; the same sale resubmitted (a till retrying without a key) gets it back with 200.
     return Status(201 if redeemed.created else 200, redemption_out(redeemed.redemption))
 
@@ -216,7 +257,7 @@ def list_redemptions(
     end: datetime.date | None = None,
 ) -> Any:
     """The newest 200 visible sales; ``start``/``end`` are Beijing days, both included."""
-    queryset = queries.redemptions_visible_to(request.user).order_by("-redeemed_at")
+    queryset = queries.redemptions_visible_to(request.user).select_related("hold").order_by("-redeemed_at")
     if merchant_id is not None:
         queryset = queryset.filter(merchant_id=merchant_id)
     if today:
@@ -423,3 +464,41 @@ def burn(request: HttpRequest) -> Any:
     return [
         BurnOut(**row.__dict__) for row in queries.burn_by_category(districts_for(request.user, *queries.STAFF_ROLES))
     ]
+
+
+def _hold_out(h: RedemptionHold) -> HoldOut:
+    return HoldOut(
+        id=h.pk,
+        redemption_id=h.redemption_id,
+        merchant_id=h.merchant_id,
+        district=h.district_id,
+        reason=h.reason,
+        reasons=h.reasons,
+        status=h.status,
+        status_label=h.get_status_display(),
+        price_fen=h.redemption.price_fen,
+        subsidy_fen=h.redemption.subsidy_fen,
+        placed_at=h.placed_at,
+        decided_at=h.decided_at,
+        note=h.note,
+    )
+
+
+@router.get("/holds", response=list[HoldOut], summary="暂扣核销（工作人员：辖区；商户：本商户）")
+def list_holds(request: HttpRequest, status: str = "held") -> Any:
+    queryset = queries.holds_visible_to(request.user).order_by("placed_at", "pk")
+    if status in RedemptionHold.Status.values:
+        queryset = queryset.filter(status=status)
+    return [_hold_out(h) for h in queryset[:200]]
+
+
+@router.post("/holds/{hold_id}/clear", response=HoldOut, summary="放行暂扣的核销（清算款随下一期支付）")
+def clear_hold(request: HttpRequest, hold_id: int, payload: HoldDecisionIn) -> Any:
+    hold = queries.get_hold_for_user(request.user, hold_id)
+    return _hold_out(services.clear_hold(actor=current_user(request), hold=hold, note=payload.note))
+
+
+@router.post("/holds/{hold_id}/reject", response=HoldOut, summary="驳回暂扣的核销（补贴退回预算并从商户追回）")
+def reject_hold(request: HttpRequest, hold_id: int, payload: HoldDecisionIn) -> Any:
+    hold = queries.get_hold_for_user(request.user, hold_id)
+    return _hold_out(services.reject_hold(actor=current_user(request), hold=hold, note=payload.note))

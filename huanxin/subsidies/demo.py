@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from huanxin.accounts.demo import DEMO_RESIDENT_PHONE
 from huanxin.accounts.models import Organisation, Person, User
-from huanxin.catalogue.models import ProductModel
-from huanxin.catalogue.services import import_products
+from huanxin.catalogue.models import PriceFiling, ProductModel
+from huanxin.catalogue.services import BEIJING, file_price, import_products
 from huanxin.core import crypto
 from huanxin.policy.models import Programme
 from huanxin.subsidies import services
@@ -23,6 +25,18 @@ DEMO_PRODUCTS_CSV = """品牌,型号,品类,能效等级,水效等级,名称
 小米,XM-TAB7,tablet,,,小米平板
 """
 
+# The demo merchants' filed prices (元): checkout checks each sale against them, and a sale of a model
+# without one is held for review.
+DEMO_FILED_PRICES_YUAN = {
+    ("海尔", "BCD-510WGHTD"): 4_999,
+    ("美的", "BCD-431WTPZM"): 3_899,
+    ("小天鹅", "TG100V88"): 12_999,
+    ("海信", "65E5N"): 5_999,
+    ("格力", "KFR-35GW"): 3_599,
+    ("华为", "NOH-AN00"): 5_499,
+    ("小米", "XM-TAB7"): 1_999,
+}
+
 DEMO_STORES = {
     "91110105MA01HX0A01": [("华兴家电朝阳大悦城店", "北京市朝阳区朝阳北路101号", "110105")],
     "91110108MA01HX0B0D": [("中关村数码海龙店", "北京市海淀区中关村大街1号", "110108")],
@@ -30,7 +44,8 @@ DEMO_STORES = {
 
 
 def load_demo(admin: User, reviewer: User) -> None:
-    """Idempotent: import products, register stores, enrol the demo merchants, give the resident a code."""
+    """Idempotent: import products, register stores, enrol the demo merchants and file their prices, give the
+    resident a code."""
     if not ProductModel.objects.filter(brand="海尔", model_number="BCD-510WGHTD").exists():
         import_products(actor=admin, file_name="demo-products.csv", content=DEMO_PRODUCTS_CSV.encode())
     for uscc, stores in DEMO_STORES.items():
@@ -66,6 +81,17 @@ def load_demo(admin: User, reviewer: User) -> None:
             if manager is not None:
                 enrolment = services.apply_enrolment(actor=manager, merchant=merchant, programme=programme, data=data)
                 services.decide_enrolment(actor=reviewer, enrolment=enrolment, action="approve", note="材料齐全")
+        if manager is not None and not PriceFiling.objects.filter(merchant=merchant).exists():
+            for (brand, model), yuan in DEMO_FILED_PRICES_YUAN.items():
+                product = ProductModel.objects.filter(brand=brand, model_number=model).first()
+                if product is not None:
+                    file_price(
+                        actor=manager,
+                        merchant=merchant,
+                        product=product,
+                        price_fen=yuan * 100,
+                        effective_from=timezone.localdate(timezone=BEIJING),
+                    )
     person = Person.objects.filter(phone_digest=crypto.blind_index(DEMO_RESIDENT_PHONE, purpose="phone")).first()
     if person is not None and person.user is not None and not Qualification.objects.filter(person=person).exists():
         try:

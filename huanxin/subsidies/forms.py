@@ -81,12 +81,20 @@ class RedeemForm(forms.Form):
     store = forms.ChoiceField(label="门店")
     product = forms.ChoiceField(label="产品型号")
     serial = forms.CharField(label="序列号（手机填IMEI）", max_length=60)
-    price = YuanField(label="最终成交价（元）", help_text="扣除厂家、商家各种优惠后顾客实付的单价，补贴之前")
+    price = YuanField(
+        label="最终成交价（元）",
+        help_text="扣除厂家、商家各种优惠后顾客实付的单价，补贴之前；不得高于本市该品类的成交价上限",
+        minimum_fen=1,
+        minimum_message="成交价必须大于 0",
+        minimum_code="invalid_price",
+    )
     take_back_category = forms.ChoiceField(label="回收旧机品类", required=False)
     take_back_condition = forms.ChoiceField(
         label="旧机状况", required=False, choices=[("", "未回收旧机"), *TakeBack.Condition.choices]
     )
     take_back_to_recycler = forms.BooleanField(label="旧机交回收企业", required=False, initial=True)
+    # Set by the confirmation step: the subsidy shown to the customer. Without it the sale is only quoted.
+    confirmed_subsidy = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(
         self,
@@ -224,3 +232,8 @@ class EnrolmentForm(forms.Form):
 
 class DecisionForm(forms.Form):
     note = forms.CharField(label="理由/意见", max_length=500, required=False)
+
+
+class HoldDecisionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("clear", "放行"), ("reject", "驳回")])
+    note = forms.CharField(label="复核意见", max_length=200, required=False)

@@ -203,6 +203,9 @@ class Redemption(models.Model):
     rule_version = models.CharField(max_length=60)
     decision = models.JSONField()
     redeemed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set when the sale was held at checkout: settlement leaves it out of its own period and settles it in
+    # the period in which its hold is decided (see RedemptionHold).
+    withheld = models.BooleanField("清算款暂扣", default=False)
 
     class Meta:
         verbose_name = "核销记录"
@@ -299,8 +302,59 @@ class Return(models.Model):
         return f"{self.redemption_id} {self.kind} {self.reversed_fen}"
 
 
+class RedemptionHold(models.Model):
+    """A sale held for review (暂扣): the customer got the discount and the subsidy counts as spent, but
+    the merchant's reimbursement waits until a reviewer clears it (paid in the next settlement batch) or
+    rejects it (the subsidy goes back to the budget and is clawed back from the merchant). One hold per
+    sale; every risk rule that fires adds its reason code to ``reasons``."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "待复核"
+        CLEARED = "cleared", "已放行"
+        REJECTED = "rejected", "已驳回"
+
+    redemption = models.OneToOneField(Redemption, on_delete=models.PROTECT, related_name="hold")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
+    merchant = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="redemption_holds")
+    # The store's district: district reviewers decide the holds of their own district only.
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField("暂扣原因代码", max_length=40)
+    reasons = models.JSONField("暂扣原因", default=list)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.HELD)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField("暂扣时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("复核时间", null=True, blank=True)
+    note = models.CharField("复核意见", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "暂扣核销"
+        verbose_name_plural = "暂扣核销"
+        indexes = [
+            models.Index(fields=["status", "district", "placed_at"], name="subsidies_hold_queue_idx"),
+            # Settlement reads the holds decided in a period.
+            models.Index(fields=["programme", "decided_at"], name="subsidies_hold_decided_idx"),
+        ]
+        constraints = [
+            # Nobody decides on a sale they made.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("placed_by")), name="subsidies_hold_four_eyes"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="held") & Q(decided_at__isnull=True) & Q(decided_by__isnull=True))
+                | (Q(status__in=["cleared", "rejected"]) & Q(decided_at__isnull=False) & Q(decided_by__isnull=False)),
+                name="subsidies_hold_decision_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.redemption_id} {self.reason} {self.status}"
+
+
 class Clawback(models.Model):
-    """Subsidy a merchant owes back after a return, netted against its next reimbursement."""
+    """Subsidy a merchant owes back after a return or a rejected hold, netted against its next reimbursement."""
 
     class Status(models.TextChoices):
         OPEN = "open", "待抵扣"
@@ -308,7 +362,12 @@ class Clawback(models.Model):
 
     merchant = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clawbacks")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
-    return_record = models.OneToOneField(Return, on_delete=models.PROTECT, related_name="clawback")
+    return_record = models.OneToOneField(
+        Return, null=True, blank=True, on_delete=models.PROTECT, related_name="clawback"
+    )
+    hold = models.OneToOneField(
+        RedemptionHold, null=True, blank=True, on_delete=models.PROTECT, related_name="clawback"
+    )
     amount_fen = models.BigIntegerField("金额（分）")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -316,7 +375,15 @@ class Clawback(models.Model):
     class Meta:
         verbose_name = "追回款"
         verbose_name_plural = "追回款"
-        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidies_clawback_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidies_clawback_positive"),
+            # A clawback comes from exactly one cause: a return or a rejected hold.
+            models.CheckConstraint(
+                condition=(Q(return_record__isnull=False) & Q(hold__isnull=True))
+                | (Q(return_record__isnull=True) & Q(hold__isnull=False)),
+                name="subsidies_clawback_one_cause",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.merchant_id} {self.amount_fen}"

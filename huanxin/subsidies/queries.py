@@ -16,7 +16,7 @@ from huanxin.core.domain.identifiers import IdentifierError, validate_resident_i
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 from huanxin.subsidies.domain import codes
-from huanxin.subsidies.models import Enrolment, Qualification, Redemption, Return, Store
+from huanxin.subsidies.models import Enrolment, Qualification, Redemption, RedemptionHold, Return, Store
 
 STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR, Role.FINANCE_OFFICER)
 MERCHANT_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
@@ -85,6 +85,35 @@ def get_redemption_for_user(user: Any, pk: int) -> Redemption:
     if redemption is None:
         raise NotFoundError("核销记录不存在或无权查看", code="redemption_not_found")
     return redemption
+
+
+def holds_visible_to(user: Any) -> QuerySet[RedemptionHold]:
+    """Held sales: government staff see those of stores in their districts (or the whole city); a merchant's
+    members see their own."""
+    queryset = RedemptionHold.objects.select_related(
+        "redemption", "redemption__product", "redemption__store", "merchant", "district", "decided_by"
+    )
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    districts = districts_for(user, *STAFF_ROLES)
+    if districts is None:
+        return queryset
+    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
+    if districts:
+        condition |= Q(district_id__in=districts)
+    return queryset.filter(condition)
+
+
+def get_hold_for_user(user: Any, pk: int) -> RedemptionHold:
+    hold = holds_visible_to(user).filter(pk=pk).first()
+    if hold is None:
+        raise NotFoundError("暂扣记录不存在或无权查看", code="hold_not_found")
+    return hold
+
+
+def can_decide_holds(user: Any) -> bool:
+    """Reviewers clear or reject held sales (the service also checks the district and the merchant)."""
+    return has_role(user, Role.REVIEWER)
 
 
 def merchant_stores(merchant_id: int) -> QuerySet[Store]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
+
+from huanxin.subsidies.domain.pricing import MAX_BIGINT
 
 
 class ClaimIn(Schema):
@@ -67,9 +69,56 @@ class RedeemIn(Schema):
     store_id: int
     product_id: int
     serial: str = Field(..., max_length=60, description="序列号；手机填写IMEI")
-    price_fen: int = Field(..., gt=0, description="最终成交价（分）")
+    price_fen: StrictInt = Field(..., gt=0, le=MAX_BIGINT, description="最终成交价（分），整数")
     merchant_id: int | None = Field(None, description="会话登录且属于多个商户时必填；令牌调用时取令牌所属商户")
     take_back: TakeBackIn | None = None
+
+
+class RedeemConfirmIn(RedeemIn):
+    confirmed_subsidy_fen: StrictInt = Field(
+        ...,
+        ge=0,
+        le=MAX_BIGINT,
+        description=(
+            "向顾客展示并经确认的补贴金额（分），取自 /redemptions/quote；"
+            "与核销时计算的金额不同则拒绝（409 quote_changed）"
+        ),
+    )
+
+
+class QuoteOut(Schema):
+    qualification_code: str
+    product_id: int
+    category: str
+    price_fen: int
+    subsidy_fen: int
+    paid_fen: int = Field(..., description="顾客实付（分）= 成交价 − 补贴")
+    filed_price_fen: int | None = Field(None, description="本商户该型号的备案价（分），无备案为空")
+    held: bool = Field(..., description="核销后该笔清算款是否暂扣待复核")
+    hold_reason: str = Field("", description="暂扣原因代码：above_filed_price、no_filed_price")
+    hold_message: str = ""
+    rule_version: str
+    reasons: list[dict[str, object]]
+
+
+class HoldDecisionIn(Schema):
+    note: str = Field("", max_length=200, description="复核意见；驳回必填")
+
+
+class HoldOut(Schema):
+    id: int
+    redemption_id: int
+    merchant_id: int
+    district: str
+    reason: str
+    reasons: list[dict[str, object]]
+    status: str
+    status_label: str
+    price_fen: int
+    subsidy_fen: int
+    placed_at: datetime.datetime
+    decided_at: datetime.datetime | None
+    note: str
 
 
 class RedemptionOut(Schema):
@@ -88,6 +137,8 @@ class RedemptionOut(Schema):
     rule_version: str
     redeemed_at: datetime.datetime
     reasons: list[dict[str, object]]
+    withheld: bool = Field(..., description="核销时被暂扣：清算款待复核后才支付")
+    hold_status: str = Field("", description="暂扣状态：held、cleared、rejected；未暂扣为空")
 
 
 class ReturnPreviewIn(Schema):

@@ -20,4 +20,5 @@ urlpatterns = [
     path("subsidies/board/", views.board, name="board"),
     path("subsidies/search/", views.search, name="search"),
     path("subsidies/enrolments/", views.enrolments_review, name="enrolments_review"),
+    path("subsidies/holds/", views.holds, name="holds"),
 ]

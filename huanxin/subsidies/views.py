@@ -34,13 +34,14 @@ from huanxin.subsidies.forms import (
     ClaimForm,
     DecisionForm,
     EnrolmentForm,
+    HoldDecisionForm,
     RedeemForm,
     ReturnForm,
     SalesFilterForm,
     StoreForm,
     merged_categories,
 )
-from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption, Return
+from huanxin.subsidies.models import ClaimRefusal, Enrolment, Redemption, RedemptionHold, Return
 
 # ---------------------------------------------------------------- residents
 
@@ -282,10 +283,13 @@ def _redeem_form(merchant: Organisation, data: Any = None) -> RedeemForm:
 
 @login_required
 def redeem(request: AuthenticatedRequest) -> HttpResponse:
-    """The checkout page: scan or type the code, pick the model, serial and final price; the old item."""
+    """The checkout page: scan or type the code, pick the model, serial and final price, the old item; the
+    till then shows the subsidy and what the customer pays, and only the clerk's confirmation commits."""
     merchant = _merchant(request)
     form = _redeem_form(merchant, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    quote = None
+    editing = request.method == "POST" and bool(request.POST.get("edit"))
+    if request.method == "POST" and not editing and form.is_valid():
         data = form.cleaned_data
         take_back = (
             services.TakeBackInput(
@@ -296,25 +300,42 @@ def redeem(request: AuthenticatedRequest) -> HttpResponse:
             if data["take_back_condition"]
             else None
         )
+        sale: dict[str, Any] = {
+            "actor": request.user,
+            "merchant": merchant,
+            "store_id": int(data["store"]),
+            "code": data["code"],
+            "product_id": int(data["product"]),
+            "serial": data["serial"],
+            "price_fen": data["price"],
+            "take_back": take_back,
+        }
         try:
-            redemption = services.redeem(
-                actor=request.user,
-                merchant=merchant,
-                store_id=int(data["store"]),
-                code=data["code"],
-                product_id=int(data["product"]),
-                serial=data["serial"],
-                price_fen=data["price"],
-                take_back=take_back,
-            )
+            if data["confirmed_subsidy"] is None:
+                quote = services.quote_redemption(**sale)
+            else:
+                redemption = services.redeem(**sale, confirmed_subsidy_fen=data["confirmed_subsidy"])
         except DomainError as error:
+            quote = None
             names = {"store_id": "store", "product_id": "product", "price_fen": "price"}
             apply_domain_error(form, error, rename=lambda name: names.get(name, name))
         else:
-            messages.success(request, f"核销成功：立减 {redemption.subsidy_fen / 100:,.2f} 元")
-            return redirect("subsidies:merchant_redemption", pk=redemption.pk)
+            if quote is None:
+                text = f"核销成功：立减 {redemption.subsidy_fen / 100:,.2f} 元"
+                if redemption.withheld:
+                    text += "（本笔清算款暂扣，待审核人员复核）"
+                messages.success(request, text)
+                return redirect("subsidies:merchant_redemption", pk=redemption.pk)
+            # The confirmation step carries every field unchanged, plus the subsidy the customer was shown.
+            confirmation = request.POST.copy()
+            confirmation["confirmed_subsidy"] = str(quote.subsidy_fen)
+            form = _redeem_form(merchant, confirmation)
+            form.is_valid()
     return render(
-        request, "subsidies/redeem.html", {"form": form, "merchant": merchant}, status=422 if form.errors else 200
+        request,
+        "subsidies/redeem.html",
+        {"form": form, "merchant": merchant, "quote": quote},
+        status=422 if form.errors and not editing else 200,
     )
 
 
@@ -533,5 +554,49 @@ def enrolments_review(request: AuthenticatedRequest) -> HttpResponse:
             "statuses": Enrolment.Status.choices,
             "status": status,
             "can_decide": has_role(request.user, Role.REVIEWER),
+        },
+    )
+
+
+@login_required
+def holds(request: AuthenticatedRequest) -> HttpResponse:
+    """The queue of held sales (暂扣待复核) of the reviewer's districts, oldest first, with clear / reject."""
+    _require_staff(request)
+    form = HoldDecisionForm(request.POST or None)
+    if request.method == "POST":
+        wanted = request.POST.get("hold", "")
+        try:
+            hold = queries.get_hold_for_user(request.user, int(wanted) if wanted.isdigit() else 0)
+        except NotFoundError:
+            raise Http404 from None
+        if form.is_valid():
+            decide = services.clear_hold if form.cleaned_data["action"] == "clear" else services.reject_hold
+            try:
+                decide(actor=request.user, hold=hold, note=form.cleaned_data["note"])
+            except DomainError as error:
+                messages.error(request, error.first_message)
+            else:
+                done = (
+                    "已放行，清算款随下一期支付"
+                    if form.cleaned_data["action"] == "clear"
+                    else "已驳回，补贴将从商户清算款中追回"
+                )
+                messages.success(request, f"{hold.merchant.name} · {hold.redemption.serial}：{done}")
+        else:
+            messages.error(request, "请选择放行或驳回")
+        kept = request.GET.get("status", "")
+        return redirect(f"{request.path}?status={kept if kept in RedemptionHold.Status.values else 'held'}")
+    status = request.GET.get("status", RedemptionHold.Status.HELD)
+    rows = queries.holds_visible_to(request.user).order_by("placed_at", "pk")
+    if status in RedemptionHold.Status.values:
+        rows = rows.filter(status=status)
+    return render(
+        request,
+        "subsidies/holds.html",
+        {
+            "holds": rows[:200],
+            "statuses": RedemptionHold.Status.choices,
+            "status": status,
+            "can_decide": queries.can_decide_holds(request.user),
         },
     )

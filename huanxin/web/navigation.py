@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("我的补贴", "subsidies:mine", roles=("consumer",)),
     NavItem("商户工作台", "subsidies:merchant_home", roles=("merchant_clerk", "merchant_manager")),
     NavItem("资金看板", "subsidies:board", roles=("reviewer", "auditor", "administrator")),
+    NavItem("暂扣复核", "subsidies:holds", roles=("reviewer", "auditor", "administrator")),
     NavItem("结算单", "settlement:statement", roles=("merchant_manager",)),
     NavItem("旧机追溯", "trace:workspace", roles=("merchant_clerk", "merchant_manager", "recycler", "dismantler")),
     NavItem("追溯监管", "trace:staff", roles=("reviewer", "auditor", "administrator")),

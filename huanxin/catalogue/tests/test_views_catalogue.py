@@ -233,3 +233,30 @@ def test_the_list_page_query_count_does_not_grow_with_products(django_assert_max
     )
     with django_assert_max_num_queries(6):
         assert Client().get("/catalogue/").status_code == 200
+
+
+def test_the_price_rules_page_shows_every_category_and_administrators_change_them(personas):
+    from huanxin.catalogue.models import CategoryPriceRule
+    from huanxin.core.models import AuditEntry
+
+    assert client_for(personas.clerk).get("/catalogue/price-rules/").status_code == 403
+    reviewer = client_for(personas.reviewer).get("/catalogue/price-rules/").content.decode()
+    assert "¥80,000.00" in reviewer
+    assert 'name="ceiling"' not in reviewer  # reviewers read the rules; administrators change them
+    assert (
+        client_for(personas.reviewer)
+        .post("/catalogue/price-rules/", {"category": "fridge", "ceiling": "1", "above_filed_price": "hold"})
+        .status_code
+        == 403
+    )
+    admin = client_for(personas.admin)
+    refused = admin.post("/catalogue/price-rules/", {"category": "fridge", "ceiling": "0", "above_filed_price": "hold"})
+    assert refused.status_code == 422
+    assert 'data-code="invalid_amount"' in refused.content.decode()
+    response = admin.post(
+        "/catalogue/price-rules/", {"category": "fridge", "ceiling": "30,000", "above_filed_price": "hold"}
+    )
+    assert response.status_code == 302
+    rule = CategoryPriceRule.objects.get(category="fridge")
+    assert (rule.ceiling_fen, rule.above_filed_price) == (3_000_000, "hold")
+    assert AuditEntry.objects.filter(action="catalogue.price_rule.set").count() == 1

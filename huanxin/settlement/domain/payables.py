@@ -22,11 +22,14 @@ class PayableAmounts:
     carried_out_fen: int
 
 
-def payable_amounts(*, redemptions_fen: int, clawbacks_fen: int, carried_in_fen: int) -> PayableAmounts:
-    """Redemptions minus clawbacks plus what was carried in; a negative result is carried out, not paid."""
+def payable_amounts(
+    *, redemptions_fen: int, clawbacks_fen: int, carried_in_fen: int, released_fen: int = 0
+) -> PayableAmounts:
+    """Redemptions plus released held sales minus clawbacks plus what was carried in; a negative result is
+    carried out, not paid."""
     if carried_in_fen > 0:
         raise ValueError("only a negative balance is carried forward")
-    balance = redemptions_fen - clawbacks_fen + carried_in_fen
+    balance = redemptions_fen + released_fen - clawbacks_fen + carried_in_fen
     if balance >= 0:
         return PayableAmounts(amount_fen=balance, carried_out_fen=0)
     return PayableAmounts(amount_fen=0, carried_out_fen=balance)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from huanxin.catalogue.models import ProductModel
+from huanxin.catalogue.models import PriceFiling, ProductModel
 from huanxin.conftest import Personas, make_member, make_person
 from huanxin.core import crypto
 from huanxin.policy import services as policy_services
@@ -18,6 +18,7 @@ from huanxin.subsidies import services
 from huanxin.subsidies.models import Enrolment, Store
 
 FRIDGE_CAP = 150_000  # cn-appliance-2026: 15 %, cap 1,500 元, grade 1 only
+FILED_PRICE = 2_000_000
 
 
 @dataclass
@@ -76,6 +77,16 @@ def build_scene(personas: Personas, *, budget_fen: int = 10 * FRIDGE_CAP, slices
     fridge = ProductModel.objects.create(brand="海尔", model_number="BCD-500W", category="fridge", energy_grade=1)
     fridge_grade2 = ProductModel.objects.create(brand="海尔", model_number="BCD-300", category="fridge", energy_grade=2)
     tv = ProductModel.objects.create(brand="海信", model_number="65E5", category="tv", energy_grade=1)
+    # The merchant has filed its prices (20,000 元, above every price the tests sell at), so a sale is held
+    # only where a test means it to be.
+    for product in (fridge, fridge_grade2, tv):
+        PriceFiling.objects.create(
+            merchant=personas.merchant,
+            product=product,
+            price_fen=FILED_PRICE,
+            effective_from=datetime.date(2024, 1, 1),
+            filed_by=personas.manager,
+        )
     return Scene(personas, programme, store, enrolment, fridge, fridge_grade2, tv)
 
 

@@ -68,6 +68,12 @@ def test_pos_redeems_with_a_token_and_returns(scene):
         "price_fen": 499_900,
         "take_back": {"category": "fridge", "condition": "damaged", "to_recycler": True},
     }
+    # The till shows the subsidy and the customer's payment first; the commit carries the confirmed subsidy.
+    quoted = post(pos, "/api/v1/subsidies/redemptions/quote", sale, HTTP_IDEMPOTENCY_KEY="quote-1", **auth)
+    assert quoted.status_code == 200
+    assert (quoted.json()["subsidy_fen"], quoted.json()["paid_fen"], quoted.json()["held"]) == (74_985, 424_915, False)
+    assert Redemption.objects.count() == 0
+    sale["confirmed_subsidy_fen"] = quoted.json()["subsidy_fen"]
     response = post(pos, "/api/v1/subsidies/redemptions", sale, HTTP_IDEMPOTENCY_KEY="sale-1", **auth)
     assert response.status_code == 201
     assert response.json()["subsidy_fen"] == 74_985
@@ -95,6 +101,12 @@ def test_pos_redeems_with_a_token_and_returns(scene):
         ({"serial": ""}, "serial", "required"),
         ({"code": "not-a-code"}, "code", "invalid_code"),
         ({"product_id": 999999}, "product_id", "unknown_product"),
+        ({"price_fen": True}, "price_fen", "invalid_type"),
+        ({"price_fen": "100000"}, "price_fen", "invalid_type"),
+        ({"price_fen": 1000.0}, "price_fen", "invalid_type"),
+        ({"price_fen": 2**63}, "price_fen", "too_large"),
+        ({"price_fen": 9_999_999_999_900}, "price_fen", "price_above_ceiling"),
+        ({"confirmed_subsidy_fen": True}, "confirmed_subsidy_fen", "invalid_type"),
     ],
 )
 def test_bad_sales_are_refused_field_by_field_and_change_nothing(scene, change, field, code):
@@ -110,6 +122,7 @@ def test_bad_sales_are_refused_field_by_field_and_change_nothing(scene, change, 
         "product_id": scene.fridge.pk,
         "serial": "SN-BAD-1",
         "price_fen": 100_000,
+        "confirmed_subsidy_fen": 15_000,
         **change,
     }
     audit_rows = AuditEntry.objects.count()
@@ -260,6 +273,7 @@ def test_the_same_sale_resubmitted_without_a_key_is_returned_with_200(scene):
         "product_id": scene.fridge.pk,
         "serial": "SN-AGAIN-1",
         "price_fen": 499_900,
+        "confirmed_subsidy_fen": 74_985,
     }
     till = api_client_for(scene.personas.clerk)
     first = post(till, "/api/v1/subsidies/redemptions", sale)

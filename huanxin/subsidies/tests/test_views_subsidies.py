@@ -55,19 +55,25 @@ def test_clerk_redeems_on_the_checkout_page(scene):
     assert "结账核销" in client.get("/merchant/redeem/").content.decode()
     lookup = client.get(f"/merchant/redeem/lookup/?code={qualification.code}").content.decode()
     assert "最高补贴 ¥1,500.00" in lookup
-    response = client.post(
-        "/merchant/redeem/",
-        {
-            "code": codes.display(qualification.code),
-            "store": scene.store.pk,
-            "product": scene.fridge.pk,
-            "serial": "SN-PAGE-1",
-            "price": "4,999",
-            "take_back_category": "fridge",
-            "take_back_condition": "working",
-            "take_back_to_recycler": "on",
-        },
-    )
+    sale = {
+        "code": codes.display(qualification.code),
+        "store": scene.store.pk,
+        "product": scene.fridge.pk,
+        "serial": "SN-PAGE-1",
+        "price": "4,999",
+        "take_back_category": "fridge",
+        "take_back_condition": "working",
+        "take_back_to_recycler": "on",
+    }
+    # The first step only shows the subsidy and what the customer pays; nothing is committed.
+    confirmation = client.post("/merchant/redeem/", sale)
+    html = confirmation.content.decode()
+    assert confirmation.status_code == 200
+    assert '<b id="quote-subsidy">¥749.85</b>' in html
+    assert '<b id="quote-paid">¥4,249.15</b>' in html
+    assert 'name="confirmed_subsidy" value="74985"' in html
+    assert Redemption.objects.count() == 0
+    response = client.post("/merchant/redeem/", {**sale, "confirmed_subsidy": "74985"})
     redemption = Redemption.objects.get()
     assert response.status_code == 302
     assert redemption.subsidy_fen == 74_985
@@ -127,3 +133,96 @@ def test_deciding_an_enrolment_the_reviewer_cannot_see_is_not_found(scene):
         assert response.status_code == 404
     scene.enrolment.refresh_from_db()
     assert scene.enrolment.status == "approved"
+
+
+def checkout(scene, **changes):
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    sale = {
+        "code": qualification.code,
+        "store": scene.store.pk,
+        "product": scene.fridge.pk,
+        "serial": "SN-CONFIRM-1",
+        "price": "4,999",
+        **changes,
+    }
+    return qualification, sale
+
+
+def test_an_absurd_price_is_refused_next_to_the_price_field(scene):
+    qualification, sale = checkout(scene, price="99,999,999,999")
+    response = client_for(scene.personas.clerk).post("/merchant/redeem/", sale)
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'data-code="price_above_ceiling"' in html
+    assert "成交价超过本市冰箱成交价上限 ¥80,000.00" in html
+    assert Redemption.objects.count() == 0
+    assert Qualification.objects.get(pk=qualification.pk).status == "issued"
+
+
+def test_a_confirmation_for_another_subsidy_is_refused(scene):
+    _, sale = checkout(scene)
+    # The price was changed after the customer confirmed the subsidy of the earlier price.
+    response = client_for(scene.personas.clerk).post(
+        "/merchant/redeem/", {**sale, "price": "3,000", "confirmed_subsidy": "74985"}
+    )
+    assert response.status_code == 422
+    assert 'data-code="quote_changed"' in response.content.decode()
+    assert Redemption.objects.count() == 0
+
+
+def test_the_till_warns_before_a_held_sale_and_says_so_after(scene):
+    from huanxin.catalogue.models import ProductModel
+
+    unfiled = ProductModel.objects.create(brand="美的", model_number="BCD-PAGE", category="fridge", energy_grade=1)
+    _, sale = checkout(scene, product=unfiled.pk)
+    client = client_for(scene.personas.clerk)
+    html = client.post("/merchant/redeem/", sale).content.decode()
+    assert 'id="quote-hold"' in html
+    assert "该型号没有价格备案" in html
+    response = client.post("/merchant/redeem/", {**sale, "confirmed_subsidy": "74985"})
+    assert response.status_code == 302
+    assert Redemption.objects.get().withheld is True
+
+
+def test_going_back_from_the_confirmation_keeps_what_was_typed(scene):
+    _, sale = checkout(scene)
+    html = client_for(scene.personas.clerk).post("/merchant/redeem/", {**sale, "edit": "1"}).content.decode()
+    assert 'value="SN-CONFIRM-1"' in html
+    assert "quote-subsidy" not in html
+    assert Redemption.objects.count() == 0
+
+
+def test_the_hold_queue_lists_decides_and_is_for_staff_only(scene):
+    from huanxin.catalogue.models import ProductModel
+    from huanxin.subsidies.models import RedemptionHold
+
+    unfiled = ProductModel.objects.create(brand="美的", model_number="BCD-Q", category="fridge", energy_grade=1)
+    qualification, _ = checkout(scene)
+    services.redeem(
+        actor=scene.personas.clerk,
+        merchant=scene.personas.merchant,
+        store_id=scene.store.pk,
+        code=qualification.code,
+        product_id=unfiled.pk,
+        serial="SN-QUEUE-1",
+        price_fen=499_900,
+    )
+    hold = RedemptionHold.objects.get()
+    assert client_for(scene.resident()).get("/subsidies/holds/").status_code == 403
+    assert client_for(scene.personas.clerk).get("/subsidies/holds/").status_code == 403
+    auditor = client_for(scene.personas.auditor).get("/subsidies/holds/").content.decode()
+    assert "SN-QUEUE-1" in auditor
+    assert 'value="reject"' not in auditor  # auditors read, reviewers decide
+    reviewer = client_for(scene.personas.district_reviewer)
+    page = reviewer.get("/subsidies/holds/").content.decode()
+    assert "SN-QUEUE-1" in page
+    assert "该型号没有价格备案" in page
+    refused = reviewer.post("/subsidies/holds/", {"hold": hold.pk, "action": "reject", "note": ""}, follow=True)
+    assert "驳回时请填写复核意见" in refused.content.decode()
+    assert RedemptionHold.objects.get().status == "held"
+    reviewer.post("/subsidies/holds/", {"hold": hold.pk, "action": "clear", "note": "核实无误"})
+    assert RedemptionHold.objects.get().status == "cleared"
+    assert f'id="hold-{hold.pk}"' not in reviewer.get("/subsidies/holds/").content.decode()
+    assert f'id="hold-{hold.pk}"' in reviewer.get("/subsidies/holds/?status=cleared").content.decode()

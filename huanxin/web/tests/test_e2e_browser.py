@@ -74,6 +74,12 @@ def test_a_resident_claims_on_a_phone_and_a_clerk_redeems_at_the_till(live_serve
     till.fill("#id_serial", "SN-E2E-0001")
     till.fill("#id_price", "4999")
     till.click("form button[type=submit]")
+    # The till shows the subsidy and the customer's payment; the clerk confirms with the customer.
+    till.wait_for_selector("#quote-subsidy")
+    assert till.inner_text("#quote-subsidy") == "¥749.85"
+    assert till.inner_text("#quote-paid") == "¥4,249.15"
+    assert Redemption.objects.count() == 0
+    till.click("#confirm-redeem")
     till.wait_for_selector("text=核销成功")
     redemption = Redemption.objects.get()
     assert (redemption.qualification_id, redemption.subsidy_fen) == (qualification.pk, 74_985)

@@ -1,0 +1,148 @@
+"""Held sales in settlement: withheld from their own period, paid in the period in which a reviewer clears
+them, and netted out with a clawback in the period in which a reviewer rejects them."""
+
+import datetime
+
+import pytest
+
+from huanxin.catalogue.models import ProductModel
+from huanxin.core.errors import ValidationFailed
+from huanxin.settlement import services
+from huanxin.settlement.domain.payables import period_bounds
+from huanxin.settlement.models import Payable, SettlementPeriod
+from huanxin.settlement.queries import reconciliation_rows, unmatched_items
+from huanxin.settlement.tests.conftest import DAY1, DAY2, after, sell
+from huanxin.settlement.tests.test_services_settlement import period_of, periods
+from huanxin.subsidies import services as subsidies
+from huanxin.subsidies.models import Clawback, Redemption, RedemptionHold
+
+pytestmark = pytest.mark.django_db
+DAY3 = DAY2 + datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def scene(scene):
+    from huanxin.policy.models import Programme
+
+    Programme.objects.filter(pk=scene.programme.pk).update(starts_on=DAY1)
+    scene.programme.refresh_from_db()
+    return scene
+
+
+def sell_held(scene, *, price_fen, on, serial):
+    """A sale of a model the merchant never filed a price for: accepted and held."""
+    unfiled, _ = ProductModel.objects.get_or_create(
+        brand="美的", model_number="BCD-UNFILED", defaults={"category": "fridge", "energy_grade": 1}
+    )
+    fridge = scene.fridge
+    scene.fridge = unfiled
+    try:
+        redemption = sell(scene, price_fen=price_fen, on=on, serial=serial)
+    finally:
+        scene.fridge = fridge
+    assert redemption.withheld
+    return redemption
+
+
+def decided_on(hold, day):
+    """Move a decision (and the clawback it made) to noon of ``day``, as ``sell`` moves sales."""
+    noon = period_bounds(day)[0] + datetime.timedelta(hours=12)
+    RedemptionHold.objects.filter(pk=hold.pk).update(decided_at=noon)
+    Clawback.objects.filter(hold=hold).update(created_at=noon)
+
+
+def close(scene, day):
+    services.close_period(period=period_of(scene, day), now=after(day))
+
+
+def payable(scene, day):
+    return Payable.objects.filter(period=period_of(scene, day), recipient=scene.personas.merchant).first()
+
+
+def test_a_held_sale_is_not_in_its_periods_payable(scene):
+    sell(scene, price_fen=400_000, on=DAY1, serial="SN-OK")
+    sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    periods(scene, DAY1)
+    close(scene, DAY1)
+    day1 = payable(scene, DAY1)
+    assert (day1.redemption_count, day1.redemptions_fen, day1.released_fen, day1.amount_fen) == (1, 60_000, 0, 60_000)
+    period = period_of(scene, DAY1)
+    assert (period.withheld_count, period.withheld_fen, period.redemptions_fen) == (1, 74_985, 60_000)
+    # Reconciliation ties up: the held sale is shown as held, not as missing from the payable.
+    assert [item.kind for item in unmatched_items(period)] == ["payable"]  # only: not yet in a batch
+    statuses = {row.serial: row.payable_status for row in reconciliation_rows(period)}
+    assert statuses == {"SN-OK": "待支付", "SN-HELD": "暂扣"}
+
+
+def test_a_held_sale_alone_makes_no_payable(scene):
+    sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    periods(scene, DAY1)
+    close(scene, DAY1)
+    assert payable(scene, DAY1) is None
+
+
+def test_a_cleared_sale_is_paid_in_the_period_it_was_cleared(scene, personas):
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    periods(scene, DAY3)
+    close(scene, DAY1)
+    hold = subsidies.clear_hold(actor=personas.district_reviewer, hold=held.hold, note="核实无误")
+    decided_on(hold, DAY2)
+    close(scene, DAY2)
+    day2 = payable(scene, DAY2)
+    assert (day2.redemptions_fen, day2.released_count, day2.released_fen, day2.clawbacks_fen, day2.amount_fen) == (
+        0,
+        1,
+        74_985,
+        0,
+        74_985,
+    )
+    assert day2.status == "queued"
+    assert period_of(scene, DAY2).released_fen == 74_985
+    # Paid once: the next period does not take it in again.
+    sell(scene, price_fen=400_000, on=DAY3, serial="SN-LATER")
+    close(scene, DAY3)
+    assert (payable(scene, DAY3).released_fen, payable(scene, DAY3).amount_fen) == (0, 60_000)
+
+
+def test_a_cleared_sale_goes_into_the_next_payment_batch(scene, personas):
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    with pytest.raises(ValidationFailed):  # nothing is due while the only sale is held
+        services.prepare_batch(actor=personas.finance, programme=scene.programme)
+    hold = subsidies.clear_hold(actor=personas.reviewer, hold=held.hold)
+    decided_on(hold, DAY2)
+    close(scene, DAY2)
+    batch = services.prepare_batch(actor=personas.finance, programme=scene.programme)
+    assert (batch.line_count, batch.total_fen) == (1, 74_985)
+
+
+def test_a_rejected_sale_is_settled_and_clawed_back_in_the_same_period(scene, personas):
+    sell(scene, price_fen=400_000, on=DAY2, serial="SN-OK")
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    hold = subsidies.reject_hold(actor=personas.reviewer, hold=held.hold, note="价格虚高")
+    decided_on(hold, DAY2)
+    close(scene, DAY2)
+    day2 = payable(scene, DAY2)
+    # The merchant nets nothing for the rejected sale: released and clawed back alike.
+    assert (day2.redemptions_fen, day2.released_fen, day2.clawback_count, day2.clawbacks_fen, day2.amount_fen) == (
+        60_000,
+        74_985,
+        1,
+        74_985,
+        60_000,
+    )
+    assert Clawback.objects.get(hold=hold).status == "netted"
+    assert Redemption.objects.get(pk=held.pk).returned_fen == 74_985
+
+
+def test_a_sale_still_held_stays_out_of_later_periods(scene):
+    sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    sell(scene, price_fen=400_000, on=DAY2, serial="SN-OK")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    close(scene, DAY2)
+    assert payable(scene, DAY2).amount_fen == 60_000
+    assert SettlementPeriod.objects.filter(released_fen__gt=0).count() == 0
