@@ -80,6 +80,8 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "to_recycler": "交回收企业",
     "refund_fen": "退款金额",
     "new_price_fen": "退货后成交价",
+    "confirmed_subsidy_fen": "已确认的补贴金额",
+    "hold_id": "暂扣记录",
     "expires_at": "失效时间",
     # Settlement
     "number": "编号",
@@ -97,6 +99,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "until": "截止日期",
     "today": "日期",
     "start": "起始日期",
+    "end": "截止日期",
     "days": "工作日天数",
     "offset": "起始位置",
     # The rule engine's inputs (the quote contract, docs POLICY)

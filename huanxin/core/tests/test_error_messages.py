@@ -64,7 +64,14 @@ def test_a_mistyped_amount_is_refused_in_words_with_the_name_in_code_kept_in_fie
     client = api_client_for(personas.clerk)
     response = client.post(
         "/api/v1/subsidies/redemptions",
-        data={"code": "X", "store_id": 1, "product_id": 1, "serial": "S", "price_fen": "一千"},
+        data={
+            "code": "X",
+            "store_id": 1,
+            "product_id": 1,
+            "serial": "S",
+            "price_fen": "一千",
+            "confirmed_subsidy_fen": 0,
+        },
         content_type="application/json",
     )
     assert response.status_code == 422
