@@ -11,6 +11,7 @@ import pytest
 from django.db import connections
 
 from huanxin.conftest import PASSWORD
+from huanxin.trace.tests.conftest import chain  # noqa: F401  (the fixture, for the trace code test)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -83,7 +84,48 @@ def test_a_resident_claims_on_a_phone_and_a_clerk_redeems_at_the_till(live_serve
     till.wait_for_selector("text=核销成功")
     redemption = Redemption.objects.get()
     assert (redemption.qualification_id, redemption.subsidy_fen) == (qualification.pk, 74_985)
+
+    # The customer brings it back: a whole-order return refunds what they paid and claws back the whole subsidy,
+    # shown before it is committed.
+    till.goto(f"{live_server.url}/merchant/redemptions/{redemption.pk}/")
+    till.check("input[name=kind][value=full]")
+    till.fill("#id_reason", "顾客不想要了")
+    till.click("button[value=preview]")
+    till.wait_for_selector("#return-quote")
+    assert till.inner_text("[data-figure=refund]") == "¥4,249.15"
+    assert till.inner_text("[data-figure=clawback]") == "¥749.85"
+    assert not redemption.returns.exists()
+    till.click("button[value=commit]")
+    till.wait_for_selector("text=退货记录")
+    redemption.refresh_from_db()
+    assert redemption.status == "returned"
+    # The resident's page shows what was actually refunded to them, not the price before subsidy.
+    page.goto(f"{live_server.url}/me/subsidies/")
+    assert "¥4,249.15" in page.inner_text("main")
+    assert "¥4,999.00" not in page.inner_text("main")
     # Queries made here, after Playwright started, ran in a context (a greenlet) of their own, with their own
     # database connection that nothing else will close; left open, it keeps the test database from being
     # dropped at the end of the run.
+    connections.close_all()
+
+
+def test_anyone_types_the_printed_trace_code_and_sees_its_chain(live_server, chain, browser):  # noqa: F811
+    from huanxin.trace.domain.codes import printed_code
+    from huanxin.trace.tests.conftest import walk_to_dismantling
+
+    item = walk_to_dismantling(chain)
+    printed = printed_code(item.code)
+    page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    page.goto(f"{live_server.url}/verify/")
+    # As a person types it from the label, with a space and a full-width dot.
+    page.fill("#id_code", " " + printed.replace(".", "。"))
+    page.click("form button[type=submit]")
+    page.wait_for_url(f"**/verify/**{printed.split('.')[1]}**")
+    assert printed in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.goto(f"{live_server.url}/verify/")
+    page.fill("#id_code", "不是追溯码")
+    page.click("form button[type=submit]")
+    page.wait_for_selector(".error")
+    assert "追溯码" in page.inner_text(".error")
     connections.close_all()
