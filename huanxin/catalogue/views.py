@@ -24,6 +24,7 @@ from huanxin.catalogue.models import ProductModel
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
+from huanxin.core.notices import notify_rows
 from huanxin.core.spreadsheets import XLSX_CONTENT_TYPE
 
 PRODUCTS_PER_PAGE = 30
@@ -90,10 +91,12 @@ def import_products(request: AuthenticatedRequest) -> HttpResponse:
         except DomainError as error:
             apply_domain_error(form, error)
         else:
-            messages.success(
+            notify_rows(
                 request,
                 f"导入完成：新增 {report.created} 条，更新 {report.updated} 条，未变 {report.unchanged} 条，"
                 f"拒绝 {report.refused} 行",
+                accepted=report.created + report.updated + report.unchanged,
+                refused=report.refused,
             )
             return redirect("catalogue:import", pk=report.import_id)
     return render(

@@ -16,6 +16,7 @@ from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, Role
 from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
 from huanxin.core.jobs import JOBS_BY_NAME
+from huanxin.core.notices import notify_rows
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from huanxin.policy.models import Programme
@@ -202,7 +203,12 @@ def import_results(request: AuthenticatedRequest, number: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.first_message)
     else:
-        messages.success(request, f"回盘已导入：接受 {outcome.record.accepted} 行，拒绝 {outcome.record.refused} 行")
+        notify_rows(
+            request,
+            f"回盘已导入：接受 {outcome.record.accepted} 行，拒绝 {outcome.record.refused} 行",
+            accepted=outcome.record.accepted,
+            refused=outcome.record.refused,
+        )
     return redirect("settlement:batch", number=number)
 
 

@@ -80,7 +80,8 @@ def test_the_import_page_shows_the_report_with_the_refused_rows(personas):
     html = response.content.decode()
     record = ProductImport.objects.get()
     assert response.redirect_chain == [(f"/catalogue/imports/{record.pk}/", 302)]
-    assert "导入完成：新增 1 条，更新 0 条，未变 0 条，拒绝 1 行" in html
+    # Some rows were refused: a warning, not a green success banner.
+    assert '<p class="message warning" role="status">导入完成：新增 1 条，更新 0 条，未变 0 条，拒绝 1 行' in html
     assert "<h1>导入报告</h1>" in html
     assert '<td class="num">3</td><td>品类</td>' in html
     assert "品类“烤面包机”不在补贴品类目录中" in html

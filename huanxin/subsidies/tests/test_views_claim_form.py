@@ -108,3 +108,27 @@ def test_the_api_refusal_for_an_already_held_qualification_names_it(scene):
     )
     assert response.status_code == 422
     assert response.json()["held_qualification_id"] == held.pk
+
+
+def test_the_red_refusal_box_lists_only_the_reasons_that_failed(scene):
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/me/subsidies/claim/")
+    request.user = AnonymousUser()
+    refused = {
+        "code": "not_eligible",
+        "detail": "不符合申领条件",
+        "reasons": [
+            {"passed": True, "message": "品类在本项目范围内"},
+            {"passed": False, "message": "未满申领年龄"},
+        ],
+    }
+    html = render_to_string(
+        "subsidies/claim.html", {"refused": refused, "person": None, "programmes": []}, request=request
+    )
+    box = html.split('class="form-errors"', 1)[1].split("</div>", 1)[0]
+    assert "未满申领年龄" in box
+    assert "品类在本项目范围内" not in box
+    assert "✓" not in box
