@@ -25,6 +25,7 @@ from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFo
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 from huanxin.policy.domain import InputError, RuleSet
 from huanxin.policy.models import BudgetPool, Programme, RuleSetVersion
+from huanxin.policy.queries import can_change_settings
 from huanxin.policy.services import compiled, published_version
 from huanxin.subsidies.domain import codes
 from huanxin.subsidies.domain.claims import (
@@ -1478,8 +1479,10 @@ def create_round(
     limits: dict[str, int],
 ) -> ClaimRound:
     """Schedule a round of qualifications with a count limit per category (split into slices like budgets)."""
-    if not has_role(actor, Role.REVIEWER, Role.ADMINISTRATOR):
-        raise ForbiddenError("只有审核人员或系统管理员可以设置发放批次", code="round_forbidden")
+    # A round is a programme setting: like its rules and budget, only staff whose scope covers the whole
+    # (city-wide) programme may schedule one; a district reviewer's scope is its district.
+    if not can_change_settings(actor, programme):
+        raise ForbiddenError("只有全市范围的审核人员或系统管理员可以设置发放批次", code="round_forbidden")
     allowed = _programme_categories(programme)
     errors = []
     if not 2 <= len(name.strip()) <= 60:

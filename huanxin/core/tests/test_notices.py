@@ -13,7 +13,7 @@ from huanxin.core.notices import notify_rows
 )
 def test_a_row_report_is_green_only_when_nothing_was_refused(accepted, refused, level):
     request = RequestFactory().post("/")
-    request.session = {}
+    request.session = {}  # type: ignore[assignment]
     request._messages = FallbackStorage(request)
     notify_rows(request, "接受 N 行", accepted=accepted, refused=refused)
     [message] = list(get_messages(request))

@@ -183,6 +183,24 @@ def test_rounds_refuse_before_opening_and_when_full(scene):
     assert pool_totals(scene.programme)["held"] == 3 * FRIDGE_CAP
 
 
+def test_a_district_reviewer_cannot_schedule_a_round_of_a_city_wide_programme(scene):
+    from huanxin.subsidies.models import ClaimRound
+
+    audit_before = AuditEntry.objects.count()
+    with pytest.raises(ForbiddenError) as caught:
+        services.create_round(
+            actor=scene.personas.district_reviewer,
+            programme=scene.programme,
+            name="朝阳批次",
+            opens_at=timezone.now(),
+            closes_at=None,
+            limits={"fridge": 3},
+        )
+    assert caught.value.code == "round_forbidden"
+    assert ClaimRound.objects.count() == 0
+    assert AuditEntry.objects.count() == audit_before
+
+
 def test_a_rounds_slices_are_read_once_and_a_newly_created_round_is_counted_at_once(scene):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
