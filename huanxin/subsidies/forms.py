@@ -169,6 +169,7 @@ class SalesFilterForm(forms.Form):
     """The merchant's sales history filter: Beijing days, both included, at most a year at a time."""
 
     MAX_DAYS = 366
+    DEFAULT_DAYS = 30
 
     start = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -187,7 +188,7 @@ class SalesFilterForm(forms.Form):
             return data
         # Without dates: the last 30 days up to today.
         end = data.get("end") or self.today
-        start = data.get("start") or end - datetime.timedelta(days=29)
+        start = data.get("start") or end - datetime.timedelta(days=self.DEFAULT_DAYS - 1)
         if start > end:
             self.add_error("end", forms.ValidationError("截止日期不能早于起始日期", code="end_before_start"))
         elif (end - start).days + 1 > self.MAX_DAYS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import segno
@@ -200,7 +201,13 @@ def merchant_home(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _sales_filter(request: AuthenticatedRequest) -> SalesFilterForm:
-    return SalesFilterForm(request.GET, today=timezone.localdate())
+    today = timezone.localdate()
+    params = request.GET.copy()
+    if not params.get("start") and not params.get("end"):
+        # The date boxes show the default range the page lists (the last 30 days), not two empty boxes.
+        params["start"] = (today - datetime.timedelta(days=SalesFilterForm.DEFAULT_DAYS - 1)).isoformat()
+        params["end"] = today.isoformat()
+    return SalesFilterForm(params, today=today)
 
 
 SALES_PAGE_SIZE = 50

@@ -63,6 +63,10 @@ def test_the_history_lists_the_sales_of_the_chosen_days_only(scene, history):
     default = client.get("/merchant/sales/")
     assert default.context["count"] == 4
     assert sales[today - datetime.timedelta(days=40)].pk not in [r.pk for r in default.context["page"]]
+    # The date boxes show that range rather than standing empty.
+    html = default.content.decode()
+    assert f'value="{(today - datetime.timedelta(days=29)).isoformat()}"' in html
+    assert f'value="{today.isoformat()}"' in html
 
 
 @pytest.mark.parametrize(
