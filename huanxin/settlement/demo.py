@@ -1,11 +1,11 @@
 """Demo history for settlement: two days of sales at the demo merchant, left where each finance role
 has something to do on its first day.
 
-The sales are made through the real services by three extra demo residents and then dated back (a demo
-has no past of its own). The day before yesterday is closed and its payables are in a batch that
-``finance`` prepared and ``finance2`` has yet to approve (the checker's work); yesterday is closed and its
-payables are in no batch yet (the maker's work). The periodic jobs only close ended periods, so they
-leave both where they are.
+The sales are made through the real services by four extra demo residents and dated back (a demo has no
+past of its own); today's sale, of a model without a filed price, is held for the reviewers' queue. The day
+before yesterday is closed and its payables are in a batch that ``finance`` prepared and ``finance2`` has
+yet to approve (the checker's work); yesterday is closed and its payables are in no batch yet (the maker's
+work). The periodic jobs only close ended periods, so they leave both where they are.
 """
 
 from __future__ import annotations
@@ -28,12 +28,15 @@ DEMO_BUYERS = (
     ("13800138001", "李明", "110105198805120018"),
     ("13800138002", "王芳", "110108199203010026"),
     ("13800138003", "赵强", "110105197711230035"),
+    ("13800138004", "孙丽", "110105198402140049"),
 )
 # Price, brand, model, serial and how many days ago the sale was made.
 SALES = (
     (499_900, "海尔", "BCD-510WGHTD", "DEMO-SN-0001", 2),
     (389_900, "美的", "BCD-431WTPZM", "DEMO-SN-0002", 2),
     (1_299_900, "小天鹅", "TG100V88", "DEMO-SN-0003", 1),
+    # Today, a model with no filed price: the sale is held, so reviewers find it in their queue.
+    (799_900, "TCL", "75Q10K", "DEMO-SN-0004", 0),
 )
 
 
@@ -85,8 +88,9 @@ def load_demo(finance: User) -> None:
             price_fen=price,
             take_back=subsidies.TakeBackInput(category=product.category, condition="working"),
         )
-        noon = period_bounds(today - datetime.timedelta(days=days_ago))[0] + datetime.timedelta(hours=12)
-        Redemption.objects.filter(pk=redemption.pk).update(redeemed_at=noon)
+        if days_ago:
+            noon = period_bounds(today - datetime.timedelta(days=days_ago))[0] + datetime.timedelta(hours=12)
+            Redemption.objects.filter(pk=redemption.pk).update(redeemed_at=noon)
     sale = Redemption.objects.filter(serial__startswith="DEMO-SN-").select_related("programme").first()
     if sale is None:
         return

@@ -23,10 +23,11 @@ DEMO_PRODUCTS_CSV = """品牌,型号,品类,能效等级,水效等级,名称
 格力,KFR-35GW,ac,1,,格力 1.5匹 挂机空调
 华为,NOH-AN00,phone,,,华为手机
 小米,XM-TAB7,tablet,,,小米平板
+TCL,75Q10K,tv,1,,TCL 75英寸 电视（未备案价格）
 """
 
 # The demo merchants' filed prices (元): checkout checks each sale against them, and a sale of a model
-# without one is held for review.
+# without one is held for review (the TCL television has none, so the demo's sale of it waits in the queue).
 DEMO_FILED_PRICES_YUAN = {
     ("海尔", "BCD-510WGHTD"): 4_999,
     ("美的", "BCD-431WTPZM"): 3_899,

@@ -87,3 +87,16 @@ def test_the_demo_periods_page_offers_no_close_that_would_be_refused(demo):
 def test_the_demo_runs_twice_without_a_second_batch(demo):
     call_command("demo", stdout=io.StringIO())
     assert PaymentBatch.objects.count() == 1
+
+
+def test_the_demo_leaves_a_held_sale_in_the_district_reviewers_queue(demo):
+    from huanxin.subsidies.models import RedemptionHold
+
+    hold = RedemptionHold.objects.get()
+    assert (hold.status, hold.redemption.serial, hold.redemption.withheld) == ("held", "DEMO-SN-0004", True)
+    queue = client_for(User.objects.get(username="reviewer_cy")).get("/subsidies/holds/").content.decode()
+    assert "DEMO-SN-0004" in queue
+    # The periodic jobs leave the decision to a reviewer.
+    run_due()
+    hold.refresh_from_db()
+    assert hold.status == "held"
