@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, Role
-from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
+from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.jobs import JOBS_BY_NAME
 from huanxin.core.notices import notify_rows
 from huanxin.core.permissions import has_role, organisations_for
@@ -46,6 +46,8 @@ def statement(request: AuthenticatedRequest) -> HttpResponse:
     if file_format == "csv":
         content = statement_csv(queries.merchant_payables(merchant))
         return attachment(content, f"statement-{merchant.pk}.csv", CSV_CONTENT_TYPE)
+    if file_format:
+        raise ValidationFailed.for_field("format", "invalid_choice", "导出格式应为 xlsx 或 csv")
     return render(request, "settlement/statement.html", {"s": queries.merchant_statement(merchant)})
 
 

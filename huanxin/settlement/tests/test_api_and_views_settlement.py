@@ -166,3 +166,10 @@ def test_a_merchant_exports_its_statement_and_only_its_own(closed_day, second_fi
     )
     assert theirs.content.decode("utf-8-sig").strip().count("\n") == 0
     assert client_for(closed_day.personas.reviewer).get("/merchant/statement/", {"format": "csv"}).status_code == 403
+
+
+@pytest.mark.parametrize("file_format", ["pdf", "\x00", "XLSX "])
+def test_an_unknown_statement_format_is_refused_not_answered_with_the_page(closed_day, file_format):
+    response = client_for(closed_day.personas.manager).get("/merchant/statement/", {"format": file_format})
+    assert response.status_code == 422
+    assert "导出格式应为 xlsx 或 csv" in response.content.decode()
