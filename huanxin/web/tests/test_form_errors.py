@@ -43,3 +43,16 @@ def test_no_template_shows_an_error_message_before_its_values_are_filled_in():
         str(path.relative_to(ROOT)) for path in ROOT.glob("*/templates/**/*.html") if ".as_data" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_a_nul_byte_in_any_text_field_is_refused_in_plain_chinese():
+    from django import forms
+
+    class Note(forms.Form):
+        text = forms.CharField()
+
+    form = Note({"text": "备注\x00"})
+    assert not form.is_valid()
+    assert form.errors.get_json_data()["text"] == [
+        {"message": "不能包含空字符（NUL）", "code": "null_characters_not_allowed"}
+    ]
