@@ -134,8 +134,8 @@ def close_period(
         if locked.status == SettlementPeriod.Status.CLOSED:
             return False
         window = {"programme_id": locked.programme_id}
-        # A sale held at checkout is not paid in its own period: it is settled in the period in which its
-        # hold is decided (cleared: paid; rejected: paid and clawed back in the same period, so it nets out).
+        # A sale held at checkout is not paid in its own period: what its reviewer's decision releases is
+        # paid in the period in which the decision falls (cleared: the subsidy still standing; rejected: 0).
         # One pass over the period's sales, the held ones counted apart (filtered aggregates, not a second scan).
         paid, held = Q(withheld=False), Q(withheld=True)
         by_merchant = list(
@@ -160,10 +160,10 @@ def close_period(
                 **window,
                 decided_at__gte=locked.starts_at,
                 decided_at__lt=locked.ends_at,
-                redemption__withheld=True,
+                released_fen__gt=0,
             )
             .values("merchant_id")
-            .annotate(count=Count("pk"), total=Sum("redemption__subsidy_fen"))
+            .annotate(count=Count("pk"), total=Sum("released_fen"))
         }
         checkpoint("aggregated_sales")
         clawbacks = {

@@ -492,13 +492,13 @@ def list_holds(request: HttpRequest, status: str = "held") -> Any:
     return [_hold_out(h) for h in queryset[:200]]
 
 
-@router.post("/holds/{hold_id}/clear", response=HoldOut, summary="放行暂扣的核销（清算款随下一期支付）")
+@router.post("/holds/{hold_id}/clear", response=HoldOut, summary="放行暂扣的核销（尚存补贴在复核所在周期支付）")
 def clear_hold(request: HttpRequest, hold_id: int, payload: HoldDecisionIn) -> Any:
     hold = queries.get_hold_for_user(request.user, hold_id)
     return _hold_out(services.clear_hold(actor=current_user(request), hold=hold, note=payload.note))
 
 
-@router.post("/holds/{hold_id}/reject", response=HoldOut, summary="驳回暂扣的核销（补贴退回预算并从商户追回）")
+@router.post("/holds/{hold_id}/reject", response=HoldOut, summary="驳回暂扣的核销（补贴退回预算，商户不获支付）")
 def reject_hold(request: HttpRequest, hold_id: int, payload: HoldDecisionIn) -> Any:
     hold = queries.get_hold_for_user(request.user, hold_id)
     return _hold_out(services.reject_hold(actor=current_user(request), hold=hold, note=payload.note))

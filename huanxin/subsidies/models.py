@@ -304,9 +304,10 @@ class Return(models.Model):
 
 class RedemptionHold(models.Model):
     """A sale held for review (暂扣): the customer got the discount and the subsidy counts as spent, but
-    the merchant's reimbursement waits until a reviewer clears it (paid in the next settlement batch) or
-    rejects it (the subsidy goes back to the budget and is clawed back from the merchant). One hold per
-    sale; every risk rule that fires adds its reason code to ``reasons``."""
+    the merchant is paid nothing for it until a reviewer decides. Cleared: the subsidy still standing then
+    (``released_fen``) is paid in the settlement period in which the decision falls. Rejected: that subsidy
+    goes back to the budget and the merchant is never paid it, so there is nothing to claw back. One hold
+    per sale; every risk rule that fires adds its reason code to ``reasons``."""
 
     class Status(models.TextChoices):
         HELD = "held", "待复核"
@@ -328,6 +329,9 @@ class RedemptionHold(models.Model):
     )
     decided_at = models.DateTimeField("复核时间", null=True, blank=True)
     note = models.CharField("复核意见", max_length=200, blank=True)
+    # What the decision lets settlement pay: the subsidy less what returns had reversed by then (0 when
+    # rejected). Settlement sums it, so a return made while the sale was held is never paid out.
+    released_fen = models.BigIntegerField("放行支付的补贴（分）", default=0)
 
     class Meta:
         verbose_name = "暂扣核销"
@@ -347,6 +351,7 @@ class RedemptionHold(models.Model):
                 | (Q(status__in=["cleared", "rejected"]) & Q(decided_at__isnull=False) & Q(decided_by__isnull=False)),
                 name="subsidies_hold_decision_complete",
             ),
+            models.CheckConstraint(condition=Q(released_fen__gte=0), name="subsidies_hold_released_non_negative"),
         ]
 
     def __str__(self) -> str:
@@ -354,7 +359,8 @@ class RedemptionHold(models.Model):
 
 
 class Clawback(models.Model):
-    """Subsidy a merchant owes back after a return or a rejected hold, netted against its next reimbursement."""
+    """Subsidy a merchant owes back after a return of a sale it was paid for (or will be: not one still held),
+    netted against its next reimbursement."""
 
     class Status(models.TextChoices):
         OPEN = "open", "待抵扣"
@@ -362,12 +368,7 @@ class Clawback(models.Model):
 
     merchant = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clawbacks")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+")
-    return_record = models.OneToOneField(
-        Return, null=True, blank=True, on_delete=models.PROTECT, related_name="clawback"
-    )
-    hold = models.OneToOneField(
-        RedemptionHold, null=True, blank=True, on_delete=models.PROTECT, related_name="clawback"
-    )
+    return_record = models.OneToOneField(Return, on_delete=models.PROTECT, related_name="clawback")
     amount_fen = models.BigIntegerField("金额（分）")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -375,15 +376,7 @@ class Clawback(models.Model):
     class Meta:
         verbose_name = "追回款"
         verbose_name_plural = "追回款"
-        constraints = [
-            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidies_clawback_positive"),
-            # A clawback comes from exactly one cause: a return or a rejected hold.
-            models.CheckConstraint(
-                condition=(Q(return_record__isnull=False) & Q(hold__isnull=True))
-                | (Q(return_record__isnull=True) & Q(hold__isnull=False)),
-                name="subsidies_clawback_one_cause",
-            ),
-        ]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="subsidies_clawback_positive")]
 
     def __str__(self) -> str:
         return f"{self.merchant_id} {self.amount_fen}"

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, OrganisationKind, Person, Role, User
@@ -1265,14 +1265,14 @@ def _authorise_decision(actor: User, hold: RedemptionHold) -> None:
 
 
 def clear_hold(*, actor: User, hold: RedemptionHold, note: str = "") -> RedemptionHold:
-    """A reviewer clears a held sale: its reimbursement is paid with the next settlement period to close."""
+    """A reviewer clears a held sale: the subsidy still standing (less what returns reversed while it was
+    held) is paid in the settlement period in which the decision falls."""
     return _decide_hold(actor=actor, hold=hold, to=RedemptionHold.Status.CLEARED, note=note)
 
 
 def reject_hold(*, actor: User, hold: RedemptionHold, note: str) -> RedemptionHold:
-    """A reviewer rejects a held sale: the subsidy still given goes back to the budget and is clawed back
-    from the merchant through a clawback netted in the next settlement period (where the sale itself is
-    settled too, so the merchant nets nothing for it). The customer keeps the discount."""
+    """A reviewer rejects a held sale: the subsidy still standing goes back to the budget and the merchant
+    is never paid it (it was withheld), so nothing has to be clawed back. The customer keeps the discount."""
     return _decide_hold(actor=actor, hold=hold, to=RedemptionHold.Status.REJECTED, note=note)
 
 
@@ -1288,34 +1288,32 @@ def _decide_hold(*, actor: User, hold: RedemptionHold, to: str, note: str) -> Re
     redemption = hold.redemption
     now = timezone.now()
     with transaction.atomic(durable=True):
+        # Touch the sale's row first: a return of the same sale updates that row too, so the two run one
+        # after the other, and whichever comes second sees what the first did (record_return reads the
+        # hold's status after its own update of the row; this reads the returned subsidy after this one).
+        Redemption.objects.filter(pk=redemption.pk).update(returned_fen=F("returned_fen"))
+        subsidy, returned = Redemption.objects.filter(pk=redemption.pk).values_list("subsidy_fen", "returned_fen").get()
+        standing = subsidy - returned
+        released = standing if to == RedemptionHold.Status.CLEARED else 0
         if not RedemptionHold.objects.filter(pk=hold.pk, status=RedemptionHold.Status.HELD).update(
-            status=to, decided_by=actor, decided_at=now, note=note
+            status=to, decided_by=actor, decided_at=now, note=note, released_fen=released
         ):
             raise ConflictError("该笔刚刚被他人复核，请刷新后查看", code="hold_decided")
-        clawed = 0
-        if to == RedemptionHold.Status.REJECTED:
-            # Compare-and-set on what a return may be reversing at the same moment.
-            current = Redemption.objects.filter(pk=redemption.pk).values_list("returned_fen", "subsidy_fen").get()
-            clawed = current[1] - current[0]
-            if clawed and not Redemption.objects.filter(pk=redemption.pk, returned_fen=current[0]).update(
-                returned_fen=current[1]
-            ):
-                raise ConflictError("该笔正在办理退货，请稍后重试", code="hold_conflict")
-            if clawed:
-                _unspend(redemption.qualification.pool_id, clawed)
-                Clawback.objects.create(
-                    merchant_id=hold.merchant_id,
-                    programme_id=hold.programme_id,
-                    hold_id=hold.pk,
-                    amount_fen=clawed,
-                    created_at=now,
-                )
+        if to == RedemptionHold.Status.REJECTED and standing:
+            Redemption.objects.filter(pk=redemption.pk).update(returned_fen=subsidy)
+            _unspend(redemption.qualification.pool_id, standing)
         audit.record(
             actor=actor,
             action=f"subsidies.hold.{'clear' if to == RedemptionHold.Status.CLEARED else 'reject'}",
             target=hold,
             before={"status": RedemptionHold.Status.HELD},
-            after={"status": to, "note": note, "clawback_fen": clawed, "redemption": redemption.pk},
+            after={
+                "status": to,
+                "note": note,
+                "released_fen": released,
+                "returned_to_budget_fen": standing - released,
+                "redemption": redemption.pk,
+            },
             organisation_id=hold.merchant_id,
             district_code=hold.district_id,
         )
@@ -1348,14 +1346,6 @@ def _subsidy_at(redemption: Redemption, price_fen: int) -> int:
     return int(decision["amount_fen"]) if decision["eligible"] else 0
 
 
-def _price_now(redemption: Redemption) -> int:
-    """The final price the customer pays for now: the sale's, or the one a partial return set."""
-    partial = redemption.returns.filter(kind=Return.Kind.PARTIAL).first()
-    if partial is None or partial.new_price_fen is None:
-        return redemption.price_fen
-    return partial.new_price_fen
-
-
 def quote_return(*, actor: User, redemption: Redemption, kind: str, new_price_fen: int | None = None) -> ReturnQuote:
     """What a return would do, without doing it: for a whole-order return everything the customer still
     pays comes back to them and the whole remaining subsidy to the budget; for a partial return the rule
@@ -1366,10 +1356,13 @@ def quote_return(*, actor: User, redemption: Redemption, kind: str, new_price_fe
         raise ConflictError("该笔已整单退货，不能再次退货", code="already_returned")
     if kind not in RETURN_KINDS:
         raise ValidationFailed.for_field("kind", "invalid_choice", "请选择整单退货或部分退货")
+    # What the budget still carries for the sale (a rejected hold or an earlier return reversed the rest);
+    # the customer's own figures never depend on it: they keep the discount they got at the till.
     subsidy_now = redemption.subsidy_fen - redemption.returned_fen
     if kind == Return.Kind.FULL:
+        refunded = redemption.returns.aggregate(total=Sum("refund_fen"))["total"] or 0
         return whole_return(
-            price_now_fen=_price_now(redemption),
+            still_paid_fen=redemption.paid_fen - refunded,
             subsidy_now_fen=subsidy_now,
             quota_restored_on_return=redemption.programme.quota_restored_on_return,
         )
@@ -1382,8 +1375,10 @@ def quote_return(*, actor: User, redemption: Redemption, kind: str, new_price_fe
     if new_price_fen >= redemption.price_fen:
         raise ValidationFailed.for_field("new_price_fen", "price_not_lower", "新的最终成交价应低于原成交价")
     try:
+        # A partial return is always the sale's first return: the customer still pays price less subsidy.
         return partial_return(
-            price_now_fen=redemption.price_fen,
+            price_fen=redemption.price_fen,
+            subsidy_fen=redemption.subsidy_fen,
             subsidy_now_fen=subsidy_now,
             new_price_fen=new_price_fen,
             subsidy_at_new_price=_subsidy_at(redemption, new_price_fen),
@@ -1434,7 +1429,13 @@ def record_return(
                 recorded_by=actor,
                 recorded_at=now,
             )
-            if quote.clawback_fen:
+            # The merchant is owed back only what it was (or will be) paid: a sale still held has paid it
+            # nothing, and its reviewer's decision releases the subsidy left after this return.
+            still_held = (
+                redemption.withheld
+                and RedemptionHold.objects.filter(redemption=redemption, status=RedemptionHold.Status.HELD).exists()
+            )
+            if quote.clawback_fen and not still_held:
                 Clawback.objects.create(
                     merchant=merchant,
                     programme=redemption.programme,
@@ -1459,6 +1460,7 @@ def record_return(
                     "refund_fen": quote.refund_fen,
                     "reversed_fen": quote.clawback_fen,
                     "quota_released": quote.quota_released,
+                    "clawback_fen": 0 if still_held else quote.clawback_fen,
                 },
                 organisation_id=merchant.pk,
                 district_code=redemption.store.district_id,

@@ -584,9 +584,9 @@ def holds(request: AuthenticatedRequest) -> HttpResponse:
                 messages.error(request, error.first_message)
             else:
                 done = (
-                    "已放行，清算款随下一期支付"
+                    "已放行，尚存补贴在复核当日所在的结算周期支付"
                     if form.cleaned_data["action"] == "clear"
-                    else "已驳回，补贴将从商户清算款中追回"
+                    else "已驳回，补贴已退回预算，商户不获支付"
                 )
                 messages.success(request, f"{hold.merchant.name} · {hold.redemption.serial}：{done}")
         else:

@@ -1,5 +1,5 @@
 """Held sales in settlement: withheld from their own period, paid in the period in which a reviewer clears
-them, and netted out with a clawback in the period in which a reviewer rejects them."""
+them, never paid when a reviewer rejects them; returns of a held sale owe nothing back."""
 
 import datetime
 
@@ -15,6 +15,7 @@ from huanxin.settlement.tests.conftest import DAY1, DAY2, after, sell
 from huanxin.settlement.tests.test_services_settlement import period_of, periods
 from huanxin.subsidies import services as subsidies
 from huanxin.subsidies.models import Clawback, Redemption, RedemptionHold
+from huanxin.subsidies.tests.test_services_claims import pool_totals
 
 pytestmark = pytest.mark.django_db
 DAY3 = DAY2 + datetime.timedelta(days=1)
@@ -45,10 +46,9 @@ def sell_held(scene, *, price_fen, on, serial):
 
 
 def decided_on(hold, day):
-    """Move a decision (and the clawback it made) to noon of ``day``, as ``sell`` moves sales."""
+    """Move a decision to noon of ``day``, as ``sell`` moves sales."""
     noon = period_bounds(day)[0] + datetime.timedelta(hours=12)
     RedemptionHold.objects.filter(pk=hold.pk).update(decided_at=noon)
-    Clawback.objects.filter(hold=hold).update(created_at=noon)
 
 
 def close(scene, day):
@@ -117,25 +117,78 @@ def test_a_cleared_sale_goes_into_the_next_payment_batch(scene, personas):
     assert (batch.line_count, batch.total_fen) == (1, 74_985)
 
 
-def test_a_rejected_sale_is_settled_and_clawed_back_in_the_same_period(scene, personas):
+def test_a_rejected_sale_is_never_paid_and_nothing_is_clawed_back(scene, personas):
     sell(scene, price_fen=400_000, on=DAY2, serial="SN-OK")
     held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
     periods(scene, DAY2)
     close(scene, DAY1)
+    before = pool_totals(scene.programme)
     hold = subsidies.reject_hold(actor=personas.reviewer, hold=held.hold, note="价格虚高")
     decided_on(hold, DAY2)
     close(scene, DAY2)
     day2 = payable(scene, DAY2)
-    # The merchant nets nothing for the rejected sale: released and clawed back alike.
+    # The merchant was never paid the rejected sale: nothing released, nothing to claw back.
     assert (day2.redemptions_fen, day2.released_fen, day2.clawback_count, day2.clawbacks_fen, day2.amount_fen) == (
         60_000,
-        74_985,
-        1,
-        74_985,
+        0,
+        0,
+        0,
         60_000,
     )
-    assert Clawback.objects.get(hold=hold).status == "netted"
-    assert Redemption.objects.get(pk=held.pk).returned_fen == 74_985
+    assert not Clawback.objects.exists()
+    assert (hold.released_fen, Redemption.objects.get(pk=held.pk).returned_fen) == (0, 74_985)
+    assert pool_totals(scene.programme)["spent"] == before["spent"] - 74_985
+
+
+def test_a_held_sale_returned_whole_owes_nothing_and_its_clearing_pays_nothing(scene, personas):
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    sell(scene, price_fen=400_000, on=DAY2, serial="SN-OK")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    record = subsidies.record_return(actor=personas.clerk, redemption=held, kind="full", reason="顾客退货")
+    assert (record.refund_fen, record.reversed_fen) == (424_915, 74_985)
+    # The merchant was paid nothing for the held sale, so it owes nothing back.
+    assert not Clawback.objects.exists()
+    hold = subsidies.clear_hold(actor=personas.reviewer, hold=RedemptionHold.objects.get(pk=held.hold.pk))
+    decided_on(hold, DAY2)
+    close(scene, DAY2)
+    day2 = payable(scene, DAY2)
+    assert (hold.released_fen, day2.released_fen, day2.clawbacks_fen, day2.amount_fen) == (0, 0, 0, 60_000)
+
+
+def test_a_held_sale_partly_returned_then_cleared_pays_the_subsidy_left(scene, personas):
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    record = subsidies.record_return(
+        actor=personas.clerk, redemption=held, kind="partial", new_price_fen=400_000, reason="顾客退配件"
+    )
+    assert (record.new_subsidy_fen, record.reversed_fen) == (60_000, 14_985)
+    assert not Clawback.objects.exists()
+    hold = subsidies.clear_hold(actor=personas.reviewer, hold=RedemptionHold.objects.get(pk=held.hold.pk))
+    decided_on(hold, DAY2)
+    close(scene, DAY2)
+    assert (hold.released_fen, payable(scene, DAY2).amount_fen) == (60_000, 60_000)
+
+
+def test_after_a_rejection_a_whole_return_refunds_what_the_customer_paid(scene, personas):
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    subsidies.reject_hold(actor=personas.reviewer, hold=held.hold, note="价格虚高")
+    held.refresh_from_db()
+    record = subsidies.record_return(actor=personas.clerk, redemption=held, kind="full", reason="顾客退货")
+    # The customer paid 4,999 less the 749.85 discount, and gets exactly that back; the budget has the
+    # subsidy already, so nothing moves and nothing is owed.
+    assert (record.refund_fen, record.reversed_fen) == (424_915, 0)
+    assert not Clawback.objects.exists()
+
+
+def test_after_a_rejection_a_partial_return_keeps_the_customers_discount_in_the_refund(scene, personas):
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    subsidies.reject_hold(actor=personas.reviewer, hold=held.hold, note="价格虚高")
+    held.refresh_from_db()
+    quote = subsidies.quote_return(actor=personas.clerk, redemption=held, kind="partial", new_price_fen=400_000)
+    # Customer paid 424,915 and now pays 400,000 − 60,000: refund 84,915; the budget carries nothing.
+    assert (quote.new_subsidy_fen, quote.refund_fen, quote.clawback_fen) == (60_000, 84_915, 0)
 
 
 def test_a_sale_still_held_stays_out_of_later_periods(scene):

@@ -116,7 +116,9 @@ def test_a_reviewer_rejects_over_the_api_with_a_note(scene, held):
     assert (missing.status_code, missing.json()["errors"][0]["field"]) == (422, "note")
     response = post(reviewer, f"/api/v1/subsidies/holds/{held.pk}/reject", {"note": "价格虚高"})
     assert (response.status_code, response.json()["status"]) == (200, "rejected")
-    assert Clawback.objects.get(hold=held).amount_fen == 74_985
+    # The merchant was never paid the withheld sale: the subsidy goes back to the budget, nothing is owed.
+    assert not Clawback.objects.exists()
+    assert Redemption.objects.get(pk=held.redemption_id).returned_fen == 74_985
 
 
 @pytest.mark.parametrize(("who", "status"), [("clerk", 403), ("manager", 403), ("finance", 403), ("other", 404)])

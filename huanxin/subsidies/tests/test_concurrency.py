@@ -192,3 +192,51 @@ def test_expiry_racing_a_cancel_and_a_redemption_releases_the_hold_exactly_once(
     assert closed["issued"] == 0
     assert closed["expired"] + closed["cancelled"] == 6
     assert assert_pools_balanced(scene.programme) == {"held": 0, "spent": 0, "available": 10 * FRIDGE_CAP}
+
+
+def test_a_return_racing_the_clearing_of_a_held_sale_pays_the_merchant_exactly_what_the_budget_spends(
+    personas: Personas,
+) -> None:
+    """Whichever of the two lands first, the merchant's net for the sale (released by the decision less any
+    clawback) equals the subsidy the budget still spends on it."""
+    from huanxin.catalogue.models import ProductModel
+    from huanxin.subsidies.models import Clawback, RedemptionHold
+
+    scene = build_scene(personas)
+    unfiled = ProductModel.objects.create(brand="美的", model_number="BCD-RACE", category="fridge", energy_grade=1)
+    for round_number in range(4):
+        qualification = services.claim_qualification(
+            actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+        )
+        sold = services.redeem(
+            actor=personas.clerk,
+            merchant=personas.merchant,
+            store_id=scene.store.pk,
+            code=qualification.code,
+            product_id=unfiled.pk,
+            serial=f"SN-HELD-RACE-{round_number}",
+            price_fen=499_900,
+        )
+        assert sold.withheld
+        hold_id = RedemptionHold.objects.get(redemption=sold).pk
+
+        def clear(hold_id: int = hold_id) -> Any:
+            return services.clear_hold(actor=personas.reviewer, hold=RedemptionHold.objects.get(pk=hold_id))
+
+        def give_back(sold: Redemption = sold) -> Any:
+            return services.record_return(
+                actor=personas.clerk,
+                redemption=Redemption.objects.get(pk=sold.pk),
+                kind="partial",
+                new_price_fen=400_000,
+                reason="退配件",
+            )
+
+        results = race([clear, give_back])
+        assert [r for r in results if isinstance(r, Exception)] == []
+        redemption = Redemption.objects.get(pk=sold.pk)
+        released = RedemptionHold.objects.get(pk=hold_id).released_fen
+        clawed = sum(Clawback.objects.filter(return_record__redemption=redemption).values_list("amount_fen", flat=True))
+        assert (redemption.returned_fen, released - clawed) == (14_985, 60_000)
+    spent = 4 * 60_000
+    assert assert_pools_balanced(scene.programme) == {"held": 0, "spent": spent, "available": 10 * FRIDGE_CAP - spent}

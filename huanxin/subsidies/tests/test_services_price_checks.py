@@ -268,16 +268,17 @@ def test_a_reviewer_clears_a_held_sale_with_an_audit_row(scene, held):
     assert (entry.object_id, entry.after["status"]) == (str(held.pk), "cleared")
 
 
-def test_a_rejected_sale_returns_its_subsidy_to_the_budget_and_is_clawed_back(scene, held):
+def test_a_rejected_sale_returns_its_subsidy_to_the_budget_and_owes_nothing(scene, held):
     before = totals(scene)
     rejected = services.reject_hold(actor=scene.personas.reviewer, hold=held, note="备案缺失，价格虚高")
-    assert rejected.status == "rejected"
-    clawback = Clawback.objects.get(hold=held)
-    assert (clawback.amount_fen, clawback.merchant, clawback.return_record) == (74_985, scene.personas.merchant, None)
+    assert (rejected.status, rejected.released_fen) == ("rejected", 0)
+    # Withheld from settlement, the subsidy was never paid to the merchant: nothing to claw back.
+    assert not Clawback.objects.exists()
     assert totals(scene) == (before[0], before[1] - 74_985, before[2] + 74_985)
     redemption = Redemption.objects.get(pk=held.redemption_id)
     assert redemption.returned_fen == redemption.subsidy_fen
-    assert AuditEntry.objects.get(action="subsidies.hold.reject").after["clawback_fen"] == 74_985
+    after = AuditEntry.objects.get(action="subsidies.hold.reject").after
+    assert (after["released_fen"], after["returned_to_budget_fen"]) == (0, 74_985)
 
 
 def test_a_rejection_needs_a_note(scene, held):
