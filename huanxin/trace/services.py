@@ -202,7 +202,9 @@ def record_events(
     now = now or timezone.now()
     actor_kind = _actor_kind(organisation)
     licence_cache: dict[datetime.date, bool] = {}
-    all_codes = sorted({code for event in events for code in event.codes})
+    # Only codes that parsed go near the database: an unreadable one (NUL bytes, junk) is refused below with
+    # its event, and PostgreSQL would reject a NUL inside the JSON of the lookup with a server error.
+    all_codes = sorted({code for index, event in enumerate(events) if index not in unreadable for code in event.codes})
     destinations = {e.destination.pk for e in events if e.destination is not None}
     results: list[EventResult] = []
     with transaction.atomic(durable=True):
