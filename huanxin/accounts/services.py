@@ -286,7 +286,9 @@ def register_resident(*, phone: str, code: str, password: str, district: str | N
     phone_digest = crypto.blind_index(phone, purpose="phone")
     district_obj = _district(district)
     try:
-        validate_password(password)
+        # The number is what identifies the account to its owner (the stored username is random), so the
+        # similarity check compares the password with it.
+        validate_password(password, user=User(username=phone))
     except DjangoValidationError as exc:
         raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
     if Person.objects.filter(phone_digest=phone_digest).exists():
@@ -587,7 +589,7 @@ def create_staff_user(*, actor: User, username: str, password: str, display_name
     if User.objects.filter(username=username).exists():
         raise ValidationFailed.for_field("username", "username_taken", "该用户名已被使用")
     try:
-        validate_password(password)
+        validate_password(password, user=User(username=username, display_name=display_name))
     except DjangoValidationError as exc:
         raise ValidationFailed.for_field("password", "weak_password", _password_problems(exc)) from None
     with transaction.atomic(durable=True):

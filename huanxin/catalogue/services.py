@@ -30,6 +30,7 @@ from huanxin.catalogue.domain.tabular import read_table
 from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, ProductImport, ProductModel
 from huanxin.catalogue.queries import MERCHANT_ROLES, can_import, can_set_price_rules
 from huanxin.core import audit
+from huanxin.core.domain.money import MAX_FEN
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
 from huanxin.core.permissions import organisations_for
 
@@ -258,9 +259,6 @@ def file_price(
 
 # ---------------------------------------------------------------- the city's price checks at checkout
 
-# A 64-bit column's largest value: a ceiling above it could never be compared with a stored price.
-MAX_CEILING_FEN = 2**63 - 1
-
 
 def set_price_rule(*, actor: User, category: str, ceiling_fen: int, above_filed_price: str) -> CategoryPriceRule:
     """An administrator sets a category's highest accepted final price and what happens to a sale above the
@@ -274,7 +272,7 @@ def set_price_rule(*, actor: User, category: str, ceiling_fen: int, above_filed_
         errors.append(FieldError("category", "unknown_category", "品类不存在"))
     if isinstance(ceiling_fen, bool) or not isinstance(ceiling_fen, int) or ceiling_fen <= 0:
         errors.append(FieldError("ceiling_fen", "invalid_amount", "成交价上限应为大于0的整数（分）"))
-    elif ceiling_fen > MAX_CEILING_FEN:
+    elif ceiling_fen > MAX_FEN:
         errors.append(FieldError("ceiling_fen", "amount_out_of_range", "成交价上限超出可处理的范围"))
     if above_filed_price not in CategoryPriceRule.AboveFiledPrice.values:
         errors.append(FieldError("above_filed_price", "invalid_choice", "请选择高于备案价时的处理方式"))

@@ -66,11 +66,6 @@ def retry_after(bucket: str, *, limit: int) -> int:
     return 0 if ends_at is None else max(1, math.ceil((ends_at - now).total_seconds()))
 
 
-def is_blocked(bucket: str, *, limit: int) -> bool:
-    """Whether ``bucket`` already used up its limit (without counting a new attempt)."""
-    return retry_after(bucket, limit=limit) > 0
-
-
 def reset(bucket: str) -> None:
     RateLimitCounter.objects.filter(key=bucket).delete()
 

@@ -34,7 +34,6 @@ from huanxin.policy.models import (
 )
 
 PROGRAMMES_FILE = Path(__file__).resolve().parent / "data" / "programmes.toml"
-PUBLISHERS = queries.RULE_ROLES
 
 
 def _authorise(actor: User, programme: Programme, roles: tuple[str, ...], *, code: str, message: str) -> None:

@@ -5,7 +5,7 @@ import datetime
 from ninja import Schema
 from pydantic import Field, StrictInt
 
-from huanxin.subsidies.domain.pricing import MAX_BIGINT
+from huanxin.core.domain.money import MAX_FEN
 
 
 class ClaimIn(Schema):
@@ -69,7 +69,7 @@ class RedeemIn(Schema):
     store_id: int
     product_id: int
     serial: str = Field(..., max_length=60, description="序列号；手机填写IMEI")
-    price_fen: StrictInt = Field(..., gt=0, le=MAX_BIGINT, description="最终成交价（分），整数")
+    price_fen: StrictInt = Field(..., gt=0, le=MAX_FEN, description="最终成交价（分），整数")
     merchant_id: int | None = Field(None, description="会话登录且属于多个商户时必填；令牌调用时取令牌所属商户")
     take_back: TakeBackIn | None = None
 
@@ -78,7 +78,7 @@ class RedeemConfirmIn(RedeemIn):
     confirmed_subsidy_fen: StrictInt = Field(
         ...,
         ge=0,
-        le=MAX_BIGINT,
+        le=MAX_FEN,
         description=(
             "向顾客展示并经确认的补贴金额（分），取自 /redemptions/quote；"
             "与核销时计算的金额不同则拒绝（409 quote_changed）"

@@ -1220,24 +1220,19 @@ def _place_hold(
     details: dict[str, Any],
     now: datetime.datetime,
 ) -> RedemptionHold:
-    """Hold a sale being written (inside its transaction) for review, or add a reason to its open hold.
-    Every risk rule that holds a sale at checkout comes through here."""
+    """Hold a sale being written (inside its transaction, so it has no hold yet) for review. Every risk rule
+    that holds a sale at checkout comes through here; ``reasons`` has room for several."""
     entry = {"code": reason, "message": message, **details}
-    hold = RedemptionHold.objects.filter(redemption=redemption).first()
-    if hold is None:
-        hold = RedemptionHold.objects.create(
-            redemption=redemption,
-            programme_id=redemption.programme_id,
-            merchant_id=redemption.merchant_id,
-            district_id=redemption.store.district_id,
-            reason=reason,
-            reasons=[entry],
-            placed_by=actor,
-            placed_at=now,
-        )
-    else:
-        hold.reasons = [*hold.reasons, entry]
-        hold.save(update_fields=["reasons"])
+    hold = RedemptionHold.objects.create(
+        redemption=redemption,
+        programme_id=redemption.programme_id,
+        merchant_id=redemption.merchant_id,
+        district_id=redemption.store.district_id,
+        reason=reason,
+        reasons=[entry],
+        placed_by=actor,
+        placed_at=now,
+    )
     audit.record(
         actor=actor,
         action="subsidies.redemption.hold",
@@ -1325,9 +1320,6 @@ class _Lost(Exception):
     pass
 
 
-RETURN_KINDS = ("full", "partial")
-
-
 def _subsidy_at(redemption: Redemption, price_fen: int) -> int:
     """The subsidy the rule version that priced the sale gives on ``price_fen`` (0 when not eligible)."""
     version = RuleSetVersion.objects.get(
@@ -1354,7 +1346,7 @@ def quote_return(*, actor: User, redemption: Redemption, kind: str, new_price_fe
         raise ForbiddenError("只有本商户人员可以办理退货", code="clerk_required")
     if redemption.status == Redemption.Status.RETURNED:
         raise ConflictError("该笔已整单退货，不能再次退货", code="already_returned")
-    if kind not in RETURN_KINDS:
+    if kind not in Return.Kind.values:
         raise ValidationFailed.for_field("kind", "invalid_choice", "请选择整单退货或部分退货")
     # What the budget still carries for the sale (a rejected hold or an earlier return reversed the rest);
     # the customer's own figures never depend on it: they keep the discount they got at the till.

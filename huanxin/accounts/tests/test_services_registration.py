@@ -91,6 +91,15 @@ def test_a_weak_password_is_refused_before_the_code_is_used(send_code):
     assert PhoneChallenge.objects.get().consumed_at is None
 
 
+def test_a_password_close_to_the_mobile_number_is_refused_as_the_help_text_says(send_code):
+    code = send_code("13912345678")
+    with pytest.raises(ValidationFailed) as caught:
+        services.register_resident(phone="13912345678", code=code, password="13912345678ab")
+    assert caught.value.errors[0].code == "weak_password"
+    assert "相似" in caught.value.errors[0].message
+    assert not User.objects.filter(person__isnull=False).exists()
+
+
 def test_identity_verification_seals_the_id_and_is_audited_with_masks_only(register):
     user = register("13912345678")
     resident_id = valid_resident_id()

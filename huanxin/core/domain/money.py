@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+# The largest amount a 64-bit signed column holds: an amount above it could not even be stored.
+MAX_FEN = 2**63 - 1
+
 FEN_PER_YUAN = 100
 BASIS_POINTS = 10_000
 

@@ -154,7 +154,7 @@ def test_a_district_reviewer_cannot_publish_a_city_rule(world: World) -> None:
     ],
 )
 def test_one_function_decides_whether_a_scope_covers_the_programme(world: World, actor: str, expected: bool) -> None:
-    assert queries.covers_programme(world.actor(actor), world.programme, *services.PUBLISHERS) is expected
+    assert queries.covers_programme(world.actor(actor), world.programme, *queries.RULE_ROLES) is expected
 
 
 # ---------------------------------------------------------------- the same rule through the API and the pages

@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from huanxin.core.domain.money import format_yuan
-
-# The largest value a 64-bit signed column holds; a price above it could not even be stored.
-MAX_BIGINT = 2**63 - 1
+from huanxin.core.domain.money import MAX_FEN, format_yuan
 
 ACCEPT = "accept"
 HOLD = "hold"
 REFUSE = "refuse"
-
-# What the city may choose for a price above the filed price.
-ABOVE_FILED_CHOICES = (REFUSE, HOLD)
 
 # Hold reason codes (stable: the review queue, the API and the audit log use them).
 HOLD_ABOVE_FILED_PRICE = "above_filed_price"
@@ -43,7 +37,7 @@ def price_problem(price_fen: object) -> tuple[str, str] | None:
         return "invalid_price", "成交价应为整数（分）"
     if price_fen <= 0:
         return "invalid_price", "成交价应为大于0的整数（分）"
-    if price_fen > MAX_BIGINT:
+    if price_fen > MAX_FEN:
         return "price_out_of_range", "成交价超出可处理的范围，请核对金额"
     return None
 
