@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, Role
@@ -16,7 +16,7 @@ from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import ForbiddenError, NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.settlement.models import BankFile, Payable, PaymentBatch, PaymentLine, SettlementPeriod
-from huanxin.subsidies.models import Clawback, Redemption
+from huanxin.subsidies.models import Clawback, Redemption, RedemptionHold
 
 FINANCE_ROLES = (Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
 # Consumer goods are paid within 30 working days of the period's end (2026 processing timelines).
@@ -118,27 +118,59 @@ class ReconciliationRow:
     days_to_pay: int | None
 
 
-def reconciliation_rows(period: SettlementPeriod) -> Iterator[ReconciliationRow]:
-    """Every redemption of a period tied to its payable, payment line and bank result (streamed)."""
-    payables = {p.recipient_id: p for p in Payable.objects.filter(period=period)}
+def _current_lines(queryset: QuerySet[PaymentLine]) -> dict[int, PaymentLine]:
+    """The paid (or else the latest) payment line of each payable among ``queryset``."""
     lines: dict[int, PaymentLine] = {}
-    line: PaymentLine | None
-    for line in PaymentLine.objects.filter(payable__period=period).order_by("pk"):
-        # The paid (or latest) line of each payable.
+    for line in queryset.order_by("pk"):
         current = lines.get(line.payable_id)
         if current is None or line.status == PaymentLine.Status.PAID or current.status == PaymentLine.Status.FAILED:
             lines[line.payable_id] = line
+    return lines
+
+
+def _settled_at() -> Any:
+    """When a sale falls into a settlement period: its own time, or for a sale held at checkout the time its
+    hold was decided (NULL while it is still held: no period pays it yet)."""
+    return Case(When(withheld=True, then=F("hold__decided_at")), default=F("redeemed_at"))
+
+
+def _held_status(hold: RedemptionHold) -> str:
+    if hold.status == RedemptionHold.Status.HELD:
+        return "暂扣待复核"
+    if hold.status == RedemptionHold.Status.REJECTED:
+        return "暂扣后驳回，不支付"
+    return f"暂扣后放行，{timezone.localtime(hold.decided_at):%Y-%m-%d} 结算"
+
+
+def reconciliation_rows(period: SettlementPeriod) -> Iterator[ReconciliationRow]:
+    """Every redemption of a period tied to its payable, payment line and bank result (streamed)."""
+    payables = {p.recipient_id: p for p in Payable.objects.filter(period=period)}
+    lines = _current_lines(PaymentLine.objects.filter(payable__period=period))
     label = f"{timezone.localtime(period.starts_at):%Y-%m-%d}"
     queryset = (
         Redemption.objects.filter(
             programme_id=period.programme_id, redeemed_at__gte=period.starts_at, redeemed_at__lt=period.ends_at
         )
-        .select_related("merchant")
+        .select_related("merchant", "hold")
         .order_by("pk")
     )
     for redemption in queryset.iterator(chunk_size=5000):
-        # A held sale is settled with the period in which its hold is decided, not with this one.
-        payable = None if redemption.withheld else payables.get(redemption.merchant_id)
+        # A held sale is settled with the period in which its hold is decided, not with this one: a cleared
+        # one is tied to that period's payable (held sales are few, so each is looked up on its own).
+        hold = redemption.hold if redemption.withheld else None
+        if hold is None:
+            payable = payables.get(redemption.merchant_id)
+        elif hold.status == RedemptionHold.Status.CLEARED and hold.released_fen:
+            payable = Payable.objects.filter(
+                recipient_id=redemption.merchant_id,
+                period__programme_id=period.programme_id,
+                period__starts_at__lte=hold.decided_at,
+                period__ends_at__gt=hold.decided_at,
+            ).first()
+            if payable is not None and payable.pk not in lines:
+                lines.update(_current_lines(PaymentLine.objects.filter(payable=payable)))
+        else:
+            payable = None
         line = lines.get(payable.pk) if payable else None
         paid_at = line.result_at if line and line.status == PaymentLine.Status.PAID else None
         yield ReconciliationRow(
@@ -149,7 +181,9 @@ def reconciliation_rows(period: SettlementPeriod) -> Iterator[ReconciliationRow]
             subsidy_fen=redemption.subsidy_fen,
             period=label,
             payable_id=payable.pk if payable else None,
-            payable_status=payable.get_status_display() if payable else ("暂扣" if redemption.withheld else "未结算"),
+            payable_status=(
+                _held_status(hold) if hold is not None else (payable.get_status_display() if payable else "未结算")
+            ),
             line_id=line.line_id if line else "",
             line_status=line.get_status_display() if line else "",
             bank_reference=line.bank_reference if line else "",
@@ -236,11 +270,17 @@ def prefunded_outstanding(limit: int = 100) -> list[MerchantExposure]:
     paid_period = Payable.objects.filter(
         recipient_id=OuterRef("merchant_id"),
         period__programme_id=OuterRef("programme_id"),
-        period__starts_at__lte=OuterRef("redeemed_at"),
-        period__ends_at__gt=OuterRef("redeemed_at"),
+        period__starts_at__lte=OuterRef("settled_at"),
+        period__ends_at__gt=OuterRef("settled_at"),
         status=Payable.Status.PAID,
     )
-    unpaid = Redemption.objects.exclude(status=Redemption.Status.RETURNED).filter(~Exists(paid_period))
+    unpaid = (
+        Redemption.objects.exclude(status=Redemption.Status.RETURNED)
+        # Nothing is owed on a sale whose whole subsidy went back to the budget (a rejected hold).
+        .exclude(returned_fen=F("subsidy_fen"))
+        .annotate(settled_at=_settled_at())
+        .filter(~Exists(paid_period))
+    )
     rows = (
         unpaid.values("merchant_id", "merchant__name")
         .annotate(outstanding=Sum(F("subsidy_fen") - F("returned_fen")), oldest=Min("redeemed_at"))

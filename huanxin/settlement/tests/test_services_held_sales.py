@@ -71,7 +71,7 @@ def test_a_held_sale_is_not_in_its_periods_payable(scene):
     # Reconciliation ties up: the held sale is shown as held, not as missing from the payable.
     assert [item.kind for item in unmatched_items(period)] == ["payable"]  # only: not yet in a batch
     statuses = {row.serial: row.payable_status for row in reconciliation_rows(period)}
-    assert statuses == {"SN-OK": "待支付", "SN-HELD": "暂扣"}
+    assert statuses == {"SN-OK": "待支付", "SN-HELD": "暂扣待复核"}
 
 
 def test_a_held_sale_alone_makes_no_payable(scene):
@@ -199,3 +199,41 @@ def test_a_sale_still_held_stays_out_of_later_periods(scene):
     close(scene, DAY2)
     assert payable(scene, DAY2).amount_fen == 60_000
     assert SettlementPeriod.objects.filter(released_fen__gt=0).count() == 0
+
+
+def test_reconciliation_ties_a_cleared_sale_to_the_payable_of_the_period_that_paid_it(scene, personas):
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    hold = subsidies.clear_hold(actor=personas.reviewer, hold=held.hold)
+    decided_on(hold, DAY2)
+    close(scene, DAY2)
+    [row] = list(reconciliation_rows(period_of(scene, DAY1)))
+    assert row.payable_id == payable(scene, DAY2).pk
+    assert row.payable_status == f"暂扣后放行，{DAY2:%Y-%m-%d} 结算"
+
+
+def test_the_board_counts_a_held_sale_as_owed_until_the_period_of_its_decision_is_paid(scene, personas):
+    from huanxin.settlement.queries import prefunded_outstanding
+
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    sell(scene, price_fen=400_000, on=DAY1, serial="SN-OK")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    Payable.objects.filter(period=period_of(scene, DAY1)).update(status=Payable.Status.PAID)
+    # Day 1's payable is paid, but it did not pay the held sale.
+    assert [e.outstanding_fen for e in prefunded_outstanding()] == [74_985]
+    hold = subsidies.clear_hold(actor=personas.reviewer, hold=held.hold)
+    decided_on(hold, DAY2)
+    close(scene, DAY2)
+    assert [e.outstanding_fen for e in prefunded_outstanding()] == [74_985]
+    Payable.objects.filter(period=period_of(scene, DAY2)).update(status=Payable.Status.PAID)
+    assert prefunded_outstanding() == []
+
+
+def test_the_board_owes_nothing_on_a_rejected_sale(scene, personas):
+    from huanxin.settlement.queries import prefunded_outstanding
+
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    subsidies.reject_hold(actor=personas.reviewer, hold=held.hold, note="价格虚高")
+    assert prefunded_outstanding() == []
