@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+# A vehicle's age counts whole years the way a person's does (the anniversary completes a year).
+from huanxin.core.domain.identifiers import age_on as full_years_between
 from huanxin.core.domain.labels import field_named
 
 # Article 4(4): three consecutive inspection cycles without an inspection mark force scrapping.
@@ -112,14 +114,6 @@ class ScrapInputError(ValueError):
     def to_dict(self) -> dict[str, dict[str, str]]:
         """Return the error body of the quote contract: ``{"error": {"code", "field", "message"}}``."""
         return {"error": {"code": self.code, "field": self.field, "message": self.message}}
-
-
-def full_years_between(start: datetime.date, end: datetime.date) -> int:
-    """Whole years from ``start`` to ``end``; the anniversary day counts as a completed year."""
-    years = end.year - start.year
-    if (end.month, end.day) < (start.month, start.day):
-        years -= 1
-    return years
 
 
 def check_scrapping(payload: Mapping[str, Any]) -> dict[str, Any]:
