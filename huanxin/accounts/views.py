@@ -37,7 +37,7 @@ from huanxin.accounts.queries import (
     get_organisation_for_user,
 )
 from huanxin.core import ratelimit
-from huanxin.core.errors import ConflictError, DomainError, NotFoundError
+from huanxin.core.errors import ConflictError, DomainError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import has_role
 
@@ -287,10 +287,8 @@ def organisations(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def organisation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    try:
-        organisation = get_organisation_for_user(request.user, pk)
-    except NotFoundError:
-        return render(request, "errors/404.html", status=404)
+    # A refusal (not found or not visible) is answered with its own message by DomainErrorMiddleware.
+    organisation = get_organisation_for_user(request.user, pk)
     return render(
         request,
         "accounts/organisation_detail.html",

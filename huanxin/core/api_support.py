@@ -38,7 +38,14 @@ AUTH = [TokenAuth(), StaffSession()]
 
 def problem_response(request: HttpRequest, error: DomainError) -> HttpResponse:
     body = error.problem(instance=request.path, request_id=getattr(request, "request_id", ""))
-    return HttpResponse(json.dumps(body, ensure_ascii=False), status=error.status, content_type=PROBLEM_CONTENT_TYPE)
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=error.status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    # A refusal that lifts by itself says when (RFC 9110 §10.2.3), so clients need not parse the message.
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int) and retry_after > 0:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 _TYPE_NAMES = {

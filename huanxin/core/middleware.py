@@ -47,7 +47,10 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError):
             return None
-        template = {ForbiddenError: "errors/403.html", NotFoundError: "errors/404.html"}.get(
-            type(exception), "errors/refused.html"
-        )
+        if isinstance(exception, ForbiddenError):
+            template = "errors/403.html"
+        elif isinstance(exception, NotFoundError):
+            template = "errors/404.html"
+        else:
+            template = "errors/refused.html"
         return render(request, template, {"error": exception}, status=exception.status)

@@ -55,6 +55,7 @@ def test_a_second_code_inside_the_cooldown_is_a_429_problem_with_the_wait(sms_ou
     assert body["code"] == "otp_resend_cooldown"
     assert body["errors"][0]["field"] == "phone"
     assert "秒后重新获取验证码" in body["errors"][0]["message"]
+    assert 0 < int(second["Retry-After"]) <= settings.HUANXIN_OTP_RESEND_SECONDS
 
 
 def test_an_invalid_resident_id_is_refused_as_problem_details_and_nothing_is_stored(personas):
