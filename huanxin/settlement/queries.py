@@ -62,6 +62,8 @@ class Statement:
     open_clawbacks_fen: int
     paid_fen: int
     pending_fen: int
+    held_fen: int = 0
+    held_count: int = 0
 
 
 def merchant_statement(merchant: Organisation) -> Statement:
@@ -71,8 +73,12 @@ def merchant_statement(merchant: Organisation) -> Statement:
         .prefetch_related("lines")
         .order_by("-period__starts_at")[:200]
     )
-    unsettled = Redemption.objects.filter(merchant=merchant).exclude(_in_closed_period())
+    unsettled = Redemption.objects.filter(merchant=merchant, withheld=False).exclude(_in_closed_period())
     sales = unsettled.aggregate(total=Sum("subsidy_fen"), count=Count("pk"))
+    # Held sales wait for a reviewer whatever their period: what a clearing would pay now.
+    held = Redemption.objects.filter(
+        merchant=merchant, withheld=True, hold__status=RedemptionHold.Status.HELD
+    ).aggregate(total=Sum(F("subsidy_fen") - F("returned_fen")), count=Count("pk"))
     claws = Clawback.objects.filter(merchant=merchant, status=Clawback.Status.OPEN).aggregate(total=Sum("amount_fen"))
     paid = Payable.objects.filter(recipient=merchant, status=Payable.Status.PAID).aggregate(total=Sum("amount_fen"))
     pending = Payable.objects.filter(
@@ -86,6 +92,8 @@ def merchant_statement(merchant: Organisation) -> Statement:
         claws["total"] or 0,
         paid["total"] or 0,
         pending["total"] or 0,
+        held["total"] or 0,
+        held["count"] or 0,
     )
 
 

@@ -237,3 +237,22 @@ def test_the_board_owes_nothing_on_a_rejected_sale(scene, personas):
     held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
     subsidies.reject_hold(actor=personas.reviewer, hold=held.hold, note="价格虚高")
     assert prefunded_outstanding() == []
+
+
+def test_the_merchants_statement_shows_what_is_held_for_review(scene, personas):
+    from huanxin.settlement.queries import merchant_statement
+
+    held = sell_held(scene, price_fen=499_900, on=DAY1, serial="SN-HELD")
+    sell(scene, price_fen=400_000, on=DAY2, serial="SN-OK")
+    periods(scene, DAY2)
+    close(scene, DAY1)
+    statement = merchant_statement(personas.merchant)
+    # The held sale is not among the unsettled sales (it waits for a reviewer, not for a period to close).
+    assert (statement.held_count, statement.held_fen, statement.open_sales_count, statement.open_sales_fen) == (
+        1,
+        74_985,
+        1,
+        60_000,
+    )
+    subsidies.clear_hold(actor=personas.reviewer, hold=held.hold)
+    assert merchant_statement(personas.merchant).held_fen == 0
