@@ -885,7 +885,7 @@ class Replayer:
 
     def _choose(self, resident: Resident, available: dict[int, int]) -> tuple[int, list[tuple[int, int]]] | None:
         """The slice the service's slow path would hold on, and the moves it would make first."""
-        from huanxin.subsidies.domain.claims import slice_order
+        from huanxin.policy.domain.ledger import slice_order
 
         ids = resident.pool_ids
         for index in slice_order(resident.start, len(ids)):

@@ -41,7 +41,7 @@ JOBS: tuple[Job, ...] = (
     Job(
         "subsidies.expire",
         datetime.timedelta(minutes=5),
-        "huanxin.subsidies.services.expire_due",
+        "huanxin.subsidies.services.claims.expire_due",
         "处理过期资格，释放冻结资金",
     ),
     Job(

@@ -21,10 +21,9 @@ from huanxin.accounts.models import District, Role, User
 from huanxin.core import audit
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
-from huanxin.policy import queries
+from huanxin.policy import ledger, queries
 from huanxin.policy.domain import CATALOGUE_DIR, CatalogueError, InputError, RuleSet, Term, load_rule_set
 from huanxin.policy.models import (
-    BudgetPool,
     Measure,
     Programme,
     ProgressReport,
@@ -454,65 +453,25 @@ def set_budget(*, actor: User, programme: Programme, total_fen: int, allocations
         )
     if errors:
         raise ValidationFailed.from_errors(errors)
-    with transaction.atomic(durable=True):
-        # Lock the programme then its pools in primary-key order: two budget edits queue, never deadlock.
-        locked = Programme.objects.select_for_update().filter(pk=programme.pk).get()
-        slices = max(1, locked.slices_per_district)
-        pools: dict[tuple[str, int], BudgetPool] = {
-            (p.district_id, p.slice): p
-            for p in BudgetPool.objects.select_for_update().filter(programme=programme).order_by("pk")
-        }
-        before = district_allocations(pools.values())
-        for code in sorted(set(allocations) | {district for district, _ in pools}):
-            _set_district(programme, code, allocations.get(code, 0), pools, slices)
-        Programme.objects.filter(pk=programme.pk).update(total_budget_fen=total_fen)
-        audit.record(
-            actor=actor,
-            action="policy.budget.set",
-            target=programme,
-            before={"total_fen": programme.total_budget_fen, "allocations": before},
-            after={"total_fen": total_fen, "allocations": dict(allocations)},
-        )
+    try:
+        with transaction.atomic(durable=True):
+            before = ledger.allocate(programme, allocations)
+            Programme.objects.filter(pk=programme.pk).update(total_budget_fen=total_fen)
+            audit.record(
+                actor=actor,
+                action="policy.budget.set",
+                target=programme,
+                before={"total_fen": programme.total_budget_fen, "allocations": before},
+                after={"total_fen": total_fen, "allocations": dict(allocations)},
+            )
+    except ledger.BelowCommitted as exc:
+        raise ValidationFailed.for_field(
+            f"allocations.{exc.district}",
+            "below_committed",
+            f"{exc.district} 已冻结和使用 {exc.committed_fen} 分，分配额度不能低于此数",
+        ) from None
     programme.total_budget_fen = total_fen
     return programme
-
-
-def district_allocations(pools: Any) -> dict[str, int]:
-    """Allocated fen per district, summed over its slices."""
-    totals: dict[str, int] = {}
-    for pool in pools:
-        totals[pool.district_id] = totals.get(pool.district_id, 0) + pool.allocated_fen
-    return totals
-
-
-def _set_district(
-    programme: Programme, code: str, amount: int, pools: dict[tuple[str, int], BudgetPool], slices: int
-) -> None:
-    """Spread a district's new allocation over its slices, never below what a slice holds or has spent."""
-    existing = [pools[key] for key in sorted(pools) if key[0] == code]
-    committed = sum(p.held_fen + p.spent_fen for p in existing)
-    if amount < committed:
-        raise ValidationFailed.for_field(
-            f"allocations.{code}",
-            "below_committed",
-            f"{code} 已冻结和使用 {committed} 分，分配额度不能低于此数",
-        )
-    count = max(slices, len(existing))
-    # Free money is shared out evenly; each slice keeps what it has committed on top of its share.
-    share, remainder = divmod(amount - committed, count)
-    by_slice = {p.slice: p for p in existing}
-    for index in range(count):
-        free = share + (1 if index < remainder else 0)
-        pool = by_slice.get(index)
-        if pool is None:
-            if free:
-                BudgetPool.objects.create(
-                    programme=programme, district_id=code, slice=index, allocated_fen=free, available_fen=free
-                )
-            continue
-        BudgetPool.objects.filter(pk=pool.pk).update(
-            allocated_fen=pool.held_fen + pool.spent_fen + free, available_fen=free
-        )
 
 
 # ---------------------------------------------------------------- progress reports

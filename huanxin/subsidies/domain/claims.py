@@ -51,11 +51,6 @@ def free_slot(taken: Iterable[int], quota: int) -> int | None:
     return next((slot for slot in range(quota) if slot not in used), None)
 
 
-def slice_order(start: int, count: int) -> list[int]:
-    """Try slices starting at the claimant's own, then the others in turn (fall-through before refusal)."""
-    return [(start + offset) % count for offset in range(count)] if count else []
-
-
 class ReturnRefused(ValueError):
     """A return that the figures do not allow; ``code`` is stable, the message is for the clerk."""
 
