@@ -1,6 +1,6 @@
 import pytest
 
-from huanxin.subsidies.domain.claims import ReturnRefused, partial_return, whole_return
+from huanxin.subsidies.domain.returns import ReturnRefused, partial_return, whole_return
 
 
 def test_a_whole_order_return_refunds_what_the_customer_pays_and_reverses_the_subsidy():
