@@ -338,7 +338,40 @@ def verify_identity(
     One ID, one account. The district (required unless registration gave one) is the budget every claim is
     charged to. Residents below the city's minimum claim age are refused: the account exists to claim."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    identity = _check_identity(name=name, resident_id=resident_id, district=district, today=timezone.localdate(now))
+    person = Person.objects.filter(user=actor).first()
+    if person is None:
+        raise ForbiddenError("只有注册居民可以进行实名认证", code="not_a_resident")
+    errors = list(identity.errors)
+    if not district and person.district_id is None:
+        errors.append(FieldError("district", "required", "请选择登记居住区：申领的补贴计入该区预算"))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    if person.is_verified:
+        raise ConflictError("已完成实名认证，如需更正请联系客服", code="already_verified")
+    digest = crypto.blind_index(identity.resident_id, purpose="resident_id")
+    if Person.objects.filter(resident_id_digest=digest).exclude(pk=person.pk).exists():
+        raise _resident_id_taken()
+    result = get_identity_verifier().verify(name=identity.name, resident_id=identity.resident_id)
+    if not result.verified:
+        raise ValidationFailed.for_field("resident_id", "identity_rejected", result.message or "姓名与身份证号不匹配")
+    _bind_identity(actor=actor, person=person, identity=identity, method=result.method, now=now)
+    return person
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """A name, resident ID and district as typed, checked: the cleaned values and every problem found."""
+
+    name: str
+    resident_id: str
+    district: District | None
+    errors: tuple[FieldError, ...]
+
+
+def _check_identity(*, name: str, resident_id: str, district: str | None, today: datetime.date) -> _Identity:
+    """Check the name, the resident ID (and the minimum claim age it gives) and the district, if one is given,
+    reporting every problem at once."""
     errors: list[FieldError] = []
     try:
         name = validate_resident_name(name)
@@ -357,32 +390,21 @@ def verify_identity(
         district_obj = District.objects.filter(code=district).first()
         if district_obj is None:
             errors.append(FieldError("district", "unknown_district", "所选行政区不存在"))
-    person = Person.objects.filter(user=actor).first()
-    if person is None:
-        raise ForbiddenError("只有注册居民可以进行实名认证", code="not_a_resident")
-    if not district and person.district_id is None:
-        errors.append(FieldError("district", "required", "请选择登记居住区：申领的补贴计入该区预算"))
-    if errors:
-        raise ValidationFailed.from_errors(errors)
-    if person.is_verified:
-        raise ConflictError("已完成实名认证，如需更正请联系客服", code="already_verified")
-    digest = crypto.blind_index(resident_id, purpose="resident_id")
-    if Person.objects.filter(resident_id_digest=digest).exclude(pk=person.pk).exists():
-        raise ValidationFailed.for_field(
-            "resident_id", "resident_id_taken", "该身份证号已绑定其他账户，每个身份证号只能注册一个账户"
-        )
-    result = get_identity_verifier().verify(name=name, resident_id=resident_id)
-    if not result.verified:
-        raise ValidationFailed.for_field("resident_id", "identity_rejected", result.message or "姓名与身份证号不匹配")
+    return _Identity(name=name, resident_id=resident_id, district=district_obj, errors=tuple(errors))
+
+
+def _bind_identity(*, actor: User, person: Person, identity: _Identity, method: str, now: datetime.datetime) -> None:
+    """Write the verified identity onto the person once (compare-and-set on "not yet verified"), with its
+    audit row; an ID another account bound in the meantime is refused by the unique digest."""
     try:
         with transaction.atomic(durable=True):
             before = audit.snapshot(person, PERSON_AUDIT_FIELDS)
-            person.name = name
-            person.set_resident_id(resident_id)
+            person.name = identity.name
+            person.set_resident_id(identity.resident_id)
             person.verified_at = now
-            person.verification_method = result.method
-            if district_obj is not None:
-                person.district = district_obj
+            person.verification_method = method
+            if identity.district is not None:
+                person.district = identity.district
             updated = Person.objects.filter(pk=person.pk, verified_at__isnull=True).update(
                 name=person.name,
                 resident_id_cipher=person.resident_id_cipher,
@@ -403,10 +425,13 @@ def verify_identity(
                 district_code=person.district_id or "",
             )
     except IntegrityError:
-        raise ValidationFailed.for_field(
-            "resident_id", "resident_id_taken", "该身份证号已绑定其他账户，每个身份证号只能注册一个账户"
-        ) from None
-    return person
+        raise _resident_id_taken() from None
+
+
+def _resident_id_taken() -> ValidationFailed:
+    return ValidationFailed.for_field(
+        "resident_id", "resident_id_taken", "该身份证号已绑定其他账户，每个身份证号只能注册一个账户"
+    )
 
 
 def district_change_year(now: datetime.datetime) -> int:

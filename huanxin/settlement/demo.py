@@ -87,7 +87,7 @@ def load_demo(finance: User) -> None:
             serial=serial,
             price_fen=price,
             take_back=subsidies.TakeBackInput(category=product.category, condition="working"),
-        )
+        ).redemption
         if days_ago:
             noon = period_bounds(today - datetime.timedelta(days=days_ago))[0] + datetime.timedelta(hours=12)
             Redemption.objects.filter(pk=redemption.pk).update(redeemed_at=noon)

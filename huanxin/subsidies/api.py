@@ -243,7 +243,7 @@ def quote(request: HttpRequest, payload: RedeemIn) -> Any:
 @router.post("/redemptions", response={201: RedemptionOut, 200: RedemptionOut}, summary="结账核销（立减）")
 def redeem(request: HttpRequest, payload: RedeemConfirmIn) -> Any:
     """Commits a sale the customer confirmed: ``confirmed_subsidy_fen`` is the subsidy the quote showed."""
-    redeemed = services.redeem_or_replay(**_sale(request, payload), confirmed_subsidy_fen=payload.confirmed_subsidy_fen)
+    redeemed = services.redeem(**_sale(request, payload), confirmed_subsidy_fen=payload.confirmed_subsidy_fen)
     # 201 for a new sale; the same sale resubmitted (a till retrying without a key) gets it back with 200.
     return Status(201 if redeemed.created else 200, redemption_out(redeemed.redemption))
 

@@ -55,13 +55,9 @@ def load_demo(admin: User, reviewer: User) -> None:
         if merchant is None:
             continue
         for name, address, district in stores:
-            if not Store.objects.filter(organisation=merchant, name=name).exists():
-                if manager is None:
-                    Store.objects.create(organisation=merchant, name=name, address=address, district_id=district)
-                else:
-                    services.create_store(
-                        actor=manager, merchant=merchant, name=name, address=address, district=district
-                    )
+            # Stores are registered as a manager registers them (with the audit row), never written directly.
+            if manager is not None and not Store.objects.filter(organisation=merchant, name=name).exists():
+                services.create_store(actor=manager, merchant=merchant, name=name, address=address, district=district)
         for code, categories in (
             ("cn-appliance-2026", ["fridge", "washer", "tv", "ac"]),
             ("cn-digital-2026", ["phone", "tablet"]),

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, Person, Role
 from huanxin.catalogue.models import ProductModel
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import districts_for, has_role, organisations_for
@@ -30,7 +31,7 @@ from huanxin.policy.models import Programme
 from huanxin.policy.services import compiled, published_version
 from huanxin.subsidies import exports, queries, services
 from huanxin.subsidies.domain import codes
-from huanxin.subsidies.domain.claims import ReturnQuote
+from huanxin.subsidies.domain.returns import ReturnQuote
 from huanxin.subsidies.forms import (
     ClaimForm,
     DecisionForm,
@@ -321,14 +322,14 @@ def redeem(request: AuthenticatedRequest) -> HttpResponse:
             if data["confirmed_subsidy"] is None:
                 quote = services.quote_redemption(**sale)
             else:
-                redemption = services.redeem(**sale, confirmed_subsidy_fen=data["confirmed_subsidy"])
+                redemption = services.redeem(**sale, confirmed_subsidy_fen=data["confirmed_subsidy"]).redemption
         except DomainError as error:
             quote = None
             names = {"store_id": "store", "product_id": "product", "price_fen": "price"}
             apply_domain_error(form, error, rename=lambda name: names.get(name, name))
         else:
             if quote is None:
-                text = f"核销成功：立减 {redemption.subsidy_fen / 100:,.2f} 元"
+                text = f"核销成功：立减 {format_yuan(redemption.subsidy_fen, symbol=False)} 元"
                 if redemption.withheld:
                     text += "（本笔清算款暂扣，待审核人员复核）"
                 messages.success(request, text)

@@ -32,7 +32,7 @@ def sell(scene: Scene, *, price_fen: int, on: datetime.date, serial: str) -> Red
         product_id=scene.fridge.pk,
         serial=serial,
         price_fen=price_fen,
-    )
+    ).redemption
     noon = period_bounds(on)[0] + datetime.timedelta(hours=12)
     Redemption.objects.filter(pk=redemption.pk).update(redeemed_at=noon)
     redemption.refresh_from_db()

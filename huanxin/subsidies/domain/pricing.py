@@ -30,15 +30,15 @@ class PriceCheck:
     message: str = ""
 
 
-def price_problem(price_fen: object) -> tuple[str, str] | None:
-    """Why a value cannot be a price in fen (code, Chinese message), or None: an int (not a bool), > 0,
-    within 64 bits."""
+def price_problem(price_fen: object, *, label: str = "成交价") -> tuple[str, str] | None:
+    """Why a value cannot be a price in fen (code, Chinese message naming the price ``label``), or None: an
+    int (not a bool), > 0, within 64 bits."""
     if isinstance(price_fen, bool) or not isinstance(price_fen, int):
-        return "invalid_price", "成交价应为整数（分）"
+        return "invalid_price", f"{label}应为整数（分）"
     if price_fen <= 0:
-        return "invalid_price", "成交价应为大于0的整数（分）"
+        return "invalid_price", f"{label}应为大于0的整数（分）"
     if price_fen > MAX_FEN:
-        return "price_out_of_range", "成交价超出可处理的范围，请核对金额"
+        return "price_out_of_range", f"{label}超出可处理的范围，请核对金额"
     return None
 
 

@@ -14,7 +14,6 @@ from huanxin.subsidies.services.checkout import (
     find_qualification,
     quote_redemption,
     redeem,
-    redeem_or_replay,
     reject_hold,
 )
 from huanxin.subsidies.services.claims import (
@@ -50,6 +49,5 @@ __all__ = [
     "quote_return",
     "record_return",
     "redeem",
-    "redeem_or_replay",
     "reject_hold",
 ]

@@ -13,12 +13,14 @@ from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, Role, User
 from huanxin.core import audit
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 from huanxin.policy import ledger
-from huanxin.policy.domain import InputError
-from huanxin.policy.models import Programme
+from huanxin.policy.domain import Decision, InputError
+from huanxin.policy.models import Programme, RuleSetVersion
 from huanxin.subsidies.domain import codes
+from huanxin.subsidies.domain.checkout import product_refusal, rule_refusal, sale_subsidy
 from huanxin.subsidies.domain.pricing import HOLD, REFUSE, PriceCheck, check_price, price_problem
 from huanxin.subsidies.domain.serials import SerialError, normalise_serial
 from huanxin.subsidies.models import (
@@ -40,6 +42,9 @@ from huanxin.subsidies.services.common import (
 
 @dataclass(frozen=True)
 class TakeBackInput:
+    """The old item a store takes back with the sale (以旧换新): its category, its condition, whether it goes
+    on to a recycler, and a free description."""
+
     category: str
     condition: str
     to_recycler: bool = True
@@ -47,6 +52,8 @@ class TakeBackInput:
 
 
 def find_qualification(code: str) -> Qualification:
+    """The qualification a code typed or scanned at the till names; a malformed or unknown code is refused on
+    the code field."""
     normalised = codes.normalise(code or "")
     if not codes.is_valid(normalised):
         raise ValidationFailed.for_field("code", "invalid_code", "资格码格式不正确，请核对后重新输入")
@@ -67,7 +74,8 @@ class Redeemed:
 @dataclass(frozen=True)
 class Quote:
     """What the till shows before the sale is committed: the subsidy, what the customer pays, and whether
-    the merchant's reimbursement will be held for review (with the reason)."""
+    the merchant's reimbursement will be held for review (with the reason). ``reasons`` are the engine's
+    reasons as the quote contract renders them, for the page and the API."""
 
     qualification: Qualification
     product: Any
@@ -85,16 +93,29 @@ class Quote:
 class _Sale:
     """Everything checked before a sale is written; what quote and redeem share."""
 
+    actor: User
+    merchant: Organisation
     qualification: Qualification
-    programme: Programme
     store: Store
     product: Any
     serial: str
-    decision: dict[str, Any]
+    price_fen: int
+    take_back: TakeBackInput | None
+    decision: Decision
     subsidy_fen: int
     rule_version: str
     filed_price_fen: int | None
     price_check: PriceCheck
+
+    @property
+    def held(self) -> bool:
+        """Whether the price checks hold the merchant's reimbursement for review."""
+        return self.price_check.outcome == HOLD
+
+    def stored_decision(self) -> dict[str, Any]:
+        """What ``Redemption.decision`` keeps: the engine's decision as the quote contract renders it, and
+        the filed price the sale was checked against."""
+        return {**self.decision.to_dict(), "filed_price_fen": self.filed_price_fen}
 
 
 def _check_sale(
@@ -109,13 +130,43 @@ def _check_sale(
     take_back: TakeBackInput | None,
 ) -> _Sale | Redemption:
     """Run every check of a sale without writing anything: the existing sale when this one was already
-    made (the natural key), else what to write. Raises the first refusal."""
-    from huanxin.catalogue.models import ProductModel
-
+    made (the natural key), else what to write. Raises the first refusal; the order of the steps decides
+    which refusal wins when several apply."""
     if not is_member(actor, merchant):
         raise ForbiddenError("只有本商户的收银员可以核销", code="clerk_required")
     qualification = find_qualification(code)
-    programme = qualification.programme
+    enrolment, store = _enrolled_store(merchant, qualification.programme, store_id)
+    existing = _sale_already_made(qualification, merchant=merchant, product_id=product_id, price_fen=price_fen)
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    _check_usable(qualification, now)
+    product, clean_serial = _check_fields(
+        qualification, enrolment, product_id=product_id, price_fen=price_fen, serial=serial, take_back=take_back
+    )
+    today = timezone.localdate(now)
+    filed_price_fen, price_check = _check_price(merchant, product, price_fen, today)
+    _check_serial_unused(qualification.programme, clean_serial)
+    version, decision = _decide(qualification, product, price_fen, today)
+    return _Sale(
+        actor=actor,
+        merchant=merchant,
+        qualification=qualification,
+        store=store,
+        product=product,
+        serial=clean_serial,
+        price_fen=price_fen,
+        take_back=take_back,
+        decision=decision,
+        subsidy_fen=sale_subsidy(amount_fen=decision.amount_fen, held_fen=qualification.held_fen),
+        rule_version=version.label,
+        filed_price_fen=filed_price_fen,
+        price_check=price_check,
+    )
+
+
+def _enrolled_store(merchant: Organisation, programme: Programme, store_id: int) -> tuple[Enrolment, Store]:
+    """The merchant's approved enrolment in the programme and the enrolled, open store the sale is made in."""
     enrolment = Enrolment.objects.filter(organisation=merchant, programme=programme).first()
     if enrolment is None or enrolment.status != Enrolment.Status.APPROVED:
         state = "未报名" if enrolment is None else enrolment.get_status_display()
@@ -123,29 +174,55 @@ def _check_sale(
     store = enrolment.stores.filter(pk=store_id, is_active=True).first()
     if store is None:
         raise ValidationFailed.for_field("store_id", "store_not_enrolled", "该门店未参加本项目或已停业")
+    return enrolment, store
+
+
+def _sale_already_made(
+    qualification: Qualification, *, merchant: Organisation, product_id: int, price_fen: int
+) -> Redemption | None:
+    """The natural key: resubmitting the same sale returns it; any other sale on a spent qualification is a
+    conflict."""
     existing = Redemption.objects.filter(qualification=qualification).first()
-    if existing is not None:
-        # The natural key: resubmitting the same sale returns it; anything else is a conflict.
-        if (
-            existing.merchant_id == merchant.pk
-            and existing.product_id == product_id
-            and existing.price_fen == price_fen
-        ):
-            return existing
-        raise ConflictError("该资格已核销", code="qualification_redeemed")
-    now = timezone.now()
+    if existing is None:
+        return None
+    if existing.merchant_id == merchant.pk and existing.product_id == product_id and existing.price_fen == price_fen:
+        return existing
+    raise ConflictError("该资格已核销", code="qualification_redeemed")
+
+
+def _check_usable(qualification: Qualification, now: datetime.datetime) -> None:
+    """Only an issued qualification that has not expired can be spent."""
     if qualification.status != Qualification.Status.ISSUED:
         raise ConflictError(f"该资格{qualification.get_status_display()}，不能核销", code="qualification_not_issued")
     if qualification.expires_at <= now:
         raise ConflictError("该资格已过有效期", code="qualification_expired")
+
+
+def _check_fields(
+    qualification: Qualification,
+    enrolment: Enrolment,
+    *,
+    product_id: int,
+    price_fen: int,
+    serial: str,
+    take_back: TakeBackInput | None,
+) -> tuple[Any, str]:
+    """The product, the price, the serial and the old item's condition, every problem reported at once;
+    the product and the normalised serial when there is none."""
+    from huanxin.catalogue.models import ProductModel
+
     errors: list[FieldError] = []
     product = ProductModel.objects.filter(pk=product_id).first()
     if product is None:
         errors.append(FieldError("product_id", "unknown_product", "产品型号不在目录中"))
-    elif product.category != qualification.category:
-        errors.append(FieldError("product_id", "wrong_category", "产品品类与资格品类不一致"))
-    elif product.category not in enrolment.categories:
-        errors.append(FieldError("product_id", "category_not_enrolled", "本商户未报名该品类"))
+    else:
+        refusal = product_refusal(
+            product_category=product.category,
+            qualification_category=qualification.category,
+            enrolled_categories=enrolment.categories,
+        )
+        if refusal is not None:
+            errors.append(FieldError(refusal.field, refusal.code, refusal.message))
     problem = price_problem(price_fen)
     if problem is not None:
         errors.append(FieldError("price_fen", *problem))
@@ -158,60 +235,53 @@ def _check_sale(
         errors.append(FieldError("take_back.condition", "invalid_choice", "旧机状况无效"))
     if errors:
         raise ValidationFailed.from_errors(errors)
-    assert product is not None
+    return product, clean_serial
+
+
+def _check_price(
+    merchant: Organisation, product: Any, price_fen: int, today: datetime.date
+) -> tuple[int | None, PriceCheck]:
+    """The city's ceiling and the merchant's filed price for the product: the filed price (None when never
+    filed) and the outcome when the sale may go on (accepted or held); a refused price raises."""
     from huanxin.catalogue.queries import filed_price, price_rule
 
-    today = timezone.localdate(now)
     # Two reads on unique or covering indexes: the city's rule for the category and the merchant's filing.
     rule = price_rule(product.category)
     filing = filed_price(merchant.pk, product.pk, today)
+    filed_price_fen = filing.price_fen if filing is not None else None
     check = check_price(
         price_fen=price_fen,
         category_label=product.category_name,
         ceiling_fen=rule.ceiling_fen if rule is not None else None,
-        filed_price_fen=filing.price_fen if filing is not None else None,
+        filed_price_fen=filed_price_fen,
         above_filed_price=rule.above_filed_price if rule is not None else REFUSE,
     )
     if check.outcome == REFUSE:
         raise ValidationFailed.for_field("price_fen", check.code, check.message)
-    if Redemption.objects.filter(
-        programme=programme, serial=clean_serial, status__in=["completed", "partial"]
-    ).exists():
+    return filed_price_fen, check
+
+
+def _check_serial_unused(programme: Programme, serial: str) -> None:
+    """A serial/IMEI earns the programme's subsidy once, unless the sale was returned whole."""
+    if Redemption.objects.filter(programme=programme, serial=serial, status__in=["completed", "partial"]).exists():
         raise ValidationFailed.for_field("serial", "serial_used", "该序列号/IMEI已享受过本项目补贴")
-    current, rule_set = current_rules(programme)
+
+
+def _decide(
+    qualification: Qualification, product: Any, price_fen: int, today: datetime.date
+) -> tuple[RuleSetVersion, Decision]:
+    """The published rules' decision on the sale; a refusal raises on the field the failed rule concerns."""
+    version, rule_set = current_rules(qualification.programme)
     try:
-        decision = rule_set.evaluate(engine_input(qualification, product, price_fen, today)).to_dict()
+        decision = rule_set.evaluate(engine_input(qualification, product, price_fen, today))
     except InputError as exc:
         raise ValidationFailed.for_field(exc.field, exc.code, str(exc)) from None
-    if not decision["eligible"]:
-        failed = next(r for r in decision["reasons"] if not r["passed"])
-        error = ValidationFailed(
-            failed["message"],
-            code=f"rule_{failed['code']}",
-            errors=[
-                FieldError(
-                    "product_id" if failed["code"] == "grade" else "price_fen",
-                    f"rule_{failed['code']}",
-                    failed["message"],
-                )
-            ],
+    refusal = rule_refusal(decision)
+    if refusal is not None:
+        raise ValidationFailed(
+            refusal.message, code=refusal.code, errors=[FieldError(refusal.field, refusal.code, refusal.message)]
         )
-        raise error
-    subsidy = int(decision["amount_fen"])
-    # The hold was the maximum under the claim's rule version; a later version may not pay more.
-    subsidy = min(subsidy, qualification.held_fen)
-    return _Sale(
-        qualification=qualification,
-        programme=programme,
-        store=store,
-        product=product,
-        serial=clean_serial,
-        decision=decision,
-        subsidy_fen=subsidy,
-        rule_version=current.label,
-        filed_price_fen=filing.price_fen if filing is not None else None,
-        price_check=check,
-    )
+    return version, decision
 
 
 def quote_redemption(
@@ -226,7 +296,7 @@ def quote_redemption(
     take_back: TakeBackInput | None = None,
 ) -> Quote:
     """What the sale would be, for the till to show before the clerk commits it: the same checks as
-    ``redeem_or_replay`` and nothing written. A sale already made is quoted as it was made."""
+    ``redeem`` and nothing written. A sale already made is quoted as it was made."""
     sale = _check_sale(
         actor=actor,
         merchant=merchant,
@@ -238,19 +308,7 @@ def quote_redemption(
         take_back=take_back,
     )
     if isinstance(sale, Redemption):
-        hold = RedemptionHold.objects.filter(redemption=sale).first()
-        return Quote(
-            qualification=sale.qualification,
-            product=sale.product,
-            price_fen=sale.price_fen,
-            subsidy_fen=sale.subsidy_fen,
-            paid_fen=sale.paid_fen,
-            filed_price_fen=sale.decision.get("filed_price_fen"),
-            hold_reason=hold.reason if hold else "",
-            hold_message=hold.reasons[0]["message"] if hold and hold.reasons else "",
-            rule_version=sale.rule_version,
-            reasons=sale.decision.get("reasons", []),
-        )
+        return _quote_made(sale)
     return Quote(
         qualification=sale.qualification,
         product=sale.product,
@@ -258,40 +316,31 @@ def quote_redemption(
         subsidy_fen=sale.subsidy_fen,
         paid_fen=price_fen - sale.subsidy_fen,
         filed_price_fen=sale.filed_price_fen,
-        hold_reason=sale.price_check.code if sale.price_check.outcome == HOLD else "",
-        hold_message=sale.price_check.message if sale.price_check.outcome == HOLD else "",
+        hold_reason=sale.price_check.code if sale.held else "",
+        hold_message=sale.price_check.message if sale.held else "",
         rule_version=sale.rule_version,
-        reasons=sale.decision["reasons"],
+        reasons=[reason.to_dict() for reason in sale.decision.reasons],
+    )
+
+
+def _quote_made(redemption: Redemption) -> Quote:
+    """A sale already made, quoted from what was stored when it was made."""
+    hold = RedemptionHold.objects.filter(redemption=redemption).first()
+    return Quote(
+        qualification=redemption.qualification,
+        product=redemption.product,
+        price_fen=redemption.price_fen,
+        subsidy_fen=redemption.subsidy_fen,
+        paid_fen=redemption.paid_fen,
+        filed_price_fen=redemption.decision.get("filed_price_fen"),
+        hold_reason=hold.reason if hold else "",
+        hold_message=hold.reasons[0]["message"] if hold and hold.reasons else "",
+        rule_version=redemption.rule_version,
+        reasons=redemption.decision.get("reasons", []),
     )
 
 
 def redeem(
-    *,
-    actor: User,
-    merchant: Organisation,
-    store_id: int,
-    code: str,
-    product_id: int,
-    serial: str,
-    price_fen: int,
-    take_back: TakeBackInput | None = None,
-    confirmed_subsidy_fen: int | None = None,
-) -> Redemption:
-    """A clerk applies a qualification at checkout (see redeem_or_replay); resubmitting returns the sale."""
-    return redeem_or_replay(
-        actor=actor,
-        merchant=merchant,
-        store_id=store_id,
-        code=code,
-        product_id=product_id,
-        serial=serial,
-        price_fen=price_fen,
-        take_back=take_back,
-        confirmed_subsidy_fen=confirmed_subsidy_fen,
-    ).redemption
-
-
-def redeem_or_replay(
     *,
     actor: User,
     merchant: Organisation,
@@ -324,74 +373,89 @@ def redeem_or_replay(
         return Redeemed(sale, created=False)
     if confirmed_subsidy_fen is not None and confirmed_subsidy_fen != sale.subsidy_fen:
         raise ConflictError(
-            f"补贴金额已变为 {sale.subsidy_fen / 100:,.2f} 元，与确认的金额不同，请重新确认", code="quote_changed"
+            f"补贴金额已变为 {format_yuan(sale.subsidy_fen, symbol=False)} 元，与确认的金额不同，请重新确认",
+            code="quote_changed",
         )
-    qualification = sale.qualification
-    store = sale.store
-    subsidy = sale.subsidy_fen
-    held = sale.price_check.outcome == HOLD
-    now = timezone.now()
     try:
-        with transaction.atomic(durable=True):
-            if not Qualification.objects.filter(
-                pk=qualification.pk, status=Qualification.Status.ISSUED, expires_at__gt=now
-            ).update(status=Qualification.Status.REDEEMED, closed_at=now):
-                raise Lost
-            ledger.spend(qualification.pool_id, held=qualification.held_fen, spent=subsidy)
-            redemption = Redemption.objects.create(
-                qualification=qualification,
-                programme=sale.programme,
-                merchant=merchant,
-                store=store,
-                clerk=actor,
-                product=sale.product,
-                category=sale.product.category,
-                serial=sale.serial,
-                price_fen=price_fen,
-                subsidy_fen=subsidy,
-                rule_version=sale.rule_version,
-                decision={**sale.decision, "filed_price_fen": sale.filed_price_fen},
-                redeemed_at=now,
-                withheld=held,
-            )
-            if take_back is not None:
-                TakeBack.objects.create(
-                    redemption=redemption,
-                    category=take_back.category[:30],
-                    condition=take_back.condition,
-                    to_recycler=take_back.to_recycler,
-                    description=take_back.description[:200],
-                )
-            audit.record(
-                actor=actor,
-                action="subsidies.redemption.create",
-                target=redemption,
-                before={"qualification": qualification.code, "status": "issued", "held_fen": qualification.held_fen},
-                after={
-                    "status": "redeemed",
-                    "subsidy_fen": subsidy,
-                    "price_fen": price_fen,
-                    "serial": sale.serial,
-                    "store": store.pk,
-                    "withheld": held,
-                },
-                organisation_id=merchant.pk,
-                district_code=store.district_id,
-            )
-            if held:
-                _place_hold(
-                    redemption=redemption,
-                    actor=actor,
-                    reason=sale.price_check.code,
-                    message=sale.price_check.message,
-                    details={"price_fen": price_fen, "filed_price_fen": sale.filed_price_fen},
-                    now=now,
-                )
+        redemption = _write_sale(sale)
     except Lost:
         raise ConflictError("该资格刚刚被使用或已过期", code="qualification_not_issued") from None
     except IntegrityError:
         raise ValidationFailed.for_field("serial", "serial_used", "该序列号/IMEI已享受过本项目补贴") from None
     return Redeemed(redemption, created=True)
+
+
+def _write_sale(sale: _Sale) -> Redemption:
+    """Spend the qualification on a checked sale in one transaction: the qualification still issued and
+    unexpired becomes redeemed (compare-and-set, else ``Lost``), its hold becomes spend, the sale, the old
+    item, the audit row and the price-check hold are written."""
+    qualification = sale.qualification
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        if not Qualification.objects.filter(
+            pk=qualification.pk, status=Qualification.Status.ISSUED, expires_at__gt=now
+        ).update(status=Qualification.Status.REDEEMED, closed_at=now):
+            raise Lost
+        ledger.spend(qualification.pool_id, held=qualification.held_fen, spent=sale.subsidy_fen)
+        redemption = Redemption.objects.create(
+            qualification=qualification,
+            programme=qualification.programme,
+            merchant=sale.merchant,
+            store=sale.store,
+            clerk=sale.actor,
+            product=sale.product,
+            category=sale.product.category,
+            serial=sale.serial,
+            price_fen=sale.price_fen,
+            subsidy_fen=sale.subsidy_fen,
+            rule_version=sale.rule_version,
+            decision=sale.stored_decision(),
+            redeemed_at=now,
+            withheld=sale.held,
+        )
+        if sale.take_back is not None:
+            TakeBack.objects.create(
+                redemption=redemption,
+                category=sale.take_back.category[:30],
+                condition=sale.take_back.condition,
+                to_recycler=sale.take_back.to_recycler,
+                description=sale.take_back.description[:200],
+            )
+        _audit_sale(sale, redemption)
+        if sale.held:
+            _place_hold(
+                redemption=redemption,
+                actor=sale.actor,
+                reason=sale.price_check.code,
+                message=sale.price_check.message,
+                details={"price_fen": sale.price_fen, "filed_price_fen": sale.filed_price_fen},
+                now=now,
+            )
+    return redemption
+
+
+def _audit_sale(sale: _Sale, redemption: Redemption) -> None:
+    """The audit row of a sale: the qualification as it was issued and the sale it became."""
+    audit.record(
+        actor=sale.actor,
+        action="subsidies.redemption.create",
+        target=redemption,
+        before={
+            "qualification": sale.qualification.code,
+            "status": "issued",
+            "held_fen": sale.qualification.held_fen,
+        },
+        after={
+            "status": "redeemed",
+            "subsidy_fen": sale.subsidy_fen,
+            "price_fen": sale.price_fen,
+            "serial": sale.serial,
+            "store": sale.store.pk,
+            "withheld": sale.held,
+        },
+        organisation_id=sale.merchant.pk,
+        district_code=sale.store.district_id,
+    )
 
 
 # ---------------------------------------------------------------- holds (暂扣) and their review

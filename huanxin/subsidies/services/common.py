@@ -107,6 +107,8 @@ def is_member(actor: User, organisation: Organisation, roles: Sequence[str] = ME
 
 
 def engine_input(qualification: Qualification, product: Any, price_fen: int, on: datetime.date) -> dict[str, Any]:
+    """The rule engine's input for a purchase on a qualification: the product's category and grades, the final
+    price, the day, the person's subsidy history and the categories another province subsidised that year."""
     _, history = history_of(qualification.person)
     elsewhere = other_region_categories(qualification.person_id, on.year)
     return {

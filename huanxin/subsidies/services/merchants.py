@@ -172,6 +172,3 @@ def decide_enrolment(*, actor: User, enrolment: Enrolment, action: str, note: st
         )
     enrolment.refresh_from_db()
     return enrolment
-
-
-# ---------------------------------------------------------------- checkout

@@ -13,9 +13,10 @@ from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, Valid
 from huanxin.policy import ledger
 from huanxin.policy.models import RuleSetVersion
 from huanxin.policy.services import compiled
-from huanxin.subsidies.domain.claims import (
+from huanxin.subsidies.domain.returns import (
     ReturnQuote,
     ReturnRefused,
+    check_new_price,
     partial_return,
     whole_return,
 )
@@ -47,8 +48,8 @@ def _subsidy_at(redemption: Redemption, price_fen: int) -> int:
         for h in payload["history"]
         if not (h["programme"] == redemption.programme.code and h["category"] == redemption.category)
     ]
-    decision = compiled(version.content).evaluate(payload).to_dict()
-    return int(decision["amount_fen"]) if decision["eligible"] else 0
+    decision = compiled(version.content).evaluate(payload)
+    return decision.amount_fen if decision.eligible else 0
 
 
 def quote_return(*, actor: User, redemption: Redemption, kind: str, new_price_fen: int | None = None) -> ReturnQuote:
@@ -75,18 +76,16 @@ def quote_return(*, actor: User, redemption: Redemption, kind: str, new_price_fe
         raise ConflictError("该笔已部分退货，如需再退请办理整单退货", code="already_partially_returned")
     if new_price_fen is None:
         raise ValidationFailed.for_field("new_price_fen", "required", "部分退货请填写新的最终成交价")
-    if isinstance(new_price_fen, bool) or not isinstance(new_price_fen, int) or new_price_fen <= 0:
-        raise ValidationFailed.for_field("new_price_fen", "invalid_price", "新的最终成交价应为大于0的整数（分）")
-    if new_price_fen >= redemption.price_fen:
-        raise ValidationFailed.for_field("new_price_fen", "price_not_lower", "新的最终成交价应低于原成交价")
     try:
-        # A partial return is always the sale's first return: the customer still pays price less subsidy.
+        # The new price is checked before the rules price it. A partial return is always the sale's first
+        # return: the customer still pays price less subsidy.
+        new_price = check_new_price(price_fen=redemption.price_fen, new_price_fen=new_price_fen)
         return partial_return(
             price_fen=redemption.price_fen,
             subsidy_fen=redemption.subsidy_fen,
             subsidy_now_fen=subsidy_now,
-            new_price_fen=new_price_fen,
-            subsidy_at_new_price=_subsidy_at(redemption, new_price_fen),
+            new_price_fen=new_price,
+            subsidy_at_new_price=_subsidy_at(redemption, new_price),
         )
     except ReturnRefused as exc:
         raise ValidationFailed.for_field("new_price_fen", exc.code, exc.message) from None
@@ -109,68 +108,81 @@ def record_return(
         raise ValidationFailed.from_errors([*exc.errors, *errors]) from None
     if errors:
         raise ValidationFailed.from_errors(errors)
-    merchant = redemption.merchant
-    qualification = redemption.qualification
-    now = timezone.now()
-    new_status = Redemption.Status.RETURNED if quote.kind == Return.Kind.FULL else Redemption.Status.PARTIALLY_RETURNED
     try:
-        with transaction.atomic(durable=True):
-            # Compare-and-set on what the quote was computed from: a concurrent return makes this one lose.
-            if not Redemption.objects.filter(
-                pk=redemption.pk, returned_fen=redemption.returned_fen, status=redemption.status
-            ).update(returned_fen=F("returned_fen") + quote.clawback_fen, status=new_status):
-                raise Lost
-            if quote.clawback_fen:
-                ledger.give_back(qualification.pool_id, quote.clawback_fen)
-            record = Return.objects.create(
-                redemption=redemption,
-                kind=quote.kind,
-                new_price_fen=quote.new_price_fen or None,
-                new_subsidy_fen=quote.new_subsidy_fen,
-                refund_fen=quote.refund_fen,
-                reversed_fen=quote.clawback_fen,
-                quota_released=quote.quota_released,
-                reason=clean_reason,
-                recorded_by=actor,
-                recorded_at=now,
-            )
-            # The merchant is owed back only what it was (or will be) paid: a sale still held has paid it
-            # nothing, and its reviewer's decision releases the subsidy left after this return.
-            still_held = (
-                redemption.withheld
-                and RedemptionHold.objects.filter(redemption=redemption, status=RedemptionHold.Status.HELD).exists()
-            )
-            if quote.clawback_fen and not still_held:
-                Clawback.objects.create(
-                    merchant=merchant,
-                    programme=redemption.programme,
-                    return_record=record,
-                    amount_fen=quote.clawback_fen,
-                )
-            if quote.kind == Return.Kind.FULL:
-                Qualification.objects.filter(pk=qualification.pk).update(
-                    status=Qualification.Status.RETURNED, quota_released=quote.quota_released
-                )
-            audit.record(
-                actor=actor,
-                action="subsidies.redemption.return",
-                target=redemption,
-                before={"status": redemption.status, "returned_fen": redemption.returned_fen},
-                after={
-                    "status": new_status,
-                    "kind": quote.kind,
-                    "returned_fen": redemption.returned_fen + quote.clawback_fen,
-                    "new_price_fen": quote.new_price_fen,
-                    "new_subsidy_fen": quote.new_subsidy_fen,
-                    "refund_fen": quote.refund_fen,
-                    "reversed_fen": quote.clawback_fen,
-                    "quota_released": quote.quota_released,
-                    "clawback_fen": 0 if still_held else quote.clawback_fen,
-                },
-                organisation_id=merchant.pk,
-                district_code=redemption.store.district_id,
-            )
+        record = _write_return(actor=actor, redemption=redemption, quote=quote, reason=clean_reason)
     except (Lost, IntegrityError):
         raise ConflictError("该笔退货正在被他人处理，请刷新后重试", code="return_conflict") from None
     redemption.refresh_from_db()
     return record
+
+
+def _write_return(*, actor: User, redemption: Redemption, quote: ReturnQuote, reason: str) -> Return:
+    """Write a quoted return in one transaction: the sale's returned subsidy and status (compare-and-set on
+    what the quote was computed from, else ``Lost``), the budget given back, the return, the merchant's
+    clawback, the quota given back on a whole-order return, and the audit row."""
+    qualification = redemption.qualification
+    new_status = Redemption.Status.RETURNED if quote.kind == Return.Kind.FULL else Redemption.Status.PARTIALLY_RETURNED
+    with transaction.atomic(durable=True):
+        # A concurrent return changed the figures the quote was computed from: this one loses.
+        if not Redemption.objects.filter(
+            pk=redemption.pk, returned_fen=redemption.returned_fen, status=redemption.status
+        ).update(returned_fen=F("returned_fen") + quote.clawback_fen, status=new_status):
+            raise Lost
+        if quote.clawback_fen:
+            ledger.give_back(qualification.pool_id, quote.clawback_fen)
+        record = Return.objects.create(
+            redemption=redemption,
+            kind=quote.kind,
+            new_price_fen=quote.new_price_fen or None,
+            new_subsidy_fen=quote.new_subsidy_fen,
+            refund_fen=quote.refund_fen,
+            reversed_fen=quote.clawback_fen,
+            quota_released=quote.quota_released,
+            reason=reason,
+            recorded_by=actor,
+            recorded_at=timezone.now(),
+        )
+        # The merchant is owed back only what it was (or will be) paid: a sale still held has paid it
+        # nothing, and its reviewer's decision releases the subsidy left after this return.
+        still_held = (
+            redemption.withheld
+            and RedemptionHold.objects.filter(redemption=redemption, status=RedemptionHold.Status.HELD).exists()
+        )
+        if quote.clawback_fen and not still_held:
+            Clawback.objects.create(
+                merchant=redemption.merchant,
+                programme=redemption.programme,
+                return_record=record,
+                amount_fen=quote.clawback_fen,
+            )
+        if quote.kind == Return.Kind.FULL:
+            Qualification.objects.filter(pk=qualification.pk).update(
+                status=Qualification.Status.RETURNED, quota_released=quote.quota_released
+            )
+        _audit_return(actor=actor, redemption=redemption, quote=quote, new_status=new_status, still_held=still_held)
+    return record
+
+
+def _audit_return(
+    *, actor: User, redemption: Redemption, quote: ReturnQuote, new_status: str, still_held: bool
+) -> None:
+    """The audit row of a return: the sale before it (as read, not yet refreshed) and the return's figures."""
+    audit.record(
+        actor=actor,
+        action="subsidies.redemption.return",
+        target=redemption,
+        before={"status": redemption.status, "returned_fen": redemption.returned_fen},
+        after={
+            "status": new_status,
+            "kind": quote.kind,
+            "returned_fen": redemption.returned_fen + quote.clawback_fen,
+            "new_price_fen": quote.new_price_fen,
+            "new_subsidy_fen": quote.new_subsidy_fen,
+            "refund_fen": quote.refund_fen,
+            "reversed_fen": quote.clawback_fen,
+            "quota_released": quote.quota_released,
+            "clawback_fen": 0 if still_held else quote.clawback_fen,
+        },
+        organisation_id=redemption.merchant_id,
+        district_code=redemption.store.district_id,
+    )

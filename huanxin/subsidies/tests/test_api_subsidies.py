@@ -252,7 +252,7 @@ def test_todays_redemptions_are_those_of_the_beijing_day(scene):
                 product_id=scene.fridge.pk,
                 serial=serial,
                 price_fen=499_900,
-            )
+            ).redemption
         )
     midnight = datetime.datetime.combine(timezone.localdate(), datetime.time(), timezone.get_default_timezone())
     Redemption.objects.filter(pk=sales[0].pk).update(redeemed_at=midnight - datetime.timedelta(seconds=1))
@@ -399,7 +399,7 @@ def _sold(scene, price_fen=400_000):
         product_id=scene.fridge.pk,
         serial="SN-API-RET",
         price_fen=price_fen,
-    )
+    ).redemption
 
 
 def test_a_pos_previews_a_partial_return_then_records_it_once_under_its_key(scene):

@@ -113,7 +113,7 @@ def test_two_clerks_redeem_the_same_qualification(personas: Personas) -> None:
             product_id=scene.fridge.pk,
             serial=serial,
             price_fen=price,
-        )
+        ).redemption
 
     results = race([lambda: sale(personas.clerk, "SN-A", 400_000), lambda: sale(second_clerk, "SN-B", 300_000)])
     assert sum(isinstance(r, Redemption) for r in results) == 1
@@ -140,7 +140,7 @@ def test_two_clerks_return_the_same_sale_at_once_and_one_wins(personas: Personas
         product_id=scene.fridge.pk,
         serial="SN-RACE",
         price_fen=400_000,
-    )
+    ).redemption
 
     def whole(clerk: Any) -> Any:
         return services.record_return(
@@ -216,7 +216,7 @@ def test_a_return_racing_the_clearing_of_a_held_sale_pays_the_merchant_exactly_w
             product_id=unfiled.pk,
             serial=f"SN-HELD-RACE-{round_number}",
             price_fen=499_900,
-        )
+        ).redemption
         assert sold.withheld
         hold_id = RedemptionHold.objects.get(redemption=sold).pk
 

@@ -1,6 +1,6 @@
 import pytest
 
-from huanxin.subsidies.domain.claims import ReturnRefused, partial_return, whole_return
+from huanxin.subsidies.domain.returns import ReturnRefused, check_new_price, partial_return, whole_return
 
 
 def test_a_whole_order_return_refunds_what_the_customer_pays_and_reverses_the_subsidy():
@@ -59,3 +59,20 @@ def test_after_the_budget_took_the_subsidy_back_a_partial_return_owes_nothing_bu
         price_fen=329_900, subsidy_fen=49_485, subsidy_now_fen=0, new_price_fen=300_000, subsidy_at_new_price=45_000
     )
     assert (quote.new_subsidy_fen, quote.refund_fen, quote.clawback_fen) == (45_000, 25_415, 0)
+
+
+@pytest.mark.parametrize(
+    ("new_price_fen", "code", "message"),
+    [
+        (0, "invalid_price", "新的最终成交价应为大于0的整数（分）"),
+        (True, "invalid_price", "新的最终成交价应为整数（分）"),
+        ("300000", "invalid_price", "新的最终成交价应为整数（分）"),
+        (2**63, "price_out_of_range", "新的最终成交价超出可处理的范围，请核对金额"),
+        (400_000, "price_not_lower", "新的最终成交价应低于原成交价"),
+    ],
+)
+def test_the_new_final_price_must_be_a_price_below_the_sales(new_price_fen, code, message):
+    with pytest.raises(ReturnRefused) as caught:
+        check_new_price(price_fen=400_000, new_price_fen=new_price_fen)
+    assert (caught.value.code, caught.value.message) == (code, message)
+    assert check_new_price(price_fen=400_000, new_price_fen=399_999) == 399_999

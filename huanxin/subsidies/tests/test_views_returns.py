@@ -21,7 +21,7 @@ def sell(scene, price_fen=329_900, serial="SN-RET-1"):
         product_id=scene.fridge.pk,
         serial=serial,
         price_fen=price_fen,
-    )
+    ).redemption
     return resident, redemption
 
 

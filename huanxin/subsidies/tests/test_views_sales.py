@@ -28,7 +28,7 @@ def sell(scene, *, on: datetime.date, price_fen: int = 400_000) -> Redemption:
         product_id=scene.fridge.pk,
         serial=next(SERIALS),
         price_fen=price_fen,
-    )
+    ).redemption
     # Noon Beijing time on the given day; 23:59 would test the day boundary below.
     moment = datetime.datetime.combine(on, datetime.time(12), timezone.get_default_timezone())
     Redemption.objects.filter(pk=redemption.pk).update(redeemed_at=moment)

@@ -157,7 +157,7 @@ def test_the_take_back_at_checkout_gets_its_code_once(chain):
         serial="SN-TB-1",
         price_fen=400_000,
         take_back=subsidies.TakeBackInput(category="fridge", condition="damaged"),
-    )
+    ).redemption
     assert list(services.pending_take_backs(chain.merchant)) == [redemption.take_back]
     item = services.commission_take_back(actor=chain.clerk, take_back=redemption.take_back)
     assert services.commission_take_back(actor=chain.clerk, take_back=redemption.take_back).pk == item.pk
