@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from huanxin.core import crypto
 from huanxin.core.domain.masking import mask_name
+from huanxin.core.permissions import districts_for, organisations_for
 
 
 class Role(models.TextChoices):
@@ -32,6 +33,11 @@ class Role(models.TextChoices):
     FINANCE_OFFICER = "finance_officer", "财政人员"
     AUDITOR = "auditor", "审计监督人员"
     ADMINISTRATOR = "administrator", "系统管理员"
+
+
+# Role groups the visibility scopes below use; the read side (accounts.queries) exports them to the other apps.
+GOVERNMENT_ROLES = ("reviewer", "finance_officer", "auditor", "administrator")
+MEMBER_ROLES = ("merchant_clerk", "merchant_manager", "recycler", "dismantler", "finance_officer")
 
 
 class OrganisationKind(models.TextChoices):
@@ -87,9 +93,15 @@ class User(AbstractUser):
 
 class PersonQuerySet(models.QuerySet["Person"]):
     def visible_to(self, user: Any) -> PersonQuerySet:
-        from huanxin.accounts.queries import person_scope
-
-        return person_scope(self, user)
+        """Residents see themselves; government users see residents of their districts; others nobody."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        districts = districts_for(user, "reviewer", "auditor", "administrator")
+        if districts is None:
+            return self
+        if districts:
+            return self.filter(district_id__in=districts) | self.filter(user=user)
+        return self.filter(user=user)
 
 
 class Person(models.Model):
@@ -192,9 +204,16 @@ class DistrictChange(models.Model):
 
 class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def visible_to(self, user: Any) -> OrganisationQuerySet:
-        from huanxin.accounts.queries import organisation_scope
-
-        return organisation_scope(self, user)
+        """Government users see organisations in their districts; members see their own organisations."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        districts = districts_for(user, *GOVERNMENT_ROLES)
+        if districts is None:
+            return self
+        own = organisations_for(user, *MEMBER_ROLES)
+        if districts:
+            return self.filter(district_id__in=districts) | self.filter(pk__in=own)
+        return self.filter(pk__in=own)
 
 
 class Organisation(models.Model):

@@ -15,8 +15,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from huanxin.accounts.models import Organisation
+from huanxin.accounts.models import GOVERNMENT_ROLES, Organisation
 from huanxin.catalogue.domain.categories import CATEGORIES, CATEGORY_CHOICES, category_name, category_short_name
+from huanxin.core.permissions import districts_for, organisations_for
+
+# Who files a merchant's prices and sees its filings; the read side (catalogue.queries) exports it.
+MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
 
 
 class ProductQuerySet(models.QuerySet["ProductModel"]):
@@ -113,10 +117,17 @@ class ProductImport(models.Model):
 
 class PriceFilingQuerySet(models.QuerySet["PriceFiling"]):
     def visible_to(self, user: Any) -> PriceFilingQuerySet:
-        """A merchant's members see its filings; government staff see those of merchants in their districts."""
-        from huanxin.catalogue.queries import price_filing_scope
-
-        return price_filing_scope(self, user)
+        """A merchant's members see its filings; government staff see those of merchants in their districts
+        (or all, for city-wide staff); anyone else none."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        districts = districts_for(user, *GOVERNMENT_ROLES)
+        if districts is None:
+            return self
+        condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
+        if districts:
+            condition |= Q(merchant__district_id__in=districts)
+        return self.filter(condition)
 
     def update(self, **kwargs: Any) -> NoReturn:
         raise PriceFilingImmutableError("价格备案不能修改，请重新备案")

@@ -27,8 +27,8 @@ from huanxin.catalogue.domain.products import (
     map_header,
 )
 from huanxin.catalogue.domain.tabular import read_table
-from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, ProductImport, ProductModel
-from huanxin.catalogue.queries import MERCHANT_ROLES, can_import, can_set_price_rules
+from huanxin.catalogue.models import MERCHANT_ROLES, CategoryPriceRule, PriceFiling, ProductImport, ProductModel
+from huanxin.catalogue.queries import can_import, can_set_price_rules
 from huanxin.core import audit
 from huanxin.core.domain.money import MAX_FEN
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
