@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.policy import queries, services
@@ -101,7 +102,7 @@ def staff_programme(request: AuthenticatedRequest, code: str) -> HttpResponse:
     pools = list(queries.pools_of(programme))
     form = BudgetForm(
         pools={p.district_id: p.allocated_fen for p in pools},
-        initial={"total": f"{programme.total_budget_fen / 100:.2f}"},
+        initial={"total": format_yuan(programme.total_budget_fen, symbol=False, grouping=False)},
     )
     return _render_programme(request, programme, pools, form)
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, Person, Role
 from huanxin.catalogue.models import ProductModel
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import districts_for, has_role, organisations_for
@@ -328,7 +329,7 @@ def redeem(request: AuthenticatedRequest) -> HttpResponse:
             apply_domain_error(form, error, rename=lambda name: names.get(name, name))
         else:
             if quote is None:
-                text = f"核销成功：立减 {redemption.subsidy_fen / 100:,.2f} 元"
+                text = f"核销成功：立减 {format_yuan(redemption.subsidy_fen, symbol=False)} 元"
                 if redemption.withheld:
                     text += "（本笔清算款暂扣，待审核人员复核）"
                 messages.success(request, text)

@@ -6,6 +6,8 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from huanxin.core.domain.money import NOT_POSITIVE_FEN, positive_fen_problem
+
 # The reasons of a quote decision that a claim checks: the purchase is not known yet, so price and grade
 # are decided at checkout, but category, quota and the other-province exclusion are decided now.
 CLAIM_REASON_CODES = frozenset({"category", "quota", "other_region"})
@@ -99,7 +101,7 @@ def partial_return(
     difference between what they paid and what they now pay. The budget takes back what it still carries
     beyond the new subsidy (``subsidy_now_fen`` is less than ``subsidy_fen`` only when a rejected hold
     already took it back), owed by the merchant. The customer keeps the item, so the quota stays used."""
-    if isinstance(new_price_fen, bool) or not isinstance(new_price_fen, int) or new_price_fen <= 0:
+    if positive_fen_problem(new_price_fen) == NOT_POSITIVE_FEN:
         raise ReturnRefused("invalid_price", "新的最终成交价应为大于0的整数（分）")
     if new_price_fen >= price_fen:
         raise ReturnRefused("price_not_lower", "新的最终成交价应低于原成交价")
