@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from huanxin.core import crypto
 from huanxin.core.domain.masking import mask_name
-from huanxin.core.permissions import districts_for, organisations_for
+from huanxin.core.permissions import district_scope
 
 
 class Role(models.TextChoices):
@@ -94,14 +94,8 @@ class User(AbstractUser):
 class PersonQuerySet(models.QuerySet["Person"]):
     def visible_to(self, user: Any) -> PersonQuerySet:
         """Residents see themselves; government users see residents of their districts; others nobody."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        districts = districts_for(user, "reviewer", "auditor", "administrator")
-        if districts is None:
-            return self
-        if districts:
-            return self.filter(district_id__in=districts) | self.filter(user=user)
-        return self.filter(user=user)
+        staff_roles = ("reviewer", "auditor", "administrator")
+        return district_scope(self, user, staff_roles=staff_roles, district_field="district_id", own=Q(user=user))
 
 
 class Person(models.Model):
@@ -205,15 +199,14 @@ class DistrictChange(models.Model):
 class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def visible_to(self, user: Any) -> OrganisationQuerySet:
         """Government users see organisations in their districts; members see their own organisations."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        districts = districts_for(user, *GOVERNMENT_ROLES)
-        if districts is None:
-            return self
-        own = organisations_for(user, *MEMBER_ROLES)
-        if districts:
-            return self.filter(district_id__in=districts) | self.filter(pk__in=own)
-        return self.filter(pk__in=own)
+        return district_scope(
+            self,
+            user,
+            staff_roles=GOVERNMENT_ROLES,
+            district_field="district_id",
+            member_roles=MEMBER_ROLES,
+            organisation_field="pk",
+        )
 
 
 class Organisation(models.Model):

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from huanxin.accounts.models import GOVERNMENT_ROLES, Organisation
 from huanxin.catalogue.domain.categories import CATEGORIES, CATEGORY_CHOICES, category_name, category_short_name
-from huanxin.core.permissions import districts_for, organisations_for
+from huanxin.core.permissions import district_scope
 
 # Who files a merchant's prices and sees its filings; the read side (catalogue.queries) exports it.
 MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
@@ -119,15 +119,14 @@ class PriceFilingQuerySet(models.QuerySet["PriceFiling"]):
     def visible_to(self, user: Any) -> PriceFilingQuerySet:
         """A merchant's members see its filings; government staff see those of merchants in their districts
         (or all, for city-wide staff); anyone else none."""
-        if not getattr(user, "is_authenticated", False):
-            return self.none()
-        districts = districts_for(user, *GOVERNMENT_ROLES)
-        if districts is None:
-            return self
-        condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
-        if districts:
-            condition |= Q(merchant__district_id__in=districts)
-        return self.filter(condition)
+        return district_scope(
+            self,
+            user,
+            staff_roles=GOVERNMENT_ROLES,
+            district_field="merchant__district_id",
+            member_roles=MERCHANT_ROLES,
+            organisation_field="merchant_id",
+        )
 
     def update(self, **kwargs: Any) -> NoReturn:
         raise PriceFilingImmutableError("价格备案不能修改，请重新备案")
