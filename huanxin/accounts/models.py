@@ -35,7 +35,7 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "系统管理员"
 
 
-# Role groups the visibility scopes below use; the read side (accounts.queries) exports them to the other apps.
+# Role groups: who counts as government staff, and as a member of an organisation (used across the apps).
 GOVERNMENT_ROLES = ("reviewer", "finance_officer", "auditor", "administrator")
 MEMBER_ROLES = ("merchant_clerk", "merchant_manager", "recycler", "dismantler", "finance_officer")
 

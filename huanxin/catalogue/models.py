@@ -19,7 +19,7 @@ from huanxin.accounts.models import GOVERNMENT_ROLES, Organisation
 from huanxin.catalogue.domain.categories import CATEGORIES, CATEGORY_CHOICES, category_name, category_short_name
 from huanxin.core.permissions import district_scope
 
-# Who files a merchant's prices and sees its filings; the read side (catalogue.queries) exports it.
+# Who files a merchant's prices and sees its filings.
 MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
 
 
