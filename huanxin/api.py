@@ -6,9 +6,10 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from huanxin.accounts.api import router as accounts_router
+from huanxin.accounts.services import authenticate_token
 from huanxin.catalogue.api import router as catalogue_router
 from huanxin.core.api import router as core_router
-from huanxin.core.api_support import AUTH, install_error_handlers
+from huanxin.core.api_support import StaffSession, TokenAuth, install_error_handlers
 from huanxin.policy.api import router as policy_router
 from huanxin.settlement.api import router as settlement_router
 from huanxin.subsidies.api import router as subsidies_router
@@ -33,7 +34,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
-    auth=AUTH,
+    auth=[TokenAuth(authenticate_token), StaffSession()],
 )
 install_error_handlers(api)
 api.add_router("/", core_router)

@@ -116,7 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "huanxin.web.context_processors.navigation",
             ],
-            "builtins": ["huanxin.core.templatetags.money"],
+            "builtins": ["huanxin.core.templatetags.money", "huanxin.catalogue.templatetags.categories"],
         },
     },
 ]

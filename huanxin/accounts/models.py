@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from huanxin.core import crypto
 from huanxin.core.domain.masking import mask_name
+from huanxin.core.permissions import district_scope
 
 
 class Role(models.TextChoices):
@@ -32,6 +33,11 @@ class Role(models.TextChoices):
     FINANCE_OFFICER = "finance_officer", "财政人员"
     AUDITOR = "auditor", "审计监督人员"
     ADMINISTRATOR = "administrator", "系统管理员"
+
+
+# Role groups: who counts as government staff, and as a member of an organisation (used across the apps).
+GOVERNMENT_ROLES = ("reviewer", "finance_officer", "auditor", "administrator")
+MEMBER_ROLES = ("merchant_clerk", "merchant_manager", "recycler", "dismantler", "finance_officer")
 
 
 class OrganisationKind(models.TextChoices):
@@ -87,9 +93,9 @@ class User(AbstractUser):
 
 class PersonQuerySet(models.QuerySet["Person"]):
     def visible_to(self, user: Any) -> PersonQuerySet:
-        from huanxin.accounts.queries import person_scope
-
-        return person_scope(self, user)
+        """Residents see themselves; government users see residents of their districts; others nobody."""
+        staff_roles = ("reviewer", "auditor", "administrator")
+        return district_scope(self, user, staff_roles=staff_roles, district_field="district_id", own=Q(user=user))
 
 
 class Person(models.Model):
@@ -192,9 +198,15 @@ class DistrictChange(models.Model):
 
 class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def visible_to(self, user: Any) -> OrganisationQuerySet:
-        from huanxin.accounts.queries import organisation_scope
-
-        return organisation_scope(self, user)
+        """Government users see organisations in their districts; members see their own organisations."""
+        return district_scope(
+            self,
+            user,
+            staff_roles=GOVERNMENT_ROLES,
+            district_field="district_id",
+            member_roles=MEMBER_ROLES,
+            organisation_field="pk",
+        )
 
 
 class Organisation(models.Model):

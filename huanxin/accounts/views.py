@@ -29,13 +29,16 @@ from huanxin.accounts.forms import (
     SignInForm,
 )
 from huanxin.accounts.http import AuthenticatedRequest
-from huanxin.accounts.models import Membership, Organisation, OrganisationKind, Person, User
-from huanxin.accounts.queries import (
+from huanxin.accounts.models import (
     GOVERNMENT_ROLES,
     MEMBER_ROLES,
-    can_manage_organisations,
-    get_organisation_for_user,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Person,
+    User,
 )
+from huanxin.accounts.queries import can_manage_organisations, get_organisation_for_user
 from huanxin.core import ratelimit
 from huanxin.core.errors import ConflictError, DomainError
 from huanxin.core.forms import apply_domain_error

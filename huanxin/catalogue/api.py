@@ -18,7 +18,6 @@ from huanxin.catalogue.schemas import (
     PriceFilter,
     ProductFilter,
     ProductOut,
-    RowErrorOut,
 )
 from huanxin.core.errors import ForbiddenError, ValidationFailed
 
@@ -36,27 +35,6 @@ def list_products(request: HttpRequest, filters: Query[ProductFilter]) -> Any:
 @router.get("/products/{int:product_id}", response=ProductOut, auth=None, summary="产品详情（公开）")
 def get_product(request: HttpRequest, product_id: int) -> Any:
     return queries.get_product(product_id)
-
-
-def report_out(report: services.ImportReport) -> ImportReportOut:
-    return ImportReportOut(
-        id=report.import_id,
-        file_name=report.file_name,
-        file_format=report.file_format,
-        uploaded_at=report.uploaded_at,
-        uploaded_by=report.uploaded_by,
-        total_rows=report.total_rows,
-        created=report.created,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        refused=report.refused,
-        errors=[
-            RowErrorOut(
-                row=e.row, column=e.column, column_label=e.column_label, code=e.code, message=e.message, value=e.value
-            )
-            for e in report.errors
-        ],
-    )
 
 
 @router.post(
@@ -77,12 +55,12 @@ def import_products(request: HttpRequest, file: File[UploadedFile]) -> Any:
         file_name=file.name or "",
         content=file.read(),
     )
-    return Status(201, report_out(report))
+    return Status(201, report)
 
 
 @router.get("/imports/{int:import_id}", response=ImportReportOut, summary="导入报告（政府工作人员）")
 def get_import(request: HttpRequest, import_id: int) -> Any:
-    return report_out(services.ImportReport.of(queries.get_import_for_user(request.user, import_id)))
+    return services.ImportReport.of(queries.get_import_for_user(request.user, import_id))
 
 
 @router.post("/prices", response={201: PriceFilingOut}, summary="价格备案（本商户负责人或店员；每次备案均保留）")

@@ -15,8 +15,12 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from huanxin.accounts.models import Organisation
+from huanxin.accounts.models import GOVERNMENT_ROLES, Organisation
 from huanxin.catalogue.domain.categories import CATEGORIES, CATEGORY_CHOICES, category_name, category_short_name
+from huanxin.core.permissions import district_scope
+
+# Who files a merchant's prices and sees its filings.
+MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
 
 
 class ProductQuerySet(models.QuerySet["ProductModel"]):
@@ -113,10 +117,16 @@ class ProductImport(models.Model):
 
 class PriceFilingQuerySet(models.QuerySet["PriceFiling"]):
     def visible_to(self, user: Any) -> PriceFilingQuerySet:
-        """A merchant's members see its filings; government staff see those of merchants in their districts."""
-        from huanxin.catalogue.queries import price_filing_scope
-
-        return price_filing_scope(self, user)
+        """A merchant's members see its filings; government staff see those of merchants in their districts
+        (or all, for city-wide staff); anyone else none."""
+        return district_scope(
+            self,
+            user,
+            staff_roles=GOVERNMENT_ROLES,
+            district_field="merchant__district_id",
+            member_roles=MERCHANT_ROLES,
+            organisation_field="merchant_id",
+        )
 
     def update(self, **kwargs: Any) -> NoReturn:
         raise PriceFilingImmutableError("价格备案不能修改，请重新备案")

@@ -7,31 +7,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from huanxin.accounts.models import Organisation, OrganisationKind
-from huanxin.accounts.queries import GOVERNMENT_ROLES
+from huanxin.accounts.models import GOVERNMENT_ROLES, Organisation, OrganisationKind
 from huanxin.catalogue.domain.categories import resolve_category
 from huanxin.catalogue.domain.products import normalise_model_number
-from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, PriceFilingQuerySet, ProductImport, ProductModel
+from huanxin.catalogue.models import MERCHANT_ROLES, CategoryPriceRule, PriceFiling, ProductImport, ProductModel
 from huanxin.core.errors import NotFoundError
-from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.core.permissions import has_role, organisations_for
 
-MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
 IMPORTER_ROLES = ("administrator", "reviewer")
 # Who sets the city's price checks at checkout.
 PRICE_RULE_ROLES = ("administrator",)
-
-
-def price_filing_scope(queryset: PriceFilingQuerySet, user: Any) -> PriceFilingQuerySet:
-    """Members of a merchant see its filings; government staff those of merchants in their districts (or all)."""
-    if not getattr(user, "is_authenticated", False):
-        return queryset.none()
-    districts = districts_for(user, *GOVERNMENT_ROLES)
-    if districts is None:
-        return queryset
-    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
-    if districts:
-        condition |= Q(merchant__district_id__in=districts)
-    return queryset.filter(condition)
 
 
 def can_import(user: Any) -> bool:

@@ -38,7 +38,9 @@ class RowErrorOut(Schema):
 
 
 class ImportReportOut(Schema):
-    id: int
+    """The API's view of ``services.ImportReport``: read from its attributes, with its ``import_id`` as ``id``."""
+
+    id: int = Field(..., validation_alias="import_id")
     file_name: str
     file_format: str
     uploaded_at: datetime.datetime

@@ -27,10 +27,10 @@ from huanxin.catalogue.domain.products import (
     map_header,
 )
 from huanxin.catalogue.domain.tabular import read_table
-from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, ProductImport, ProductModel
-from huanxin.catalogue.queries import MERCHANT_ROLES, can_import, can_set_price_rules
+from huanxin.catalogue.models import MERCHANT_ROLES, CategoryPriceRule, PriceFiling, ProductImport, ProductModel
+from huanxin.catalogue.queries import can_import, can_set_price_rules
 from huanxin.core import audit
-from huanxin.core.domain.money import MAX_FEN
+from huanxin.core.domain.money import NOT_POSITIVE_FEN, TOO_LARGE, positive_fen_problem
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
 from huanxin.core.permissions import organisations_for
 
@@ -217,9 +217,10 @@ def file_price(
     if merchant.status != Organisation.Status.ACTIVE:
         raise ForbiddenError("该商户已暂停，不能备案价格", code="merchant_suspended")
     errors: list[FieldError] = []
-    if isinstance(price_fen, bool) or not isinstance(price_fen, int) or price_fen <= 0:
+    price_problem = positive_fen_problem(price_fen, maximum=MAX_PRICE_FEN)
+    if price_problem == NOT_POSITIVE_FEN:
         errors.append(FieldError("price_fen", "invalid_price", "备案价格必须大于 0"))
-    elif price_fen > MAX_PRICE_FEN:
+    elif price_problem == TOO_LARGE:
         errors.append(FieldError("price_fen", "price_too_large", "备案价格超出合理范围，请检查金额"))
     today = timezone.localdate(timezone=BEIJING)
     if not isinstance(effective_from, datetime.date) or isinstance(effective_from, datetime.datetime):
@@ -270,9 +271,10 @@ def set_price_rule(*, actor: User, category: str, ceiling_fen: int, above_filed_
     errors: list[FieldError] = []
     if category not in CATEGORIES:
         errors.append(FieldError("category", "unknown_category", "品类不存在"))
-    if isinstance(ceiling_fen, bool) or not isinstance(ceiling_fen, int) or ceiling_fen <= 0:
+    ceiling_problem = positive_fen_problem(ceiling_fen)
+    if ceiling_problem == NOT_POSITIVE_FEN:
         errors.append(FieldError("ceiling_fen", "invalid_amount", "成交价上限应为大于0的整数（分）"))
-    elif ceiling_fen > MAX_FEN:
+    elif ceiling_problem == TOO_LARGE:
         errors.append(FieldError("ceiling_fen", "amount_out_of_range", "成交价上限超出可处理的范围"))
     if above_filed_price not in CategoryPriceRule.AboveFiledPrice.values:
         errors.append(FieldError("above_filed_price", "invalid_choice", "请选择高于备案价时的处理方式"))

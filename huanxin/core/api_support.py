@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -16,12 +17,17 @@ from huanxin.core.errors import PROBLEM_CONTENT_TYPE, DomainError, FieldError, V
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer hx_…`` — a POS or system client acting for a user in one organisation."""
+    """``Authorization: Bearer hx_…`` — a POS or system client acting for a user in one organisation.
+
+    The app that issues tokens supplies ``authenticate`` (token text → its token row with ``.user``, or None),
+    so the kernel names no app."""
+
+    def __init__(self, authenticate: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._authenticate = authenticate
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from huanxin.accounts.services import authenticate_token
-
-        api_token = authenticate_token(token)
+        api_token = self._authenticate(token)
         if api_token is None:
             return None
         request.user = api_token.user
@@ -31,9 +37,6 @@ class TokenAuth(HttpBearer):
 
 class StaffSession(SessionAuth):
     """The browser session (CSRF-checked for writes)."""
-
-
-AUTH = [TokenAuth(), StaffSession()]
 
 
 def problem_response(request: HttpRequest, error: DomainError) -> HttpResponse:

@@ -1,8 +1,10 @@
 """Periodic jobs: one registry feeds both Celery beat (production) and ``huanxin jobs run-due`` (the
 embedded default and operators).
 
-Every job is idempotent and resumable by construction (it works from the state of the rows, never from
-memory), and a run is recorded in :class:`JobRun`; at most one run of a job is in flight at a time.
+Each app registers its own jobs in its ``jobs.py`` (``register(...)`` at import); ``CoreConfig.ready()`` imports
+every installed app's ``jobs`` module, so the kernel never names an app. Every job is idempotent and resumable
+by construction (it works from the state of the rows, never from memory), and a run is recorded in
+:class:`JobRun`; at most one run of a job is in flight at a time.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from huanxin.core import idempotency, ratelimit
 from huanxin.core.models import JobRun
 
 logger = logging.getLogger("huanxin.jobs")
@@ -29,47 +31,44 @@ STALE_RUN = datetime.timedelta(hours=1)
 class Job:
     name: str
     every: datetime.timedelta
-    target: str
+    target: Callable[[], Any]
     description: str
 
     def function(self) -> Callable[[], Any]:
-        function: Callable[[], Any] = import_string(self.target)
-        return function
+        """What a run calls; every job takes no arguments and returns a short result to record."""
+        return self.target
 
 
-JOBS: tuple[Job, ...] = (
-    Job(
-        "subsidies.expire",
-        datetime.timedelta(minutes=5),
-        "huanxin.subsidies.services.claims.expire_due",
-        "处理过期资格，释放冻结资金",
-    ),
-    Job(
-        "settlement.close_periods",
-        datetime.timedelta(minutes=15),
-        "huanxin.settlement.services.close_due_periods",
-        "生成并结算已结束的清算周期",
-    ),
-    Job(
-        "trace.checkpoints",
-        datetime.timedelta(hours=1),
-        "huanxin.trace.integrity.publish_due_checkpoints",
-        "签发已结束日期的溯源检查点",
-    ),
-    Job(
-        "core.purge_idempotency",
-        datetime.timedelta(hours=6),
-        "huanxin.core.idempotency.purge_expired",
-        "清理过期的幂等请求记录",
-    ),
-    Job(
-        "core.purge_rate_limits",
-        datetime.timedelta(hours=1),
-        "huanxin.core.ratelimit.purge_expired",
-        "清理已结束时间窗的登录和验证码频率计数",
-    ),
+# In registration order: apps in INSTALLED_APPS order, and each app's jobs in the order it registers them.
+JOBS: list[Job] = []
+JOBS_BY_NAME: dict[str, Job] = {}
+
+
+def register(name: str, *, every: datetime.timedelta, target: Callable[[], Any], description: str) -> Job:
+    """Add a periodic job; a name is registered once (a second, different job under it is a mistake)."""
+    job = Job(name, every, target, description)
+    known = JOBS_BY_NAME.get(name)
+    if known is not None:
+        if known != job:
+            raise ValueError(f"job {name!r} is already registered with another definition")
+        return known
+    JOBS.append(job)
+    JOBS_BY_NAME[name] = job
+    return job
+
+
+register(
+    "core.purge_idempotency",
+    every=datetime.timedelta(hours=6),
+    target=idempotency.purge_expired,
+    description="清理过期的幂等请求记录",
 )
-JOBS_BY_NAME = {job.name: job for job in JOBS}
+register(
+    "core.purge_rate_limits",
+    every=datetime.timedelta(hours=1),
+    target=ratelimit.purge_expired,
+    description="清理已结束时间窗的登录和验证码频率计数",
+)
 
 
 def run_job(name: str, *, now: datetime.datetime | None = None) -> JobRun | None:

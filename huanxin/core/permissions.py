@@ -6,11 +6,16 @@ the user object), so that ``visible_to(user)`` filters stay simple indexed colum
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Q, QuerySet
 
 if TYPE_CHECKING:
     from huanxin.core.models import AuditQuerySet
+
+RowsT = TypeVar("RowsT", bound=QuerySet[Any])
 
 # Roles are defined in accounts.Role; repeated here as strings so the kernel imports no app.
 CITY_ROLES = frozenset({"reviewer", "finance_officer", "auditor", "administrator"})
@@ -76,11 +81,40 @@ def audit_scope(queryset: AuditQuerySet, user: Any) -> AuditQuerySet:
     if districts is None:
         return queryset
     organisations = organisations_for(user, "merchant_manager", "recycler", "dismantler")
-    from django.db.models import Q
-
     condition = Q(actor=user)
     if districts:
         condition |= Q(district_code__in=districts)
     if organisations:
         condition |= Q(organisation_id__in=organisations)
+    return queryset.filter(condition)
+
+
+def district_scope(
+    queryset: RowsT,
+    user: Any,
+    *,
+    staff_roles: Iterable[str],
+    district_field: str,
+    member_roles: Iterable[str] = (),
+    organisation_field: str = "",
+    own: Q | None = None,
+) -> RowsT:
+    """The usual visibility rule: nobody signed out sees anything; staff holding ``staff_roles`` city-wide see
+    every row; otherwise the user sees the rows of the districts they are staff in (``district_field``), of the
+    organisations they are members of (``organisation_field``) and their own (``own``)."""
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    districts = districts_for(user, *staff_roles)
+    if districts is None:
+        return queryset
+    conditions = [own] if own is not None else []
+    if organisation_field:
+        conditions.append(Q(**{f"{organisation_field}__in": organisations_for(user, *member_roles)}))
+    if districts:
+        conditions.append(Q(**{f"{district_field}__in": districts}))
+    if not conditions:
+        return queryset.none()
+    condition = conditions[0]
+    for other in conditions[1:]:
+        condition |= other
     return queryset.filter(condition)

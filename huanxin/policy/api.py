@@ -19,7 +19,6 @@ from huanxin.policy.schemas import (
     DecideIn,
     MeasureOut,
     PoolOut,
-    PreviewRowOut,
     ProgrammeOut,
     ReportIn,
     ReportOut,
@@ -198,11 +197,13 @@ def prepare_rule_set(request: HttpRequest, code: str, payload: RuleSetIn) -> Any
     return Status(201, rule_set_out(version))
 
 
-@router.get("/programmes/{code}/rule-sets/{number}/preview", response=list[PreviewRowOut], summary="新旧规则对比预览")
+@router.get(
+    "/programmes/{code}/rule-sets/{number}/preview", response=list[services.PreviewRow], summary="新旧规则对比预览"
+)
 def preview_rule_set(request: HttpRequest, code: str, number: int) -> Any:
     _staff(request)
     version = queries.get_version(queries.get_programme(code), number)
-    return [PreviewRowOut(input=r.input, old=r.old, new=r.new, changed=r.changed) for r in services.preview(version)]
+    return services.preview(version)
 
 
 @router.post(

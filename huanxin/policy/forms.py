@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from huanxin.accounts.models import District
 from huanxin.catalogue.domain.categories import CATEGORIES
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.forms import YuanField
 from huanxin.policy.domain import InputError, RuleSet
 from huanxin.policy.domain.families.car import NEW_ENERGIES, OLD_FUELS
@@ -41,7 +42,7 @@ class BudgetForm(forms.Form):
             name = f"d_{district.code}"
             self.fields[name] = YuanField(label=district.name, required=False)
             if pools is not None and not self.is_bound:
-                self.initial[name] = f"{pools.get(district.code, 0) / 100:.2f}"
+                self.initial[name] = format_yuan(pools.get(district.code, 0), symbol=False, grouping=False)
             self.district_fields.append((name, district.code))
 
     def allocations(self) -> dict[str, int]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from huanxin.accounts.queries import GOVERNMENT_ROLES
+from huanxin.accounts.models import GOVERNMENT_ROLES
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, has_role

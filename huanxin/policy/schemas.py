@@ -75,13 +75,6 @@ class DecideIn(Schema):
     note: str = Field("", max_length=500)
 
 
-class PreviewRowOut(Schema):
-    input: dict[str, Any]
-    old: dict[str, Any] | None
-    new: dict[str, Any] | None
-    changed: bool
-
-
 class TargetOut(Schema):
     code: str
     name: str

@@ -352,6 +352,8 @@ def quote(*, programme_code: str, payload: Any, source: str = "api") -> dict[str
 
 @dataclass(frozen=True)
 class PreviewRow:
+    """One past input decided by the published rules (old) and by the draft (new); changed when they differ."""
+
     input: dict[str, Any]
     old: dict[str, Any] | None
     new: dict[str, Any] | None

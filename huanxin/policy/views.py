@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.policy import queries, services
@@ -86,6 +89,18 @@ def _require_staff(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def _staff_programme(
+    request: AuthenticatedRequest, code: str, may: Callable[[Any, Programme], bool] | None = None
+) -> Programme:
+    """The programme a staff page works on: policy staff only, 404 for an unknown code, and 403 when ``may``
+    says this user's scope does not cover the action on it."""
+    _require_staff(request)
+    programme: Programme = _programme_or_404(code)
+    if may is not None and not may(request.user, programme):
+        raise PermissionDenied
+    return programme
+
+
 @login_required
 def staff_programmes(request: AuthenticatedRequest) -> HttpResponse:
     _require_staff(request)
@@ -96,12 +111,11 @@ def staff_programmes(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def staff_programme(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    _require_staff(request)
-    programme = _programme_or_404(code)
+    programme = _staff_programme(request, code)
     pools = list(queries.pools_of(programme))
     form = BudgetForm(
         pools={p.district_id: p.allocated_fen for p in pools},
-        initial={"total": f"{programme.total_budget_fen / 100:.2f}"},
+        initial={"total": format_yuan(programme.total_budget_fen, symbol=False, grouping=False)},
     )
     return _render_programme(request, programme, pools, form)
 
@@ -136,10 +150,7 @@ def _render_programme(
 @login_required
 @require_POST
 def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    _require_staff(request)
-    programme = _programme_or_404(code)
-    if not queries.can_set_budget(request.user, programme):
-        raise PermissionDenied
+    programme = _staff_programme(request, code, queries.can_set_budget)
     form = BudgetForm(request.POST)
     if form.is_valid():
         try:
@@ -160,10 +171,7 @@ def set_budget(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def set_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    _require_staff(request)
-    programme = _programme_or_404(code)
-    if not queries.can_change_settings(request.user, programme):
-        raise PermissionDenied
+    programme = _staff_programme(request, code, queries.can_change_settings)
     try:
         services.set_programme_status(actor=request.user, programme=programme, status=request.POST.get("status", ""))
     except DomainError as error:
@@ -176,8 +184,7 @@ def set_status(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @login_required
 def version_detail(request: AuthenticatedRequest, code: str, number: int) -> HttpResponse:
     """A rule-set version: its file, the diff against the previous one, and the preview on past inputs."""
-    _require_staff(request)
-    programme = _programme_or_404(code)
+    programme = _staff_programme(request, code)
     try:
         version = queries.get_version(programme, number)
     except NotFoundError:
@@ -230,10 +237,7 @@ def version_detail(request: AuthenticatedRequest, code: str, number: int) -> Htt
 
 @login_required
 def version_new(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    _require_staff(request)
-    programme = _programme_or_404(code)
-    if not queries.can_prepare_rules(request.user, programme):
-        raise PermissionDenied
+    programme = _staff_programme(request, code, queries.can_prepare_rules)
     current = services.published_version(programme.code)
     form = RuleSetForm(request.POST or None, initial={"content": current.content if current else ""})
     if request.method == "POST" and form.is_valid():

@@ -28,7 +28,6 @@ from huanxin.subsidies.models import (
     Store,
 )
 from huanxin.subsidies.schemas import (
-    BurnOut,
     ClaimIn,
     EnrolmentDecisionIn,
     EnrolmentIn,
@@ -199,16 +198,7 @@ def lookup(request: HttpRequest, code: str, merchant_id: int | None = None) -> A
 
 def _sale(request: HttpRequest, payload: RedeemIn) -> dict[str, Any]:
     merchant = _merchant_for(request, payload.merchant_id)
-    take_back = (
-        services.TakeBackInput(
-            category=payload.take_back.category,
-            condition=payload.take_back.condition,
-            to_recycler=payload.take_back.to_recycler,
-            description=payload.take_back.description,
-        )
-        if payload.take_back
-        else None
-    )
+    take_back = services.TakeBackInput(**payload.take_back.model_dump()) if payload.take_back else None
     return {
         "actor": current_user(request),
         "merchant": merchant,
@@ -282,14 +272,7 @@ def preview_return(request: HttpRequest, redemption_id: int, payload: ReturnPrev
     quote = services.quote_return(
         actor=current_user(request), redemption=redemption, kind=payload.kind, new_price_fen=payload.new_price_fen
     )
-    return ReturnQuoteOut(
-        kind=quote.kind,
-        new_price_fen=quote.new_price_fen,
-        new_subsidy_fen=quote.new_subsidy_fen,
-        refund_fen=quote.refund_fen,
-        clawback_fen=quote.clawback_fen,
-        quota_released=quote.quota_released,
-    )
+    return quote
 
 
 @router.post("/redemptions/{redemption_id}/returns", response={201: ReturnOut}, summary="退货退补（整单或部分）")
@@ -385,15 +368,7 @@ def apply_enrolment(request: HttpRequest, payload: EnrolmentIn) -> Any:
     programme = Programme.objects.filter(code=payload.programme).first()
     if merchant is None or programme is None:
         raise NotFoundError("商户或项目不存在", code="not_found")
-    data = services.EnrolmentInput(
-        categories=payload.categories,
-        store_ids=payload.store_ids,
-        bank_name=payload.bank_name,
-        account_name=payload.account_name,
-        bank_account=payload.bank_account,
-        contact_name=payload.contact_name,
-        contact_phone=payload.contact_phone,
-    )
+    data = services.EnrolmentInput(**payload.model_dump(exclude={"merchant_id", "programme"}))
     enrolment = services.apply_enrolment(actor=current_user(request), merchant=merchant, programme=programme, data=data)
     return Status(201, enrolment_out(enrolment))
 
@@ -457,13 +432,11 @@ def list_rounds(request: HttpRequest, programme: str) -> Any:
     return rounds_out(list(ClaimRound.objects.filter(programme__code=programme).select_related("programme")))
 
 
-@router.get("/burn", response=list[BurnOut], summary="各品类资金冻结和使用情况（工作人员）")
+@router.get("/burn", response=list[queries.CategoryBurn], summary="各品类资金冻结和使用情况（工作人员）")
 def burn(request: HttpRequest) -> Any:
     if not queries.is_staff(request.user):
         raise ForbiddenError("仅限政府工作人员", code="staff_only")
-    return [
-        BurnOut(**row.__dict__) for row in queries.burn_by_category(districts_for(request.user, *queries.STAFF_ROLES))
-    ]
+    return queries.burn_by_category(districts_for(request.user, *queries.STAFF_ROLES))
 
 
 def _hold_out(h: RedemptionHold) -> HoldOut:

@@ -243,12 +243,3 @@ class RoundOut(Schema):
     closes_at: datetime.datetime | None
     limits: dict[str, int]
     issued: dict[str, int]
-
-
-class BurnOut(Schema):
-    programme: str
-    category: str
-    issued: int
-    redeemed: int
-    held_fen: int
-    spent_fen: int

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from huanxin.accounts.queries import GOVERNMENT_ROLES
+from huanxin.accounts.models import GOVERNMENT_ROLES
 from huanxin.core.permissions import has_role
 
 

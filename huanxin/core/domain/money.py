@@ -11,6 +11,22 @@ FEN_PER_YUAN = 100
 BASIS_POINTS = 10_000
 
 
+# What positive_fen_problem answers: the value is not a whole number of fen above zero, or above the maximum.
+NOT_POSITIVE_FEN = "not_positive_fen"
+TOO_LARGE = "too_large"
+
+
+def positive_fen_problem(value: object, *, maximum: int = MAX_FEN) -> str | None:
+    """Why a value cannot be an amount in fen above zero, or None when it can: ``NOT_POSITIVE_FEN`` unless it is
+    an int (true/false are ints in Python, never amounts) greater than 0; ``TOO_LARGE`` above ``maximum`` (by
+    default what a 64-bit column holds). Each caller turns the answer into its own code and Chinese message."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return NOT_POSITIVE_FEN
+    if value > maximum:
+        return TOO_LARGE
+    return None
+
+
 def round_half_up(numerator: int, denominator: int) -> int:
     """Divide two integers and round half away from zero (四舍五入), the rounding the rules use."""
     if denominator <= 0:

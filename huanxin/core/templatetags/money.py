@@ -23,11 +23,3 @@ def changes(values: object) -> str:
     if not isinstance(values, dict):
         return "" if values is None else str(values)
     return "\n".join(f"{key}: {value}" for key, value in values.items())
-
-
-@register.filter(name="category")
-def category(code: str | None) -> str:
-    """``{{ "fridge"|category }}`` → 冰箱 (POLICY.md's category table; the code itself if unknown)."""
-    from huanxin.catalogue.domain.categories import category_name
-
-    return category_name(code) if code else ""

@@ -1,6 +1,15 @@
 import pytest
 
-from huanxin.core.domain.money import apply_rate, format_yuan, parse_yuan, round_half_up
+from huanxin.core.domain.money import (
+    MAX_FEN,
+    NOT_POSITIVE_FEN,
+    TOO_LARGE,
+    apply_rate,
+    format_yuan,
+    parse_yuan,
+    positive_fen_problem,
+    round_half_up,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,3 +56,27 @@ def test_parse_yuan(text, fen):
 def test_parse_yuan_refuses_malformed_amounts(text):
     with pytest.raises(ValueError, match="金额格式不正确"):
         parse_yuan(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (1, None),
+        (MAX_FEN, None),
+        (0, NOT_POSITIVE_FEN),
+        (-1, NOT_POSITIVE_FEN),
+        (True, NOT_POSITIVE_FEN),
+        (1.5, NOT_POSITIVE_FEN),
+        (100.0, NOT_POSITIVE_FEN),
+        ("100", NOT_POSITIVE_FEN),
+        (None, NOT_POSITIVE_FEN),
+        (MAX_FEN + 1, TOO_LARGE),
+    ],
+)
+def test_a_positive_amount_is_a_whole_number_of_fen_above_zero_within_64_bits(value, problem):
+    assert positive_fen_problem(value) == problem
+
+
+def test_a_caller_may_set_a_lower_maximum():
+    assert positive_fen_problem(1_000, maximum=999) == TOO_LARGE
+    assert positive_fen_problem(999, maximum=999) is None

@@ -77,3 +77,23 @@ def test_a_job_runs_as_a_celery_task_through_the_real_rabbitmq(personas):
     assert result == "done: 1"
     assert Qualification.objects.get(pk=qualification.pk).status == "expired"
     assert JobRun.objects.get(name="subsidies.expire").status == "done"
+
+
+def test_every_app_registers_its_own_jobs_with_their_schedules():
+    every = {job.name: job.every for job in jobs.JOBS}
+    assert every == {
+        "core.purge_idempotency": datetime.timedelta(hours=6),
+        "core.purge_rate_limits": datetime.timedelta(hours=1),
+        "subsidies.expire": datetime.timedelta(minutes=5),
+        "settlement.close_periods": datetime.timedelta(minutes=15),
+        "trace.checkpoints": datetime.timedelta(hours=1),
+    }
+    assert jobs.JOBS_BY_NAME["subsidies.expire"].function().__module__.startswith("huanxin.subsidies.")
+
+
+def test_a_job_name_cannot_be_registered_twice_with_another_definition():
+    known = jobs.JOBS_BY_NAME["subsidies.expire"]
+    assert jobs.register(known.name, every=known.every, target=known.target, description=known.description) is known
+    with pytest.raises(ValueError, match="already registered"):
+        jobs.register(known.name, every=datetime.timedelta(minutes=1), target=known.target, description="")
+    assert jobs.JOBS_BY_NAME["subsidies.expire"] is known

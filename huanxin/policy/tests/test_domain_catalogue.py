@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import re
 import tomllib
@@ -201,21 +200,6 @@ def test_rule_set_repr_names_code_version_and_digest() -> None:
     rule_set: RuleSet = CATALOGUE["cn-appliance-2025"]
 
     assert repr(rule_set).startswith("RuleSet('cn-appliance-2025@1', family='consumer_goods', digest='")
-
-
-def test_domain_package_never_imports_django() -> None:
-    domain = Path(__file__).resolve().parent.parent / "domain"
-    for path in domain.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            else:
-                continue
-            for name in names:
-                assert name.split(".")[0] != "django", f"{path.name} imports {name}"
 
 
 def _locations(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from huanxin.core.domain.money import MAX_FEN, format_yuan
+from huanxin.core.domain.money import NOT_POSITIVE_FEN, TOO_LARGE, format_yuan, positive_fen_problem
 
 ACCEPT = "accept"
 HOLD = "hold"
@@ -33,11 +33,10 @@ class PriceCheck:
 def price_problem(price_fen: object, *, label: str = "成交价") -> tuple[str, str] | None:
     """Why a value cannot be a price in fen (code, Chinese message naming the price ``label``), or None: an
     int (not a bool), > 0, within 64 bits."""
-    if isinstance(price_fen, bool) or not isinstance(price_fen, int):
-        return "invalid_price", f"{label}应为整数（分）"
-    if price_fen <= 0:
+    problem = positive_fen_problem(price_fen)
+    if problem == NOT_POSITIVE_FEN:
         return "invalid_price", f"{label}应为大于0的整数（分）"
-    if price_fen > MAX_FEN:
+    if problem == TOO_LARGE:
         return "price_out_of_range", f"{label}超出可处理的范围，请核对金额"
     return None
 

@@ -65,8 +65,8 @@ def test_after_the_budget_took_the_subsidy_back_a_partial_return_owes_nothing_bu
     ("new_price_fen", "code", "message"),
     [
         (0, "invalid_price", "新的最终成交价应为大于0的整数（分）"),
-        (True, "invalid_price", "新的最终成交价应为整数（分）"),
-        ("300000", "invalid_price", "新的最终成交价应为整数（分）"),
+        (True, "invalid_price", "新的最终成交价应为大于0的整数（分）"),
+        ("300000", "invalid_price", "新的最终成交价应为大于0的整数（分）"),
         (2**63, "price_out_of_range", "新的最终成交价超出可处理的范围，请核对金额"),
         (400_000, "price_not_lower", "新的最终成交价应低于原成交价"),
     ],
