@@ -37,7 +37,7 @@ from huanxin.accounts.models import (
     Role,
     User,
 )
-from huanxin.accounts.roles import MERCHANT_MANAGERS
+from huanxin.accounts.roles import ADMINISTRATORS, MERCHANT_MANAGERS
 from huanxin.accounts.sms import SmsBackend, get_sms_backend
 from huanxin.core import audit, crypto, ratelimit
 from huanxin.core.domain.identifiers import (
@@ -488,7 +488,7 @@ def change_registered_district(*, actor: User, district: str, now: datetime.date
 
 
 def _require_administrator(actor: User) -> None:
-    if not has_role(actor, Role.ADMINISTRATOR):
+    if not has_role(actor, *ADMINISTRATORS):
         raise ForbiddenError("只有系统管理员可以执行此操作", code="administrator_required")
 
 
@@ -674,7 +674,7 @@ def issue_api_token(
     holder = user or actor
     # Through the grants, so that a token issues tokens for its own organisation only.
     is_manager = organisation.pk in organisations_for(actor, *MERCHANT_MANAGERS)
-    if not (has_role(actor, Role.ADMINISTRATOR) or is_manager):
+    if not (has_role(actor, *ADMINISTRATORS) or is_manager):
         raise ForbiddenError("只有机构负责人或系统管理员可以签发接口令牌", code="token_issue_forbidden")
     if not Membership.objects.filter(user=holder, organisation=organisation).exists():
         raise ValidationFailed.for_field("user", "not_a_member", "令牌持有人必须是该机构成员")
@@ -707,7 +707,7 @@ def issue_api_token(
 def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
     """Revoke a token at once; later calls with it are refused."""
     allowed = (
-        has_role(actor, Role.ADMINISTRATOR)
+        has_role(actor, *ADMINISTRATORS)
         or token.user_id == actor.pk
         or token.organisation_id in organisations_for(actor, *MERCHANT_MANAGERS)
     )
