@@ -247,5 +247,23 @@ def api_client_for(user: User) -> Client:
     return client
 
 
+def token_client_for(user: User, organisation: Organisation) -> Client:
+    """A client calling the API with a bearer token issued for ``user`` in ``organisation`` (as a till would)."""
+    from huanxin.accounts.services import issue_api_token
+
+    issuer = make_member(Role.ADMINISTRATOR, Organisation.objects.filter(kind=OrganisationKind.GOVERNMENT).first())
+    issued = issue_api_token(actor=issuer, organisation=organisation, name="收银台", user=user)
+    return Client(headers={"Authorization": f"Bearer {issued.plaintext}"})
+
+
+def member_of_two_merchants(token_merchant: Organisation, other_merchant: Organisation) -> User:
+    """A manager of ``token_merchant`` who is also manager and clerk of ``other_merchant``: the user whose token
+    for the first must never reach the second."""
+    user = make_member(Role.MERCHANT_MANAGER, token_merchant)
+    Membership.objects.create(user=user, role=Role.MERCHANT_MANAGER, organisation=other_merchant)
+    Membership.objects.create(user=user, role=Role.MERCHANT_CLERK, organisation=other_merchant)
+    return user
+
+
 def district_codes() -> list[str]:
     return list(District.objects.values_list("code", flat=True))

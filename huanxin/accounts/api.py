@@ -30,6 +30,7 @@ from huanxin.accounts.schemas import (
 )
 from huanxin.core import ratelimit
 from huanxin.core.errors import NotFoundError
+from huanxin.core.permissions import confining_organisation
 
 router = Router(tags=["账户与机构"])
 
@@ -75,6 +76,10 @@ def change_district(request: HttpRequest, payload: DistrictChangeIn) -> Any:
 
 def _me(user: Any) -> MeOut:
     memberships = Membership.objects.filter(user=user).select_related("organisation")
+    confined_to = confining_organisation(user)
+    if confined_to is not None:
+        # A token speaks for its organisation only, and does not tell of the holder's other memberships.
+        memberships = memberships.filter(organisation_id=confined_to)
     person = Person.objects.filter(user=user).first()
     return MeOut(
         id=user.pk,

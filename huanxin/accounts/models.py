@@ -1,9 +1,9 @@
 """People, organisations and who may act for whom.
 
 A :class:`User` signs in. A :class:`Person` is the real-name profile of a resident (one per resident
-ID). An :class:`Organisation` is a merchant, recycler, dismantler, vehicle scrapping enterprise, bank
-or government unit; a :class:`Membership` gives a user a role in one organisation, and for government
-users a district scope.
+ID). An :class:`Organisation` is an enterprise, institution, bank or government unit taking part in the
+programme; a :class:`Membership` gives a user a role in one organisation, and for government users a
+district scope. The roles, kinds and groups of roles are in :mod:`huanxin.accounts.roles`.
 """
 
 from __future__ import annotations
@@ -16,48 +16,35 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from huanxin.accounts.roles import (
+    GOVERNMENT_STAFF,
+    ORGANISATION_MEMBERS,
+    OVERSIGHT_STAFF,
+    ROLES_BY_KIND,
+    OrganisationKind,
+    Role,
+)
 from huanxin.core import crypto
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.permissions import district_scope
 
-
-class Role(models.TextChoices):
-    """What a user may do; checked by the services, never only by hiding a button."""
-
-    CONSUMER = "consumer", "消费者"
-    MERCHANT_CLERK = "merchant_clerk", "商户店员"
-    MERCHANT_MANAGER = "merchant_manager", "商户负责人"
-    RECYCLER = "recycler", "回收企业人员"
-    DISMANTLER = "dismantler", "拆解企业人员"
-    REVIEWER = "reviewer", "审核人员"
-    FINANCE_OFFICER = "finance_officer", "财政人员"
-    AUDITOR = "auditor", "审计监督人员"
-    ADMINISTRATOR = "administrator", "系统管理员"
-
-
-# Role groups: who counts as government staff, and as a member of an organisation (used across the apps).
-GOVERNMENT_ROLES = ("reviewer", "finance_officer", "auditor", "administrator")
-MEMBER_ROLES = ("merchant_clerk", "merchant_manager", "recycler", "dismantler", "finance_officer")
-
-
-class OrganisationKind(models.TextChoices):
-    MERCHANT = "merchant", "销售企业"
-    RECYCLER = "recycler", "回收企业"
-    DISMANTLER = "dismantler", "拆解企业"
-    VEHICLE_SCRAPPER = "vehicle_scrapper", "报废机动车回收拆解企业"
-    BANK = "bank", "银行"
-    GOVERNMENT = "government", "政府部门"
-
-
-# Which roles make sense in which kind of organisation; memberships outside this are refused.
-ROLES_BY_KIND: dict[str, frozenset[str]] = {
-    OrganisationKind.MERCHANT: frozenset({Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER}),
-    OrganisationKind.RECYCLER: frozenset({Role.RECYCLER}),
-    OrganisationKind.DISMANTLER: frozenset({Role.DISMANTLER}),
-    OrganisationKind.VEHICLE_SCRAPPER: frozenset({Role.DISMANTLER}),
-    OrganisationKind.BANK: frozenset({Role.FINANCE_OFFICER}),
-    OrganisationKind.GOVERNMENT: frozenset({Role.REVIEWER, Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR}),
-}
+# The vocabulary lives in roles.py; the models use it, and callers may import it from here too.
+__all__ = [
+    "ROLES_BY_KIND",
+    "ApiToken",
+    "District",
+    "DistrictChange",
+    "Licence",
+    "Membership",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationQuerySet",
+    "Person",
+    "PersonQuerySet",
+    "PhoneChallenge",
+    "Role",
+    "User",
+]
 
 
 class District(models.Model):
@@ -94,8 +81,7 @@ class User(AbstractUser):
 class PersonQuerySet(models.QuerySet["Person"]):
     def visible_to(self, user: Any) -> PersonQuerySet:
         """Residents see themselves; government users see residents of their districts; others nobody."""
-        staff_roles = ("reviewer", "auditor", "administrator")
-        return district_scope(self, user, staff_roles=staff_roles, district_field="district_id", own=Q(user=user))
+        return district_scope(self, user, staff_roles=OVERSIGHT_STAFF, district_field="district_id", own=Q(user=user))
 
 
 class Person(models.Model):
@@ -202,9 +188,9 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
         return district_scope(
             self,
             user,
-            staff_roles=GOVERNMENT_ROLES,
+            staff_roles=GOVERNMENT_STAFF,
             district_field="district_id",
-            member_roles=MEMBER_ROLES,
+            member_roles=ORGANISATION_MEMBERS,
             organisation_field="pk",
         )
 

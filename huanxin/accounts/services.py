@@ -37,6 +37,7 @@ from huanxin.accounts.models import (
     Role,
     User,
 )
+from huanxin.accounts.roles import ADMINISTRATORS, MERCHANT_MANAGERS
 from huanxin.accounts.sms import SmsBackend, get_sms_backend
 from huanxin.core import audit, crypto, ratelimit
 from huanxin.core.domain.identifiers import (
@@ -50,7 +51,7 @@ from huanxin.core.domain.identifiers import (
 )
 from huanxin.core.domain.masking import mask_mobile
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, RateLimitedError, ValidationFailed
-from huanxin.core.permissions import forget_grants, has_role
+from huanxin.core.permissions import forget_grants, has_role, organisations_for
 
 OTP_LENGTH = 6
 OTP_MAX_ATTEMPTS = 5
@@ -512,7 +513,7 @@ def change_registered_district(*, actor: User, district: str, now: datetime.date
 
 
 def _require_administrator(actor: User) -> None:
-    if not has_role(actor, Role.ADMINISTRATOR):
+    if not has_role(actor, *ADMINISTRATORS):
         raise ForbiddenError("只有系统管理员可以执行此操作", code="administrator_required")
 
 
@@ -696,10 +697,9 @@ def issue_api_token(
 ) -> IssuedToken:
     """Issue a token for a POS or system client acting as ``user`` in ``organisation``; shown once."""
     holder = user or actor
-    is_manager = organisation.pk in {
-        m.organisation_id for m in Membership.objects.filter(user=actor, role=Role.MERCHANT_MANAGER)
-    }
-    if not (has_role(actor, Role.ADMINISTRATOR) or is_manager):
+    # Through the grants, so that a token issues tokens for its own organisation only.
+    is_manager = organisation.pk in organisations_for(actor, *MERCHANT_MANAGERS)
+    if not (has_role(actor, *ADMINISTRATORS) or is_manager):
         raise ForbiddenError("只有机构负责人或系统管理员可以签发接口令牌", code="token_issue_forbidden")
     if not Membership.objects.filter(user=holder, organisation=organisation).exists():
         raise ValidationFailed.for_field("user", "not_a_member", "令牌持有人必须是该机构成员")
@@ -732,11 +732,9 @@ def issue_api_token(
 def revoke_api_token(*, actor: User, token: ApiToken) -> ApiToken:
     """Revoke a token at once; later calls with it are refused."""
     allowed = (
-        has_role(actor, Role.ADMINISTRATOR)
+        has_role(actor, *ADMINISTRATORS)
         or token.user_id == actor.pk
-        or Membership.objects.filter(
-            user=actor, organisation_id=token.organisation_id, role=Role.MERCHANT_MANAGER
-        ).exists()
+        or token.organisation_id in organisations_for(actor, *MERCHANT_MANAGERS)
     )
     if not allowed:
         raise ForbiddenError("无权吊销此令牌", code="token_revoke_forbidden")

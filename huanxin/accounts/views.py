@@ -29,16 +29,9 @@ from huanxin.accounts.forms import (
     SignInForm,
 )
 from huanxin.accounts.http import AuthenticatedRequest
-from huanxin.accounts.models import (
-    GOVERNMENT_ROLES,
-    MEMBER_ROLES,
-    Membership,
-    Organisation,
-    OrganisationKind,
-    Person,
-    User,
-)
+from huanxin.accounts.models import Membership, Organisation, OrganisationKind, Person, User
 from huanxin.accounts.queries import can_manage_organisations, get_organisation_for_user
+from huanxin.accounts.roles import GOVERNMENT_STAFF, ORGANISATION_MEMBERS
 from huanxin.core import ratelimit
 from huanxin.core.errors import ConflictError, DomainError
 from huanxin.core.forms import apply_domain_error
@@ -269,7 +262,7 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def organisations(request: AuthenticatedRequest) -> HttpResponse:
     """Organisations this user may see, filterable by kind; administrators enrol new ones."""
-    if not has_role(request.user, *GOVERNMENT_ROLES, *MEMBER_ROLES):
+    if not has_role(request.user, *GOVERNMENT_STAFF, *ORGANISATION_MEMBERS):
         raise PermissionDenied
     queryset = Organisation.objects.visible_to(request.user).select_related("district").order_by("kind", "name")
     kind = request.GET.get("kind", "")

@@ -7,7 +7,9 @@ from ninja import File, Query, Router, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from huanxin.accounts.http import current_user
-from huanxin.accounts.models import Organisation
+from huanxin.accounts.models import OrganisationKind
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import MERCHANT_STAFF
 from huanxin.catalogue import queries, services
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES
 from huanxin.catalogue.models import ProductModel
@@ -19,6 +21,7 @@ from huanxin.catalogue.schemas import (
     ProductFilter,
     ProductOut,
 )
+from huanxin.catalogue.services import FILING_REFUSED
 from huanxin.core.errors import ForbiddenError, ValidationFailed
 
 router = Router(tags=["产品目录与价格备案"])
@@ -65,9 +68,15 @@ def get_import(request: HttpRequest, import_id: int) -> Any:
 
 @router.post("/prices", response={201: PriceFilingOut}, summary="价格备案（本商户负责人或店员；每次备案均保留）")
 def file_price(request: HttpRequest, payload: PriceFilingIn) -> Any:
-    merchant = Organisation.objects.filter(pk=payload.merchant_id).first()
-    if merchant is None:
-        raise ValidationFailed.for_field("merchant_id", "unknown_merchant", "商户不存在")
+    # The same refusal for a merchant that does not exist as for one the user does not work for.
+    merchant = acting_organisation(
+        request,
+        roles=MERCHANT_STAFF,
+        kinds=(OrganisationKind.MERCHANT,),
+        requested=payload.merchant_id,
+        field="merchant_id",
+        refusal=ForbiddenError(FILING_REFUSED, code="price_filing_forbidden"),
+    )
     product = ProductModel.objects.filter(pk=payload.product_id).first()
     if product is None:
         raise ValidationFailed.for_field("product_id", "unknown_product", "产品型号不在目录中")

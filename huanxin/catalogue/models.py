@@ -15,12 +15,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from huanxin.accounts.models import GOVERNMENT_ROLES, Organisation
+from huanxin.accounts.models import Organisation
+from huanxin.accounts.roles import GOVERNMENT_STAFF, MERCHANT_STAFF
 from huanxin.catalogue.domain.categories import CATEGORIES, CATEGORY_CHOICES, category_name, category_short_name
 from huanxin.core.permissions import district_scope
-
-# Who files a merchant's prices and sees its filings.
-MERCHANT_ROLES = ("merchant_manager", "merchant_clerk")
 
 
 class ProductQuerySet(models.QuerySet["ProductModel"]):
@@ -122,9 +120,9 @@ class PriceFilingQuerySet(models.QuerySet["PriceFiling"]):
         return district_scope(
             self,
             user,
-            staff_roles=GOVERNMENT_ROLES,
+            staff_roles=GOVERNMENT_STAFF,
             district_field="merchant__district_id",
-            member_roles=MERCHANT_ROLES,
+            member_roles=MERCHANT_STAFF,
             organisation_field="merchant_id",
         )
 

@@ -7,32 +7,29 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from huanxin.accounts.models import GOVERNMENT_ROLES, Organisation, OrganisationKind
+from huanxin.accounts.models import Organisation, OrganisationKind
+from huanxin.accounts.roles import CATALOGUE_KEEPERS, GOVERNMENT_STAFF, MERCHANT_STAFF, PRICE_RULE_SETTERS
 from huanxin.catalogue.domain.categories import resolve_category
 from huanxin.catalogue.domain.products import normalise_model_number
-from huanxin.catalogue.models import MERCHANT_ROLES, CategoryPriceRule, PriceFiling, ProductImport, ProductModel
+from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, ProductImport, ProductModel
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
-
-IMPORTER_ROLES = ("administrator", "reviewer")
-# Who sets the city's price checks at checkout.
-PRICE_RULE_ROLES = ("administrator",)
 
 
 def can_import(user: Any) -> bool:
     """Only government staff who keep the catalogue (administrators and reviewers) import product lists."""
-    return has_role(user, *IMPORTER_ROLES)
+    return has_role(user, *CATALOGUE_KEEPERS)
 
 
 def can_read_imports(user: Any) -> bool:
     """Import reports are for government staff."""
-    return has_role(user, *GOVERNMENT_ROLES)
+    return has_role(user, *GOVERNMENT_STAFF)
 
 
 def filing_merchants(user: Any) -> QuerySet[Organisation]:
     """The merchants for which the user may file prices: those where they are manager or clerk."""
     return Organisation.objects.filter(
-        pk__in=organisations_for(user, *MERCHANT_ROLES), kind=OrganisationKind.MERCHANT
+        pk__in=organisations_for(user, *MERCHANT_STAFF), kind=OrganisationKind.MERCHANT
     ).order_by("name")
 
 
@@ -86,7 +83,7 @@ def price_rules() -> list[CategoryPriceRule]:
 
 
 def can_set_price_rules(user: Any) -> bool:
-    return has_role(user, *PRICE_RULE_ROLES)
+    return has_role(user, *PRICE_RULE_SETTERS)
 
 
 def price_history(merchant: Organisation, product: ProductModel) -> QuerySet[PriceFiling]:

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, OrganisationKind, User
+from huanxin.accounts.roles import MERCHANT_STAFF
 from huanxin.catalogue.domain.products import (
     STORED_FIELDS,
     ImportFileError,
@@ -27,7 +28,7 @@ from huanxin.catalogue.domain.products import (
     map_header,
 )
 from huanxin.catalogue.domain.tabular import read_table
-from huanxin.catalogue.models import MERCHANT_ROLES, CategoryPriceRule, PriceFiling, ProductImport, ProductModel
+from huanxin.catalogue.models import CategoryPriceRule, PriceFiling, ProductImport, ProductModel
 from huanxin.catalogue.queries import can_import, can_set_price_rules
 from huanxin.core import audit
 from huanxin.core.domain.money import NOT_POSITIVE_FEN, TOO_LARGE, positive_fen_problem
@@ -39,6 +40,7 @@ BATCH_SIZE = 500
 # ¥1,000,000,000: far above any subsidised product, so only a typing slip (or a bigint overflow) trips it.
 MAX_PRICE_FEN = 100_000_000_000
 NOTE_MAX_LENGTH = 200
+FILING_REFUSED = "只有该商户的负责人或店员可以为其备案价格"
 # The programme runs on Beijing time: "today" is the Asia/Shanghai date, whatever zone the server is in.
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -212,8 +214,8 @@ def file_price(
     (Beijing time); every filing is a new row, so the history of prices stays."""
     if merchant.kind != OrganisationKind.MERCHANT:
         raise ValidationFailed.for_field("merchant", "not_a_merchant", "只有销售企业可以备案价格")
-    if merchant.pk not in organisations_for(actor, *MERCHANT_ROLES):
-        raise ForbiddenError("只有该商户的负责人或店员可以为其备案价格", code="price_filing_forbidden")
+    if merchant.pk not in organisations_for(actor, *MERCHANT_STAFF):
+        raise ForbiddenError(FILING_REFUSED, code="price_filing_forbidden")
     if merchant.status != Organisation.Status.ACTIVE:
         raise ForbiddenError("该商户已暂停，不能备案价格", code="merchant_suspended")
     errors: list[FieldError] = []

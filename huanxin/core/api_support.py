@@ -14,6 +14,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from huanxin.core.domain.labels import field_label
 from huanxin.core.errors import PROBLEM_CONTENT_TYPE, DomainError, FieldError, ValidationFailed
+from huanxin.core.permissions import confine_to_organisation
 
 
 class TokenAuth(HttpBearer):
@@ -30,6 +31,8 @@ class TokenAuth(HttpBearer):
         api_token = self._authenticate(token)
         if api_token is None:
             return None
+        # A token acts for the organisation it was issued for and no other its holder belongs to.
+        confine_to_organisation(api_token.user, api_token.organisation_id)
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
         return api_token

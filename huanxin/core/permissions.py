@@ -1,7 +1,12 @@
 """Who may see and do what: roles come from memberships, each with an organisation and a district.
 
 The checks are plain functions over the current user's grants (read once per request and cached on
-the user object), so that ``visible_to(user)`` filters stay simple indexed column filters.
+the user object), so that ``visible_to(user)`` filters stay simple indexed column filters. A request
+authenticated by an API token is confined to the token's organisation: its grants are only those held there,
+so every check and every ``visible_to`` filter sees that organisation and no other.
+
+The kernel names no app: the roles its own rules need (who reads the audit trail, what a superuser is) are
+supplied at start-up by accounts, which owns the vocabulary (``use_roles``).
 """
 
 from __future__ import annotations
@@ -17,8 +22,31 @@ if TYPE_CHECKING:
 
 RowsT = TypeVar("RowsT", bound=QuerySet[Any])
 
-# Roles are defined in accounts.Role; repeated here as strings so the kernel imports no app.
-CITY_ROLES = frozenset({"reviewer", "finance_officer", "auditor", "administrator"})
+
+@dataclass(frozen=True)
+class KernelRoles:
+    """The role groups the kernel's own rules check; empty until accounts supplies them, so nobody is let in
+    by a vocabulary that was never loaded."""
+
+    superuser: str = ""
+    audit_whole_log: tuple[str, ...] = ()
+    audit_by_district: tuple[str, ...] = ()
+    audit_by_organisation: tuple[str, ...] = ()
+    audit_page: tuple[str, ...] = ()
+
+
+_roles = KernelRoles()
+
+
+def use_roles(roles: KernelRoles) -> None:
+    """Set the roles the kernel checks (called once by accounts when the apps are ready)."""
+    global _roles  # noqa: PLW0603 - set once at start-up, read on every check
+    _roles = roles
+
+
+def kernel_roles() -> KernelRoles:
+    """The roles the kernel checks, as supplied by accounts."""
+    return _roles
 
 
 @dataclass(frozen=True)
@@ -31,23 +59,41 @@ class Grant:
 
 
 def grants(user: Any) -> tuple[Grant, ...]:
-    """The user's grants, cached on the user object for the rest of the request."""
+    """The user's grants, cached on the user object for the rest of the request; only those held in the
+    confining organisation when the request is confined to one (an API token's)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ()
     cached: tuple[Grant, ...] | None = getattr(user, "_huanxin_grants", None)
     if cached is None:
+        confined_to = confining_organisation(user)
         rows = user.memberships.values_list("role", "organisation_id", "district_id")
+        if confined_to is not None:
+            rows = rows.filter(organisation_id=confined_to)
         cached = tuple(Grant(role, org, district) for role, org, district in rows)
-        if user.is_superuser:
-            cached += (Grant("administrator", None, None),)
+        if user.is_superuser and confined_to is None and _roles.superuser:
+            cached += (Grant(_roles.superuser, None, None),)
         user._huanxin_grants = cached
     return cached
 
 
 def forget_grants(user: Any) -> None:
-    """Drop the cached grants after memberships change."""
+    """Drop the cached grants after memberships change (a confinement stays)."""
     if hasattr(user, "_huanxin_grants"):
         del user._huanxin_grants
+
+
+def confine_to_organisation(user: Any, organisation_id: int) -> None:
+    """From now on the user acts for ``organisation_id`` only: grants held elsewhere, and a superuser's
+    standing, do not count. Set for a request authenticated by an API token, which acts for the organisation
+    it was issued for and never for another one its holder belongs to."""
+    user._huanxin_confined_to = organisation_id
+    forget_grants(user)
+
+
+def confining_organisation(user: Any) -> int | None:
+    """The organisation the user is confined to for this request, or ``None`` when not confined."""
+    confined: int | None = getattr(user, "_huanxin_confined_to", None)
+    return confined
 
 
 def has_role(user: Any, *roles: str) -> bool:
@@ -71,16 +117,22 @@ def districts_for(user: Any, *roles: str) -> set[str] | None:
     return districts
 
 
+def can_open_audit_page(user: Any) -> bool:
+    """The audit page is for those who read more of the trail than their own actions."""
+    return has_role(user, *_roles.audit_page)
+
+
 def audit_scope(queryset: AuditQuerySet, user: Any) -> AuditQuerySet:
-    """Auditors and administrators read the whole log; reviewers their districts; members their organisations."""
-    if has_role(user, "auditor", "administrator"):
+    """Auditors and administrators read the whole log; reviewers their districts; those who speak for an
+    organisation its rows; everyone their own actions."""
+    if has_role(user, *_roles.audit_whole_log):
         return queryset
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
-    districts = districts_for(user, "reviewer", "finance_officer")
+    districts = districts_for(user, *_roles.audit_by_district)
     if districts is None:
         return queryset
-    organisations = organisations_for(user, "merchant_manager", "recycler", "dismantler")
+    organisations = organisations_for(user, *_roles.audit_by_organisation)
     condition = Q(actor=user)
     if districts:
         condition |= Q(district_code__in=districts)

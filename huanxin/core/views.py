@@ -10,13 +10,13 @@ from django.shortcuts import render
 from pydantic import ValidationError
 
 from huanxin.core.models import AuditEntry
-from huanxin.core.permissions import has_role
+from huanxin.core.permissions import can_open_audit_page
 from huanxin.core.queries import AuditFilter, filter_audit
 
 
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, "auditor", "administrator", "reviewer"):
+    if not can_open_audit_page(request.user):
         raise PermissionDenied
     raw = {key: value for key, value in request.GET.items() if key in AuditFilter.model_fields and value}
     error = ""

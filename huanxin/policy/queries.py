@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from huanxin.accounts.models import GOVERNMENT_ROLES
+from huanxin.accounts.roles import BUDGET_HOLDERS, GOVERNMENT_STAFF, PROGRAMME_SETTERS, RULE_EDITORS
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, has_role
@@ -23,14 +23,11 @@ REPORT_DUE_WORKING_DAY = 10
 
 
 def is_policy_staff(user: Any) -> bool:
-    return has_role(user, *GOVERNMENT_ROLES)
+    return has_role(user, *GOVERNMENT_STAFF)
 
 
-# Who acts on a programme's rules, budget and settings. A district-limited grant of these roles reads the
-# programme but never changes it (see covers_programme).
-RULE_ROLES = ("reviewer", "administrator")
-BUDGET_ROLES = ("finance_officer", "administrator")
-SETTINGS_ROLES = ("reviewer", "administrator")
+# Who acts on a programme's rules, budget and settings: RULE_EDITORS, BUDGET_HOLDERS and PROGRAMME_SETTERS.
+# A district-limited grant of these roles reads the programme but never changes it (see covers_programme).
 
 
 def covers_programme(user: Any, programme: Programme, *roles: str) -> bool:
@@ -45,22 +42,22 @@ def covers_programme(user: Any, programme: Programme, *roles: str) -> bool:
 
 def can_prepare_rules(user: Any, programme: Programme) -> bool:
     """Propose a new rule-set version of the programme (a second person still has to approve it)."""
-    return covers_programme(user, programme, *RULE_ROLES)
+    return covers_programme(user, programme, *RULE_EDITORS)
 
 
 def can_decide_rules(user: Any, programme: Programme) -> bool:
     """Approve (publish) or reject a pending version, not counting the four-eyes rule on one's own version."""
-    return covers_programme(user, programme, *RULE_ROLES)
+    return covers_programme(user, programme, *RULE_EDITORS)
 
 
 def can_set_budget(user: Any, programme: Programme) -> bool:
     """Allocate the programme's budget to districts or move it between them."""
-    return covers_programme(user, programme, *BUDGET_ROLES)
+    return covers_programme(user, programme, *BUDGET_HOLDERS)
 
 
 def can_change_settings(user: Any, programme: Programme) -> bool:
     """Change the programme's settings: open it or close it."""
-    return covers_programme(user, programme, *SETTINGS_ROLES)
+    return covers_programme(user, programme, *PROGRAMME_SETTERS)
 
 
 def public_programmes() -> QuerySet[Programme]:

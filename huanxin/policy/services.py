@@ -17,7 +17,8 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from huanxin.accounts.models import District, Role, User
+from huanxin.accounts.models import District, User
+from huanxin.accounts.roles import BUDGET_HOLDERS, MEASURE_REPORTERS, PROGRAMME_SETTERS, RULE_EDITORS
 from huanxin.core import audit
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
@@ -90,7 +91,7 @@ def load_catalogue(*, actor: User | None = None, directory: Path = CATALOGUE_DIR
             _authorise(
                 actor,
                 programme,
-                queries.RULE_ROLES,
+                RULE_EDITORS,
                 code="ruleset_prepare_forbidden",
                 message="只有审核人员或系统管理员可以提交规则修改",
             )
@@ -190,7 +191,7 @@ def prepare_rule_set(*, actor: User, programme: Programme, content: str, note: s
     _authorise(
         actor,
         programme,
-        queries.RULE_ROLES,
+        RULE_EDITORS,
         code="ruleset_prepare_forbidden",
         message="只有审核人员或系统管理员可以提交规则修改",
     )
@@ -209,7 +210,7 @@ def decide_rule_set(*, actor: User, version: RuleSetVersion, approve: bool, note
     _authorise(
         actor,
         version.programme,
-        queries.RULE_ROLES,
+        RULE_EDITORS,
         code="ruleset_approve_forbidden",
         message="只有审核人员或系统管理员可以审批规则",
     )
@@ -404,7 +405,7 @@ def set_programme_status(*, actor: User, programme: Programme, status: str) -> P
     _authorise(
         actor,
         programme,
-        queries.SETTINGS_ROLES,
+        PROGRAMME_SETTERS,
         code="programme_status_forbidden",
         message="只有审核人员或系统管理员可以变更项目状态",
     )
@@ -434,7 +435,7 @@ def set_budget(*, actor: User, programme: Programme, total_fen: int, allocations
     A district's allocation can never drop below what it has already held or spent.
     """
     _authorise(
-        actor, programme, queries.BUDGET_ROLES, code="budget_forbidden", message="只有财政人员或系统管理员可以调整预算"
+        actor, programme, BUDGET_HOLDERS, code="budget_forbidden", message="只有财政人员或系统管理员可以调整预算"
     )
     errors: list[FieldError] = []
     if not isinstance(total_fen, int) or total_fen < 0:
@@ -481,7 +482,7 @@ def set_budget(*, actor: User, programme: Programme, total_fen: int, allocations
 
 def units_of(user: User) -> list[ResponsibleUnit]:
     """The responsible units this user reports for (through their government organisation)."""
-    organisations = organisations_for(user, Role.REVIEWER, Role.ADMINISTRATOR)
+    organisations = organisations_for(user, *MEASURE_REPORTERS)
     return list(ResponsibleUnit.objects.filter(organisation_id__in=organisations))
 
 
@@ -495,9 +496,7 @@ def submit_progress_report(
     indicators: Mapping[str, Any],
 ) -> ProgressReport:
     """A responsible unit reports on one of its measures for a month; one report per unit and period."""
-    if unit.organisation_id is None or unit.organisation_id not in organisations_for(
-        actor, Role.REVIEWER, Role.ADMINISTRATOR
-    ):
+    if unit.organisation_id is None or unit.organisation_id not in organisations_for(actor, *MEASURE_REPORTERS):
         raise ForbiddenError("只有该责任单位的工作人员可以填报进展", code="not_unit_member")
     if not measure.unit_links.filter(unit=unit).exists():
         raise ForbiddenError("该单位不是此措施的责任单位", code="not_responsible")

@@ -10,7 +10,8 @@ from typing import Any
 from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.utils import timezone
 
-from huanxin.accounts.models import Organisation, Role
+from huanxin.accounts.models import Organisation
+from huanxin.accounts.roles import FINANCE_OFFICERS, FINANCE_READERS, MERCHANT_MANAGERS
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import ForbiddenError, NotFoundError
@@ -18,27 +19,27 @@ from huanxin.core.permissions import has_role, organisations_for
 from huanxin.settlement.models import BankFile, Payable, PaymentBatch, PaymentLine, SettlementPeriod
 from huanxin.subsidies.models import Clawback, Redemption, RedemptionHold
 
-FINANCE_ROLES = (Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
 # Consumer goods are paid within 30 working days of the period's end (2026 processing timelines).
 PAYMENT_DEADLINE_WORKING_DAYS = 30
 
 
 def is_finance(user: Any) -> bool:
-    return has_role(user, *FINANCE_ROLES)
+    """Settlement is read by finance officers, auditors and administrators."""
+    return has_role(user, *FINANCE_READERS)
 
 
 def payables_visible_to(user: Any) -> QuerySet[Payable]:
-    """Merchants see their own payables; finance, auditors and administrators see all."""
+    """A merchant's managers see its payables; finance, auditors and administrators see all."""
     queryset = Payable.objects.select_related("period", "period__programme", "recipient")
     if is_finance(user):
         return queryset
-    return queryset.filter(recipient_id__in=organisations_for(user, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK))
+    return queryset.filter(recipient_id__in=organisations_for(user, *MERCHANT_MANAGERS))
 
 
 def may_download_bank_files(user: Any) -> bool:
     """Payment files hold full account numbers: only finance officers download them (auditors read the masked
     lines)."""
-    return has_role(user, Role.FINANCE_OFFICER)
+    return has_role(user, *FINANCE_OFFICERS)
 
 
 def get_bank_file_for_user(user: Any, number: str, file_format: str) -> BankFile:

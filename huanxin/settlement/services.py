@@ -20,7 +20,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from huanxin.accounts.models import Role, User
+from huanxin.accounts.models import User
+from huanxin.accounts.roles import ADMINISTRATORS, FINANCE_OFFICERS
 from huanxin.core import audit, crypto, spreadsheets
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationFailed
@@ -88,7 +89,7 @@ def close_refusal(
     balances are computed in order. A closed period is not refused: closing it again changes nothing.
     ``earlier_open`` may be given by a caller that already knows it (a page listing many periods).
     """
-    if not isinstance(actor, str) and not has_role(actor, Role.FINANCE_OFFICER):
+    if not isinstance(actor, str) and not has_role(actor, *FINANCE_OFFICERS):
         return ForbiddenError("只有财政人员可以结算", code="finance_required")
     if period.status == SettlementPeriod.Status.CLOSED:
         return None
@@ -338,11 +339,11 @@ def prepare_refusal(*, actor: User, programme: Programme) -> DomainError | None:
     Only a finance officer prepares; a batch another officer is still assembling is theirs to finish; otherwise
     there must be payables a new batch would carry (its own unfinished batch the maker may always resume).
     """
-    if not has_role(actor, Role.FINANCE_OFFICER):
+    if not has_role(actor, *FINANCE_OFFICERS):
         return ForbiddenError("只有财政人员可以办理支付", code="finance_required")
     assembling = PaymentBatch.objects.filter(programme=programme, status=PaymentBatch.Status.ASSEMBLING).first()
     if assembling is not None:
-        if assembling.prepared_by_id != actor.pk and not has_role(actor, Role.ADMINISTRATOR):
+        if assembling.prepared_by_id != actor.pk and not has_role(actor, *ADMINISTRATORS):
             return ConflictError(f"批次 {assembling.number} 正由他人生成，请稍后", code="batch_assembling")
         return None
     if not payable_now(programme).exists():
@@ -497,7 +498,7 @@ def _xlsx_bytes(rows: list[list[str]]) -> bytes:
 def approve_refusal(*, actor: User, batch: PaymentBatch) -> DomainError | None:
     """Why ``actor`` cannot approve ``batch`` now, or None: the checker is a finance officer who did not prepare
     it (four eyes), and only a prepared batch is approved."""
-    if not has_role(actor, Role.FINANCE_OFFICER):
+    if not has_role(actor, *FINANCE_OFFICERS):
         return ForbiddenError("只有财政人员可以办理支付", code="finance_required")
     if batch.prepared_by_id == actor.pk:
         return ForbiddenError("制单人不能复核自己生成的批次", code="four_eyes")
@@ -616,7 +617,7 @@ class ImportOutcome:
 def import_refusal(*, actor: User, batch: PaymentBatch) -> DomainError | None:
     """Why ``actor`` cannot import bank results for ``batch`` now, or None: a finance officer imports, into an
     approved batch that still has lines without a result (in a settled one every row would be refused)."""
-    if not has_role(actor, Role.FINANCE_OFFICER):
+    if not has_role(actor, *FINANCE_OFFICERS):
         return ForbiddenError("只有财政人员可以办理支付", code="finance_required")
     if batch.status == PaymentBatch.Status.SETTLED:
         return ConflictError("该批次每一行都已有支付结果，无需再导入回盘", code="batch_settled")

@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
-from huanxin.accounts.models import Organisation, Role
+from huanxin.accounts.models import OrganisationKind
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import FINANCE_OFFICERS, MERCHANT_MANAGERS
 from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.jobs import JOBS_BY_NAME
 from huanxin.core.notices import notify_rows
-from huanxin.core.permissions import has_role, organisations_for
+from huanxin.core.permissions import has_role
 from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from huanxin.policy.models import Programme
 from huanxin.settlement import queries, services
@@ -34,11 +36,13 @@ from huanxin.settlement.models import BankFile, BankImport, SettlementPeriod
 @login_required
 def statement(request: AuthenticatedRequest) -> HttpResponse:
     """A merchant's statement per period: earned, clawed back, carried, paid, and what is pending and why."""
-    mine = sorted(organisations_for(request.user, Role.MERCHANT_MANAGER, Role.MERCHANT_CLERK))
-    if not mine:
-        raise PermissionDenied
-    wanted = request.GET.get("merchant", "")
-    merchant = Organisation.objects.get(pk=int(wanted) if wanted.isdigit() and int(wanted) in mine else mine[0])
+    merchant = acting_organisation(
+        request,
+        roles=MERCHANT_MANAGERS,
+        kinds=(OrganisationKind.MERCHANT,),
+        requested=request.GET.get("merchant"),
+        first_by_default=True,
+    )
     file_format = request.GET.get("format", "")
     if file_format == "xlsx":
         content = statement_xlsx(queries.merchant_payables(merchant))
@@ -133,7 +137,7 @@ def batches(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(request, f"已生成批次 {batch.number}，请另一名财政人员复核")
         return redirect("settlement:batch", number=batch.number)
     programmes = Programme.objects.exclude(status=Programme.Status.DRAFT).order_by("code")
-    is_officer = has_role(request.user, Role.FINANCE_OFFICER)
+    is_officer = has_role(request.user, *FINANCE_OFFICERS)
     return render(
         request,
         "settlement/batches.html",

@@ -9,9 +9,11 @@ from ninja import Router, Status
 
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import Organisation, OrganisationKind
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import MERCHANT_MANAGERS, MERCHANT_STAFF, OVERSIGHT_STAFF, Roles
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
-from huanxin.core.permissions import districts_for, organisations_for
+from huanxin.core.permissions import districts_for
 from huanxin.policy import queries as policy_queries
 from huanxin.policy.models import Programme
 from huanxin.subsidies import queries, services
@@ -161,22 +163,11 @@ def list_refusals(request: HttpRequest) -> Any:
     ]
 
 
-def _merchant_for(request: HttpRequest, merchant_id: int | None) -> Organisation:
-    """The till's merchant: the API token's organisation, or the signed-in clerk's (one, or the one named)."""
-    token = getattr(request, "api_token", None)
-    if token is not None:
-        if merchant_id is not None and merchant_id != token.organisation_id:
-            raise ForbiddenError("令牌不属于该商户", code="token_wrong_merchant")
-        merchant: Organisation = token.organisation
-        return merchant
-    mine = organisations_for(request.user, *queries.MERCHANT_ROLES)
-    if merchant_id is None:
-        if len(mine) != 1:
-            raise ValidationFailed.for_field("merchant_id", "required", "请指定商户")
-        merchant_id = next(iter(mine))
-    if merchant_id not in mine:
-        raise ForbiddenError("您不是该商户的工作人员", code="clerk_required")
-    return Organisation.objects.get(pk=merchant_id)
+def _merchant_for(request: HttpRequest, merchant_id: int | None, roles: Roles = MERCHANT_STAFF) -> Organisation:
+    """The till's merchant: the API token's organisation only, or the signed-in clerk's (one, or the one named)."""
+    return acting_organisation(
+        request, roles=roles, kinds=(OrganisationKind.MERCHANT,), requested=merchant_id, field="merchant_id"
+    )
 
 
 @router.get("/lookup", response=QualificationLookupOut, summary="收银台查询资格码（品类、状态、最高补贴）")
@@ -322,9 +313,7 @@ def _store_out(s: Store) -> StoreOut:
 
 @router.post("/stores", response={201: StoreOut}, summary="登记门店（商户负责人）")
 def create_store(request: HttpRequest, payload: StoreIn) -> Any:
-    merchant = Organisation.objects.filter(pk=payload.merchant_id, kind=OrganisationKind.MERCHANT).first()
-    if merchant is None:
-        raise NotFoundError("商户不存在", code="merchant_not_found")
+    merchant = _merchant_for(request, payload.merchant_id, MERCHANT_MANAGERS)
     store = services.create_store(
         actor=current_user(request),
         merchant=merchant,
@@ -364,10 +353,10 @@ def list_enrolments(request: HttpRequest, status: str | None = None) -> Any:
 
 @router.post("/enrolments", response={201: EnrolmentOut}, summary="商户报名参加项目")
 def apply_enrolment(request: HttpRequest, payload: EnrolmentIn) -> Any:
-    merchant = Organisation.objects.filter(pk=payload.merchant_id, kind=OrganisationKind.MERCHANT).first()
+    merchant = _merchant_for(request, payload.merchant_id, MERCHANT_MANAGERS)
     programme = Programme.objects.filter(code=payload.programme).first()
-    if merchant is None or programme is None:
-        raise NotFoundError("商户或项目不存在", code="not_found")
+    if programme is None:
+        raise NotFoundError("项目不存在", code="programme_not_found")
     data = services.EnrolmentInput(**payload.model_dump(exclude={"merchant_id", "programme"}))
     enrolment = services.apply_enrolment(actor=current_user(request), merchant=merchant, programme=programme, data=data)
     return Status(201, enrolment_out(enrolment))
@@ -436,7 +425,7 @@ def list_rounds(request: HttpRequest, programme: str) -> Any:
 def burn(request: HttpRequest) -> Any:
     if not queries.is_staff(request.user):
         raise ForbiddenError("仅限政府工作人员", code="staff_only")
-    return queries.burn_by_category(districts_for(request.user, *queries.STAFF_ROLES))
+    return queries.burn_by_category(districts_for(request.user, *OVERSIGHT_STAFF))
 
 
 def _hold_out(h: RedemptionHold) -> HoldOut:

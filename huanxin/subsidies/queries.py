@@ -10,7 +10,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from huanxin.accounts.models import Person, Role
+from huanxin.accounts.models import Person
+from huanxin.accounts.roles import MERCHANT_STAFF, OVERSIGHT_STAFF, REVIEWERS
 from huanxin.core import crypto
 from huanxin.core.domain.identifiers import IdentifierError, validate_resident_id
 from huanxin.core.errors import NotFoundError
@@ -18,12 +19,10 @@ from huanxin.core.permissions import districts_for, has_role, organisations_for
 from huanxin.subsidies.domain import codes
 from huanxin.subsidies.models import Enrolment, Qualification, Redemption, RedemptionHold, Return, Store
 
-STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR, Role.FINANCE_OFFICER)
-MERCHANT_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
-
 
 def is_staff(user: Any) -> bool:
-    return has_role(user, *STAFF_ROLES)
+    """The staff pages (budget burn, search, enrolments, held sales) are for those who oversee residents."""
+    return has_role(user, *OVERSIGHT_STAFF)
 
 
 def qualifications_visible_to(user: Any) -> QuerySet[Qualification]:
@@ -31,7 +30,7 @@ def qualifications_visible_to(user: Any) -> QuerySet[Qualification]:
     queryset = Qualification.objects.select_related("programme", "district")
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
-    districts = districts_for(user, *STAFF_ROLES)
+    districts = districts_for(user, *OVERSIGHT_STAFF)
     if districts is None:
         return queryset
     own = Q(person__user=user)
@@ -43,10 +42,10 @@ def redemptions_visible_to(user: Any) -> QuerySet[Redemption]:
     queryset = Redemption.objects.select_related("store", "merchant", "product", "qualification", "programme")
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
-    districts = districts_for(user, *STAFF_ROLES)
+    districts = districts_for(user, *OVERSIGHT_STAFF)
     if districts is None:
         return queryset
-    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
+    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_STAFF))
     condition |= Q(qualification__person__user=user)
     if districts:
         condition |= Q(store__district_id__in=districts)
@@ -57,10 +56,10 @@ def enrolments_visible_to(user: Any) -> QuerySet[Enrolment]:
     queryset = Enrolment.objects.select_related("organisation", "programme", "organisation__district")
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
-    districts = districts_for(user, *STAFF_ROLES)
+    districts = districts_for(user, *OVERSIGHT_STAFF)
     if districts is None:
         return queryset
-    condition = Q(organisation_id__in=organisations_for(user, *MERCHANT_ROLES))
+    condition = Q(organisation_id__in=organisations_for(user, *MERCHANT_STAFF))
     if districts:
         condition |= Q(organisation__district_id__in=districts)
     return queryset.filter(condition)
@@ -95,10 +94,10 @@ def holds_visible_to(user: Any) -> QuerySet[RedemptionHold]:
     )
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
-    districts = districts_for(user, *STAFF_ROLES)
+    districts = districts_for(user, *OVERSIGHT_STAFF)
     if districts is None:
         return queryset
-    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_ROLES))
+    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_STAFF))
     if districts:
         condition |= Q(district_id__in=districts)
     return queryset.filter(condition)
@@ -113,7 +112,7 @@ def get_hold_for_user(user: Any, pk: int) -> RedemptionHold:
 
 def can_decide_holds(user: Any) -> bool:
     """Reviewers clear or reject held sales (the service also checks the district and the merchant)."""
-    return has_role(user, Role.REVIEWER)
+    return has_role(user, *REVIEWERS)
 
 
 def merchant_stores(merchant_id: int) -> QuerySet[Store]:

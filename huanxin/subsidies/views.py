@@ -19,12 +19,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
-from huanxin.accounts.models import Organisation, Person, Role
+from huanxin.accounts.models import Organisation, OrganisationKind, Person
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import MERCHANT_MANAGERS, MERCHANT_STAFF, OVERSIGHT_STAFF, REVIEWERS, Roles
 from huanxin.catalogue.models import ProductModel
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
-from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.core.permissions import districts_for, has_role
 from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from huanxin.policy import queries as policy_queries
 from huanxin.policy.models import Programme
@@ -172,13 +174,15 @@ def cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- merchants
 
 
-def _merchant(request: AuthenticatedRequest, roles: tuple[str, ...] = queries.MERCHANT_ROLES) -> Organisation:
-    mine = sorted(organisations_for(request.user, *roles))
-    if not mine:
-        raise PermissionDenied
-    wanted = request.GET.get("merchant") or request.POST.get("merchant")
-    pk = int(wanted) if wanted and wanted.isdigit() and int(wanted) in mine else mine[0]
-    return Organisation.objects.get(pk=pk)
+def _merchant(request: AuthenticatedRequest, roles: Roles = MERCHANT_STAFF) -> Organisation:
+    """The merchant the page works for: the one chosen (``merchant``), else the first of the user's."""
+    return acting_organisation(
+        request,
+        roles=roles,
+        kinds=(OrganisationKind.MERCHANT,),
+        requested=request.GET.get("merchant") or request.POST.get("merchant"),
+        first_by_default=True,
+    )
 
 
 @login_required
@@ -196,7 +200,7 @@ def merchant_home(request: AuthenticatedRequest) -> HttpResponse:
             "enrolments": enrolments,
             "total_price": sum(r.price_fen for r in today),
             "total_subsidy": sum(r.subsidy_fen - r.returned_fen for r in today),
-            "is_manager": has_role(request.user, Role.MERCHANT_MANAGER),
+            "is_manager": has_role(request.user, *MERCHANT_MANAGERS),
         },
     )
 
@@ -438,7 +442,7 @@ def merchant_redemption(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def enrolment(request: AuthenticatedRequest) -> HttpResponse:
     """The manager's stores and enrolments, with forms to add a store and apply to a programme."""
-    merchant = _merchant(request, (Role.MERCHANT_MANAGER,))
+    merchant = _merchant(request, MERCHANT_MANAGERS)
     stores = list(queries.merchant_stores(merchant.pk))
     open_programmes = _open_programmes()
     store_form = StoreForm(request.POST if request.POST.get("form") == "store" else None)
@@ -509,7 +513,7 @@ def board(request: AuthenticatedRequest) -> HttpResponse:
         "subsidies/board.html",
         {
             "rows": rows,
-            "burn": queries.burn_by_category(districts_for(request.user, *queries.STAFF_ROLES)),
+            "burn": queries.burn_by_category(districts_for(request.user, *OVERSIGHT_STAFF)),
         },
     )
 
@@ -561,7 +565,7 @@ def enrolments_review(request: AuthenticatedRequest) -> HttpResponse:
             "enrolments": enrolments[:200],
             "statuses": Enrolment.Status.choices,
             "status": status,
-            "can_decide": has_role(request.user, Role.REVIEWER),
+            "can_decide": has_role(request.user, *REVIEWERS),
         },
     )
 

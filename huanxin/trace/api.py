@@ -11,6 +11,8 @@ from pydantic import BaseModel
 
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import Organisation
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import OVERSIGHT_STAFF, TRACE_RECORDERS
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.errors import NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role
@@ -32,10 +34,8 @@ router = Router(tags=["一机一码追溯"])
 
 
 def _organisation(request: HttpRequest, organisation_id: int | None) -> Organisation:
-    token = getattr(request, "api_token", None)
-    if token is not None and organisation_id is None:
-        organisation_id = token.organisation_id
-    return services.acting_organisation(current_user(request), organisation_id)
+    """The organisation that records: the API token's only, or the signed-in member's (one, or the one named)."""
+    return acting_organisation(request, roles=TRACE_RECORDERS, requested=organisation_id)
 
 
 def _inputs(events: list[EventIn]) -> list[services.EventInput]:
@@ -242,7 +242,7 @@ def export_events(
     from huanxin.trace import epcis
 
     user = current_user(request)
-    if has_role(user, *services.STAFF_ROLES):
+    if has_role(user, *OVERSIGHT_STAFF):
         events = (
             epcis.events_for_organisation(organisation_id, since, until)
             if organisation_id

@@ -451,7 +451,7 @@ def _destinations(events: Iterable[Any]) -> dict[str, Organisation]:
 def import_document(*, actor: User | None, organisation: Organisation, document: Any) -> ImportReport:
     """Import an EPCIS 2.0 document recorded by ``organisation``'s own system, event by event.
 
-    The caller has already established that ``actor`` acts for ``organisation`` (services.acting_organisation).
+    The caller has already established that ``actor`` acts for ``organisation`` (accounts.queries.acting_organisation).
     The whole document is validated against the schema: errors outside the event list refuse the document;
     an event with schema errors, or one that does not map to our events, is refused on its own with its index
     and reason; the rest go through ``services.record_events`` in order, in batches of at most MAX_BATCH, so

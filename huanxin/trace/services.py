@@ -21,7 +21,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from huanxin.accounts.models import Licence, Membership, Organisation, OrganisationKind, Role, User
+from huanxin.accounts.models import Licence, Organisation, OrganisationKind, User
+from huanxin.accounts.roles import MERCHANT_STAFF
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core import audit
 from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
@@ -34,7 +35,6 @@ from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
 MAX_BATCH = 1000
 UNKNOWN_CODE = "未找到该追溯码：请核对标签上的编码"
 CLOCK_SKEW = datetime.timedelta(minutes=5)
-TRACE_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYCLER, Role.DISMANTLER)
 
 
 def company_prefix() -> str:
@@ -123,21 +123,6 @@ def build_document(data: EventInput, kind: Kind, organisation: Organisation) -> 
 
 
 # ---------------------------------------------------------------- membership and licences
-
-# Staff who search every item and export every organisation's events.
-STAFF_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.ADMINISTRATOR)
-
-
-def acting_organisation(actor: User, organisation_id: int | None = None) -> Organisation:
-    """The organisation the actor records for: the token's, or one of their memberships."""
-    ids = sorted(organisations_for(actor, *TRACE_ROLES))
-    if organisation_id is None:
-        if len(ids) != 1:
-            raise ValidationFailed.for_field("organisation_id", "required", "请指定记录事件的企业")
-        organisation_id = ids[0]
-    if organisation_id not in ids:
-        raise ForbiddenError("您不是该企业的工作人员", code="not_a_member")
-    return Organisation.objects.get(pk=organisation_id)
 
 
 def _licensed(organisation: Organisation, day: datetime.date) -> bool:
@@ -586,7 +571,7 @@ def commission_take_back(*, actor: User, take_back: Any) -> TraceItem:
     if existing is not None:
         return existing
     merchant = take_back.redemption.merchant
-    if not Membership.objects.filter(user=actor, organisation=merchant).exists():
+    if merchant.pk not in organisations_for(actor, *MERCHANT_STAFF):
         raise ForbiddenError("只有本商户人员可以为回收旧机赋码", code="not_a_member")
     code = new_code()
     record_one(

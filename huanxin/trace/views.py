@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, OrganisationKind
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import OVERSIGHT_STAFF, TRACE_RECORDERS
 from huanxin.core.errors import DomainError, ValidationFailed
 from huanxin.core.forms import apply_domain_error
-from huanxin.core.permissions import has_role, organisations_for
+from huanxin.core.permissions import has_role
 from huanxin.trace import integrity, labels, services
 from huanxin.trace.domain.codes import MAX_INPUT, printed_code
 from huanxin.trace.domain.rules import KINDS, TERMINAL
@@ -89,11 +91,13 @@ def public_key(request: HttpRequest) -> HttpResponse:
 
 
 def _organisation(request: AuthenticatedRequest) -> Organisation:
-    mine = sorted(organisations_for(request.user, *services.TRACE_ROLES))
-    if not mine:
-        raise PermissionDenied
-    wanted = request.GET.get("org") or request.POST.get("org") or ""
-    return Organisation.objects.get(pk=int(wanted) if wanted.isdigit() and int(wanted) in mine else mine[0])
+    """The organisation the page records for: the one chosen (``org``), else the first of the user's."""
+    return acting_organisation(
+        request,
+        roles=TRACE_RECORDERS,
+        requested=request.GET.get("org") or request.POST.get("org"),
+        first_by_default=True,
+    )
 
 
 def _allowed_kinds(item: TraceItem | None, organisation: Organisation) -> list[tuple[str, str]]:
@@ -268,7 +272,7 @@ def label_png(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def staff(request: AuthenticatedRequest) -> HttpResponse:
     """Staff: find items by code, original serial or organisation; open flags; checkpoints."""
-    if not has_role(request.user, *services.STAFF_ROLES):
+    if not has_role(request.user, *OVERSIGHT_STAFF):
         raise PermissionDenied
     text = request.GET.get("q", "").strip()
     items = TraceItem.objects.none()

@@ -1,4 +1,5 @@
-"""Role-aware navigation: each entry names the roles that see it (empty: everyone signed in or not)."""
+"""Role-aware navigation: each entry names the group of roles its page lets in (empty: everyone signed in
+or not), so that nobody is offered a page that refuses them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from huanxin.accounts.models import GOVERNMENT_ROLES
+from huanxin.accounts.roles import (
+    AUDIT_PAGE,
+    FINANCE_READERS,
+    GOVERNMENT_STAFF,
+    MERCHANT_MANAGERS,
+    MERCHANT_STAFF,
+    ORGANISATION_MEMBERS,
+    OVERSIGHT_STAFF,
+    TRACE_RECORDERS,
+    Role,
+)
 from huanxin.core.permissions import has_role
 
 
@@ -23,22 +34,18 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("补贴政策", "policy:programmes"),
     NavItem("产品目录", "catalogue:products"),
     NavItem("旧机核验", "trace:verify_search"),
-    NavItem("项目与预算", "policy:staff_programmes", roles=GOVERNMENT_ROLES),
-    NavItem("行动方案", "policy:measures", roles=GOVERNMENT_ROLES),
-    NavItem("我的补贴", "subsidies:mine", roles=("consumer",)),
-    NavItem("商户工作台", "subsidies:merchant_home", roles=("merchant_clerk", "merchant_manager")),
-    NavItem("资金看板", "subsidies:board", roles=("reviewer", "auditor", "administrator")),
-    NavItem("暂扣复核", "subsidies:holds", roles=("reviewer", "auditor", "administrator")),
-    NavItem("结算单", "settlement:statement", roles=("merchant_manager",)),
-    NavItem("旧机追溯", "trace:workspace", roles=("merchant_clerk", "merchant_manager", "recycler", "dismantler")),
-    NavItem("追溯监管", "trace:staff", roles=("reviewer", "auditor", "administrator")),
-    NavItem("清算支付", "settlement:board", roles=("finance_officer", "auditor", "administrator")),
-    NavItem(
-        "机构",
-        "accounts:organisations",
-        roles=("reviewer", "auditor", "administrator", "merchant_manager", "recycler", "dismantler", "finance_officer"),
-    ),
-    NavItem("审计日志", "core:audit", roles=("auditor", "administrator", "reviewer")),
+    NavItem("项目与预算", "policy:staff_programmes", roles=GOVERNMENT_STAFF),
+    NavItem("行动方案", "policy:measures", roles=GOVERNMENT_STAFF),
+    NavItem("我的补贴", "subsidies:mine", roles=(Role.CONSUMER,)),
+    NavItem("商户工作台", "subsidies:merchant_home", roles=MERCHANT_STAFF),
+    NavItem("资金看板", "subsidies:board", roles=OVERSIGHT_STAFF),
+    NavItem("暂扣复核", "subsidies:holds", roles=OVERSIGHT_STAFF),
+    NavItem("结算单", "settlement:statement", roles=MERCHANT_MANAGERS),
+    NavItem("旧机追溯", "trace:workspace", roles=TRACE_RECORDERS),
+    NavItem("追溯监管", "trace:staff", roles=OVERSIGHT_STAFF),
+    NavItem("清算支付", "settlement:board", roles=FINANCE_READERS),
+    NavItem("机构", "accounts:organisations", roles=(*GOVERNMENT_STAFF, *ORGANISATION_MEMBERS)),
+    NavItem("审计日志", "core:audit", roles=AUDIT_PAGE),
 ]
 
 

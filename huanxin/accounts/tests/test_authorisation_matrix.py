@@ -81,6 +81,8 @@ def test_audit_rows_visible_to_each_role(personas):
         "admin": {in_chaoyang, in_haidian, own},
         "reviewer": {in_chaoyang, in_haidian, own},
         "district_reviewer": {in_chaoyang},
+        # A finance officer reads its own actions, not the trail of a district it does not review.
+        "finance": set(),
         "manager": {in_chaoyang},
         "clerk": set(),
         "consumer": {own},

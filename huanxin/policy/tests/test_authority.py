@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from huanxin.accounts.models import Role
+from huanxin.accounts.roles import RULE_EDITORS
 from huanxin.conftest import api_client_for, client_for, make_member
 from huanxin.core.errors import ForbiddenError
 from huanxin.core.models import AuditEntry
@@ -154,7 +155,7 @@ def test_a_district_reviewer_cannot_publish_a_city_rule(world: World) -> None:
     ],
 )
 def test_one_function_decides_whether_a_scope_covers_the_programme(world: World, actor: str, expected: bool) -> None:
-    assert queries.covers_programme(world.actor(actor), world.programme, *queries.RULE_ROLES) is expected
+    assert queries.covers_programme(world.actor(actor), world.programme, *RULE_EDITORS) is expected
 
 
 # ---------------------------------------------------------------- the same rule through the API and the pages

@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from huanxin.accounts.models import Organisation, Role, User
+from huanxin.accounts.models import Organisation, User
+from huanxin.accounts.roles import MERCHANT_STAFF, REVIEWERS
 from huanxin.core import audit
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
@@ -31,7 +32,6 @@ from huanxin.subsidies.models import (
     Store,
     TakeBack,
 )
-from huanxin.subsidies.queries import MERCHANT_ROLES
 from huanxin.subsidies.services.common import (
     Lost,
     current_rules,
@@ -502,10 +502,10 @@ def _place_hold(
 
 def _authorise_decision(actor: User, hold: RedemptionHold) -> None:
     """A reviewer of the hold's district (or the whole city) who is not of the merchant that made the sale."""
-    districts = districts_for(actor, Role.REVIEWER)
-    if not has_role(actor, Role.REVIEWER) or (districts is not None and hold.district_id not in districts):
+    districts = districts_for(actor, *REVIEWERS)
+    if not has_role(actor, *REVIEWERS) or (districts is not None and hold.district_id not in districts):
         raise ForbiddenError("只有该区的审核人员可以复核暂扣的核销", code="reviewer_required")
-    if hold.merchant_id in organisations_for(actor, *MERCHANT_ROLES) or hold.placed_by_id == actor.pk:
+    if hold.merchant_id in organisations_for(actor, *MERCHANT_STAFF) or hold.placed_by_id == actor.pk:
         raise ForbiddenError("不能复核本商户的核销", code="own_sale")
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 
 from huanxin.accounts.models import Organisation, Person, User
+from huanxin.accounts.roles import MERCHANT_STAFF
 from huanxin.core import memo
 from huanxin.core.errors import FieldError, ValidationFailed
 from huanxin.core.permissions import organisations_for
@@ -19,7 +20,6 @@ from huanxin.policy.services import compiled, published_version
 from huanxin.subsidies.models import (
     Qualification,
 )
-from huanxin.subsidies.queries import MERCHANT_ROLES
 
 
 class ClaimRefused(ValidationFailed):
@@ -102,7 +102,7 @@ def programme_categories(programme: Programme) -> set[str]:
     return set(compiled(version.content).categories) if version else set()
 
 
-def is_member(actor: User, organisation: Organisation, roles: Sequence[str] = MERCHANT_ROLES) -> bool:
+def is_member(actor: User, organisation: Organisation, roles: Sequence[str] = MERCHANT_STAFF) -> bool:
     return organisation.pk in organisations_for(actor, *roles)
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from huanxin.accounts.models import Organisation, OrganisationKind, Role, User
+from huanxin.accounts.models import Organisation, OrganisationKind, User
+from huanxin.accounts.roles import MERCHANT_MANAGERS, REVIEWERS
 from huanxin.core import audit, crypto
 from huanxin.core.domain.identifiers import IdentifierError, validate_mobile
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
@@ -25,7 +26,7 @@ from huanxin.subsidies.services.common import (
 
 def create_store(*, actor: User, merchant: Organisation, name: str, address: str, district: str) -> Store:
     """A merchant manager registers a store."""
-    if merchant.kind != OrganisationKind.MERCHANT or not is_member(actor, merchant, (Role.MERCHANT_MANAGER,)):
+    if merchant.kind != OrganisationKind.MERCHANT or not is_member(actor, merchant, MERCHANT_MANAGERS):
         raise ForbiddenError("只有商户负责人可以登记门店", code="manager_required")
     errors = []
     if not 2 <= len(name.strip()) <= 100:
@@ -69,7 +70,7 @@ class EnrolmentInput:
 
 def apply_enrolment(*, actor: User, merchant: Organisation, programme: Programme, data: EnrolmentInput) -> Enrolment:
     """A merchant manager applies to join a programme with stores, categories, bank account and contact."""
-    if merchant.kind != OrganisationKind.MERCHANT or not is_member(actor, merchant, (Role.MERCHANT_MANAGER,)):
+    if merchant.kind != OrganisationKind.MERCHANT or not is_member(actor, merchant, MERCHANT_MANAGERS):
         raise ForbiddenError("只有商户负责人可以报名", code="manager_required")
     if programme.status != Programme.Status.OPEN:
         raise ValidationFailed.for_field("programme", "programme_not_open", "该项目不在报名期")
@@ -145,8 +146,8 @@ def decide_enrolment(*, actor: User, enrolment: Enrolment, action: str, note: st
     """The district commerce bureau approves, refuses, suspends or resumes an enrolment, with reasons."""
     if action not in _ENROLMENT_MOVES:
         raise ValidationFailed.for_field("action", "invalid_choice", "操作无效")
-    districts = districts_for(actor, Role.REVIEWER)
-    if not has_role(actor, Role.REVIEWER) or (
+    districts = districts_for(actor, *REVIEWERS)
+    if not has_role(actor, *REVIEWERS) or (
         districts is not None and enrolment.organisation.district_id not in districts
     ):
         raise ForbiddenError("只有商户所在区的审核人员可以处理报名", code="reviewer_required")
