@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.http import HttpRequest
 
+from huanxin.accounts.models import Organisation
 from huanxin.accounts.roles import ADMINISTRATORS
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
-
-if TYPE_CHECKING:
-    from huanxin.accounts.models import Organisation
 
 
 def get_organisation_for_user(user: Any, pk: int) -> Organisation:
