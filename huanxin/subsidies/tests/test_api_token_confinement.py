@@ -26,7 +26,7 @@ def sale_of_the_other_merchant(scene):
         product_id=scene.fridge.pk,
         serial="SN-OTHER-1",
         price_fen=499_900,
-    )
+    ).redemption
     holder = member_of_two_merchants(scene.personas.other_merchant, scene.personas.merchant)
     return sale, holder, token_client_for(holder, scene.personas.other_merchant)
 
