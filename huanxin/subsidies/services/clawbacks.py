@@ -20,21 +20,26 @@ from huanxin.subsidies.queries import MerchantTally
 # so the clawbacks are read once, not aggregated and then updated. (The table has fillfactor 50, so the
 # update stays heap-only and writes no index entries.)
 _TAKE_SQL = (
-    "WITH taken AS (UPDATE subsidies_clawback SET status = %s "
-    "WHERE programme_id = %s AND created_at >= %s AND created_at < %s RETURNING merchant_id, amount_fen, id) "
+    "WITH taken AS (UPDATE subsidies_clawback SET status = %s WHERE status = %s "
+    "AND programme_id = %s AND created_at >= %s AND created_at < %s RETURNING merchant_id, amount_fen, id) "
     "SELECT merchant_id, count(*), sum(amount_fen)::bigint, max(id) FROM taken GROUP BY merchant_id"
 )
 
 
 def take_clawbacks(*, programme_id: int, start: datetime.datetime, end: datetime.datetime) -> list[MerchantTally]:
-    """Net the programme's clawbacks created in [start, end): mark them netted and return, per merchant, how
-    many there were, their sum and the highest id. A step of the caller's transaction, not an entry point."""
+    """Net the programme's open clawbacks created in [start, end): mark them netted and return, per merchant,
+    how many there were, their sum and the highest id. A step of the caller's transaction, not an entry point;
+    a clawback is taken once (a second call finds none)."""
     _require_transaction()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_TAKE_SQL, [Clawback.Status.NETTED.value, programme_id, start, end])
+            cursor.execute(
+                _TAKE_SQL, [Clawback.Status.NETTED.value, Clawback.Status.OPEN.value, programme_id, start, end]
+            )
             return [MerchantTally(merchant, count, total, top) for merchant, count, total, top in cursor.fetchall()]
-    window = Clawback.objects.filter(programme_id=programme_id, created_at__gte=start, created_at__lt=end)
+    window = Clawback.objects.filter(
+        status=Clawback.Status.OPEN, programme_id=programme_id, created_at__gte=start, created_at__lt=end
+    )
     taken = [
         MerchantTally(row["merchant_id"], row["count"], row["total"], row["top"])
         for row in window.values("merchant_id").annotate(count=Count("pk"), total=Sum("amount_fen"), top=Max("pk"))
