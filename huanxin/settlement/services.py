@@ -178,6 +178,7 @@ def _record_close(
 ) -> None:
     """Mark the locked period closed with the sums it settled frozen on it, and write the audit row."""
     totals = settlement.totals
+    # PeriodTotals names the period's own columns: the counts, sums and highest ids the close freezes.
     for field in dataclasses.fields(totals):
         setattr(period, field.name, getattr(totals, field.name))
     period.status = SettlementPeriod.Status.CLOSED
