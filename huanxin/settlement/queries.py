@@ -68,7 +68,7 @@ class Statement:
 
 
 def merchant_statement(merchant: Organisation) -> Statement:
-    """A merchant's payables (the latest 200 periods) with what is still unsettled, held, owed back, paid and
+    """A merchant's latest 200 payables with what is still unsettled, held, owed back, paid and
     waiting for payment."""
     payables = list(
         Payable.objects.filter(recipient=merchant)

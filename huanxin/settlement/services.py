@@ -202,11 +202,11 @@ def _record_close(
     )
 
 
-_PAYABLE_COLUMNS = [field.name for field in dataclasses.fields(PayableRow)]
+_QUEUED, _NOTHING_DUE = Payable.Status.QUEUED.value, Payable.Status.NOTHING_DUE.value
 
 
 def _payable_status(row: PayableRow) -> str:
-    return (Payable.Status.QUEUED if row.is_due else Payable.Status.NOTHING_DUE).value
+    return _QUEUED if row.is_due else _NOTHING_DUE
 
 
 def _insert_payables(period: SettlementPeriod, rows: list[PayableRow], now: datetime.datetime) -> None:
@@ -218,14 +218,12 @@ def _insert_payables(period: SettlementPeriod, rows: list[PayableRow], now: date
         return
     if connection.vendor != "postgresql":
         Payable.objects.bulk_create(
-            [
-                Payable(period=period, created_at=now, status=_payable_status(row), **dataclasses.asdict(row))
-                for row in rows
-            ],
+            [Payable(period=period, created_at=now, status=_payable_status(row), **row._asdict()) for row in rows],
             batch_size=2000,
         )
         return
-    arrays = [[getattr(row, name) for row in rows] for name in _PAYABLE_COLUMNS]
+    # One array per column, in PayableRow's field order (the INSERT's column list), then the status.
+    arrays = [list(column) for column in zip(*rows, strict=True)]
     arrays.append([_payable_status(row) for row in rows])
     with connection.cursor() as cursor:
         cursor.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
@@ -249,24 +249,23 @@ def staff_search(user: Any, text: str) -> SearchResult:
 SaleCondition = Callable[[Any, Any, Any], Exists]
 
 
-@dataclass(frozen=True)
-class MerchantSales:
-    """A merchant's sales in a time window: those settled there (count, subsidy, highest id) and those held."""
+class MerchantSales(NamedTuple):
+    """A merchant's sales in a time window: those settled there (count, subsidy, highest id) and those held.
+    (Tuples, not dataclasses: a city's day gives one per merchant, thousands, built straight from the rows.)"""
 
     merchant_id: int
-    count: int
+    row_count: int
     total_fen: int
     top_id: int
     held_count: int
     held_fen: int
 
 
-@dataclass(frozen=True)
-class MerchantTally:
+class MerchantTally(NamedTuple):
     """How many rows of a merchant and their sum (released holds, clawbacks), with the highest id if asked."""
 
     merchant_id: int
-    count: int
+    row_count: int
     total_fen: int
     top_id: int = 0
 
@@ -289,23 +288,14 @@ def sales_by_merchant(programme_id: int, start: datetime.datetime, end: datetime
         .values("merchant_id")
         .annotate(
             count=Count("pk", filter=paid),
-            total=Sum("subsidy_fen", filter=paid),
-            top=Max("pk", filter=paid),
+            total=Coalesce(Sum("subsidy_fen", filter=paid), 0),
+            top=Coalesce(Max("pk", filter=paid), 0),
             held_count=Count("pk", filter=held),
-            held_total=Sum("subsidy_fen", filter=held),
+            held_total=Coalesce(Sum("subsidy_fen", filter=held), 0),
         )
+        .values_list("merchant_id", "count", "total", "top", "held_count", "held_total")
     )
-    return [
-        MerchantSales(
-            row["merchant_id"],
-            row["count"],
-            row["total"] or 0,
-            row["top"] or 0,
-            row["held_count"],
-            row["held_total"] or 0,
-        )
-        for row in rows
-    ]
+    return list(map(MerchantSales._make, rows))
 
 
 def released_by_merchant(programme_id: int, start: datetime.datetime, end: datetime.datetime) -> list[MerchantTally]:
@@ -318,7 +308,10 @@ def released_by_merchant(programme_id: int, start: datetime.datetime, end: datet
         .values("merchant_id")
         .annotate(count=Count("pk"), total=Sum("released_fen"))
     )
-    return [MerchantTally(row["merchant_id"], row["count"], row["total"]) for row in rows]
+    return [
+        MerchantTally(merchant, count, total)
+        for merchant, count, total in rows.values_list("merchant_id", "count", "total")
+    ]
 
 
 def enrolment_exists(organisation: Any, programme_id: int) -> Exists:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from huanxin.core.domain.money import format_yuan
@@ -19,8 +19,9 @@ def period_bounds(day: datetime.date, length_days: int = 1) -> tuple[datetime.da
     return start, start + datetime.timedelta(days=length_days)
 
 
-@dataclass(frozen=True)
-class PayableAmounts:
+class PayableAmounts(NamedTuple):
+    # Tuples, not frozen dataclasses, for the per-merchant values of a close: a city's day makes thousands
+    # and a frozen dataclass is several times slower to build (measured with 5,000 merchants).
     amount_fen: int
     carried_out_fen: int
 
@@ -44,7 +45,7 @@ class Tally(Protocol):
     @property
     def merchant_id(self) -> int: ...
     @property
-    def count(self) -> int: ...
+    def row_count(self) -> int: ...
     @property
     def total_fen(self) -> int: ...
 
@@ -57,7 +58,7 @@ class IdTally(Tally, Protocol):
 
 
 class SalesTally(IdTally, Protocol):
-    """A merchant's sales in a period: those settled there (``count``, ``total_fen``) and those held apart."""
+    """A merchant's sales in a period: those settled there (``row_count``, ``total_fen``) and those held apart."""
 
     @property
     def held_count(self) -> int: ...
@@ -65,9 +66,8 @@ class SalesTally(IdTally, Protocol):
     def held_fen(self) -> int: ...
 
 
-@dataclass(frozen=True)
-class PayableRow:
-    """One merchant's payable for a period, as closing writes it."""
+class PayableRow(NamedTuple):
+    """One merchant's payable for a period, as closing writes it (a tuple: see ``PayableAmounts``)."""
 
     recipient_id: int
     redemption_count: int
@@ -119,7 +119,7 @@ def settle_period(
     clawbacks of it, in merchant order: ``payable_amounts`` of those, taking in the merchant's open carry
     (``open_carries``: merchant → its negative balance not yet taken in). A sale held at checkout is left out
     of its own period (counted as withheld) and paid in the period in which its hold is decided."""
-    settled = {row.merchant_id: row for row in sales if row.count}
+    settled = {row.merchant_id: row for row in sales if row.row_count}
     freed = {row.merchant_id: row for row in released}
     clawed = {row.merchant_id: row for row in clawbacks}
     rows = []
@@ -138,11 +138,11 @@ def settle_period(
         rows.append(
             PayableRow(
                 recipient_id=merchant,
-                redemption_count=sold.count if sold else 0,
+                redemption_count=sold.row_count if sold else 0,
                 redemptions_fen=redemptions_fen,
-                released_count=free.count if free else 0,
+                released_count=free.row_count if free else 0,
                 released_fen=released_fen,
-                clawback_count=claw.count if claw else 0,
+                clawback_count=claw.row_count if claw else 0,
                 clawbacks_fen=clawbacks_fen,
                 carried_in_fen=carried_in,
                 amount_fen=amounts.amount_fen,
@@ -150,13 +150,13 @@ def settle_period(
             )
         )
     totals = PeriodTotals(
-        redemption_count=sum(row.count for row in settled.values()),
+        redemption_count=sum(row.row_count for row in settled.values()),
         redemptions_fen=sum(row.total_fen for row in settled.values()),
-        clawback_count=sum(row.count for row in clawbacks),
+        clawback_count=sum(row.row_count for row in clawbacks),
         clawbacks_fen=sum(row.total_fen for row in clawbacks),
         withheld_count=sum(row.held_count for row in sales),
         withheld_fen=sum(row.held_fen for row in sales),
-        released_count=sum(row.count for row in released),
+        released_count=sum(row.row_count for row in released),
         released_fen=sum(row.total_fen for row in released),
         max_redemption_id=max((row.top_id for row in settled.values()), default=0),
         max_clawback_id=max((row.top_id for row in clawbacks), default=0),

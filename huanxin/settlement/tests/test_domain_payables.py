@@ -18,7 +18,7 @@ from huanxin.settlement.domain.payables import (
 @dataclass(frozen=True)
 class Sales:
     merchant_id: int
-    count: int
+    row_count: int
     total_fen: int
     top_id: int = 0
     held_count: int = 0
@@ -28,7 +28,7 @@ class Sales:
 @dataclass(frozen=True)
 class Rows:
     merchant_id: int
-    count: int
+    row_count: int
     total_fen: int
     top_id: int = 0
 
