@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation
@@ -17,7 +17,8 @@ from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import ForbiddenError, NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.settlement.models import BankFile, Payable, PaymentBatch, PaymentLine, SettlementPeriod
-from huanxin.subsidies.models import Clawback, Redemption, RedemptionHold
+from huanxin.subsidies import queries as subsidies_queries
+from huanxin.subsidies.models import RedemptionHold
 
 # Consumer goods are paid within 30 working days of the period's end (2026 processing timelines).
 PAYMENT_DEADLINE_WORKING_DAYS = 30
@@ -68,19 +69,16 @@ class Statement:
 
 
 def merchant_statement(merchant: Organisation) -> Statement:
+    """A merchant's latest 200 payables with what is still unsettled, held, owed back, paid and
+    waiting for payment."""
     payables = list(
         Payable.objects.filter(recipient=merchant)
         .select_related("period", "period__programme")
         .prefetch_related("lines")
         .order_by("-period__starts_at")[:200]
     )
-    unsettled = Redemption.objects.filter(merchant=merchant, withheld=False).exclude(_in_closed_period())
-    sales = unsettled.aggregate(total=Sum("subsidy_fen"), count=Count("pk"))
     # Held sales wait for a reviewer whatever their period: what a clearing would pay now.
-    held = Redemption.objects.filter(
-        merchant=merchant, withheld=True, hold__status=RedemptionHold.Status.HELD
-    ).aggregate(total=Sum(F("subsidy_fen") - F("returned_fen")), count=Count("pk"))
-    claws = Clawback.objects.filter(merchant=merchant, status=Clawback.Status.OPEN).aggregate(total=Sum("amount_fen"))
+    unsettled = subsidies_queries.merchant_unsettled(merchant.pk, settled=_in_closed_period)
     paid = Payable.objects.filter(recipient=merchant, status=Payable.Status.PAID).aggregate(total=Sum("amount_fen"))
     pending = Payable.objects.filter(
         recipient=merchant, status__in=[Payable.Status.QUEUED, Payable.Status.IN_BATCH]
@@ -88,24 +86,35 @@ def merchant_statement(merchant: Organisation) -> Statement:
     return Statement(
         merchant,
         payables,
-        sales["total"] or 0,
-        sales["count"] or 0,
-        claws["total"] or 0,
+        unsettled.sales_fen,
+        unsettled.sales_count,
+        unsettled.open_clawbacks_fen,
         paid["total"] or 0,
         pending["total"] or 0,
-        held["total"] or 0,
-        held["count"] or 0,
+        unsettled.held_fen,
+        unsettled.held_count,
     )
 
 
-def _in_closed_period() -> Exists:
-    """Condition on redemptions: they lie inside a closed period of their programme."""
+def _in_closed_period(merchant: Any, programme: Any, at: Any) -> Exists:
+    """Condition on a sale (given references to its merchant, programme and settlement time): a closed
+    period of its programme covers it."""
     return Exists(
         SettlementPeriod.objects.filter(
-            status=SettlementPeriod.Status.CLOSED,
-            programme_id=OuterRef("programme_id"),
-            starts_at__lte=OuterRef("redeemed_at"),
-            ends_at__gt=OuterRef("redeemed_at"),
+            status=SettlementPeriod.Status.CLOSED, programme_id=programme, starts_at__lte=at, ends_at__gt=at
+        )
+    )
+
+
+def _in_paid_payable(merchant: Any, programme: Any, at: Any) -> Exists:
+    """Condition on a sale: the merchant's payable of the period of its programme that covers it is paid."""
+    return Exists(
+        Payable.objects.filter(
+            recipient_id=merchant,
+            period__programme_id=programme,
+            period__starts_at__lte=at,
+            period__ends_at__gt=at,
+            status=Payable.Status.PAID,
         )
     )
 
@@ -137,12 +146,6 @@ def _current_lines(queryset: QuerySet[PaymentLine]) -> dict[int, PaymentLine]:
     return lines
 
 
-def _settled_at() -> Any:
-    """When a sale falls into a settlement period: its own time, or for a sale held at checkout the time its
-    hold was decided (NULL while it is still held: no period pays it yet)."""
-    return Case(When(withheld=True, then=F("hold__decided_at")), default=F("redeemed_at"))
-
-
 def _held_status(hold: RedemptionHold) -> str:
     if hold.status == RedemptionHold.Status.HELD:
         return "暂扣待复核"
@@ -156,13 +159,7 @@ def reconciliation_rows(period: SettlementPeriod) -> Iterator[ReconciliationRow]
     payables = {p.recipient_id: p for p in Payable.objects.filter(period=period)}
     lines = _current_lines(PaymentLine.objects.filter(payable__period=period))
     label = f"{timezone.localtime(period.starts_at):%Y-%m-%d}"
-    queryset = (
-        Redemption.objects.filter(
-            programme_id=period.programme_id, redeemed_at__gte=period.starts_at, redeemed_at__lt=period.ends_at
-        )
-        .select_related("merchant", "hold")
-        .order_by("pk")
-    )
+    queryset = subsidies_queries.sales_in_window(period.programme_id, period.starts_at, period.ends_at)
     for redemption in queryset.iterator(chunk_size=5000):
         # A held sale is settled with the period in which its hold is decided, not with this one: a cleared
         # one is tied to that period's payable (held sales are few, so each is looked up on its own).
@@ -216,30 +213,19 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
     problems: list[Unmatched] = []
     if period.status == SettlementPeriod.Status.CLOSED:
         # Held sales are not in the period's frozen sums: they are settled when their hold is decided.
-        live = Redemption.objects.filter(
-            programme_id=period.programme_id,
-            redeemed_at__gte=period.starts_at,
-            redeemed_at__lt=period.ends_at,
-            withheld=False,
-        ).aggregate(n=Count("pk"), s=Sum("subsidy_fen"))
-        if (live["n"], live["s"] or 0) != (period.redemption_count, period.redemptions_fen):
+        window = (period.programme_id, period.starts_at, period.ends_at)
+        count, total = subsidies_queries.settled_sales_total(*window)
+        if (count, total) != (period.redemption_count, period.redemptions_fen):
             problems.append(
                 Unmatched(
                     "period",
                     str(period),
-                    f"本期核销现为 {live['n']} 笔 {format_yuan(live['s'] or 0)}，"
+                    f"本期核销现为 {count} 笔 {format_yuan(total)}，"
                     f"结算时为 {period.redemption_count} 笔 {format_yuan(period.redemptions_fen)}",
                 )
             )
-        late = Redemption.objects.filter(
-            programme_id=period.programme_id,
-            redeemed_at__gte=period.starts_at,
-            redeemed_at__lt=period.ends_at,
-            pk__gt=period.max_redemption_id,
-            withheld=False,
-        )
-        for redemption in late[:100]:
-            problems.append(Unmatched("redemption", str(redemption.pk), "结算后才写入本期的核销，未计入应付"))
+        for redemption_id in subsidies_queries.settled_sales_after(*window, period.max_redemption_id, limit=100):
+            problems.append(Unmatched("redemption", str(redemption_id), "结算后才写入本期的核销，未计入应付"))
     for payable in Payable.objects.filter(period=period).select_related("recipient").prefetch_related("lines"):
         lines = list(payable.lines.all())
         paid = sum(line.amount_fen for line in lines if line.status == PaymentLine.Status.PAID)
@@ -276,26 +262,8 @@ class MerchantExposure:
 def prefunded_outstanding(limit: int = 100) -> list[MerchantExposure]:
     """Subsidy each merchant has given at the till and not yet been paid for, largest first, with the oldest
     unpaid sale: what merchants complain about most."""
-    paid_period = Payable.objects.filter(
-        recipient_id=OuterRef("merchant_id"),
-        period__programme_id=OuterRef("programme_id"),
-        period__starts_at__lte=OuterRef("settled_at"),
-        period__ends_at__gt=OuterRef("settled_at"),
-        status=Payable.Status.PAID,
-    )
-    unpaid = (
-        Redemption.objects.exclude(status=Redemption.Status.RETURNED)
-        # Nothing is owed on a sale whose whole subsidy went back to the budget (a rejected hold).
-        .exclude(returned_fen=F("subsidy_fen"))
-        .annotate(settled_at=_settled_at())
-        .filter(~Exists(paid_period))
-    )
-    rows = (
-        unpaid.values("merchant_id", "merchant__name")
-        .annotate(outstanding=Sum(F("subsidy_fen") - F("returned_fen")), oldest=Min("redeemed_at"))
-        .order_by("-outstanding")[:limit]
-    )
-    return [MerchantExposure(r["merchant_id"], r["merchant__name"], r["outstanding"] or 0, r["oldest"]) for r in rows]
+    rows = subsidies_queries.outstanding_by_merchant(paid=_in_paid_payable, limit=limit)
+    return [MerchantExposure(r.merchant_id, r.merchant, r.outstanding_fen, r.oldest_sale) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from huanxin.accounts.models import User
@@ -31,12 +31,15 @@ from huanxin.settlement.domain.payables import (
     RESULT_WORDS,
     BankResultRow,
     LineState,
+    PayableRow,
+    PeriodSettlement,
     check_bank_rows,
-    payable_amounts,
     period_bounds,
+    settle_period,
 )
 from huanxin.settlement.models import BankFile, BankImport, Payable, PaymentBatch, PaymentLine, SettlementPeriod
-from huanxin.subsidies.models import Clawback, Enrolment, Redemption, RedemptionHold
+from huanxin.subsidies import queries as subsidies_queries
+from huanxin.subsidies.services.clawbacks import take_clawbacks
 
 # A period is closed only this long after it ended, so a sale recorded in its last second has committed.
 CLOSE_GRACE = datetime.timedelta(minutes=5)
@@ -64,7 +67,7 @@ def ensure_periods(*, programme: Programme, until: datetime.date, length_days: i
     if latest is not None:
         day = timezone.localdate(latest.ends_at)
     else:
-        earliest = Redemption.objects.filter(programme=programme).aggregate(first=Min("redeemed_at"))["first"]
+        earliest = subsidies_queries.first_sale_at(programme.pk)
         if earliest is None:
             return 0
         day = timezone.localdate(earliest)
@@ -134,159 +137,95 @@ def close_period(
         locked = SettlementPeriod.objects.select_for_update().get(pk=period.pk)
         if locked.status == SettlementPeriod.Status.CLOSED:
             return False
-        window = {"programme_id": locked.programme_id}
+        window = (locked.programme_id, locked.starts_at, locked.ends_at)
         # A sale held at checkout is not paid in its own period: what its reviewer's decision releases is
         # paid in the period in which the decision falls (cleared: the subsidy still standing; rejected: 0).
-        # One pass over the period's sales, the held ones counted apart (filtered aggregates, not a second scan).
-        paid, held = Q(withheld=False), Q(withheld=True)
-        by_merchant = list(
-            Redemption.objects.filter(**window, redeemed_at__gte=locked.starts_at, redeemed_at__lt=locked.ends_at)
-            .values("merchant_id")
-            .annotate(
-                count=Count("pk", filter=paid),
-                total=Sum("subsidy_fen", filter=paid),
-                top=Max("pk", filter=paid),
-                held_count=Count("pk", filter=held),
-                held_total=Sum("subsidy_fen", filter=held),
-            )
-        )
-        sales = {row["merchant_id"]: row for row in by_merchant if row["count"]}
-        withheld = {
-            "count": sum(row["held_count"] for row in by_merchant),
-            "total": sum(row["held_total"] or 0 for row in by_merchant),
-        }
-        released = {
-            row["merchant_id"]: row
-            for row in RedemptionHold.objects.filter(
-                **window,
-                decided_at__gte=locked.starts_at,
-                decided_at__lt=locked.ends_at,
-                released_fen__gt=0,
-            )
-            .values("merchant_id")
-            .annotate(count=Count("pk"), total=Sum("released_fen"))
-        }
+        sales = subsidies_queries.sales_by_merchant(*window)
+        released = subsidies_queries.released_by_merchant(*window)
         checkpoint("aggregated_sales")
-        clawbacks = {
-            row["merchant_id"]: row
-            for row in Clawback.objects.filter(
-                **window, created_at__gte=locked.starts_at, created_at__lt=locked.ends_at
-            )
-            .values("merchant_id")
-            .annotate(count=Count("pk"), total=Sum("amount_fen"), top=Max("pk"))
-        }
+        clawbacks = take_clawbacks(programme_id=locked.programme_id, start=locked.starts_at, end=locked.ends_at)
         checkpoint("aggregated_clawbacks")
-        merchants = sorted(set(sales) | set(clawbacks) | set(released))
-        # Open carries: the latest negative balance of each merchant that no later payable has taken in. All
-        # of the programme's are read (few: only merchants whose returns outran their sales have one), which
-        # is cheaper than naming every merchant of the period in an IN list.
-        open_carries = {
-            recipient: (pk, carried)
-            for recipient, pk, carried in Payable.objects.filter(
-                period__programme_id=locked.programme_id, carried_out_fen__lt=0, carry_taken=False
-            ).values_list("recipient_id", "pk", "carried_out_fen")
-        }
-        carries = {merchant: open_carries[merchant] for merchant in merchants if merchant in open_carries}
-        rows: list[_PayableRow] = []
-        for merchant in merchants:
-            sold = sales.get(merchant)
-            clawed = clawbacks.get(merchant)
-            freed = released.get(merchant)
-            redemptions_fen = sold["total"] if sold else 0
-            released_fen = freed["total"] if freed else 0
-            clawbacks_fen = clawed["total"] if clawed else 0
-            carried_in = carries[merchant][1] if merchant in carries else 0
-            amounts = payable_amounts(
-                redemptions_fen=redemptions_fen,
-                released_fen=released_fen,
-                clawbacks_fen=clawbacks_fen,
-                carried_in_fen=carried_in,
-            )
-            rows.append(
-                _PayableRow(
-                    recipient_id=merchant,
-                    redemption_count=sold["count"] if sold else 0,
-                    redemptions_fen=redemptions_fen,
-                    released_count=freed["count"] if freed else 0,
-                    released_fen=released_fen,
-                    clawback_count=clawed["count"] if clawed else 0,
-                    clawbacks_fen=clawbacks_fen,
-                    carried_in_fen=carried_in,
-                    amount_fen=amounts.amount_fen,
-                    carried_out_fen=amounts.carried_out_fen,
-                    status=(Payable.Status.QUEUED if amounts.amount_fen > 0 else Payable.Status.NOTHING_DUE).value,
-                )
-            )
-        _insert_payables(locked, rows, now)
+        carries = _open_carries(locked.programme_id)
+        settlement = settle_period(
+            sales=sales,
+            released=released,
+            clawbacks=clawbacks,
+            open_carries={merchant: carried for merchant, (_, carried) in carries.items()},
+        )
+        _insert_payables(locked, settlement.rows, now)
         checkpoint("payables_created")
-        if carries:
-            Payable.objects.filter(pk__in=[pk for pk, _ in carries.values()]).update(carry_taken=True)
-        Clawback.objects.filter(**window, created_at__gte=locked.starts_at, created_at__lt=locked.ends_at).update(
-            status=Clawback.Status.NETTED
-        )
-        locked.status = SettlementPeriod.Status.CLOSED
-        locked.closed_at = now
-        locked.closed_by = str(actor)[:150]
-        locked.redemption_count = sum(r["count"] for r in sales.values())
-        locked.redemptions_fen = sum(r["total"] for r in sales.values())
-        locked.clawback_count = sum(r["count"] for r in clawbacks.values())
-        locked.clawbacks_fen = sum(r["total"] for r in clawbacks.values())
-        locked.withheld_count = withheld["count"] or 0
-        locked.withheld_fen = withheld["total"] or 0
-        locked.released_count = sum(r["count"] for r in released.values())
-        locked.released_fen = sum(r["total"] for r in released.values())
-        locked.max_redemption_id = max((r["top"] for r in sales.values()), default=0)
-        locked.max_clawback_id = max((r["top"] for r in clawbacks.values()), default=0)
-        locked.save()
-        audit.record(
-            actor=actor,
-            action="settlement.period.close",
-            target=locked,
-            before={"status": "open"},
-            after={
-                "status": "closed",
-                "payables": len(rows),
-                "redemptions_fen": locked.redemptions_fen,
-                "clawbacks_fen": locked.clawbacks_fen,
-                "redemption_count": locked.redemption_count,
-                "withheld_fen": locked.withheld_fen,
-                "released_fen": locked.released_fen,
-            },
-        )
+        taken = [carries[row.recipient_id][0] for row in settlement.rows if row.recipient_id in carries]
+        if taken:
+            Payable.objects.filter(pk__in=taken).update(carry_taken=True)
+        _record_close(locked, settlement, actor=actor, now=now)
     return True
 
 
-@dataclass(frozen=True)
-class _PayableRow:
-    recipient_id: int
-    redemption_count: int
-    redemptions_fen: int
-    released_count: int
-    released_fen: int
-    clawback_count: int
-    clawbacks_fen: int
-    carried_in_fen: int
-    amount_fen: int
-    carried_out_fen: int
-    status: str
+def _open_carries(programme_id: int) -> dict[int, tuple[int, int]]:
+    """The programme's open carries, merchant → (payable id, its negative balance): the latest negative
+    balance of each merchant that no later payable has taken in. All of the programme's are read (few: only
+    merchants whose returns outran their sales have one), which is cheaper than naming every merchant of the
+    period in an IN list."""
+    return {
+        recipient: (pk, carried)
+        for recipient, pk, carried in Payable.objects.filter(
+            period__programme_id=programme_id, carried_out_fen__lt=0, carry_taken=False
+        ).values_list("recipient_id", "pk", "carried_out_fen")
+    }
 
 
-_PAYABLE_COLUMNS = [field.name for field in dataclasses.fields(_PayableRow)]
+def _record_close(
+    period: SettlementPeriod, settlement: PeriodSettlement, *, actor: Any, now: datetime.datetime
+) -> None:
+    """Mark the locked period closed with the sums it settled frozen on it, and write the audit row."""
+    totals = settlement.totals
+    # PeriodTotals names the period's own columns: the counts, sums and highest ids the close freezes.
+    for field in dataclasses.fields(totals):
+        setattr(period, field.name, getattr(totals, field.name))
+    period.status = SettlementPeriod.Status.CLOSED
+    period.closed_at = now
+    period.closed_by = str(actor)[:150]
+    period.save()
+    audit.record(
+        actor=actor,
+        action="settlement.period.close",
+        target=period,
+        before={"status": "open"},
+        after={
+            "status": "closed",
+            "payables": len(settlement.rows),
+            "redemptions_fen": totals.redemptions_fen,
+            "clawbacks_fen": totals.clawbacks_fen,
+            "redemption_count": totals.redemption_count,
+            "withheld_fen": totals.withheld_fen,
+            "released_fen": totals.released_fen,
+        },
+    )
 
 
-def _insert_payables(period: SettlementPeriod, rows: list[_PayableRow], now: datetime.datetime) -> None:
+_QUEUED, _NOTHING_DUE = Payable.Status.QUEUED.value, Payable.Status.NOTHING_DUE.value
+
+
+def _payable_status(row: PayableRow) -> str:
+    return _QUEUED if row.is_due else _NOTHING_DUE
+
+
+def _insert_payables(period: SettlementPeriod, rows: list[PayableRow], now: datetime.datetime) -> None:
     """Write a period's payables. On PostgreSQL as one INSERT from a column array each: a city's day has
     thousands of merchants, and ``bulk_create`` prepares every value of every row one by one in Python
-    (measured: about half of closing a 5,000-merchant day). The amounts still come from ``payable_amounts``;
+    (measured: about half of closing a 5,000-merchant day). The amounts still come from ``settle_period``;
     only the writing is set-based."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         Payable.objects.bulk_create(
-            [Payable(period=period, created_at=now, **dataclasses.asdict(row)) for row in rows], batch_size=2000
+            [Payable(period=period, created_at=now, status=_payable_status(row), **row._asdict()) for row in rows],
+            batch_size=2000,
         )
         return
-    arrays = [[getattr(row, name) for row in rows] for name in _PAYABLE_COLUMNS]
+    # One array per column, in PayableRow's field order (the INSERT's column list), then the status.
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    arrays.append([_payable_status(row) for row in rows])
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO settlement_payable (period_id, created_at, carry_taken, recipient_id, redemption_count, "
@@ -325,8 +264,8 @@ def payable_now(programme: Programme) -> QuerySet[Payable]:
     """The programme's payables a new batch would carry: queued (in no batch, or sent back by the bank) and
     owed to a merchant enrolled in the programme, whose enrolment gives the bank account. A queued payable of
     a merchant without one gets no line (it shows as unmatched in reconciliation)."""
-    enrolled = Enrolment.objects.filter(organisation_id=OuterRef("recipient_id"), programme_id=programme.pk)
-    return Payable.objects.filter(period__programme=programme, status=Payable.Status.QUEUED).filter(Exists(enrolled))
+    enrolled = subsidies_queries.enrolment_exists(OuterRef("recipient_id"), programme.pk)
+    return Payable.objects.filter(period__programme=programme, status=Payable.Status.QUEUED).filter(enrolled)
 
 
 def _nothing_to_pay() -> ValidationFailed:
@@ -428,16 +367,19 @@ def _assemble_chunk(batch: PaymentBatch) -> int | None:
         top = cursor.fetchone()[0]
         if top is None:
             return None
-        # line_id = batch number, "-", the payable id zero-padded to 10 digits (the same in SQLite and PostgreSQL).
+        # The bank accounts are subsidies' (the merchants' enrolments in the programme), joined as the relation
+        # that app gives. line_id = batch number, "-", the payable id zero-padded to 10 digits (the same in
+        # SQLite and PostgreSQL).
+        accounts_sql, accounts_params = subsidies_queries.payee_accounts_sql(batch.programme_id)
         cursor.execute(
-            "INSERT INTO settlement_paymentline (batch_id, payable_id, line_id, payee_name, bank_name, "
+            "INSERT INTO settlement_paymentline (batch_id, payable_id, line_id, payee_name, bank_name, "  # noqa: S608
             "account_cipher, account_masked, amount_fen, purpose, status, bank_reference, failure_reason) "
             "SELECT %s, p.id, %s || substr('0000000000' || CAST(p.id AS text), length(CAST(p.id AS text)) + 1), "
-            "e.account_name, e.bank_name, e.bank_account_cipher, e.bank_account_masked, p.amount_fen, %s, %s, '', '' "
+            "e.account_name, e.bank_name, e.account_cipher, e.account_masked, p.amount_fen, %s, %s, '', '' "
             "FROM settlement_payable p JOIN settlement_settlementperiod s ON s.id = p.period_id "
-            "JOIN subsidies_enrolment e ON e.organisation_id = p.recipient_id AND e.programme_id = s.programme_id "
+            f"JOIN ({accounts_sql}) e ON e.organisation_id = p.recipient_id "
             "WHERE s.programme_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s",
-            [batch.pk, f"{batch.number}-", PURPOSE, PaymentLine.Status.PENDING.value, *scope, top],
+            [batch.pk, f"{batch.number}-", PURPOSE, PaymentLine.Status.PENDING.value, *accounts_params, *scope, top],
         )
         window = [batch.pk, batch.cursor_payable_id, top]
         cursor.execute(
@@ -478,7 +420,11 @@ def bank_file_rows(batch: PaymentBatch) -> list[list[str]]:
     return rows
 
 
-def _csv_bytes(rows: list[list[str]]) -> bytes:
+def _bank_csv_bytes(rows: list[list[str]]) -> bytes:
+    """The payment file as CSV: every value exactly as it is paid. Unlike ``core.spreadsheets.csv_bytes`` no
+    apostrophe is put before a value that looks like a formula: the bank matches the payee name and the
+    account number character for character, and a changed name fails the payment (the XLSX file keeps such
+    a name as a text cell instead)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     # UTF-8 with BOM: the bank's Excel opens it with the Chinese intact.
@@ -513,7 +459,7 @@ def approve_batch(*, actor: User, batch: PaymentBatch) -> PaymentBatch:
     if refusal is not None:
         raise refusal
     rows = bank_file_rows(batch)
-    files = {"csv": _csv_bytes(rows), "xlsx": _xlsx_bytes(rows)}
+    files = {"csv": _bank_csv_bytes(rows), "xlsx": _xlsx_bytes(rows)}
     digests = {file_format: hashlib.sha256(content).hexdigest() for file_format, content in files.items()}
     with transaction.atomic(durable=True):
         now = timezone.now()

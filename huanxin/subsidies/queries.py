@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from huanxin.core.domain.identifiers import IdentifierError, validate_resident_i
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, has_role, organisations_for
 from huanxin.subsidies.domain import codes
-from huanxin.subsidies.models import Enrolment, Qualification, Redemption, RedemptionHold, Return, Store
+from huanxin.subsidies.models import Clawback, Enrolment, Qualification, Redemption, RedemptionHold, Return, Store
 
 
 def is_staff(user: Any) -> bool:
@@ -234,3 +235,193 @@ def staff_search(user: Any, text: str) -> SearchResult:
         )
     serial = "".join(text.split()).upper()
     return SearchResult([], list(visible_r.filter(serial=serial)[:100]), "序列号/IMEI")
+
+
+# ---------------------------------------------------------------- what settlement reads
+# Settlement pays merchants for sales and nets their clawbacks; it reads this app's tables only through the
+# functions below, so the columns and the rules about them ("when is a held sale settled", "what is still
+# owed on a sale") stay here. A condition that needs settlement's own tables (a closed period, a paid
+# payable) is passed in as a ``SaleCondition``: settlement builds it from references to the sale's merchant,
+# programme and settlement time, and this module says which columns those are.
+
+# (merchant, programme, settled at) → an ``Exists`` over the caller's tables.
+SaleCondition = Callable[[Any, Any, Any], Exists]
+
+
+class MerchantSales(NamedTuple):
+    """A merchant's sales in a time window: those settled there (count, subsidy, highest id) and those held.
+    (Tuples, not dataclasses: a city's day gives one per merchant, thousands, built straight from the rows.)"""
+
+    merchant_id: int
+    row_count: int
+    total_fen: int
+    top_id: int
+    held_count: int
+    held_fen: int
+
+
+class MerchantTally(NamedTuple):
+    """How many rows of a merchant and their sum (released holds, clawbacks), with the highest id if asked."""
+
+    merchant_id: int
+    row_count: int
+    total_fen: int
+    top_id: int = 0
+
+
+def first_sale_at(programme_id: int) -> datetime.datetime | None:
+    """When the programme's first sale was made (None before any): its settlement periods start that day."""
+    first: datetime.datetime | None = Redemption.objects.filter(programme_id=programme_id).aggregate(
+        first=Min("redeemed_at")
+    )["first"]
+    return first
+
+
+def sales_by_merchant(programme_id: int, start: datetime.datetime, end: datetime.datetime) -> list[MerchantSales]:
+    """Per merchant, the programme's sales made in [start, end): those not held, and apart those held at
+    checkout (settled when their hold is decided). One pass over the window: filtered aggregates, not a
+    second scan."""
+    paid, held = Q(withheld=False), Q(withheld=True)
+    rows = (
+        Redemption.objects.filter(programme_id=programme_id, redeemed_at__gte=start, redeemed_at__lt=end)
+        .values("merchant_id")
+        .annotate(
+            count=Count("pk", filter=paid),
+            total=Coalesce(Sum("subsidy_fen", filter=paid), 0),
+            top=Coalesce(Max("pk", filter=paid), 0),
+            held_count=Count("pk", filter=held),
+            held_total=Coalesce(Sum("subsidy_fen", filter=held), 0),
+        )
+        .values_list("merchant_id", "count", "total", "top", "held_count", "held_total")
+    )
+    return list(map(MerchantSales._make, rows))
+
+
+def released_by_merchant(programme_id: int, start: datetime.datetime, end: datetime.datetime) -> list[MerchantTally]:
+    """Per merchant, the held sales of the programme decided in [start, end) that release money to pay (a
+    cleared hold's standing subsidy; a rejected one releases nothing and is left out)."""
+    rows = (
+        RedemptionHold.objects.filter(
+            programme_id=programme_id, decided_at__gte=start, decided_at__lt=end, released_fen__gt=0
+        )
+        .values("merchant_id")
+        .annotate(count=Count("pk"), total=Sum("released_fen"))
+    )
+    return [
+        MerchantTally(merchant, count, total)
+        for merchant, count, total in rows.values_list("merchant_id", "count", "total")
+    ]
+
+
+def enrolment_exists(organisation: Any, programme_id: int) -> Exists:
+    """Condition: the organisation (a reference to the caller's column) is enrolled in the programme."""
+    return Exists(Enrolment.objects.filter(organisation_id=organisation, programme_id=programme_id))
+
+
+def payee_accounts_sql(programme_id: int) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) of a relation ``(organisation_id, account_name, bank_name, account_cipher,
+    account_masked)``: the bank account of every organisation enrolled in the programme, as sealed at
+    enrolment. For a caller's set-based statement to join (settlement makes a batch's payment lines in the
+    database, not one model instance per merchant)."""
+    return (
+        "SELECT organisation_id, account_name, bank_name, bank_account_cipher AS account_cipher, "
+        "bank_account_masked AS account_masked FROM subsidies_enrolment WHERE programme_id = %s",
+        [programme_id],
+    )
+
+
+@dataclass(frozen=True)
+class MerchantUnsettled:
+    """A merchant's sales and clawbacks that no settlement has dealt with yet."""
+
+    sales_count: int
+    sales_fen: int
+    held_count: int
+    held_fen: int
+    open_clawbacks_fen: int
+
+
+def merchant_unsettled(merchant_id: int, *, settled: SaleCondition) -> MerchantUnsettled:
+    """A merchant's sales not held and not yet ``settled``; its held sales waiting for a reviewer, at what a
+    clearing would pay now (the subsidy less what returns reversed); its clawbacks not yet netted."""
+    unsettled = Redemption.objects.filter(merchant_id=merchant_id, withheld=False).exclude(
+        settled(OuterRef("merchant_id"), OuterRef("programme_id"), OuterRef("redeemed_at"))
+    )
+    sales = unsettled.aggregate(total=Sum("subsidy_fen"), count=Count("pk"))
+    held = Redemption.objects.filter(
+        merchant_id=merchant_id, withheld=True, hold__status=RedemptionHold.Status.HELD
+    ).aggregate(total=Sum(F("subsidy_fen") - F("returned_fen")), count=Count("pk"))
+    clawbacks = Clawback.objects.filter(merchant_id=merchant_id, status=Clawback.Status.OPEN).aggregate(
+        total=Sum("amount_fen")
+    )
+    return MerchantUnsettled(
+        sales["count"] or 0, sales["total"] or 0, held["count"] or 0, held["total"] or 0, clawbacks["total"] or 0
+    )
+
+
+def sales_in_window(programme_id: int, start: datetime.datetime, end: datetime.datetime) -> QuerySet[Redemption]:
+    """Every sale of the programme made in [start, end), held or not, in id order, with its merchant and hold."""
+    return (
+        Redemption.objects.filter(programme_id=programme_id, redeemed_at__gte=start, redeemed_at__lt=end)
+        .select_related("merchant", "hold")
+        .order_by("pk")
+    )
+
+
+def settled_sales_total(programme_id: int, start: datetime.datetime, end: datetime.datetime) -> tuple[int, int]:
+    """Count and subsidy of the programme's sales made in [start, end) that are settled there (not held)."""
+    totals = Redemption.objects.filter(
+        programme_id=programme_id, redeemed_at__gte=start, redeemed_at__lt=end, withheld=False
+    ).aggregate(n=Count("pk"), s=Sum("subsidy_fen"))
+    return totals["n"], totals["s"] or 0
+
+
+def settled_sales_after(
+    programme_id: int, start: datetime.datetime, end: datetime.datetime, after_id: int, limit: int
+) -> list[int]:
+    """Ids of the programme's sales in [start, end), not held, with an id above ``after_id`` (at most
+    ``limit``): sales written into a window after it was settled."""
+    return list(
+        Redemption.objects.filter(
+            programme_id=programme_id,
+            redeemed_at__gte=start,
+            redeemed_at__lt=end,
+            pk__gt=after_id,
+            withheld=False,
+        ).values_list("pk", flat=True)[:limit]
+    )
+
+
+def _settled_at() -> Any:
+    """When a sale falls into a settlement period: its own time, or for a sale held at checkout the time its
+    hold was decided (NULL while it is still held: no period pays it yet)."""
+    return Case(When(withheld=True, then=F("hold__decided_at")), default=F("redeemed_at"))
+
+
+@dataclass(frozen=True)
+class MerchantOutstanding:
+    merchant_id: int
+    merchant: str
+    outstanding_fen: int
+    oldest_sale: datetime.datetime | None
+
+
+def outstanding_by_merchant(*, paid: SaleCondition, limit: int) -> list[MerchantOutstanding]:
+    """Subsidy each merchant gave at the till and has not been ``paid`` for, largest first, with its oldest
+    such sale. Nothing is owed on a returned sale, nor on one whose whole subsidy went back to the budget (a
+    rejected hold); a held sale counts from when its hold is decided."""
+    unpaid = (
+        Redemption.objects.exclude(status=Redemption.Status.RETURNED)
+        .exclude(returned_fen=F("subsidy_fen"))
+        .annotate(settled_at=_settled_at())
+        .filter(~paid(OuterRef("merchant_id"), OuterRef("programme_id"), OuterRef("settled_at")))
+    )
+    rows = (
+        unpaid.values("merchant_id", "merchant__name")
+        .annotate(outstanding=Sum(F("subsidy_fen") - F("returned_fen")), oldest=Min("redeemed_at"))
+        .order_by("-outstanding")[:limit]
+    )
+    return [
+        MerchantOutstanding(row["merchant_id"], row["merchant__name"], row["outstanding"] or 0, row["oldest"])
+        for row in rows
+    ]

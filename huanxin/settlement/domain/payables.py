@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
+
+from huanxin.core.domain.money import format_yuan
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -16,8 +19,9 @@ def period_bounds(day: datetime.date, length_days: int = 1) -> tuple[datetime.da
     return start, start + datetime.timedelta(days=length_days)
 
 
-@dataclass(frozen=True)
-class PayableAmounts:
+class PayableAmounts(NamedTuple):
+    # Tuples, not frozen dataclasses, for the per-merchant values of a close: a city's day makes thousands
+    # and a frozen dataclass is several times slower to build (measured with 5,000 merchants).
     amount_fen: int
     carried_out_fen: int
 
@@ -33,6 +37,131 @@ def payable_amounts(
     if balance >= 0:
         return PayableAmounts(amount_fen=balance, carried_out_fen=0)
     return PayableAmounts(amount_fen=0, carried_out_fen=balance)
+
+
+class Tally(Protocol):
+    """Rows of one merchant in a period, counted and summed by the read side (released holds, clawbacks)."""
+
+    @property
+    def merchant_id(self) -> int: ...
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def total_fen(self) -> int: ...
+
+
+class IdTally(Tally, Protocol):
+    """A tally that also knows the highest row id it counted (the period freezes it for reconciliation)."""
+
+    @property
+    def top_id(self) -> int: ...
+
+
+class SalesTally(IdTally, Protocol):
+    """A merchant's sales in a period: those settled there (``row_count``, ``total_fen``) and those held apart."""
+
+    @property
+    def held_count(self) -> int: ...
+    @property
+    def held_fen(self) -> int: ...
+
+
+class PayableRow(NamedTuple):
+    """One merchant's payable for a period, as closing writes it (a tuple: see ``PayableAmounts``)."""
+
+    recipient_id: int
+    redemption_count: int
+    redemptions_fen: int
+    released_count: int
+    released_fen: int
+    clawback_count: int
+    clawbacks_fen: int
+    carried_in_fen: int
+    amount_fen: int
+    carried_out_fen: int
+
+    @property
+    def is_due(self) -> bool:
+        """Something is to be paid: the payable is queued for a batch (otherwise nothing is due)."""
+        return self.amount_fen > 0
+
+
+@dataclass(frozen=True)
+class PeriodTotals:
+    """What a closed period freezes: counts and sums of what it settled and withheld, the highest ids seen."""
+
+    redemption_count: int
+    redemptions_fen: int
+    clawback_count: int
+    clawbacks_fen: int
+    withheld_count: int
+    withheld_fen: int
+    released_count: int
+    released_fen: int
+    max_redemption_id: int
+    max_clawback_id: int
+
+
+@dataclass(frozen=True)
+class PeriodSettlement:
+    rows: list[PayableRow]
+    totals: PeriodTotals
+
+
+def settle_period(
+    *,
+    sales: Sequence[SalesTally],
+    released: Sequence[Tally],
+    clawbacks: Sequence[IdTally],
+    open_carries: Mapping[int, int],
+) -> PeriodSettlement:
+    """A payable for every merchant with sales settled in the period, held sales released in it or
+    clawbacks of it, in merchant order: ``payable_amounts`` of those, taking in the merchant's open carry
+    (``open_carries``: merchant → its negative balance not yet taken in). A sale held at checkout is left out
+    of its own period (counted as withheld) and paid in the period in which its hold is decided."""
+    settled = {row.merchant_id: row for row in sales if row.row_count}
+    freed = {row.merchant_id: row for row in released}
+    clawed = {row.merchant_id: row for row in clawbacks}
+    rows = []
+    for merchant in sorted(set(settled) | set(freed) | set(clawed)):
+        sold, free, claw = settled.get(merchant), freed.get(merchant), clawed.get(merchant)
+        redemptions_fen = sold.total_fen if sold else 0
+        released_fen = free.total_fen if free else 0
+        clawbacks_fen = claw.total_fen if claw else 0
+        carried_in = open_carries.get(merchant, 0)
+        amounts = payable_amounts(
+            redemptions_fen=redemptions_fen,
+            released_fen=released_fen,
+            clawbacks_fen=clawbacks_fen,
+            carried_in_fen=carried_in,
+        )
+        rows.append(
+            PayableRow(
+                recipient_id=merchant,
+                redemption_count=sold.row_count if sold else 0,
+                redemptions_fen=redemptions_fen,
+                released_count=free.row_count if free else 0,
+                released_fen=released_fen,
+                clawback_count=claw.row_count if claw else 0,
+                clawbacks_fen=clawbacks_fen,
+                carried_in_fen=carried_in,
+                amount_fen=amounts.amount_fen,
+                carried_out_fen=amounts.carried_out_fen,
+            )
+        )
+    totals = PeriodTotals(
+        redemption_count=sum(row.row_count for row in settled.values()),
+        redemptions_fen=sum(row.total_fen for row in settled.values()),
+        clawback_count=sum(row.row_count for row in clawbacks),
+        clawbacks_fen=sum(row.total_fen for row in clawbacks),
+        withheld_count=sum(row.held_count for row in sales),
+        withheld_fen=sum(row.held_fen for row in sales),
+        released_count=sum(row.row_count for row in released),
+        released_fen=sum(row.total_fen for row in released),
+        max_redemption_id=max((row.top_id for row in settled.values()), default=0),
+        max_clawback_id=max((row.top_id for row in clawbacks), default=0),
+    )
+    return PeriodSettlement(rows, totals)
 
 
 @dataclass(frozen=True)
@@ -95,7 +224,8 @@ def check_bank_rows(rows: Iterable[BankResultRow], lines: Mapping[str, LineState
         elif row.amount_fen is None:
             verdicts.append(verdict("invalid_amount", "金额缺失或格式不正确"))
         elif row.amount_fen != line.amount_fen:
-            verdicts.append(verdict("amount_mismatch", f"金额与支付明细不符（应为 {line.amount_fen / 100:.2f} 元）"))
+            expected = format_yuan(line.amount_fen, symbol=False, grouping=False)
+            verdicts.append(verdict("amount_mismatch", f"金额与支付明细不符（应为 {expected} 元）"))
         elif line.status != "pending":
             verdicts.append(verdict("already_recorded", "该行已有支付结果，不能重复导入"))
         elif row.status == "failed" and not row.reason.strip():

@@ -295,6 +295,10 @@ def test_names_that_look_like_formulas_stay_text_in_the_spreadsheets(scene, seco
         [payee] = [cell for cell in cells if cell.value == formula]
         assert payee.data_type == "s"
         assert not [cell for cell in cells if cell.data_type == "f"]
+    # The CSV for the bank has no cell types: the name goes as it is (the bank matches it exactly), no apostrophe.
+    bank_csv = bytes(BankFile.objects.get(batch=batch, file_format="csv").content).decode("utf-8-sig")
+    assert f'"{formula.replace(chr(34), chr(34) * 2)}"' in bank_csv
+    assert "'=" not in bank_csv
 
 
 def test_only_a_finance_officer_or_the_job_closes_a_period_and_a_refusal_changes_nothing(programme_from_day1):
