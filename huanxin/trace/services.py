@@ -17,13 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Membership, Organisation, OrganisationKind, Role, User
 from huanxin.core import audit
-from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.errors import ForbiddenError, ValidationFailed
 from huanxin.core.permissions import organisations_for
 from huanxin.trace.domain.canonical import GENESIS, canonical_text, text_hash
 from huanxin.trace.domain.codes import InvalidCode, giai_element, is_canonical, parse_code
@@ -40,7 +39,6 @@ from huanxin.trace.domain.rules import EXT, KINDS, Kind, Refusal, plausibility, 
 from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
 
 MAX_BATCH = 1000
-UNKNOWN_CODE = "未找到该追溯码：请核对标签上的编码"
 TRACE_ROLES = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYCLER, Role.DISMANTLER)
 
 
@@ -96,8 +94,14 @@ class EventInput:
     category: str = ""
 
 
-def build_document(data: EventInput, kind: Kind, organisation: Organisation) -> dict[str, Any]:
-    """The EPCIS 2.0 event (JSON-LD, CBV terms bare, our extension under hx:) without its eventID."""
+def build_document(
+    data: EventInput, kind: Kind, organisation: Organisation, *, category: str | None = None
+) -> dict[str, Any]:
+    """The EPCIS 2.0 event (JSON-LD, CBV terms bare, our extension under hx:) without its eventID.
+
+    ``category`` (the event's own when None) is what the document declares as ``hx:category``.
+    """
+    category = data.category if category is None else category
     where = {"id": org_uri(organisation)}
     document: dict[str, Any] = {
         "type": kind.event_type,
@@ -124,8 +128,8 @@ def build_document(data: EventInput, kind: Kind, organisation: Organisation) -> 
         ]
     if data.destination is not None:
         document["destinationList"] = [{"type": "owning_party", "destination": org_uri(data.destination)}]
-    if data.category:
-        document["hx:category"] = data.category
+    if category:
+        document["hx:category"] = category
     return document
 
 
@@ -571,27 +575,19 @@ def _prepare(data: EventInput, items: Mapping[str, TraceItem], organisation: Org
     kind = KINDS[data.kind]
     first = data.codes[0] if data.codes else ""
     category = data.category or (items[first].category if first in items else "")
-    detail = EventInput(
-        kind.code,
-        data.codes,
-        data.event_time,
-        data.destination,
-        data.parent,
-        data.outputs_g,
-        category if kind.code in ("commission", "dismantle") else "",
-    )
-    canonical = canonical_text(build_document(detail, kind, organisation))
+    # Only a commissioning and a dismantling declare the category (the one sent, else the item's own).
+    declared = category if kind.code in ("commission", "dismantle") else ""
+    canonical = canonical_text(build_document(data, kind, organisation, category=declared))
     return category, canonical, text_hash(canonical)
 
 
-def record_one(*, actor: User, organisation: Organisation, data: EventInput) -> TraceEvent:
-    """Record a single event; a refusal raises with the reason and changes nothing."""
+def record_one(*, actor: User, organisation: Organisation, data: EventInput) -> EventResult:
+    """Record a single event (the page's, the API's and the import's one-event verb): recorded, or a duplicate
+    of one already recorded; a refusal raises with the reason and its field and changes nothing."""
     [result] = record_events(actor=actor, organisation=organisation, events=[data])
     if result.status == "refused":
-        raise ValidationFailed(
-            result.message, code=result.code, errors=[FieldError(result.field or "codes", result.code, result.message)]
-        )
-    return TraceEvent.objects.get(hash=result.event_hash)
+        raise ValidationFailed.for_field(result.field or "codes", result.code, result.message)
+    return result
 
 
 def commission_take_back(*, actor: User, take_back: Any) -> TraceItem:
@@ -638,32 +634,3 @@ def commission_pickup(
     if refused:
         raise ValidationFailed(refused[0].message, code=refused[0].code)
     return TraceItem.objects.get(code=code)
-
-
-def get_item(code: str, *, field_name: str = "code") -> TraceItem:
-    """The item a person's code names (any printed form); refused when the text is no code or not on record."""
-    item = (
-        TraceItem.objects.select_related("holder", "destination")
-        .filter(code=canonical_code(code, field_name=field_name))
-        .first()
-    )
-    if item is None:
-        raise NotFoundError(
-            UNKNOWN_CODE, code="unknown_code", errors=[FieldError(field_name, "unknown_code", UNKNOWN_CODE)]
-        )
-    return item
-
-
-def item_history(item: TraceItem) -> list[ChainLink]:
-    return list(ChainLink.objects.filter(item=item).select_related("event", "event__organisation").order_by("sequence"))
-
-
-def pending_take_backs(merchant: Organisation) -> QuerySet[Any]:
-    """Old items this merchant took back at checkout that have no code yet."""
-    from huanxin.subsidies.models import TakeBack
-
-    return (
-        TakeBack.objects.filter(redemption__merchant=merchant, to_recycler=True, trace_item__isnull=True)
-        .select_related("redemption")
-        .order_by("-recorded_at")
-    )
