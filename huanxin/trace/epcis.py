@@ -1,6 +1,11 @@
 """EPCIS 2.0 JSON-LD: export of stored events as EPCIS documents, validation against the ratified GS1 schema
 (2.0.1, packaged in ``data/``), and import of events from a dismantler's or recycler's own EPCIS system.
 
+What it writes: an import records its events through ``services.record_events`` (so the same ``TraceItem``,
+``TraceEvent``, ``ChainLink`` and ``TraceFlag`` rows and a ``trace.events.record`` audit row per batch) and adds
+one audit row per document (``trace.epcis.import``). Export and validation write nothing; the events an
+export holds are read by ``trace.queries``.
+
 An export is the stored events as recorded: each event's canonical text (the text its hash is over) with its
 ``eventID`` put first, wrapped in an ``EPCISDocument``. An import never stores the sender's JSON: every event
 is validated, mapped to what a caller of ``services.record_events`` would send (an ``EventInput``) and recorded

@@ -1,5 +1,9 @@
 """Signed daily checkpoints and verification of every chain and checkpoint.
 
+What it writes: ``Checkpoint`` rows (one per finished Beijing day with events, signed once, never changed) and
+their audit rows (``trace.checkpoint.publish``). Verification (``verify_all``, ``verify_item``,
+``inclusion_proof``) only reads: it re-hashes the stored events and walks the chains.
+
 Anyone can check a checkpoint offline with the platform's public key: the signed message is
 ``huanxin-trace-checkpoint|<day>|<event count>|<Merkle root>`` (UTF-8), signed with Ed25519.
 """

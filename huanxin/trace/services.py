@@ -1,5 +1,11 @@
-"""The write side of traceability: commissioning codes, recording events one by one or in batches,
-daily signed checkpoints, and verification of every chain.
+"""The write side of traceability: commissioning codes and recording events, one by one or in batches.
+
+What it writes, in one transaction per call: ``TraceItem`` rows (inserted at commissioning; state, holder,
+destination, chain head and event count updated by every later event; the take-back and serial bound by
+``commission_take_back``), ``TraceEvent`` rows (append-only, each event's canonical text and hash),
+``ChainLink`` rows (one per item an event names), ``TraceFlag`` rows (implausible dismantling outputs) and
+one audit row per batch (``trace.events.record``). The rules an event must pass live in
+``trace.domain.recording`` and ``trace.domain.rules``; reads are in ``trace.queries``.
 
 Batches are set-based: the items a batch touches are locked once (in key order), every event is decided in
 memory in order, and events, chain links and item states are written in bulk — thousands of events a second
