@@ -1,6 +1,7 @@
 """The recording rules as pure functions: each event's own shape, then each item's custody, in a fixed order."""
 
 import datetime
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ AS_MERCHANT = Recorder(MERCHANT, "merchant")
 
 
 def shape(kind="ship", codes=(CODE,), **overrides):
-    values = {
+    values: dict[str, Any] = {
         "unreadable": "",
         "event_time": NOW - datetime.timedelta(minutes=1),
         "now": NOW,
