@@ -196,7 +196,7 @@ class _Batch:
     recorder: Recorder
     actor_id: int | None
     now: datetime.datetime
-    stored: dict[str, TraceItem]  # the stored items the batch names, locked
+    stored: dict[str, tuple[int, str]]  # the stored items the batch names, locked: code -> id, category
     states: dict[str, ItemState]  # every named item on record, as the batch has left it so far
     destinations: set[int]  # the named destinations that are registered organisations
     prepared: dict[int, tuple[str, str, str]]  # by index: the category, the canonical text and its hash
@@ -250,9 +250,20 @@ def _load_batch(
     all_codes = sorted({code for index, event in enumerate(events) if index not in unreadable for code in event.codes})
     destinations = {e.destination.pk for e in events if e.destination is not None}
     # Lock every item the batch touches, in key order: concurrent batches on the same items queue.
-    stored = {
-        i.code: i for i in TraceItem.objects.select_for_update().filter(code__in=_json_values(all_codes)).order_by("pk")
-    }
+    # Plain rows, not model instances: building a TraceItem costs more than every rule an event passes.
+    locked = (
+        TraceItem.objects.select_for_update()
+        .filter(code__in=_json_values(all_codes))
+        .order_by("pk")
+        .values_list(
+            "code", "pk", "category", "state", "holder_id", "destination_id", "head_hash", "event_count", "updated_at"
+        )
+    )
+    states: dict[str, ItemState] = {}
+    stored: dict[str, tuple[int, str]] = {}
+    for code, pk, category, state, holder_id, destination_id, head, count, updated_at in locked:
+        stored[code] = (pk, category)
+        states[code] = ItemState(state or None, holder_id, destination_id, head or GENESIS, count, updated_at)
     registered = set(Organisation.objects.filter(pk__in=destinations).values_list("pk", flat=True))
     prepared = {
         index: _prepare(data, stored, organisation)
@@ -270,12 +281,7 @@ def _load_batch(
         actor_id=actor.pk if actor is not None else None,
         now=now,
         stored=stored,
-        states={
-            code: ItemState(
-                i.state or None, i.holder_id, i.destination_id, i.head_hash or GENESIS, i.event_count, i.updated_at
-            )
-            for code, i in stored.items()
-        },
+        states=states,
         destinations=registered,
         prepared=prepared,
         stored_hashes=stored_hashes,
@@ -371,19 +377,14 @@ def _accept(
 
 def _write_batch(batch: _Batch) -> None:
     """Write the accepted events, their chain links, the items' new states and the flags, each in bulk."""
-    new_items = [
-        TraceItem(code=code, category=category, created_at=batch.now, **_state_fields(batch.states[code]))
-        for code, category in batch.new_categories.items()
-    ]
-    TraceItem.objects.bulk_create(new_items)
-    item_ids = {item.code: item.pk for item in new_items} | {code: batch.stored[code].pk for code in batch.touched}
+    item_ids = _insert_items(batch) | {code: batch.stored[code][0] for code in batch.touched}
     event_ids = _insert_events(batch.rows)
     _insert_links(
         [(item_ids[code], sequence, previous, link, digest) for code, sequence, previous, link, digest in batch.links],
         event_ids,
     )
     # New items were inserted above in their final state; only the others need their state written.
-    _write_item_states([(batch.stored[code], batch.states[code]) for code in batch.touched])
+    _write_item_states([(batch.stored[code][0], batch.states[code]) for code in batch.touched])
     TraceFlag.objects.bulk_create(
         [TraceFlag(event_id=event_ids[d], item_id=item_ids[c], reason=r[:200]) for d, c, r in batch.flags]
     )
@@ -527,6 +528,52 @@ ITEM_STATE_COLUMNS = {
 }
 
 
+# The columns of a new item written from JSON rows on PostgreSQL (take_back_id is left NULL).
+NEW_ITEM_COLUMNS = {
+    "code": "",
+    "category": "",
+    "serial": "",
+    "state": "",
+    "holder_id": "bigint",
+    "destination_id": "bigint",
+    "head_hash": "",
+    "event_count": "integer",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
+def _insert_items(batch: _Batch) -> dict[str, int]:
+    """Insert the items commissioned in a batch in their final state; their ids by code."""
+    if not batch.new_categories:
+        return {}
+    if connection.vendor != "postgresql":
+        items = [
+            TraceItem(code=code, category=category, created_at=batch.now, **_state_fields(batch.states[code]))
+            for code, category in batch.new_categories.items()
+        ]
+        return {item.code: item.pk for item in TraceItem.objects.bulk_create(items)}
+    now = batch.now.isoformat()
+    rows = []
+    for code, category in batch.new_categories.items():
+        state = batch.states[code]
+        rows.append(
+            {
+                "code": code,
+                "category": category,
+                "serial": "",
+                "state": state.state or "",
+                "holder_id": state.holder_id,
+                "destination_id": state.destination_id,
+                "head_hash": state.head,
+                "event_count": state.event_count,
+                "created_at": now,
+                "updated_at": state.updated_at.isoformat() if state.updated_at else now,
+            }
+        )
+    return dict(_insert_json_rows(TraceItem._meta.db_table, NEW_ITEM_COLUMNS, rows, returning="code, id"))
+
+
 def _state_fields(state: ItemState) -> dict[str, Any]:
     """The TraceItem fields that hold an item's state."""
     return {
@@ -539,7 +586,7 @@ def _state_fields(state: ItemState) -> dict[str, Any]:
     }
 
 
-def _write_item_states(items: Sequence[tuple[TraceItem, ItemState]]) -> None:
+def _write_item_states(items: Sequence[tuple[int, ItemState]]) -> None:
     """Write the items' new state, head and count: on PostgreSQL one ``UPDATE … FROM jsonb_to_recordset``.
 
     ``bulk_update`` builds a CASE WHEN per item and field, which costs more Python time than the rest of a
@@ -549,14 +596,13 @@ def _write_item_states(items: Sequence[tuple[TraceItem, ItemState]]) -> None:
     if not items:
         return
     if connection.vendor != "postgresql":
-        for item, state in items:
-            for name, value in _state_fields(state).items():
-                setattr(item, name, value)
-        TraceItem.objects.bulk_update([item for item, _ in items], ITEM_STATE_FIELDS, batch_size=500)
+        TraceItem.objects.bulk_update(
+            [TraceItem(pk=pk, **_state_fields(state)) for pk, state in items], ITEM_STATE_FIELDS, batch_size=500
+        )
         return
     rows = [
         {
-            "id": item.pk,
+            "id": pk,
             "state": state.state or "",
             "holder_id": state.holder_id,
             "destination_id": state.destination_id,
@@ -564,7 +610,7 @@ def _write_item_states(items: Sequence[tuple[TraceItem, ItemState]]) -> None:
             "event_count": state.event_count,
             "updated_at": state.updated_at.isoformat() if state.updated_at else None,
         }
-        for item, state in items
+        for pk, state in items
     ]
     assignments = ", ".join(f'"{column}" = v."{column}"' for column in ITEM_STATE_COLUMNS)
     types = ", ".join(["id bigint", *(f'"{column}" {kind}' for column, kind in ITEM_STATE_COLUMNS.items())])
@@ -576,11 +622,13 @@ def _write_item_states(items: Sequence[tuple[TraceItem, ItemState]]) -> None:
         )
 
 
-def _prepare(data: EventInput, items: Mapping[str, TraceItem], organisation: Organisation) -> tuple[str, str, str]:
+def _prepare(
+    data: EventInput, items: Mapping[str, tuple[int, str]], organisation: Organisation
+) -> tuple[str, str, str]:
     """The category, the canonical text of the EPCIS event and its hash for one event as the caller sent it."""
     kind = KINDS[data.kind]
     first = data.codes[0] if data.codes else ""
-    category = data.category or (items[first].category if first in items else "")
+    category = data.category or (items[first][1] if first in items else "")
     # Only a commissioning and a dismantling declare the category (the one sent, else the item's own).
     declared = category if kind.code in ("commission", "dismantle") else ""
     canonical = canonical_text(build_document(data, kind, organisation, category=declared))
