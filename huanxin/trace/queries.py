@@ -88,16 +88,18 @@ def items_in_hand(organisation: Organisation, *, limit: int = 200) -> QuerySet[T
     )
 
 
-def search_items(text: str, *, limit: int = 100) -> QuerySet[TraceItem]:
+def search_items(text: str, *, limit: int = 100) -> list[TraceItem]:
     """Staff search: items whose code (any printed form) or original serial is the text, or whose holder's
     name contains it or credit code is it."""
     code = readable_code(text)
-    return TraceItem.objects.filter(
-        (Q(code=code) if code is not None else Q(pk__in=[]))
-        | Q(serial__iexact=text)
-        | Q(holder__name__icontains=text)
-        | Q(holder__uscc=text)
-    ).select_related("holder")[:limit]
+    return list(
+        TraceItem.objects.filter(
+            (Q(code=code) if code is not None else Q(pk__in=[]))
+            | Q(serial__iexact=text)
+            | Q(holder__name__icontains=text)
+            | Q(holder__uscc=text)
+        ).select_related("holder")[:limit]
+    )
 
 
 def state_totals() -> dict[str, int]:
@@ -136,8 +138,8 @@ def destination_choices(organisation: Organisation) -> list[tuple[int, str]]:
     ]
 
 
-def organisation_or_none(pk: int | None) -> Organisation | None:
-    """The organisation with this id, or None (no id, or none on record)."""
+def organisation_or_none(pk: int | str | None) -> Organisation | None:
+    """The organisation with this id (a form's choice may be text), or None (no id, or none on record)."""
     return Organisation.objects.filter(pk=pk or 0).first()
 
 

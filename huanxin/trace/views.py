@@ -244,7 +244,7 @@ def staff(request: AuthenticatedRequest) -> HttpResponse:
     if not queries.is_staff(request.user):
         raise PermissionDenied
     text = request.GET.get("q", "").strip()
-    items: Any = []
+    items: list[TraceItem] = []
     error = ""
     if "\x00" in text or len(text) > MAX_INPUT:
         # PostgreSQL text cannot hold NUL; nothing that long is a code, serial, name or credit code.
