@@ -12,12 +12,11 @@ from pydantic import BaseModel
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import Organisation
 from huanxin.accounts.queries import acting_organisation
-from huanxin.accounts.roles import OVERSIGHT_STAFF, TRACE_RECORDERS
+from huanxin.accounts.roles import TRACE_RECORDERS
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.errors import NotFoundError, ValidationFailed
-from huanxin.core.permissions import has_role
-from huanxin.trace import integrity, labels, services
-from huanxin.trace.models import Checkpoint, TraceItem
+from huanxin.trace import integrity, labels, queries, services
+from huanxin.trace.models import TraceItem
 from huanxin.trace.schemas import (
     BatchIn,
     BatchOut,
@@ -41,8 +40,9 @@ def _organisation(request: HttpRequest, organisation_id: int | None) -> Organisa
 def _inputs(events: list[EventIn]) -> list[services.EventInput]:
     # A credit code is 18 letters and digits: anything else names no organisation and is not sent to the
     # database (PostgreSQL refuses a NUL byte in text with an error rather than no match).
-    usccs = {e.destination_uscc for e in events if e.destination_uscc and e.destination_uscc.isalnum()}
-    destinations = {o.uscc: o for o in Organisation.objects.filter(uscc__in=usccs)}
+    destinations = queries.organisations_by_uscc(
+        e.destination_uscc for e in events if e.destination_uscc and e.destination_uscc.isalnum()
+    )
     return [
         services.EventInput(
             kind=e.kind,
@@ -83,9 +83,8 @@ class SingleIn(EventIn):
 @router.post("/events", response={201: ResultOut}, summary="记录一个事件")
 def record_single(request: HttpRequest, payload: SingleIn) -> Any:
     organisation = _organisation(request, payload.organisation_id)
-    [result] = services.record_events(actor=current_user(request), organisation=organisation, events=_inputs([payload]))
-    if result.status == "refused":
-        raise ValidationFailed.for_field(result.field or "codes", result.code, result.message)
+    [data] = _inputs([payload])
+    result = services.record_one(actor=current_user(request), organisation=organisation, data=data)
     return Status(201, ResultOut(**result.as_dict()))
 
 
@@ -119,25 +118,18 @@ def pickup(request: HttpRequest, payload: PickupIn) -> Any:
 
 @router.post("/take-backs/{take_back_id}/commission", response=ItemOut, summary="为结账时回收的旧机赋码")
 def commission_take_back(request: HttpRequest, take_back_id: int) -> Any:
-    from huanxin.subsidies.models import TakeBack
-
-    take_back = TakeBack.objects.select_related("redemption__merchant").filter(pk=take_back_id).first()
-    if take_back is None:
-        raise NotFoundError("回收记录不存在", code="take_back_not_found")
+    take_back = queries.get_take_back(take_back_id)
     return item_out(services.commission_take_back(actor=current_user(request), take_back=take_back))
 
 
 @router.get("/items", response=list[ItemOut], summary="本企业持有或在途的旧机")
 def holdings(request: HttpRequest, organisation_id: int | None = None, state: str | None = None) -> Any:
     organisation = _organisation(request, organisation_id)
-    queryset = TraceItem.objects.filter(holder=organisation).select_related("holder", "destination")
-    if state:
-        queryset = queryset.filter(state=state)
-    return [item_out(i) for i in queryset.order_by("-updated_at")[:500]]
+    return [item_out(i) for i in queries.items_held_by(organisation, state)]
 
 
 def _verify(code: str) -> VerifyOut:
-    item = services.get_item(code)
+    item = queries.get_item(code)
     check = integrity.verify_item(item)
     events = []
     for link, proof in check.entries:
@@ -180,7 +172,7 @@ def verify(request: HttpRequest, code: str) -> Any:
 
 @router.get("/items/{code}/label.{file_format}", auth=None, summary="追溯标签二维码（png 或 svg）")
 def label(request: HttpRequest, code: str, file_format: str) -> HttpResponse:
-    item = services.get_item(code)
+    item = queries.get_item(code)
     if file_format == "png":
         return HttpResponse(labels.label_png(item), content_type="image/png")
     if file_format == "svg":
@@ -198,7 +190,7 @@ def label_sheet(request: HttpRequest, payload: SheetIn) -> HttpResponse:
     if not 1 <= len(payload.codes) <= 2400:
         raise ValidationFailed.for_field("codes", "invalid_count", "每次可打印1至2400枚标签")
     wanted = {services.canonical_code(code, field_name="codes") for code in payload.codes}
-    items = list(TraceItem.objects.filter(code__in=wanted).order_by("pk"))
+    items = queries.items_by_codes(wanted)
     if len(items) != len(wanted):
         raise ValidationFailed.for_field("codes", "unknown_code", "部分追溯码不存在")
     response = HttpResponse(labels.label_sheet_pdf(items), content_type="application/pdf")
@@ -210,7 +202,7 @@ def label_sheet(request: HttpRequest, payload: SheetIn) -> HttpResponse:
 def checkpoints(request: HttpRequest) -> Any:
     return [
         CheckpointOut(day=c.day, event_count=c.event_count, root=c.root, signature=c.signature, key_id=c.key_id)
-        for c in Checkpoint.objects.order_by("-day")[:366]
+        for c in queries.recent_checkpoints(366)
     ]
 
 
@@ -226,9 +218,9 @@ EPCIS_CONTENT_TYPE = "application/ld+json"
 def export_item(request: HttpRequest, code: str) -> StreamingHttpResponse:
     from huanxin.trace import epcis
 
-    item = services.get_item(code)
+    item = queries.get_item(code)
     return StreamingHttpResponse(
-        epcis.stream_document(epcis.events_for_item(item.code).iterator()), content_type=EPCIS_CONTENT_TYPE
+        epcis.stream_document(queries.events_for_item(item.code).iterator()), content_type=EPCIS_CONTENT_TYPE
     )
 
 
@@ -242,15 +234,9 @@ def export_events(
     from huanxin.trace import epcis
 
     user = current_user(request)
-    if has_role(user, *OVERSIGHT_STAFF):
-        events = (
-            epcis.events_for_organisation(organisation_id, since, until)
-            if organisation_id
-            else epcis.events_in_window(since, until)
-        )
-    else:
-        organisation = _organisation(request, organisation_id)
-        events = epcis.events_for_organisation(organisation, since, until)
+    # Staff export any one organisation's events or everyone's; others the organisation they act for.
+    organisation = organisation_id if queries.is_staff(user) else _organisation(request, organisation_id)
+    events = queries.events_for_export(user, organisation, since, until)
     response = StreamingHttpResponse(epcis.stream_document(events.iterator()), content_type=EPCIS_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="epcis.jsonld"'
     return response

@@ -1,6 +1,11 @@
 """EPCIS 2.0 JSON-LD: export of stored events as EPCIS documents, validation against the ratified GS1 schema
 (2.0.1, packaged in ``data/``), and import of events from a dismantler's or recycler's own EPCIS system.
 
+What it writes: an import records its events through ``services.record_events`` (so the same ``TraceItem``,
+``TraceEvent``, ``ChainLink`` and ``TraceFlag`` rows and a ``trace.events.record`` audit row per batch) and adds
+one audit row per document (``trace.epcis.import``). Export and validation write nothing; the events an
+export holds are read by ``trace.queries``.
+
 An export is the stored events as recorded: each event's canonical text (the text its hash is over) with its
 ``eventID`` put first, wrapped in an ``EPCISDocument``. An import never stores the sender's JSON: every event
 is validated, mapped to what a caller of ``services.record_events`` would send (an ``EventInput``) and recorded
@@ -24,7 +29,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
@@ -32,7 +36,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from huanxin.accounts.models import Organisation, User
 from huanxin.core import audit
 from huanxin.core.errors import ValidationFailed
-from huanxin.trace import services
+from huanxin.trace import queries, services
 from huanxin.trace.domain.canonical import document_text
 from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, is_uri
 from huanxin.trace.models import TraceEvent
@@ -196,42 +200,6 @@ def stream_document(events: Iterable[TraceEvent], *, created: datetime.datetime 
         yield separator + document_text(event.canonical, event.hash)
         separator = ","
     yield "]}}"
-
-
-def _window(
-    queryset: QuerySet[TraceEvent], since: datetime.datetime | None, until: datetime.datetime | None
-) -> QuerySet[TraceEvent]:
-    if since is not None:
-        queryset = queryset.filter(event_time__gte=since)
-    if until is not None:
-        queryset = queryset.filter(event_time__lt=until)
-    return queryset.order_by("recorded_at", "pk")
-
-
-def _exported(queryset: QuerySet[TraceEvent]) -> QuerySet[TraceEvent]:
-    # An export reads the canonical text; the database's JSON copy of it is not fetched.
-    return queryset.defer("document")
-
-
-def events_for_item(code: str) -> QuerySet[TraceEvent]:
-    """Every event of one item's chain (any printed form of its code), in the order recorded."""
-    return _exported(TraceEvent.objects.filter(links__item__code=services.canonical_code(code))).order_by(
-        "recorded_at", "pk"
-    )
-
-
-def events_for_organisation(
-    organisation: Organisation | int,
-    since: datetime.datetime | None = None,
-    until: datetime.datetime | None = None,
-) -> QuerySet[TraceEvent]:
-    """The events an organisation recorded whose event time is in [since, until), in the order recorded."""
-    return _window(_exported(TraceEvent.objects.filter(organisation=organisation)), since, until)
-
-
-def events_in_window(since: datetime.datetime | None, until: datetime.datetime | None) -> QuerySet[TraceEvent]:
-    """All events whose event time is in [since, until) (an open end when None), in the order recorded."""
-    return _window(_exported(TraceEvent.objects.all()), since, until)
 
 
 # ---------------------------------------------------------------- import
@@ -437,15 +405,15 @@ def _to_input(
 
 
 def _destinations(events: Iterable[Any]) -> dict[str, Organisation]:
+    """The registered organisations the events name as destinations, by credit code."""
     prefix = _organisation_prefix()
-    wanted = {
+    return queries.organisations_by_uscc(
         str(entry.get("destination", "")).removeprefix(prefix)
         for event in events
         if isinstance(event, Mapping)
         for entry in event.get("destinationList") or []
         if isinstance(entry, Mapping) and str(entry.get("destination", "")).startswith(prefix)
-    }
-    return {o.uscc: o for o in Organisation.objects.filter(uscc__in=wanted)} if wanted else {}
+    )
 
 
 def import_document(*, actor: User | None, organisation: Organisation, document: Any) -> ImportReport:

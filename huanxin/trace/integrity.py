@@ -1,5 +1,9 @@
 """Signed daily checkpoints and verification of every chain and checkpoint.
 
+What it writes: ``Checkpoint`` rows (one per finished Beijing day with events, signed once, never changed) and
+their audit rows (``trace.checkpoint.publish``). Verification (``verify_all``, ``verify_item``,
+``inclusion_proof``) only reads: it re-hashes the stored events and walks the chains.
+
 Anyone can check a checkpoint offline with the platform's public key: the signed message is
 ``huanxin-trace-checkpoint|<day>|<event count>|<Merkle root>`` (UTF-8), signed with Ed25519.
 """
@@ -33,6 +37,7 @@ from huanxin.trace.domain.canonical import (
     verify_proof,
 )
 from huanxin.trace.models import ChainLink, Checkpoint, TraceEvent, TraceItem
+from huanxin.trace.queries import checkpoint_of, day_hashes, item_history
 
 
 @lru_cache(maxsize=2)
@@ -62,27 +67,12 @@ def checkpoint_message(day: datetime.date, count: int, root: str) -> bytes:
     return f"huanxin-trace-checkpoint|{day.isoformat()}|{count}|{root}".encode()
 
 
-def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    start = datetime.datetime.combine(day, datetime.time(), timezone.get_default_timezone())
-    return start, start + datetime.timedelta(days=1)
-
-
-def day_hashes(day: datetime.date) -> list[str]:
-    """The event hashes recorded on a Beijing day, in the order they were recorded: the Merkle leaves."""
-    start, end = _day_bounds(day)
-    return list(
-        TraceEvent.objects.filter(recorded_at__gte=start, recorded_at__lt=end)
-        .order_by("recorded_at", "pk")
-        .values_list("hash", flat=True)
-    )
-
-
 def publish_checkpoint(day: datetime.date, *, now: datetime.datetime | None = None) -> Checkpoint | None:
     """Sign the Merkle root of a finished day's events (once); None for a day with no events."""
     now = now or timezone.now()
     if day >= timezone.localdate(now):
         raise ValueError("only a finished day can be checkpointed")
-    existing = Checkpoint.objects.filter(day=day).first()
+    existing = checkpoint_of(day)
     if existing is not None:
         return existing
     leaves = day_hashes(day)
@@ -160,7 +150,7 @@ def inclusion_proof(event: TraceEvent, days: DayLeaves | None = None) -> Inclusi
     day = timezone.localdate(event.recorded_at)
     days = {} if days is None else days
     if day not in days:
-        checkpoint = Checkpoint.objects.filter(day=day).first()
+        checkpoint = checkpoint_of(day)
         days[day] = (checkpoint, day_hashes(day) if checkpoint is not None else [])
     checkpoint, leaves = days[day]
     if checkpoint is None or event.hash not in leaves:
@@ -505,8 +495,6 @@ class ItemCheck:
 
 def verify_item(item: TraceItem) -> ItemCheck:
     """One item's chain, checked the way ``huanxin trace verify`` checks all of them, with inclusion proofs."""
-    from huanxin.trace.services import item_history
-
     problems: list[str] = []
     previous = GENESIS
     entries: list[tuple[ChainLink, InclusionProof | None]] = []

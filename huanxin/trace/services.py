@@ -1,5 +1,11 @@
-"""The write side of traceability: commissioning codes, recording events one by one or in batches,
-daily signed checkpoints, and verification of every chain.
+"""The write side of traceability: commissioning codes and recording events, one by one or in batches.
+
+What it writes, in one transaction per call: ``TraceItem`` rows (inserted at commissioning; state, holder,
+destination, chain head and event count updated by every later event; the take-back and serial bound by
+``commission_take_back``), ``TraceEvent`` rows (append-only, each event's canonical text and hash),
+``ChainLink`` rows (one per item an event names), ``TraceFlag`` rows (implausible dismantling outputs) and
+one audit row per batch (``trace.events.record``). The rules an event must pass live in
+``trace.domain.recording`` and ``trace.domain.rules``; reads are in ``trace.queries``.
 
 Batches are set-based: the items a batch touches are locked once (in key order), every event is decided in
 memory in order, and events, chain links and item states are written in bulk — thousands of events a second
@@ -17,24 +23,29 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Organisation, OrganisationKind, User
 from huanxin.accounts.roles import MERCHANT_STAFF
-from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core import audit
-from huanxin.core.errors import FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.errors import ForbiddenError, ValidationFailed
 from huanxin.core.permissions import organisations_for
-from huanxin.trace.domain.canonical import GENESIS, canonical_text, link_hash, text_hash
-from huanxin.trace.domain.codes import InvalidCode, giai_element, is_canonical, parse_code, printed_code
-from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS, Kind, check_transition, is_uri, plausibility
+from huanxin.trace.domain.canonical import GENESIS, canonical_text, text_hash
+from huanxin.trace.domain.codes import InvalidCode, giai_element, is_canonical, parse_code
+from huanxin.trace.domain.recording import (
+    UNRECORDED,
+    ItemState,
+    Recorder,
+    after_event,
+    event_refusal,
+    item_refusal,
+    licensed_on,
+)
+from huanxin.trace.domain.rules import EXT, KINDS, Kind, Refusal, plausibility, trade_of
 from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
 
 MAX_BATCH = 1000
-UNKNOWN_CODE = "未找到该追溯码：请核对标签上的编码"
-CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 def company_prefix() -> str:
@@ -89,8 +100,14 @@ class EventInput:
     category: str = ""
 
 
-def build_document(data: EventInput, kind: Kind, organisation: Organisation) -> dict[str, Any]:
-    """The EPCIS 2.0 event (JSON-LD, CBV terms bare, our extension under hx:) without its eventID."""
+def build_document(
+    data: EventInput, kind: Kind, organisation: Organisation, *, category: str | None = None
+) -> dict[str, Any]:
+    """The EPCIS 2.0 event (JSON-LD, CBV terms bare, our extension under hx:) without its eventID.
+
+    ``category`` (the event's own when None) is what the document declares as ``hx:category``.
+    """
+    category = data.category if category is None else category
     where = {"id": org_uri(organisation)}
     document: dict[str, Any] = {
         "type": kind.event_type,
@@ -117,26 +134,12 @@ def build_document(data: EventInput, kind: Kind, organisation: Organisation) -> 
         ]
     if data.destination is not None:
         document["destinationList"] = [{"type": "owning_party", "destination": org_uri(data.destination)}]
-    if data.category:
-        document["hx:category"] = data.category
+    if category:
+        document["hx:category"] = category
     return document
 
 
 # ---------------------------------------------------------------- membership and licences
-
-
-def _licensed(organisation: Organisation, day: datetime.date) -> bool:
-    return (
-        Licence.objects.filter(organisation=organisation, kind=Licence.Kind.WEEE_DISMANTLING, valid_from__lte=day)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .exists()
-    )
-
-
-def _actor_kind(organisation: Organisation) -> str:
-    """Vehicle scrapping enterprises dismantle under the same rules as appliance dismantlers."""
-    kind = str(organisation.kind)
-    return "dismantler" if kind == OrganisationKind.VEHICLE_SCRAPPER else kind
 
 
 # ---------------------------------------------------------------- recording
@@ -144,6 +147,8 @@ def _actor_kind(organisation: Organisation) -> str:
 
 @dataclass(frozen=True)
 class EventResult:
+    """What became of one event of a batch: recorded, a duplicate of one stored, or refused and why."""
+
     index: int
     status: str  # "recorded", "duplicate", "refused"
     code: str = ""
@@ -164,8 +169,30 @@ class EventResult:
         }
 
 
-def _refused(index: int, code: str, message: str, field_name: str = "") -> EventResult:
-    return EventResult(index, "refused", code, message, field_name)
+def _refused(index: int, refusal: Refusal) -> EventResult:
+    return EventResult(index, "refused", refusal.code, refusal.message, refusal.field)
+
+
+@dataclass
+class _Batch:
+    """One batch at work: what the rules read, fetched once under lock, and what the accepted events write."""
+
+    organisation: Organisation
+    recorder: Recorder
+    actor_id: int | None
+    now: datetime.datetime
+    stored: dict[str, tuple[int, str]]  # the stored items the batch names, locked: code -> id, category
+    states: dict[str, ItemState]  # every named item on record, as the batch has left it so far
+    destinations: set[int]  # the named destinations that are registered organisations
+    prepared: dict[int, tuple[str, str, str]]  # by index: the category, the canonical text and its hash
+    stored_hashes: set[str]  # of those hashes, the ones already recorded
+    licences: list[tuple[datetime.date, datetime.date | None]] | None = None  # read at the first dismantling
+    seen_hashes: set[str] = field(default_factory=set)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # TraceEvent fields of the accepted events
+    links: list[tuple[str, int, str, str, str]] = field(default_factory=list)  # code, sequence, previous, link, hash
+    new_categories: dict[str, str] = field(default_factory=dict)  # items commissioned here: code -> category
+    touched: dict[str, None] = field(default_factory=dict)  # stored items whose state changed, in order
+    flags: list[tuple[str, str, str]] = field(default_factory=list)  # event hash, code, reason
 
 
 def record_events(
@@ -185,202 +212,185 @@ def record_events(
         raise ValidationFailed.for_field("events", "too_many", f"每批最多 {MAX_BATCH} 个事件")
     events, unreadable = _canonical_codes(events)
     now = now or timezone.now()
-    actor_kind = _actor_kind(organisation)
-    licence_cache: dict[datetime.date, bool] = {}
-    # Only codes that parsed go near the database: an unreadable one (NUL bytes, junk) is refused below with
-    # its event, and PostgreSQL would reject a NUL inside the JSON of the lookup with a server error.
+    with transaction.atomic(durable=True):
+        batch = _load_batch(actor, organisation, events, unreadable, now)
+        # Every rule runs for every event, in order, against the items as the events before it left them.
+        results = [_decide(batch, index, data, unreadable.get(index, "")) for index, data in enumerate(events)]
+        if batch.rows:
+            _write_batch(batch)
+            _audit_batch(actor, organisation, results)
+    return results
+
+
+def _load_batch(
+    actor: User | None,
+    organisation: Organisation,
+    events: Sequence[EventInput],
+    unreadable: Mapping[int, str],
+    now: datetime.datetime,
+) -> _Batch:
+    """Lock the items a batch names and read what its rules need: a few statements for the whole batch."""
+    # Only codes that parsed go near the database: an unreadable one (NUL bytes, junk) is refused with its
+    # event, and PostgreSQL would reject a NUL inside the JSON of the lookup with a server error.
     all_codes = sorted({code for index, event in enumerate(events) if index not in unreadable for code in event.codes})
     destinations = {e.destination.pk for e in events if e.destination is not None}
-    results: list[EventResult] = []
-    with transaction.atomic(durable=True):
-        # Lock every item the batch touches, in key order: concurrent batches on the same items queue.
-        items = {
-            i.code: i
-            for i in TraceItem.objects.select_for_update().filter(code__in=_json_values(all_codes)).order_by("pk")
-        }
-        valid_destinations = set(Organisation.objects.filter(pk__in=destinations).values_list("pk", flat=True))
-        pending_events: list[dict[str, Any]] = []  # TraceEvent fields, written in bulk below
-        pending_links: list[tuple[TraceItem, int, str, str, str]] = []  # item, seq, previous, link, event hash
-        new_items: list[TraceItem] = []
-        flags: list[tuple[str, TraceItem, str]] = []
-        touched: dict[int | str, TraceItem] = {}
-        seen_hashes: set[str] = set()
-        prepared = {
-            index: _prepare(data, items, organisation)
-            for index, data in enumerate(events)
-            if data.kind in KINDS and timezone.is_aware(data.event_time) and index not in unreadable
-        }
-        stored_hashes = set(
-            TraceEvent.objects.filter(
-                hash__in=_json_values([digest for _, _, digest in prepared.values()])
-            ).values_list("hash", flat=True)
+    # Lock every item the batch touches, in key order: concurrent batches on the same items queue.
+    # Plain rows, not model instances: building a TraceItem costs more than every rule an event passes.
+    locked = (
+        TraceItem.objects.select_for_update()
+        .filter(code__in=_json_values(all_codes))
+        .order_by("pk")
+        .values_list(
+            "code", "pk", "category", "state", "holder_id", "destination_id", "head_hash", "event_count", "updated_at"
         )
-        for index, data in enumerate(events):
-            kind = KINDS.get(data.kind)
-            if kind is None:
-                results.append(_refused(index, "unknown_kind", "事件类型无效", "kind"))
-                continue
-            if not data.codes:
-                results.append(_refused(index, "required", "请提供追溯码", "codes"))
-                continue
-            if len(set(data.codes)) != len(data.codes):
-                results.append(_refused(index, "duplicate_code", "同一事件中追溯码重复", "codes"))
-                continue
-            if index in unreadable:
-                results.append(_refused(index, "invalid_code", unreadable[index], "codes"))
-                continue
-            if timezone.is_naive(data.event_time):
-                results.append(_refused(index, "invalid_time", "事件时间须带时区（如 +08:00）", "event_time"))
-                continue
-            if kind.code == "commission" and data.category and data.category not in CATEGORIES:
-                # It is stored on the item and decides the dismantling's plausibility range.
-                results.append(_refused(index, "unknown_category", "品类无效", "category"))
-                continue
-            if data.parent and not is_uri(data.parent):
-                results.append(
-                    _refused(
-                        index,
-                        "invalid_parent",
-                        "车辆或笼车编号应为 URI，仅含字母、数字和 URI 允许的符号（如 urn:huanxin:load:JING-A-12345）",
-                        "parent",
-                    )
-                )
-                continue
-            if len(data.codes) > 1 and kind.event_type != "AggregationEvent":
-                results.append(_refused(index, "one_item_only", "该事件只能针对一台旧机", "codes"))
-                continue
-            if data.event_time > now + CLOCK_SKEW:
-                results.append(_refused(index, "future_time", "事件时间不能晚于当前时间", "event_time"))
-                continue
-            if kind.code in ("ship", "load") and (
-                data.destination is None or data.destination.pk not in valid_destinations
-            ):
-                results.append(_refused(index, "destination_required", "发运须指定目的地企业", "destination"))
-                continue
-            if kind.code == "load" and not data.parent:
-                results.append(_refused(index, "parent_required", "装车须提供车辆或笼车编号", "parent"))
-                continue
-            if kind.code == "dismantle":
-                bad = [m for m, g in data.outputs_g.items() if m not in MATERIALS or not isinstance(g, int) or g < 0]
-                if not data.outputs_g or bad:
-                    results.append(
-                        _refused(
-                            index, "invalid_outputs", "拆解须记录至少一种平台物料的产物重量，重量不能为负", "outputs"
-                        )
-                    )
-                    continue
-            # The event's identity is its hash: a retried event is a duplicate before any rule is applied.
-            category, canonical, digest = prepared[index]
-            if digest in seen_hashes or digest in stored_hashes:
-                results.append(
-                    EventResult(
-                        index, "duplicate", "duplicate", "该事件已记录", event_hash=digest, items=tuple(data.codes)
-                    )
-                )
-                continue
-            refusal: EventResult | None = None
-            # Only a dismantling asks for the licence; the others need no local date (it is not cheap).
-            day = timezone.localdate(data.event_time) if kind.code == "dismantle" else None
-            for code in data.codes:
-                item = items.get(code)
-                if kind.code == "commission":
-                    if item is not None:
-                        refusal = _refused(
-                            index, "already_commissioned", f"追溯码 {printed_code(code)} 已赋码", "codes"
-                        )
-                        break
-                    continue
-                if item is None:
-                    refusal = _refused(index, "unknown_code", f"追溯码 {printed_code(code)} 不存在", "codes")
-                    break
-                if day is not None and day not in licence_cache:
-                    licence_cache[day] = _licensed(organisation, day)
-                problem = check_transition(
-                    kind=kind,
-                    state=item.state or None,
-                    holder_id=item.holder_id,
-                    destination_id=item.destination_id,
-                    actor_org_id=organisation.pk,
-                    actor_kind=actor_kind,
-                    licensed=day is not None and licence_cache[day],
-                )
-                if problem is not None:
-                    refusal = _refused(index, problem.code, f"{printed_code(code)}：{problem.message}", "codes")
-                    break
-                if item.updated_at and data.event_time < item.updated_at - CLOCK_SKEW and item.event_count:
-                    refusal = _refused(
-                        index, "out_of_order", f"{printed_code(code)}：事件时间早于该旧机的上一事件", "event_time"
-                    )
-                    break
-            if refusal is not None:
-                results.append(refusal)
-                continue
-            seen_hashes.add(digest)
-            reasons = plausibility(category, data.outputs_g) if kind.code == "dismantle" else []
-            pending_events.append(
-                {
-                    "hash": digest,
-                    "canonical": canonical,
-                    "kind": kind.code,
-                    "event_type": kind.event_type,
-                    "biz_step": kind.biz_step,
-                    "event_time": data.event_time,
-                    "organisation_id": organisation.pk,
-                    "recorded_by_id": actor.pk if actor is not None else None,
-                    "recorded_at": now,
-                    "implausible": bool(reasons),
-                    "flag_reasons": reasons,
-                }
+    )
+    states: dict[str, ItemState] = {}
+    stored: dict[str, tuple[int, str]] = {}
+    for code, pk, category, state, holder_id, destination_id, head, count, updated_at in locked:
+        stored[code] = (pk, category)
+        states[code] = ItemState(state or None, holder_id, destination_id, head or GENESIS, count, updated_at)
+    registered = set(Organisation.objects.filter(pk__in=destinations).values_list("pk", flat=True))
+    prepared = {
+        index: _prepare(data, stored, organisation)
+        for index, data in enumerate(events)
+        if data.kind in KINDS and timezone.is_aware(data.event_time) and index not in unreadable
+    }
+    stored_hashes = set(
+        TraceEvent.objects.filter(hash__in=_json_values([digest for _, _, digest in prepared.values()])).values_list(
+            "hash", flat=True
+        )
+    )
+    return _Batch(
+        organisation=organisation,
+        recorder=Recorder(organisation.pk, trade_of(str(organisation.kind))),
+        actor_id=actor.pk if actor is not None else None,
+        now=now,
+        stored=stored,
+        states=states,
+        destinations=registered,
+        prepared=prepared,
+        stored_hashes=stored_hashes,
+    )
+
+
+def _decide(batch: _Batch, index: int, data: EventInput, unreadable: str) -> EventResult:
+    """One event's fate: refused with the first rule it breaks, a duplicate of one recorded, or accepted."""
+    kind = KINDS.get(data.kind)
+    destination_id = data.destination.pk if data.destination is not None else None
+    refusal = event_refusal(
+        kind,
+        data.codes,
+        unreadable=unreadable,
+        event_time=data.event_time,
+        now=batch.now,
+        category=data.category,
+        parent=data.parent,
+        destination_known=destination_id in batch.destinations,
+        outputs_g=data.outputs_g,
+    )
+    if refusal is not None:
+        return _refused(index, refusal)
+    assert kind is not None  # event_refusal refuses an unknown kind
+    # The event's identity is its hash: a retried event is a duplicate before any rule is applied to its items.
+    category, canonical, digest = batch.prepared[index]
+    if digest in batch.seen_hashes or digest in batch.stored_hashes:
+        return EventResult(index, "duplicate", "duplicate", "该事件已记录", event_hash=digest, items=tuple(data.codes))
+    # Only a dismantling asks for the licence; the others need no local date (it is not cheap).
+    licensed = kind.code == "dismantle" and _licensed(batch, data.event_time)
+    for code in data.codes:
+        refusal = item_refusal(
+            kind, code, batch.states.get(code), event_time=data.event_time, recorder=batch.recorder, licensed=licensed
+        )
+        if refusal is not None:
+            return _refused(index, refusal)
+    _accept(batch, data, kind, (category, canonical, digest), destination_id)
+    return EventResult(index, "recorded", event_hash=digest, items=tuple(data.codes))
+
+
+def _licensed(batch: _Batch, moment: datetime.datetime) -> bool:
+    """Whether a dismantling licence of the organisation covers the event's Beijing date (read once a batch)."""
+    if batch.licences is None:
+        batch.licences = list(
+            Licence.objects.filter(organisation=batch.organisation, kind=Licence.Kind.WEEE_DISMANTLING).values_list(
+                "valid_from", "valid_until"
             )
-            for code in data.codes:
-                item = items.get(code)
-                if item is None:
-                    item = TraceItem(code=code, category=data.category, created_at=now, head_hash=GENESIS)
-                    items[code] = item
-                    new_items.append(item)
-                previous = item.head_hash or GENESIS
-                link = link_hash(previous, digest)
-                item.event_count += 1
-                pending_links.append((item, item.event_count, previous, link, digest))
-                item.head_hash = link
-                item.state = kind.to_state
-                item.updated_at = data.event_time
-                if kind.code in ("ship", "load"):
-                    item.destination = data.destination
-                elif kind.code in ("receive", "unload"):
-                    item.holder = organisation
-                    item.destination = None
-                elif kind.code == "commission":
-                    item.holder = organisation
-                touched[item.pk or code] = item
-                for reason in reasons:
-                    flags.append((digest, item, reason))
-            results.append(EventResult(index, "recorded", event_hash=digest, items=tuple(data.codes)))
-        if pending_events:
-            TraceItem.objects.bulk_create(new_items)
-            event_ids = _insert_events(pending_events)
-            _insert_links(pending_links, event_ids)
-            # New items were inserted above in their final state; only the others need their state written.
-            created = {id(item) for item in new_items}
-            _write_item_states([item for item in touched.values() if id(item) not in created])
-            TraceFlag.objects.bulk_create(
-                [TraceFlag(event_id=event_ids[d], item=i, reason=r[:200]) for d, i, r in flags]
-            )
-            recorded = [r for r in results if r.status == "recorded"]
-            audit.record(
-                actor=actor or "trace-import",
-                action="trace.events.record",
-                target=organisation,
-                after={
-                    "recorded": len(recorded),
-                    "refused": sum(r.status == "refused" for r in results),
-                    "duplicates": sum(r.status == "duplicate" for r in results),
-                    "first_hash": recorded[0].event_hash if recorded else "",
-                },
-                organisation_id=organisation.pk,
-                district_code=organisation.district_id,
-            )
-    return results
+        )
+    return licensed_on(timezone.localdate(moment), batch.licences)
+
+
+def _accept(
+    batch: _Batch, data: EventInput, kind: Kind, prepared: tuple[str, str, str], destination_id: int | None
+) -> None:
+    """An accepted event's row, its chain link on each item, the items' new states and its plausibility flags."""
+    category, canonical, digest = prepared
+    batch.seen_hashes.add(digest)
+    reasons = plausibility(category, data.outputs_g) if kind.code == "dismantle" else []
+    batch.rows.append(
+        {
+            "hash": digest,
+            "canonical": canonical,
+            "kind": kind.code,
+            "event_type": kind.event_type,
+            "biz_step": kind.biz_step,
+            "event_time": data.event_time,
+            "organisation_id": batch.recorder.organisation_id,
+            "recorded_by_id": batch.actor_id,
+            "recorded_at": batch.now,
+            "implausible": bool(reasons),
+            "flag_reasons": reasons,
+        }
+    )
+    for code in data.codes:
+        item = batch.states.get(code)
+        if item is None:  # a commissioning: the item is inserted in its final state
+            batch.new_categories[code] = data.category
+            item = UNRECORDED
+        elif code in batch.stored:
+            batch.touched[code] = None
+        after = after_event(
+            kind,
+            item,
+            digest=digest,
+            event_time=data.event_time,
+            recorder_id=batch.recorder.organisation_id,
+            sent_destination_id=destination_id,
+        )
+        batch.states[code] = after
+        batch.links.append((code, after.event_count, item.head, after.head, digest))
+        batch.flags.extend((digest, code, reason) for reason in reasons)
+
+
+def _write_batch(batch: _Batch) -> None:
+    """Write the accepted events, their chain links, the items' new states and the flags, each in bulk."""
+    item_ids = _insert_items(batch) | {code: batch.stored[code][0] for code in batch.touched}
+    event_ids = _insert_events(batch.rows)
+    _insert_links(
+        [(item_ids[code], sequence, previous, link, digest) for code, sequence, previous, link, digest in batch.links],
+        event_ids,
+    )
+    # New items were inserted above in their final state; only the others need their state written.
+    _write_item_states([(batch.stored[code][0], batch.states[code]) for code in batch.touched])
+    TraceFlag.objects.bulk_create(
+        [TraceFlag(event_id=event_ids[d], item_id=item_ids[c], reason=r[:200]) for d, c, r in batch.flags]
+    )
+
+
+def _audit_batch(actor: User | None, organisation: Organisation, results: Sequence[EventResult]) -> None:
+    """The batch's audit row: how many events were recorded, refused and duplicates, and the first hash."""
+    recorded = [r for r in results if r.status == "recorded"]
+    audit.record(
+        actor=actor or "trace-import",
+        action="trace.events.record",
+        target=organisation,
+        after={
+            "recorded": len(recorded),
+            "refused": sum(r.status == "refused" for r in results),
+            "duplicates": sum(r.status == "duplicate" for r in results),
+            "first_hash": recorded[0].event_hash if recorded else "",
+        },
+        organisation_id=organisation.pk,
+        district_code=organisation.district_id,
+    )
 
 
 def _canonical_codes(events: Sequence[EventInput]) -> tuple[list[EventInput], dict[int, str]]:
@@ -474,19 +484,19 @@ def _insert_events(events: list[dict[str, Any]]) -> dict[str, int]:
     return dict(_insert_json_rows(TraceEvent._meta.db_table, EVENT_COLUMNS, rows, returning="hash, id"))
 
 
-def _insert_links(links: list[tuple[TraceItem, int, str, str, str]], event_ids: Mapping[str, int]) -> None:
-    """The batch's chain links (item, sequence, previous, link, event hash): bulk_create, on PostgreSQL as JSON."""
+def _insert_links(links: list[tuple[int, int, str, str, str]], event_ids: Mapping[str, int]) -> None:
+    """The batch's chain links (item id, sequence, previous, link, event hash): bulk_create, on PostgreSQL as JSON."""
     if connection.vendor != "postgresql":
         ChainLink.objects.bulk_create(
             [
-                ChainLink(item=item, sequence=seq, event_id=event_ids[digest], previous=previous, link=link)
-                for item, seq, previous, link, digest in links
+                ChainLink(item_id=item_id, sequence=seq, event_id=event_ids[digest], previous=previous, link=link)
+                for item_id, seq, previous, link, digest in links
             ]
         )
         return
     rows = [
-        {"item_id": item.pk, "sequence": seq, "event_id": event_ids[digest], "previous": previous, "link": link}
-        for item, seq, previous, link, digest in links
+        {"item_id": item_id, "sequence": seq, "event_id": event_ids[digest], "previous": previous, "link": link}
+        for item_id, seq, previous, link, digest in links
     ]
     _insert_json_rows(ChainLink._meta.db_table, LINK_COLUMNS, rows)
 
@@ -503,7 +513,65 @@ ITEM_STATE_COLUMNS = {
 }
 
 
-def _write_item_states(items: Sequence[TraceItem]) -> None:
+# The columns of a new item written from JSON rows on PostgreSQL (take_back_id is left NULL).
+NEW_ITEM_COLUMNS = {
+    "code": "",
+    "category": "",
+    "serial": "",
+    "state": "",
+    "holder_id": "bigint",
+    "destination_id": "bigint",
+    "head_hash": "",
+    "event_count": "integer",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
+def _insert_items(batch: _Batch) -> dict[str, int]:
+    """Insert the items commissioned in a batch in their final state; their ids by code."""
+    if not batch.new_categories:
+        return {}
+    if connection.vendor != "postgresql":
+        items = [
+            TraceItem(code=code, category=category, created_at=batch.now, **_state_fields(batch.states[code]))
+            for code, category in batch.new_categories.items()
+        ]
+        return {item.code: item.pk for item in TraceItem.objects.bulk_create(items)}
+    now = batch.now.isoformat()
+    rows = []
+    for code, category in batch.new_categories.items():
+        state = batch.states[code]
+        rows.append(
+            {
+                "code": code,
+                "category": category,
+                "serial": "",
+                "state": state.state or "",
+                "holder_id": state.holder_id,
+                "destination_id": state.destination_id,
+                "head_hash": state.head,
+                "event_count": state.event_count,
+                "created_at": now,
+                "updated_at": state.updated_at.isoformat() if state.updated_at else now,
+            }
+        )
+    return dict(_insert_json_rows(TraceItem._meta.db_table, NEW_ITEM_COLUMNS, rows, returning="code, id"))
+
+
+def _state_fields(state: ItemState) -> dict[str, Any]:
+    """The TraceItem fields that hold an item's state."""
+    return {
+        "state": state.state or "",
+        "holder_id": state.holder_id,
+        "destination_id": state.destination_id,
+        "head_hash": state.head,
+        "event_count": state.event_count,
+        "updated_at": state.updated_at,
+    }
+
+
+def _write_item_states(items: Sequence[tuple[int, ItemState]]) -> None:
     """Write the items' new state, head and count: on PostgreSQL one ``UPDATE … FROM jsonb_to_recordset``.
 
     ``bulk_update`` builds a CASE WHEN per item and field, which costs more Python time than the rest of a
@@ -513,19 +581,21 @@ def _write_item_states(items: Sequence[TraceItem]) -> None:
     if not items:
         return
     if connection.vendor != "postgresql":
-        TraceItem.objects.bulk_update(items, ITEM_STATE_FIELDS, batch_size=500)
+        TraceItem.objects.bulk_update(
+            [TraceItem(pk=pk, **_state_fields(state)) for pk, state in items], ITEM_STATE_FIELDS, batch_size=500
+        )
         return
     rows = [
         {
-            "id": item.pk,
-            "state": item.state,
-            "holder_id": item.holder_id,
-            "destination_id": item.destination_id,
-            "head_hash": item.head_hash,
-            "event_count": item.event_count,
-            "updated_at": item.updated_at.isoformat(),
+            "id": pk,
+            "state": state.state or "",
+            "holder_id": state.holder_id,
+            "destination_id": state.destination_id,
+            "head_hash": state.head,
+            "event_count": state.event_count,
+            "updated_at": state.updated_at.isoformat() if state.updated_at else None,
         }
-        for item in items
+        for pk, state in items
     ]
     assignments = ", ".join(f'"{column}" = v."{column}"' for column in ITEM_STATE_COLUMNS)
     types = ", ".join(["id bigint", *(f'"{column}" {kind}' for column, kind in ITEM_STATE_COLUMNS.items())])
@@ -537,32 +607,26 @@ def _write_item_states(items: Sequence[TraceItem]) -> None:
         )
 
 
-def _prepare(data: EventInput, items: Mapping[str, TraceItem], organisation: Organisation) -> tuple[str, str, str]:
+def _prepare(
+    data: EventInput, items: Mapping[str, tuple[int, str]], organisation: Organisation
+) -> tuple[str, str, str]:
     """The category, the canonical text of the EPCIS event and its hash for one event as the caller sent it."""
     kind = KINDS[data.kind]
     first = data.codes[0] if data.codes else ""
-    category = data.category or (items[first].category if first in items else "")
-    detail = EventInput(
-        kind.code,
-        data.codes,
-        data.event_time,
-        data.destination,
-        data.parent,
-        data.outputs_g,
-        category if kind.code in ("commission", "dismantle") else "",
-    )
-    canonical = canonical_text(build_document(detail, kind, organisation))
+    category = data.category or (items[first][1] if first in items else "")
+    # Only a commissioning and a dismantling declare the category (the one sent, else the item's own).
+    declared = category if kind.code in ("commission", "dismantle") else ""
+    canonical = canonical_text(build_document(data, kind, organisation, category=declared))
     return category, canonical, text_hash(canonical)
 
 
-def record_one(*, actor: User, organisation: Organisation, data: EventInput) -> TraceEvent:
-    """Record a single event; a refusal raises with the reason and changes nothing."""
+def record_one(*, actor: User, organisation: Organisation, data: EventInput) -> EventResult:
+    """Record a single event (the page's, the API's and the import's one-event verb): recorded, or a duplicate
+    of one already recorded; a refusal raises with the reason and its field and changes nothing."""
     [result] = record_events(actor=actor, organisation=organisation, events=[data])
     if result.status == "refused":
-        raise ValidationFailed(
-            result.message, code=result.code, errors=[FieldError(result.field or "codes", result.code, result.message)]
-        )
-    return TraceEvent.objects.get(hash=result.event_hash)
+        raise ValidationFailed.for_field(result.field or "codes", result.code, result.message)
+    return result
 
 
 def commission_take_back(*, actor: User, take_back: Any) -> TraceItem:
@@ -609,32 +673,3 @@ def commission_pickup(
     if refused:
         raise ValidationFailed(refused[0].message, code=refused[0].code)
     return TraceItem.objects.get(code=code)
-
-
-def get_item(code: str, *, field_name: str = "code") -> TraceItem:
-    """The item a person's code names (any printed form); refused when the text is no code or not on record."""
-    item = (
-        TraceItem.objects.select_related("holder", "destination")
-        .filter(code=canonical_code(code, field_name=field_name))
-        .first()
-    )
-    if item is None:
-        raise NotFoundError(
-            UNKNOWN_CODE, code="unknown_code", errors=[FieldError(field_name, "unknown_code", UNKNOWN_CODE)]
-        )
-    return item
-
-
-def item_history(item: TraceItem) -> list[ChainLink]:
-    return list(ChainLink.objects.filter(item=item).select_related("event", "event__organisation").order_by("sequence"))
-
-
-def pending_take_backs(merchant: Organisation) -> QuerySet[Any]:
-    """Old items this merchant took back at checkout that have no code yet."""
-    from huanxin.subsidies.models import TakeBack
-
-    return (
-        TakeBack.objects.filter(redemption__merchant=merchant, to_recycler=True, trace_item__isnull=True)
-        .select_related("redemption")
-        .order_by("-recorded_at")
-    )

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,15 +16,14 @@ from django.views.decorators.http import require_POST
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.accounts.queries import acting_organisation
-from huanxin.accounts.roles import OVERSIGHT_STAFF, TRACE_RECORDERS
-from huanxin.core.errors import DomainError, ValidationFailed
+from huanxin.accounts.roles import TRACE_RECORDERS
+from huanxin.core.errors import DomainError
 from huanxin.core.forms import apply_domain_error
-from huanxin.core.permissions import has_role
-from huanxin.trace import integrity, labels, services
+from huanxin.trace import integrity, labels, queries, services
 from huanxin.trace.domain.codes import MAX_INPUT, printed_code
-from huanxin.trace.domain.rules import KINDS, TERMINAL
+from huanxin.trace.domain.rules import KINDS, kinds_open_to, trade_of
 from huanxin.trace.forms import EventForm, PickupForm, ScanForm, VerifyForm
-from huanxin.trace.models import Checkpoint, TraceFlag, TraceItem
+from huanxin.trace.models import TraceItem
 
 
 def _find(form: ScanForm | VerifyForm) -> tuple[TraceItem | None, int]:
@@ -35,7 +33,7 @@ def _find(form: ScanForm | VerifyForm) -> tuple[TraceItem | None, int]:
     if not form.is_valid():
         return None, 400
     try:
-        return services.get_item(form.cleaned_data["code"]), 200
+        return queries.get_item(form.cleaned_data["code"]), 200
     except DomainError as error:
         apply_domain_error(form, error)
         return None, error.status
@@ -101,19 +99,17 @@ def _organisation(request: AuthenticatedRequest) -> Organisation:
 
 
 def _allowed_kinds(item: TraceItem | None, organisation: Organisation) -> list[tuple[str, str]]:
-    if item is None or item.state in TERMINAL:
+    """The events the form offers for a scanned item: those the custody rules let the organisation record."""
+    if item is None:
         return []
-    if item.state == "in_transit":
-        return [("receive", KINDS["receive"].label)] if item.destination_id == organisation.pk else []
-    if item.holder_id != organisation.pk:
-        return []
-    kinds = [("ship", KINDS["ship"].label)]
-    if organisation.kind == OrganisationKind.RECYCLER:
-        kinds.append(("collect", KINDS["collect"].label))
-    if organisation.kind in (OrganisationKind.DISMANTLER, OrganisationKind.VEHICLE_SCRAPPER):
-        kinds.append(("dismantle", KINDS["dismantle"].label))
-    kinds.append(("destroy", KINDS["destroy"].label))
-    return kinds
+    kinds = kinds_open_to(
+        state=item.state or None,
+        holder_id=item.holder_id,
+        destination_id=item.destination_id,
+        actor_org_id=organisation.pk,
+        actor_kind=trade_of(str(organisation.kind)),
+    )
+    return [(kind.code, kind.label) for kind in kinds]
 
 
 @login_required
@@ -127,20 +123,14 @@ def workspace(request: AuthenticatedRequest) -> HttpResponse:
     else:
         scan = ScanForm(request.GET if "code" in request.GET else None)
     item, status = _find(scan)
-    destinations = [
-        (o.pk, o.name)
-        for o in Organisation.objects.filter(
-            kind__in=[OrganisationKind.RECYCLER, OrganisationKind.DISMANTLER, OrganisationKind.VEHICLE_SCRAPPER]
-        )
-        .exclude(pk=organisation.pk)
-        .order_by("kind", "name")
-    ]
     event_form = EventForm(
-        request.POST if posted and item else None, kinds=_allowed_kinds(item, organisation), destinations=destinations
+        request.POST if posted and item else None,
+        kinds=_allowed_kinds(item, organisation),
+        destinations=queries.destination_choices(organisation),
     )
     if posted and item is not None and event_form.is_valid():
         kind = event_form.cleaned_data["kind"]
-        destination = Organisation.objects.filter(pk=event_form.cleaned_data["destination"] or 0).first()
+        destination = queries.organisation_or_none(event_form.cleaned_data["destination"])
         try:
             services.record_one(
                 actor=request.user,
@@ -155,14 +145,8 @@ def workspace(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, f"已记录：{KINDS[kind].label}")
             return redirect(f"{request.path}?{urlencode({'org': organisation.pk, 'code': printed_code(item.code)})}")
-    holdings = (
-        TraceItem.objects.filter(Q(holder=organisation) | Q(destination=organisation))
-        .exclude(state__in=TERMINAL)
-        .select_related("holder", "destination")
-        .order_by("-updated_at")[:200]
-    )
     pending = (
-        list(services.pending_take_backs(organisation)[:100]) if organisation.kind == OrganisationKind.MERCHANT else []
+        list(queries.pending_take_backs(organisation)[:100]) if organisation.kind == OrganisationKind.MERCHANT else []
     )
     return render(
         request,
@@ -172,8 +156,8 @@ def workspace(request: AuthenticatedRequest) -> HttpResponse:
             "scan": scan,
             "item": item,
             "event_form": event_form,
-            "history": services.item_history(item) if item else [],
-            "holdings": holdings,
+            "history": queries.item_history(item) if item else [],
+            "holdings": queries.items_in_hand(organisation),
             "pending": pending,
             "pickup_form": PickupForm() if organisation.kind == OrganisationKind.RECYCLER else None,
         },
@@ -185,12 +169,8 @@ def workspace(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def commission(request: AuthenticatedRequest) -> HttpResponse:
     """Merchant: give codes to the selected take-backs and offer their label sheet."""
-    from huanxin.subsidies.models import TakeBack
-
     organisation = _organisation(request)
-    take_backs = TakeBack.objects.filter(
-        pk__in=request.POST.getlist("take_back"), redemption__merchant=organisation
-    ).select_related("redemption__merchant")
+    take_backs = queries.take_backs_of(organisation, request.POST.getlist("take_back"))
     codes = []
     refusals = []
     for take_back in take_backs:
@@ -245,8 +225,8 @@ def label_sheet(request: AuthenticatedRequest) -> HttpResponse:
     """The PDF label sheet for the codes just issued (or ?code=… for one item)."""
     _organisation(request)
     codes: list[Any] = request.GET.getlist("code") or request.session.get("trace_label_codes", [])
-    wanted = [code for code in (_readable(str(text)) for text in codes) if code is not None]
-    items = list(TraceItem.objects.filter(code__in=wanted).order_by("pk"))
+    wanted = [code for code in (queries.readable_code(str(text)) for text in codes) if code is not None]
+    items = queries.items_by_codes(wanted)
     if not items:
         raise Http404
     response = HttpResponse(labels.label_sheet_pdf(items), content_type="application/pdf")
@@ -254,17 +234,9 @@ def label_sheet(request: AuthenticatedRequest) -> HttpResponse:
     return response
 
 
-def _readable(text: str) -> str | None:
-    """The stored form of a code, or None where the text is no code (a search term, say)."""
-    try:
-        return services.canonical_code(text)
-    except ValidationFailed:
-        return None
-
-
 def label_png(request: HttpRequest, code: str) -> HttpResponse:
     try:
-        return HttpResponse(labels.label_png(services.get_item(code)), content_type="image/png")
+        return HttpResponse(labels.label_png(queries.get_item(code)), content_type="image/png")
     except DomainError as error:
         return HttpResponse(error.first_message, status=error.status, content_type="text/plain; charset=utf-8")
 
@@ -272,22 +244,16 @@ def label_png(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def staff(request: AuthenticatedRequest) -> HttpResponse:
     """Staff: find items by code, original serial or organisation; open flags; checkpoints."""
-    if not has_role(request.user, *OVERSIGHT_STAFF):
+    if not queries.is_staff(request.user):
         raise PermissionDenied
     text = request.GET.get("q", "").strip()
-    items = TraceItem.objects.none()
+    items: list[TraceItem] = []
     error = ""
     if "\x00" in text or len(text) > MAX_INPUT:
         # PostgreSQL text cannot hold NUL; nothing that long is a code, serial, name or credit code.
         text, error = "", f"查询内容不能超过 {MAX_INPUT} 个字符，也不能含控制字符"
     if text:
-        code = _readable(text)
-        items = TraceItem.objects.filter(
-            (Q(code=code) if code is not None else Q(pk__in=[]))
-            | Q(serial__iexact=text)
-            | Q(holder__name__icontains=text)
-            | Q(holder__uscc=text)
-        ).select_related("holder")[:100]
+        items = queries.search_items(text)
     return render(
         request,
         "trace/staff.html",
@@ -295,13 +261,8 @@ def staff(request: AuthenticatedRequest) -> HttpResponse:
             "q": text,
             "error": error,
             "items": items,
-            "flags": TraceFlag.objects.filter(resolved=False)
-            .select_related("item", "event__organisation")
-            .order_by("-created_at")[:100],
-            "checkpoints": Checkpoint.objects.order_by("-day")[:14],
-            "totals": {
-                state: TraceItem.objects.filter(state=state).count()
-                for state in ("held", "in_transit", "dismantled", "destroyed")
-            },
+            "flags": queries.open_flags(),
+            "checkpoints": queries.recent_checkpoints(14),
+            "totals": queries.state_totals(),
         },
     )

@@ -22,6 +22,7 @@ URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,
 
 
 def is_uri(text: str) -> bool:
+    """Whether the text is an absolute URI (RFC 3986): what an event's parentID and other URIs must be."""
     return URI.fullmatch(text) is not None
 
 
@@ -130,10 +131,64 @@ KINDS: dict[str, Kind] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Refusal:
+    """Why an event is not recorded: a stable code, a message for people, and the input field it is about."""
+
     code: str
     message: str
+    field: str = ""
+
+
+# The organisation kinds the custody rules name (accounts.OrganisationKind values; domain code imports no app).
+RECYCLER, DISMANTLER, VEHICLE_SCRAPPER = "recycler", "dismantler", "vehicle_scrapper"
+
+
+def trade_of(organisation_kind: str) -> str:
+    """Vehicle scrapping enterprises dismantle under the same rules as appliance dismantlers."""
+    return DISMANTLER if organisation_kind == VEHICLE_SCRAPPER else organisation_kind
+
+
+def not_terminal(state: str | None) -> Refusal | None:
+    """Nothing follows a dismantling or a destruction."""
+    if state in TERMINAL:
+        return Refusal("terminal", "该旧机已拆解或销毁，之后不能再记录任何事件")
+    return None
+
+
+def transition_allowed(kind: Kind, state: str | None) -> Refusal | None:
+    """An event moves an item only out of the states its kind starts from (a receipt only while in transit)."""
+    if state not in kind.from_states:
+        return Refusal("invalid_transition", f"当前状态下不能记录“{kind.label}”")
+    return None
+
+
+def receiver_is_destination(kind: Kind, destination_id: int | None, actor_org_id: int) -> Refusal | None:
+    """Only the organisation a shipment names as its destination receives or unloads it."""
+    if kind.code in ("receive", "unload") and destination_id != actor_org_id:
+        return Refusal("not_destination", "只有发运目的地的企业可以接收")
+    return None
+
+
+def recorder_holds_item(kind: Kind, state: str | None, holder_id: int | None, actor_org_id: int) -> Refusal | None:
+    """Every other event on a recorded item is recorded by the organisation holding it."""
+    if kind.code not in ("receive", "unload") and state is not None and holder_id != actor_org_id:
+        return Refusal("not_holder", "只有当前持有该旧机的企业可以记录下一事件")
+    return None
+
+
+def collector_is_recycler(kind: Kind, actor_kind: str) -> Refusal | None:
+    """Only a recycling enterprise records a collection from a household."""
+    if kind.code == "collect" and actor_kind != RECYCLER:
+        return Refusal("not_recycler", "只有回收企业可以记录上门回收")
+    return None
+
+
+def dismantler_is_licensed(kind: Kind, actor_kind: str, licensed: bool) -> Refusal | None:
+    """Only a dismantler holding a dismantling licence valid on the event date records a dismantling."""
+    if kind.code == "dismantle" and (actor_kind != DISMANTLER or not licensed):
+        return Refusal("not_licensed", "只有事件日期在资质有效期内的拆解企业可以记录拆解")
+    return None
 
 
 def check_transition(
@@ -146,21 +201,42 @@ def check_transition(
     actor_kind: str,
     licensed: bool,
 ) -> Refusal | None:
-    """Whether ``actor_org`` may record ``kind`` on an item now; the refusal says why not."""
-    if state in TERMINAL:
-        return Refusal("terminal", "该旧机已拆解或销毁，之后不能再记录任何事件")
-    if state not in kind.from_states:
-        return Refusal("invalid_transition", f"当前状态下不能记录“{kind.label}”")
-    if kind.code in ("receive", "unload"):
-        if destination_id != actor_org_id:
-            return Refusal("not_destination", "只有发运目的地的企业可以接收")
-    elif state is not None and holder_id != actor_org_id:
-        return Refusal("not_holder", "只有当前持有该旧机的企业可以记录下一事件")
-    if kind.code == "collect" and actor_kind != "recycler":
-        return Refusal("not_recycler", "只有回收企业可以记录上门回收")
-    if kind.code == "dismantle" and (actor_kind != "dismantler" or not licensed):
-        return Refusal("not_licensed", "只有事件日期在资质有效期内的拆解企业可以记录拆解")
-    return None
+    """Whether ``actor_org`` may record ``kind`` on an item now; the first custody rule it breaks says why not."""
+    return (
+        not_terminal(state)
+        or transition_allowed(kind, state)
+        or receiver_is_destination(kind, destination_id, actor_org_id)
+        or recorder_holds_item(kind, state, holder_id, actor_org_id)
+        or collector_is_recycler(kind, actor_kind)
+        or dismantler_is_licensed(kind, actor_kind, licensed)
+    )
+
+
+# What the workspace offers for one scanned item, in this order (a load needs a vehicle: API and import only).
+OFFERED_KINDS = ("receive", "ship", "collect", "dismantle", "destroy")
+
+
+def kinds_open_to(
+    *, state: str | None, holder_id: int | None, destination_id: int | None, actor_org_id: int, actor_kind: str
+) -> list[Kind]:
+    """The offered kinds the custody rules let an organisation record on a recorded item now (the licence is
+    checked when the event is recorded)."""
+    if state is None:
+        return []
+    return [
+        kind
+        for kind in (KINDS[code] for code in OFFERED_KINDS)
+        if check_transition(
+            kind=kind,
+            state=state,
+            holder_id=holder_id,
+            destination_id=destination_id,
+            actor_org_id=actor_org_id,
+            actor_kind=actor_kind,
+            licensed=True,
+        )
+        is None
+    ]
 
 
 # Total material a dismantled unit can plausibly yield, in grams (GB/T 2019 sample weights, rounded out).

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from huanxin.core.models import AuditEntry
-from huanxin.trace import epcis, services
+from huanxin.trace import epcis, queries, services
 from huanxin.trace.models import TraceEvent, TraceItem
 from huanxin.trace.services import EventInput
 from huanxin.trace.tests.conftest import minutes, ship_to_dismantler, walk_to_dismantling
@@ -98,11 +98,11 @@ def test_every_export_validates_against_the_epcis_schema(chain):
     fridge, washers = full_chain(chain)
     since, until = minutes(0), minutes(10)
     exports = {
-        "item": epcis.export_document(epcis.events_for_item(fridge)),
-        "washer": epcis.export_document(epcis.events_for_item(services.digital_link(washers[0]))),
-        "dismantler": epcis.export_document(epcis.events_for_organisation(chain.dismantler, since, until)),
-        "merchant": epcis.export_document(epcis.events_for_organisation(chain.merchant, since, until)),
-        "window": epcis.export_document(epcis.events_in_window(since, until)),
+        "item": epcis.export_document(queries.events_for_item(fridge)),
+        "washer": epcis.export_document(queries.events_for_item(services.digital_link(washers[0]))),
+        "dismantler": epcis.export_document(queries.events_for_organisation(chain.dismantler, since, until)),
+        "merchant": epcis.export_document(queries.events_for_organisation(chain.merchant, since, until)),
+        "window": epcis.export_document(queries.events_in_window(since, until)),
     }
     for name, exported in exports.items():
         assert epcis.validate(exported) == [], name
@@ -126,18 +126,18 @@ def test_every_export_validates_against_the_epcis_schema(chain):
 
 def test_the_window_is_half_open_on_event_time(chain):
     fridge, _ = full_chain(chain)
-    times = [e.event_time for e in epcis.events_for_item(fridge)]
-    exported = epcis.export_document(epcis.events_in_window(times[1], times[4]))
+    times = [e.event_time for e in queries.events_for_item(fridge)]
+    exported = epcis.export_document(queries.events_in_window(times[1], times[4]))
     assert [e["hx:kind"] for e in exported["epcisBody"]["eventList"]] == ["ship", "receive", "ship"]
-    assert epcis.events_in_window(None, None).count() == 11
-    assert epcis.events_in_window(times[5], None).count() == 6  # the dismantling, and the washers' five
-    assert epcis.validate(epcis.export_document(epcis.events_in_window(times[5], None))) == []
+    assert queries.events_in_window(None, None).count() == 11
+    assert queries.events_in_window(times[5], None).count() == 6  # the dismantling, and the washers' five
+    assert epcis.validate(epcis.export_document(queries.events_in_window(times[5], None))) == []
 
 
 def test_the_streamed_export_is_the_same_text_as_the_document(chain):
     full_chain(chain)
     created = timezone.now()
-    events = epcis.events_in_window(None, None)
+    events = queries.events_in_window(None, None)
     streamed = "".join(epcis.stream_document(events.iterator(), created=created))
     exported = epcis.export_document(events, created=created)
     assert streamed == json.dumps(exported, ensure_ascii=False, separators=(",", ":"))
@@ -306,14 +306,14 @@ def test_exported_events_imported_again_are_duplicates(chain):
         (chain.recycler_user, chain.recycler),
         (chain.dismantler_user, chain.dismantler),
     ]:
-        exported = epcis.export_document(epcis.events_for_organisation(organisation))
+        exported = epcis.export_document(queries.events_for_organisation(organisation))
         report = epcis.import_document(actor=user, organisation=organisation, document=exported)
         assert report.events > 0
         assert {r.status for r in report.rows} == {"duplicate"}, report.as_dict()
         stored = [e["eventID"].split(";")[1].split("?")[0] for e in exported["epcisBody"]["eventList"]]
         assert [r.event_hash for r in report.rows] == stored
     # A whole item's history sent by the dismantler: its own events are duplicates, the others are not its own.
-    history = epcis.export_document(epcis.events_for_item(fridge))
+    history = epcis.export_document(queries.events_for_item(fridge))
     report = epcis.import_document(actor=chain.dismantler_user, organisation=chain.dismantler, document=history)
     assert [r.code or r.status for r in report.rows] == ["foreign_read_point"] * 4 + ["duplicate"] * 2
     assert TraceEvent.objects.count() == before
@@ -369,7 +369,7 @@ def test_events_without_hx_kind_map_by_their_cbv_shape(chain):
         TRUCK,
         sorted(codes[1:]),
     )
-    assert epcis.validate(epcis.export_document(epcis.events_for_organisation(chain.recycler))) == []
+    assert epcis.validate(epcis.export_document(queries.events_for_organisation(chain.recycler))) == []
 
 
 def test_hx_kind_must_agree_with_the_event_shape(chain):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from huanxin.core import jobs
 from huanxin.core.errors import ValidationFailed
-from huanxin.trace import integrity, services
+from huanxin.trace import integrity, queries, services
 from huanxin.trace.domain.canonical import canonical_text, text_hash, verify_proof
 from huanxin.trace.models import ChainLink, Checkpoint, TraceEvent, TraceFlag, TraceItem
 from huanxin.trace.services import EventInput
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_a_full_chain_from_take_back_to_dismantling(chain):
     item = walk_to_dismantling(chain)
     assert (item.state, item.holder_id, item.event_count) == ("dismantled", chain.dismantler.pk, 6)
-    kinds = [link.event.kind for link in services.item_history(item)]
+    kinds = [link.event.kind for link in queries.item_history(item)]
     assert kinds == ["commission", "ship", "receive", "ship", "receive", "dismantle"]
     dismantle = TraceEvent.objects.get(kind="dismantle")
     assert dismantle.document["type"] == "TransformationEvent"
@@ -158,11 +158,11 @@ def test_the_take_back_at_checkout_gets_its_code_once(chain):
         price_fen=400_000,
         take_back=subsidies.TakeBackInput(category="fridge", condition="damaged"),
     ).redemption
-    assert list(services.pending_take_backs(chain.merchant)) == [redemption.take_back]
+    assert list(queries.pending_take_backs(chain.merchant)) == [redemption.take_back]
     item = services.commission_take_back(actor=chain.clerk, take_back=redemption.take_back)
     assert services.commission_take_back(actor=chain.clerk, take_back=redemption.take_back).pk == item.pk
     assert (item.category, item.state, item.serial) == ("fridge", "held", "SN-TB-1")
-    assert list(services.pending_take_backs(chain.merchant)) == []
+    assert list(queries.pending_take_backs(chain.merchant)) == []
     assert services.digital_link(item.code).startswith("https://")
     assert services.canonical_code(services.digital_link(item.code)) == item.code
 
