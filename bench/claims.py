@@ -132,6 +132,8 @@ class Options:
     keep: bool
     warmup: int
     seed: int
+    floor_clients: int
+    floor_seconds: float
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
@@ -147,6 +149,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     add_database_arguments(parser, "huanxin_bench")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up claims before the burst")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--floor-clients", type=int, default=16, help="pgbench clients for the floor (16)")
+    parser.add_argument("--floor-seconds", type=float, default=5.0, help="seconds the floor is measured (5)")
     args = parser.parse_args(argv)
     pool_claims = args.pool_claims if args.pool_claims is not None else args.residents * 3 // 5
     if args.residents < 1 or args.clients < 1 or args.workers < 1 or args.threads < 1 or args.slices < 1:
@@ -165,6 +169,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         keep=args.keep,
         warmup=warmup,
         seed=args.seed,
+        floor_clients=args.floor_clients,
+        floor_seconds=args.floor_seconds,
     )
 
 
@@ -1134,7 +1140,13 @@ def cpu_seconds(database: str, server_pid: int | None) -> dict[str, float]:
     """CPU time so far of this process (the clients), the gunicorn workers, the database's backends and
     the whole machine (Linux /proc; other processes show up as the difference)."""
     tick = os.sysconf("SC_CLK_TCK")
-    totals = {"clients": time.process_time(), "gunicorn": 0.0, "postgres": 0.0, "machine": 0.0}
+    totals = {
+        "clients": time.process_time(),
+        "gunicorn": 0.0,
+        "postgres": 0.0,
+        "postgres_server": 0.0,
+        "machine": 0.0,
+    }
     with contextlib.suppress(OSError):
         busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in busy[:8])
@@ -1153,7 +1165,48 @@ def cpu_seconds(database: str, server_pid: int | None) -> dict[str, float]:
             totals["gunicorn"] += cpu
         elif command.startswith(b"postgres: ") and needle in command:
             totals["postgres"] += cpu
+        elif _postgres_server_process(command):
+            totals["postgres_server"] += cpu
     return totals
+
+
+# The server's own processes (WAL writer, checkpointer, ...): they work for every database, the bench's
+# commits included. Backends of other databases (other work on the machine) are never counted.
+POSTGRES_SERVER_PROCESSES = (
+    b"checkpointer",
+    b"background writer",
+    b"walwriter",
+    b"autovacuum launcher",
+    b"logical replication launcher",
+    b"archiver",
+    b"stats collector",
+)
+
+
+def _postgres_server_process(command: bytes) -> bool:
+    """The postmaster or one of its background processes (not a backend of some database)."""
+    if command.split(b"\x00", 1)[0].endswith(b"/bin/postgres"):
+        return True
+    return command.startswith(b"postgres: ") and command.rstrip(b"\x00 ").endswith(POSTGRES_SERVER_PROCESSES)
+
+
+def postgres_cpu_by_process(database: str, exclude: int) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL process working for ``database`` (its backends and the
+    server's own processes), by pid, leaving out the backend ``exclude`` (the bench's monitor)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    needle = f" {database} ".encode()
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == exclude:
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if (command.startswith(b"postgres: ") and needle in command) or _postgres_server_process(command):
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 def http_worker(port: int) -> tuple[Callable[[Resident], tuple[str, str]], Callable[[], None]]:
@@ -1187,6 +1240,106 @@ def sql_worker(
             raise
 
     return work, replayer.close
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The floor: the two statements a claim cannot avoid, driven by pgbench
+# ---------------------------------------------------------------------------------------------------------
+
+PGBENCH = "/usr/bin/pgbench"
+FLOOR_TABLES = (("bench_floor_pool", "policy_budgetpool"), ("bench_floor_qual", "subsidies_qualification"))
+# One claim at the floor: one transaction, the guarded update of one budget slice and the qualification's
+# insert, with the values a fridge claim writes. Codes and persons come from a sequence (each claim is a
+# new resident, as in the burst). The copies keep the originals' columns, defaults, check constraints and
+# indexes (LIKE ... INCLUDING ALL), not their foreign keys: the floor is the cheapest a claim could be.
+FLOOR_SCRIPT = """\\set pool random(1, :pools)
+BEGIN;
+UPDATE bench_floor_pool SET available_fen = available_fen - :amount, held_fen = held_fen + :amount
+  WHERE id = :pool AND available_fen >= :amount;
+INSERT INTO bench_floor_qual (code, person_id, programme_id, category, district_id, pool_id, slot, held_fen,
+  status, quota_released, rule_version, issued_at, expires_at)
+  VALUES (nextval('bench_floor_code')::text, currval('bench_floor_code'), :programme, 'fridge', :district, :pool,
+  0, :amount, 'issued', false, 'cn-appliance-2026@1', now(), now() + interval '30 days');
+END;
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Floor:
+    claims: int
+    seconds: float
+    cpu: float  # PostgreSQL CPU seconds over those claims (the bench database's backends and the server's)
+    pgbench_tps: float
+
+    @property
+    def per_second(self) -> float:
+        return self.claims / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_claim(self) -> float:
+        return 1000 * self.cpu / self.claims if self.claims else 0.0
+
+
+@timed("floor (pgbench)")
+def measure_floor(world: World, database: str, *, clients: int, seconds: float) -> Floor:
+    """pgbench runs the floor script with ``clients`` clients (prepared protocol: ``-M prepared``); after a
+    second of warm-up (connections made, statements prepared), the claims committed and the PostgreSQL CPU
+    used are read over ``seconds``, while every backend is still alive (a backend that exits takes its CPU
+    time with it)."""
+    import subprocess
+    import tempfile
+
+    pools = len(world.initial_pools)
+    with psycopg.connect(dsn(database), autocommit=True) as monitor:
+        for copy, original in FLOOR_TABLES:
+            monitor.execute(f"DROP TABLE IF EXISTS {copy}")
+            monitor.execute(f"CREATE TABLE {copy} (LIKE {original} INCLUDING ALL)")
+        monitor.execute("DROP SEQUENCE IF EXISTS bench_floor_code")
+        monitor.execute("CREATE SEQUENCE bench_floor_code START 1000000")
+        # As many slices as the burst's budget, each with room for every claim the run can make.
+        monitor.execute(
+            "INSERT INTO bench_floor_pool (id, programme_id, district_id, slice, allocated_fen, held_fen,"
+            " spent_fen, available_fen) SELECT n, %s, %s, n, 10000000000000, 0, 0, 10000000000000"
+            " FROM generate_series(1, %s) n",
+            (world.programme_id, next(iter(world.pools_by_district)), pools),
+        )
+        monitor.execute("VACUUM ANALYZE bench_floor_pool")
+        monitor.execute("VACUUM ANALYZE bench_floor_qual")
+        own = monitor.execute("SELECT pg_backend_pid()").fetchone()
+        own_pid = int(own[0]) if own else 0
+
+        def committed() -> int:
+            row = monitor.execute("SELECT last_value FROM bench_floor_code").fetchone()
+            return int(row[0]) if row else 0
+
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="bench-floor-") as script:
+            script.write(FLOOR_SCRIPT)
+            script.flush()
+            command = [
+                PGBENCH, "-n", "-M", "prepared", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres",
+                "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(int(seconds) + 2),
+                "-D", f"pools={pools}", "-D", f"amount={world.amount}", "-D", f"programme={world.programme_id}",
+                "-D", f"district={next(iter(world.pools_by_district))}", "-f", script.name, database,
+            ]  # fmt: skip
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            time.sleep(1.0)
+            count_before, cpu_before = committed(), postgres_cpu_by_process(database, own_pid)
+            started = time.perf_counter()
+            time.sleep(seconds)
+            count_after, cpu_after = committed(), postgres_cpu_by_process(database, own_pid)
+            elapsed = time.perf_counter() - started
+            output, _ = process.communicate()
+        for copy, _original in FLOOR_TABLES:
+            monitor.execute(f"DROP TABLE {copy}")
+        monitor.execute("DROP SEQUENCE bench_floor_code")
+    if process.returncode:
+        raise SystemExit(f"pgbench failed ({process.returncode}):\n{output}")
+    tps = 0.0
+    for line in output.splitlines():
+        if line.startswith("tps = "):
+            tps = float(line.split()[2])
+    cpu = sum(cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after)
+    return Floor(claims=count_after - count_before, seconds=elapsed, cpu=cpu, pgbench_tps=tps)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1266,12 +1419,13 @@ def commits(sequence: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
+    load_before = load_average()
     worker_class = f"gthread, {options.threads} threads each" if options.threads > 1 else "sync"
     print(
         f"claims bench: {options.residents} residents, {options.pool_claims} holds in the budget, "
         f"{options.clients} clients, gunicorn {options.workers} workers ({worker_class}), "
         f"{options.slices} slices per district, database {options.database}, "
-        f"load average {load_average():.2f} on {os.cpu_count()} cores",
+        f"load average {load_before:.2f} on {os.cpu_count()} cores",
         flush=True,
     )
     with bench_database(options.database, keep=options.keep, prefix="huanxin-bench-") as var_dir:
@@ -1318,12 +1472,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lambda: cpu_seconds(options.database, None),
             )
         sql_broken = check_invariants(world, sql, expected)
+        connections.close_all()
+        floor = measure_floor(world, options.database, clients=options.floor_clients, seconds=options.floor_seconds)
 
     ratio = http.per_second / sql.per_second if sql.per_second else 0.0
     # The same ratio from CPU time alone: our processes' CPU per claim on each side (clients, gunicorn
     # workers, the database's backends). Both sides saturate the cores, so this is what the throughput
     # ratio tends to on an otherwise idle machine, and it hardly moves when other work shares the cores.
-    own_http, own_sql = (sum(v for k, v in b.cpu.items() if k != "machine") / max(1, b.total) for b in (http, sql))
+    # (The server's own processes are left out here, as before they were measured.)
+    own_http, own_sql = (
+        sum(v for k, v in b.cpu.items() if k not in ("machine", "postgres_server")) / max(1, b.total)
+        for b in (http, sql)
+    )
+    # PostgreSQL CPU per HTTP claim (the bench database's backends and the server's own processes, refusals
+    # included) against the same at the floor.
+    pg_http = 1000 * (http.cpu.get("postgres", 0.0) + http.cpu.get("postgres_server", 0.0)) / max(1, http.total)
+    pg_ratio = pg_http / floor.cpu_ms_per_claim if floor.cpu_ms_per_claim else 0.0
     cpu_ratio = own_sql / own_http if own_http else 0.0
     service = [s for s in captures["fast"].events if isinstance(s, Statement)]
     service_trips = len(captures["fast"].events)
@@ -1362,6 +1526,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'' if persistent else ', and a new database connection per request (CONN_MAX_AGE=0)'}:"
     )
     print("  " + " ".join(short(q) for q in stack))
+    print(
+        f"floor (pgbench, {options.floor_clients} clients, prepared): {floor.per_second:.0f} claims/s"
+        f" (pgbench tps {floor.pgbench_tps:.0f}), PostgreSQL CPU {floor.cpu_ms_per_claim:.3f} ms per claim;"
+        f" HTTP: {pg_http:.3f} ms per claim, {pg_ratio:.2f} x the floor"
+    )
     for label, broken, burst in (("HTTP", http_broken, http), ("direct SQL", sql_broken, sql)):
         print(f"invariants after {label}: {'all hold' if not broken else '; '.join(broken)}")
         for sample in burst.samples:
@@ -1385,6 +1554,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sql_round_trips": service_trips,
         "http_cpu_ms_per_claim": {k: round(1000 * v / max(1, http.total), 2) for k, v in http.cpu.items()},
         "sql_cpu_ms_per_claim": {k: round(1000 * v / max(1, sql.total), 2) for k, v in sql.cpu.items()},
+        "load_average_before": load_before,
+        "floor_claims_per_s": round(floor.per_second, 1),
+        "pg_cpu_ms_per_claim": round(pg_http, 3),
+        "floor_pg_cpu_ms_per_claim": round(floor.cpu_ms_per_claim, 3),
+        "pg_cpu_ratio_vs_floor": round(pg_ratio, 2),
     }
     print(json.dumps(result))
     return 0
