@@ -494,7 +494,8 @@ def capture_claim(path: str, user: Any, world: World) -> Capture:
         returned = None
         if " RETURNING " in sql and cursor.description:
             rows = cursor.fetchall()  # peek at the returned ids, then rewind for Django
-            cursor.scroll(0, mode="absolute")
+            if rows:
+                cursor.scroll(0, mode="absolute")
             returned = tuple(rows[0]) if rows else None
         events.append(Statement(sql, tuple(params or ()), cursor.rowcount, returned))
         return result
@@ -647,12 +648,17 @@ class ReplayPlan:
     picks the branch the way the service does, from the data those statements returned.
     """
 
-    reads: list[Statement]  # autocommit statements before the first transaction
-    fast: list[Statement]  # the first transaction (commits on the fast path)
-    hold_sql: str  # the guarded update whose row count decides fast or not
+    reads: list[Statement]  # autocommit reads before the first write
+    fast: list[Statement]  # the first transaction (commits on the fast path), or the one statement that holds
+    hold_sql: str  # the guarded update whose row count decides fast or not (on the slow path: its hold)
     fast_after: list[Statement]  # autocommit statements after a fast success (none today)
-    after_failure: dict[str, list[Event]]  # per path (slow, merge, refused): the events after that rollback
+    after_failure: dict[str, list[Event]]  # per path (slow, merge, refused): the events after the failed attempt
     captures: dict[str, Capture]
+    # The fast attempt is one autocommit statement (PostgreSQL's one-statement claim) rather than a transaction.
+    fast_in_one_statement: bool = False
+    # The refusal written when the district's free money, read with the reads (their last value), is short:
+    # the service then refuses without trying a slice. Empty when it refuses only after trying.
+    early_refusal: list[Event] = dataclasses.field(default_factory=list)
 
     def count(self, path: str) -> int:
         return sum(isinstance(e, Statement) for e in self.captures[path].events)
@@ -661,20 +667,31 @@ class ReplayPlan:
 def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
     """Cut the captures into the pieces the replay strings together, checking they agree with each other."""
     fast_blocks = captures["fast"].transactions()
-    reads = [s for kind, block in _leading_auto(fast_blocks) for s in block]
+    reads = [s for kind, block in _leading_reads(fast_blocks) for s in block]
     rest = fast_blocks[len(reads) :]
-    if not rest or rest[0][0] != "COMMIT":
-        raise SystemExit("capture fast: expected reads, then one committed transaction")
+    one_statement = bool(rest) and rest[0][0] == "auto" and rest[0][1][0].sql.startswith(ONE_STATEMENT_HOLD)
+    if not rest or (rest[0][0] != "COMMIT" and not one_statement):
+        raise SystemExit("capture fast: expected reads, then one committed transaction or the one-statement claim")
     fast = rest[0][1]
     fast_after = [s for kind, block in rest[1:] for s in block if kind == "auto"]
     after_failure: dict[str, list[Event]] = {}
+    early_refusal: list[Event] = []
     hold_sql = ""
     for path in ("refused", "slow", "merge"):
         if path not in captures:
             continue
         blocks = captures[path].transactions()
-        _same_sql(reads, [s for _, b in _leading_auto(blocks) for s in b], f"{path} reads")
+        _same_sql(reads, [s for _, b in _leading_reads(blocks) for s in b], f"{path} reads")
         attempt = blocks[len(reads)] if len(blocks) > len(reads) else ("", [])
+        events = captures[path].events
+        if one_statement:
+            if attempt[0] == "auto" and attempt[1][0].sql == fast[0].sql and attempt[1][0].rowcount == 0:
+                after_failure[path] = events[events.index(attempt[1][0]) + 1 :]
+            elif path == "refused":
+                early_refusal = events[len(reads) :]
+            else:
+                raise SystemExit(f"capture {path}: expected the one-statement claim to hold nothing first")
+            continue
         if (
             attempt[0] != "ROLLBACK"
             or attempt[1][-1].rowcount != 0
@@ -682,8 +699,13 @@ def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
         ):
             raise SystemExit(f"capture {path}: expected the fast transaction to roll back after its guarded update")
         hold_sql = attempt[1][-1].sql
-        events = captures[path].events
         after_failure[path] = events[events.index("ROLLBACK") + 1 :]
+    if one_statement:
+        # The slow path's hold is the guarded update the one statement starts with, on its own.
+        hold_sql = next(
+            (e.sql for e in after_failure.get("slow", []) if isinstance(e, Statement) and e.sql.startswith(HOLD)),
+            "",
+        )
     for path in ("slow", "merge"):
         if path in after_failure and not any(
             isinstance(e, Statement) and e.sql == hold_sql for e in after_failure[path]
@@ -695,7 +717,22 @@ def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
         moves = [e for e in tail[: _hold_index(tail, hold_sql)] if isinstance(e, Statement)]
         if len(moves) != 2:
             raise SystemExit(f"capture merge: expected one donor and one target update, got {len(moves)} statements")
-    return ReplayPlan(reads, fast, hold_sql, fast_after, after_failure, captures)
+    return ReplayPlan(reads, fast, hold_sql, fast_after, after_failure, captures, one_statement, early_refusal)
+
+
+ONE_STATEMENT_HOLD = "WITH held AS (UPDATE policy_budgetpool"
+HOLD = "UPDATE policy_budgetpool SET available_fen = available_fen - %s, held_fen = held_fen + %s"
+
+
+def _leading_reads(blocks: list[tuple[str, list[Statement]]]) -> list[tuple[str, list[Statement]]]:
+    """The autocommit reads a claim starts with (a write in autocommit, such as the one-statement claim or
+    a refusal, ends them)."""
+    reads = []
+    for block in _leading_auto(blocks):
+        if not block[1][0].sql.lstrip().upper().startswith("SELECT"):
+            break
+        reads.append(block)
+    return reads
 
 
 def _same_event(first: Event, second: Event) -> bool:
@@ -771,6 +808,17 @@ class Replayer:
         values = self._base(fast, resident)
         values.put(fast.pool_ids[fast.person_id % len(fast.pool_ids)], resident.pool_ids[resident.start])
         self._run(cursor, plan.reads, values)
+        if plan.early_refusal:
+            row = cursor.fetchone()  # the last read ends with the district's free money
+            if row is not None and row[-1] is not None and int(row[-1]) < self.amount:
+                return self._refuse(cursor, resident)
+        if plan.fast_in_one_statement:
+            (statement,) = plan.fast
+            cursor.execute(statement.sql, values.params(statement))
+            if cursor.rowcount == 0:
+                return self._slow(cursor, resident)
+            self._run(cursor, plan.fast_after, values)
+            return "ok"
         cursor.execute("BEGIN")
         for statement in plan.fast:
             cursor.execute(statement.sql, values.params(statement))
@@ -782,6 +830,13 @@ class Replayer:
         cursor.execute("COMMIT")
         self._run(cursor, plan.fast_after, values)
         return "ok"
+
+    def _refuse(self, cursor: psycopg.Cursor[Any], resident: Resident) -> str:
+        """The refusal the service writes when the district's money is short (no slice tried, or none held)."""
+        values = self._base(self.plan.captures["refused"], resident)
+        for event in self.plan.early_refusal:
+            self._execute(cursor, event, values)
+        return "refused"
 
     def _run_returned(self, cursor: psycopg.Cursor[Any], statement: Statement, values: Substitution) -> None:
         row = cursor.fetchone()
@@ -847,6 +902,11 @@ class Replayer:
                 if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     cursor.execute("ROLLBACK")
                 return self._tail(cursor, resident, path, dropped["refused"], None)
+            if path == "refused" and plan.early_refusal:
+                # The district ran dry between the read and the locks: the service rolls back and refuses.
+                if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    cursor.execute("ROLLBACK")
+                return self._refuse(cursor, resident)
             if path not in candidates:
                 raise RuntimeError(f"the replay needs the {path} path here, which the captures do not have")
             return self._tail(cursor, resident, path, index, decision)
