@@ -101,7 +101,7 @@ def test_claim_reasons_are_those_a_purchase_decision_gives_for_the_same_person(c
     """The claim asks only what a purchase's decision would also decide (category, other province, quota),
     with the same verdicts and messages, whatever the person's history."""
     rule_set = RULES[code]
-    purchase = {"price_fen": 100, "energy_grade": 1, "water_grade": 1}
+    purchase: dict[str, object] = {"price_fen": 100, "energy_grade": 1, "water_grade": 1}
     if "purchased_on" in rule_set.reads:
         purchase["purchased_on"] = "2026-06-01"
     for category in rule_set.categories:

@@ -3,6 +3,7 @@ statement of their own, and the same answers as the portable path (which SQLite 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -100,7 +101,7 @@ def test_twenty_claims_on_a_nearly_empty_slice_let_exactly_those_it_holds_win(pe
     scene = build_scene(personas, budget_fen=3 * FRIDGE_CAP, slices=1)
     residents = [scene.resident() for _ in range(20)]
 
-    results = race([lambda user=user: claim(user) for user in residents])
+    results = race([functools.partial(claim, user) for user in residents])
 
     winners = [r for r in results if isinstance(r, Qualification)]
     refusals = [r for r in results if isinstance(r, DomainError)]
@@ -118,7 +119,7 @@ def test_claims_racing_over_several_nearly_empty_slices_fall_through_and_balance
     scene = build_scene(personas, budget_fen=5 * FRIDGE_CAP + FRIDGE_CAP // 2, slices=4)
     residents = [scene.resident() for _ in range(20)]
 
-    results = race([lambda user=user: claim(user) for user in residents])
+    results = race([functools.partial(claim, user) for user in residents])
 
     winners = [r for r in results if isinstance(r, Qualification)]
     assert [r for r in results if not isinstance(r, Qualification | DomainError)] == []
