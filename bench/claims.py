@@ -3,6 +3,7 @@ and compared with the same SQL statements executed directly through psycopg.
 
 Run: .venv/bin/python bench/claims.py [--residents 3000] [--clients 32] [--pool-claims N] [--workers 2]
                                       [--threads 1] [--slices 4] [--database huanxin_bench] [--keep]
+                                      [--floor-clients 16] [--floor-seconds 5]
 
 What happens, in order:
 
@@ -53,12 +54,23 @@ What each side pays for.
   the server's, on) and run their clients as threads of this one process, on the same two cores as
   the server and the database.
 
+5. The floor: the two statements a claim cannot avoid, the guarded update of one budget slice and the
+   insert of the qualification, in one transaction, on scratch copies of ``policy_budgetpool`` and
+   ``subsidies_qualification`` in the bench database (``CREATE TABLE … (LIKE … INCLUDING ALL)``: the same
+   columns, defaults, check constraints and indexes, no foreign keys), driven by pgbench (--floor-clients
+   16, prepared protocol ``-M prepared``) for --floor-seconds 5 after a second of warm-up. Its PostgreSQL
+   CPU is read while every pgbench backend is still alive; the copies are dropped afterwards.
+
 Figures. claims_per_s counts all requests (successes, refusals, errors) over the wall-clock time of the
 burst; p50/p99 are over successful claims; ratio_vs_sql = HTTP claims/s / direct-SQL claims/s. Both
 sides saturate the cores, so the bench also reads the CPU time each burst costs (Linux /proc: these
 client threads, the gunicorn workers, the bench database's backends, and the whole machine, other work
 included): cpu_ratio_vs_sql compares our own processes' CPU per claim, and moves far less than
-claims_per_s when other jobs share the machine. A sampler reads pg_stat_activity every 50 ms to show how
+claims_per_s when other jobs share the machine. PostgreSQL CPU (pg_cpu_ms_per_claim, per HTTP request,
+refusals included, and floor_pg_cpu_ms_per_claim, per floor claim) sums utime + stime from /proc/<pid>/stat
+of the bench database's backends and of the server's own processes (postmaster, WAL writer, checkpointer,
+background writer, launchers), never of other databases' backends; pg_cpu_ratio_vs_floor is the first
+divided by the second. A sampler reads pg_stat_activity every 50 ms to show how
 many backends wait for a lock, and in which statement (a hot row shows up there). The last line
 printed is one JSON object. Only 127.0.0.1 is contacted.
 """
@@ -1472,9 +1484,17 @@ def commits(sequence: Sequence[str]) -> int:
         elif sql in ("COMMIT", "ROLLBACK"):
             count += sql == "COMMIT"
             in_transaction = False
-        elif not in_transaction and sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+        elif not in_transaction and _writes(sql):
             count += 1
     return count
+
+
+def _writes(sql: str) -> bool:
+    """A statement that writes: INSERT, UPDATE, DELETE, or a WITH statement with one of them inside."""
+    words = sql.replace("(", " ").upper().split()
+    if words[:1] == ["WITH"]:
+        return any(word in ("INSERT", "UPDATE", "DELETE") for word in words)
+    return words[:1] in (["INSERT"], ["UPDATE"], ["DELETE"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
