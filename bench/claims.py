@@ -1208,9 +1208,10 @@ class LockWaits:
         return f"{busy}, {waiting / self.samples:.2f} waiting for a lock" + (f" (in {where})" if waiting else "")
 
 
-def cpu_seconds(database: str, server_pid: int | None) -> dict[str, float]:
+def cpu_seconds(database: str, server_pid: int | None, postgres: PostgresCpu) -> dict[str, float]:
     """CPU time so far of this process (the clients), the gunicorn workers, the database's backends and
-    the whole machine (Linux /proc; other processes show up as the difference)."""
+    the server's own processes (from ``postgres``, sampled) and the whole machine (Linux /proc; other
+    processes show up as the difference)."""
     tick = os.sysconf("SC_CLK_TCK")
     totals = {
         "clients": time.process_time(),
@@ -1223,23 +1224,89 @@ def cpu_seconds(database: str, server_pid: int | None) -> dict[str, float]:
         busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in busy[:8])
         totals["machine"] = (user + nice + system + irq + softirq + steal) / tick
-    needle = f" {database} ".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError):
             continue
         cpu = (int(fields[11]) + int(fields[12])) / tick
         if server_pid is not None and int(fields[1]) == server_pid:
             totals["gunicorn"] += cpu
-        elif command.startswith(b"postgres: ") and needle in command:
-            totals["postgres"] += cpu
-        elif _postgres_server_process(command):
-            totals["postgres_server"] += cpu
+    totals.update(postgres.totals())
     return totals
+
+
+class PostgresCpu:
+    """CPU seconds used by the database's backends and the server's own processes since the sampler
+    started, read from /proc every 100 ms by pid, so that a backend which exits (a connection closed when
+    it reaches CONN_MAX_AGE during a long burst) keeps the time it used up to its last sample. A backend
+    born after the start counts from zero (its start-up is part of what the connection costs)."""
+
+    def __init__(self, database: str) -> None:
+        self.needle = f" {database} ".encode()
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.kinds: dict[int, str | None] = {}  # pid -> "postgres", "postgres_server" or None (not ours)
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._started = False
+
+    def __enter__(self) -> PostgresCpu:
+        self._sample()
+        self._started = True
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def _kind(self, pid: int) -> str | None:
+        if pid not in self.kinds:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                command = b""
+            if command.startswith(b"postgres: ") and self.needle in command:
+                self.kinds[pid] = "postgres"
+            elif _postgres_server_process(command):
+                self.kinds[pid] = "postgres_server"
+            else:
+                self.kinds[pid] = None
+        return self.kinds[pid]
+
+    def _sample(self) -> None:
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or self._kind(int(name)) is None:
+                continue
+            pid = int(name)
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / self.tick
+            with self.lock:
+                self.first.setdefault(pid, cpu if not self._started else 0.0)
+                self.last[pid] = cpu
+
+    def totals(self) -> dict[str, float]:
+        """CPU seconds since the start, per kind of process."""
+        self._sample()
+        totals = {"postgres": 0.0, "postgres_server": 0.0}
+        with self.lock:
+            for pid, last in self.last.items():
+                kind = self.kinds.get(pid)
+                if kind is not None:
+                    totals[kind] += last - self.first[pid]
+        return totals
 
 
 # The server's own processes (WAL writer, checkpointer, ...): they work for every database, the bench's
@@ -1533,23 +1600,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise SystemExit(f"warm-up failed: {warm.samples}")
                 reset_budget(world)
                 connections.close_all()
-            with LockWaits(options.database) as http_locks:
+            with LockWaits(options.database) as http_locks, PostgresCpu(options.database) as http_postgres:
                 http = run_burst(
                     world.residents,
                     options.clients,
                     lambda: http_worker(port),
-                    lambda: cpu_seconds(options.database, server.pid),
+                    lambda: cpu_seconds(options.database, server.pid, http_postgres),
                 )
         http_broken = check_invariants(world, http, expected)
 
         reset_budget(world)
         connections.close_all()
-        with LockWaits(options.database) as sql_locks:
+        with LockWaits(options.database) as sql_locks, PostgresCpu(options.database) as sql_postgres:
             sql = run_burst(
                 world.residents,
                 options.clients,
                 lambda: sql_worker(plan, dsn(options.database), world.amount),
-                lambda: cpu_seconds(options.database, None),
+                lambda: cpu_seconds(options.database, None, sql_postgres),
             )
         sql_broken = check_invariants(world, sql, expected)
         connections.close_all()
