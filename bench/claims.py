@@ -68,9 +68,10 @@ client threads, the gunicorn workers, the bench database's backends, and the who
 included): cpu_ratio_vs_sql compares our own processes' CPU per claim, and moves far less than
 claims_per_s when other jobs share the machine. PostgreSQL CPU (pg_cpu_ms_per_claim, per HTTP request,
 refusals included, and floor_pg_cpu_ms_per_claim, per floor claim) sums utime + stime from /proc/<pid>/stat
-of the bench database's backends and of the server's own processes (postmaster, WAL writer, checkpointer,
-background writer, launchers), never of other databases' backends; pg_cpu_ratio_vs_floor is the first
-divided by the second. A sampler reads pg_stat_activity every 50 ms to show how
+of the bench database's backends, sampled by pid while they live; pg_cpu_ratio_vs_floor is the first
+divided by the second. The server's own processes (postmaster, WAL writer, checkpointer, background writer,
+launchers) are shown apart as postgres_server and left out of the ratio: they work for every database on
+the machine, and other work's share cannot be told apart. A sampler reads pg_stat_activity every 50 ms to show how
 many backends wait for a lock, and in which statement (a hot row shows up there). The last line
 printed is one JSON object. Only 127.0.0.1 is contacted.
 """
@@ -1330,8 +1331,8 @@ def _postgres_server_process(command: bytes) -> bool:
 
 
 def postgres_cpu_by_process(database: str, exclude: int) -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL process working for ``database`` (its backends and the
-    server's own processes), by pid, leaving out the backend ``exclude`` (the bench's monitor)."""
+    """CPU seconds so far of each backend of ``database``, by pid, leaving out the backend ``exclude``
+    (the bench's monitor)."""
     tick = os.sysconf("SC_CLK_TCK")
     needle = f" {database} ".encode()
     found: dict[int, float] = {}
@@ -1343,7 +1344,7 @@ def postgres_cpu_by_process(database: str, exclude: int) -> dict[int, float]:
             command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError):
             continue
-        if (command.startswith(b"postgres: ") and needle in command) or _postgres_server_process(command):
+        if command.startswith(b"postgres: ") and needle in command:
             found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
     return found
 
@@ -1407,7 +1408,7 @@ END;
 class Floor:
     claims: int
     seconds: float
-    cpu: float  # PostgreSQL CPU seconds over those claims (the bench database's backends and the server's)
+    cpu: float  # PostgreSQL CPU seconds over those claims (the bench database's backends)
     pgbench_tps: float
 
     @property
@@ -1631,9 +1632,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sum(v for k, v in b.cpu.items() if k not in ("machine", "postgres_server")) / max(1, b.total)
         for b in (http, sql)
     )
-    # PostgreSQL CPU per HTTP claim (the bench database's backends and the server's own processes, refusals
-    # included) against the same at the floor.
-    pg_http = 1000 * (http.cpu.get("postgres", 0.0) + http.cpu.get("postgres_server", 0.0)) / max(1, http.total)
+    # PostgreSQL CPU per HTTP claim (the bench database's backends, refusals included) against the same at
+    # the floor. The server's own processes (postgres_server) are left out of both: they also work for every
+    # other database on the machine (its WAL, its connections), which shared runs cannot tell apart.
+    pg_http = 1000 * http.cpu.get("postgres", 0.0) / max(1, http.total)
     pg_ratio = pg_http / floor.cpu_ms_per_claim if floor.cpu_ms_per_claim else 0.0
     cpu_ratio = own_sql / own_http if own_http else 0.0
     service = [s for s in captures["fast"].events if isinstance(s, Statement)]
