@@ -3,6 +3,7 @@ and compared with the same SQL statements executed directly through psycopg.
 
 Run: .venv/bin/python bench/claims.py [--residents 3000] [--clients 32] [--pool-claims N] [--workers 2]
                                       [--threads 1] [--slices 4] [--database huanxin_bench] [--keep]
+                                      [--floor-clients 16] [--floor-seconds 5]
 
 What happens, in order:
 
@@ -53,12 +54,24 @@ What each side pays for.
   the server's, on) and run their clients as threads of this one process, on the same two cores as
   the server and the database.
 
+5. The floor: the two statements a claim cannot avoid, the guarded update of one budget slice and the
+   insert of the qualification, in one transaction, on scratch copies of ``policy_budgetpool`` and
+   ``subsidies_qualification`` in the bench database (``CREATE TABLE … (LIKE … INCLUDING ALL)``: the same
+   columns, defaults, check constraints and indexes, no foreign keys), driven by pgbench (--floor-clients
+   16, prepared protocol ``-M prepared``) for --floor-seconds 5 after a second of warm-up. Its PostgreSQL
+   CPU is read while every pgbench backend is still alive; the copies are dropped afterwards.
+
 Figures. claims_per_s counts all requests (successes, refusals, errors) over the wall-clock time of the
 burst; p50/p99 are over successful claims; ratio_vs_sql = HTTP claims/s / direct-SQL claims/s. Both
 sides saturate the cores, so the bench also reads the CPU time each burst costs (Linux /proc: these
 client threads, the gunicorn workers, the bench database's backends, and the whole machine, other work
 included): cpu_ratio_vs_sql compares our own processes' CPU per claim, and moves far less than
-claims_per_s when other jobs share the machine. A sampler reads pg_stat_activity every 50 ms to show how
+claims_per_s when other jobs share the machine. PostgreSQL CPU (pg_cpu_ms_per_claim, per HTTP request,
+refusals included, and floor_pg_cpu_ms_per_claim, per floor claim) sums utime + stime from /proc/<pid>/stat
+of the bench database's backends, sampled by pid while they live; pg_cpu_ratio_vs_floor is the first
+divided by the second. The server's own processes (postmaster, WAL writer, checkpointer, background writer,
+launchers) are shown apart as postgres_server and left out of the ratio: they work for every database on
+the machine, and other work's share cannot be told apart. A sampler reads pg_stat_activity every 50 ms to show how
 many backends wait for a lock, and in which statement (a hot row shows up there). The last line
 printed is one JSON object. Only 127.0.0.1 is contacted.
 """
@@ -132,6 +145,8 @@ class Options:
     keep: bool
     warmup: int
     seed: int
+    floor_clients: int
+    floor_seconds: float
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
@@ -147,6 +162,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     add_database_arguments(parser, "huanxin_bench")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up claims before the burst")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--floor-clients", type=int, default=16, help="pgbench clients for the floor (16)")
+    parser.add_argument("--floor-seconds", type=float, default=5.0, help="seconds the floor is measured (5)")
     args = parser.parse_args(argv)
     pool_claims = args.pool_claims if args.pool_claims is not None else args.residents * 3 // 5
     if args.residents < 1 or args.clients < 1 or args.workers < 1 or args.threads < 1 or args.slices < 1:
@@ -165,6 +182,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
         keep=args.keep,
         warmup=warmup,
         seed=args.seed,
+        floor_clients=args.floor_clients,
+        floor_seconds=args.floor_seconds,
     )
 
 
@@ -488,7 +507,8 @@ def capture_claim(path: str, user: Any, world: World) -> Capture:
         returned = None
         if " RETURNING " in sql and cursor.description:
             rows = cursor.fetchall()  # peek at the returned ids, then rewind for Django
-            cursor.scroll(0, mode="absolute")
+            if rows:
+                cursor.scroll(0, mode="absolute")
             returned = tuple(rows[0]) if rows else None
         events.append(Statement(sql, tuple(params or ()), cursor.rowcount, returned))
         return result
@@ -641,12 +661,17 @@ class ReplayPlan:
     picks the branch the way the service does, from the data those statements returned.
     """
 
-    reads: list[Statement]  # autocommit statements before the first transaction
-    fast: list[Statement]  # the first transaction (commits on the fast path)
-    hold_sql: str  # the guarded update whose row count decides fast or not
+    reads: list[Statement]  # autocommit reads before the first write
+    fast: list[Statement]  # the first transaction (commits on the fast path), or the one statement that holds
+    hold_sql: str  # the guarded update whose row count decides fast or not (on the slow path: its hold)
     fast_after: list[Statement]  # autocommit statements after a fast success (none today)
-    after_failure: dict[str, list[Event]]  # per path (slow, merge, refused): the events after that rollback
+    after_failure: dict[str, list[Event]]  # per path (slow, merge, refused): the events after the failed attempt
     captures: dict[str, Capture]
+    # The fast attempt is one autocommit statement (PostgreSQL's one-statement claim) rather than a transaction.
+    fast_in_one_statement: bool = False
+    # The refusal written when the district's free money, read with the reads (their last value), is short:
+    # the service then refuses without trying a slice. Empty when it refuses only after trying.
+    early_refusal: list[Event] = dataclasses.field(default_factory=list)
 
     def count(self, path: str) -> int:
         return sum(isinstance(e, Statement) for e in self.captures[path].events)
@@ -655,20 +680,31 @@ class ReplayPlan:
 def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
     """Cut the captures into the pieces the replay strings together, checking they agree with each other."""
     fast_blocks = captures["fast"].transactions()
-    reads = [s for kind, block in _leading_auto(fast_blocks) for s in block]
+    reads = [s for kind, block in _leading_reads(fast_blocks) for s in block]
     rest = fast_blocks[len(reads) :]
-    if not rest or rest[0][0] != "COMMIT":
-        raise SystemExit("capture fast: expected reads, then one committed transaction")
+    one_statement = bool(rest) and rest[0][0] == "auto" and rest[0][1][0].sql.startswith(ONE_STATEMENT_HOLD)
+    if not rest or (rest[0][0] != "COMMIT" and not one_statement):
+        raise SystemExit("capture fast: expected reads, then one committed transaction or the one-statement claim")
     fast = rest[0][1]
     fast_after = [s for kind, block in rest[1:] for s in block if kind == "auto"]
     after_failure: dict[str, list[Event]] = {}
+    early_refusal: list[Event] = []
     hold_sql = ""
     for path in ("refused", "slow", "merge"):
         if path not in captures:
             continue
         blocks = captures[path].transactions()
-        _same_sql(reads, [s for _, b in _leading_auto(blocks) for s in b], f"{path} reads")
+        _same_sql(reads, [s for _, b in _leading_reads(blocks) for s in b], f"{path} reads")
         attempt = blocks[len(reads)] if len(blocks) > len(reads) else ("", [])
+        events = captures[path].events
+        if one_statement:
+            if attempt[0] == "auto" and attempt[1][0].sql == fast[0].sql and attempt[1][0].rowcount == 0:
+                after_failure[path] = events[events.index(attempt[1][0]) + 1 :]
+            elif path == "refused":
+                early_refusal = events[len(reads) :]
+            else:
+                raise SystemExit(f"capture {path}: expected the one-statement claim to hold nothing first")
+            continue
         if (
             attempt[0] != "ROLLBACK"
             or attempt[1][-1].rowcount != 0
@@ -676,8 +712,13 @@ def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
         ):
             raise SystemExit(f"capture {path}: expected the fast transaction to roll back after its guarded update")
         hold_sql = attempt[1][-1].sql
-        events = captures[path].events
         after_failure[path] = events[events.index("ROLLBACK") + 1 :]
+    if one_statement:
+        # The slow path's hold is the guarded update the one statement starts with, on its own.
+        hold_sql = next(
+            (e.sql for e in after_failure.get("slow", []) if isinstance(e, Statement) and e.sql.startswith(HOLD)),
+            "",
+        )
     for path in ("slow", "merge"):
         if path in after_failure and not any(
             isinstance(e, Statement) and e.sql == hold_sql for e in after_failure[path]
@@ -689,7 +730,22 @@ def plan_replay(captures: dict[str, Capture]) -> ReplayPlan:
         moves = [e for e in tail[: _hold_index(tail, hold_sql)] if isinstance(e, Statement)]
         if len(moves) != 2:
             raise SystemExit(f"capture merge: expected one donor and one target update, got {len(moves)} statements")
-    return ReplayPlan(reads, fast, hold_sql, fast_after, after_failure, captures)
+    return ReplayPlan(reads, fast, hold_sql, fast_after, after_failure, captures, one_statement, early_refusal)
+
+
+ONE_STATEMENT_HOLD = "WITH held AS (UPDATE policy_budgetpool"
+HOLD = "UPDATE policy_budgetpool SET available_fen = available_fen - %s, held_fen = held_fen + %s"
+
+
+def _leading_reads(blocks: list[tuple[str, list[Statement]]]) -> list[tuple[str, list[Statement]]]:
+    """The autocommit reads a claim starts with (a write in autocommit, such as the one-statement claim or
+    a refusal, ends them)."""
+    reads = []
+    for block in _leading_auto(blocks):
+        if not block[1][0].sql.lstrip().upper().startswith("SELECT"):
+            break
+        reads.append(block)
+    return reads
 
 
 def _same_event(first: Event, second: Event) -> bool:
@@ -765,6 +821,17 @@ class Replayer:
         values = self._base(fast, resident)
         values.put(fast.pool_ids[fast.person_id % len(fast.pool_ids)], resident.pool_ids[resident.start])
         self._run(cursor, plan.reads, values)
+        if plan.early_refusal:
+            row = cursor.fetchone()  # the last read ends with the district's free money
+            if row is not None and row[-1] is not None and int(row[-1]) < self.amount:
+                return self._refuse(cursor, resident)
+        if plan.fast_in_one_statement:
+            (statement,) = plan.fast
+            cursor.execute(statement.sql, values.params(statement))
+            if cursor.rowcount == 0:
+                return self._slow(cursor, resident)
+            self._run(cursor, plan.fast_after, values)
+            return "ok"
         cursor.execute("BEGIN")
         for statement in plan.fast:
             cursor.execute(statement.sql, values.params(statement))
@@ -776,6 +843,13 @@ class Replayer:
         cursor.execute("COMMIT")
         self._run(cursor, plan.fast_after, values)
         return "ok"
+
+    def _refuse(self, cursor: psycopg.Cursor[Any], resident: Resident) -> str:
+        """The refusal the service writes when the district's money is short (no slice tried, or none held)."""
+        values = self._base(self.plan.captures["refused"], resident)
+        for event in self.plan.early_refusal:
+            self._execute(cursor, event, values)
+        return "refused"
 
     def _run_returned(self, cursor: psycopg.Cursor[Any], statement: Statement, values: Substitution) -> None:
         row = cursor.fetchone()
@@ -841,6 +915,11 @@ class Replayer:
                 if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     cursor.execute("ROLLBACK")
                 return self._tail(cursor, resident, path, dropped["refused"], None)
+            if path == "refused" and plan.early_refusal:
+                # The district ran dry between the read and the locks: the service rolls back and refuses.
+                if self.connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    cursor.execute("ROLLBACK")
+                return self._refuse(cursor, resident)
             if path not in candidates:
                 raise RuntimeError(f"the replay needs the {path} path here, which the captures do not have")
             return self._tail(cursor, resident, path, index, decision)
@@ -1130,30 +1209,144 @@ class LockWaits:
         return f"{busy}, {waiting / self.samples:.2f} waiting for a lock" + (f" (in {where})" if waiting else "")
 
 
-def cpu_seconds(database: str, server_pid: int | None) -> dict[str, float]:
+def cpu_seconds(database: str, server_pid: int | None, postgres: PostgresCpu) -> dict[str, float]:
     """CPU time so far of this process (the clients), the gunicorn workers, the database's backends and
-    the whole machine (Linux /proc; other processes show up as the difference)."""
+    the server's own processes (from ``postgres``, sampled) and the whole machine (Linux /proc; other
+    processes show up as the difference)."""
     tick = os.sysconf("SC_CLK_TCK")
-    totals = {"clients": time.process_time(), "gunicorn": 0.0, "postgres": 0.0, "machine": 0.0}
+    totals = {
+        "clients": time.process_time(),
+        "gunicorn": 0.0,
+        "postgres": 0.0,
+        "postgres_server": 0.0,
+        "machine": 0.0,
+    }
     with contextlib.suppress(OSError):
         busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in busy[:8])
         totals["machine"] = (user + nice + system + irq + softirq + steal) / tick
-    needle = f" {database} ".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        if server_pid is not None and int(fields[1]) == server_pid:
+            totals["gunicorn"] += cpu
+    totals.update(postgres.totals())
+    return totals
+
+
+class PostgresCpu:
+    """CPU seconds used by the database's backends and the server's own processes since the sampler
+    started, read from /proc every 100 ms by pid, so that a backend which exits (a connection closed when
+    it reaches CONN_MAX_AGE during a long burst) keeps the time it used up to its last sample. A backend
+    born after the start counts from zero (its start-up is part of what the connection costs)."""
+
+    def __init__(self, database: str) -> None:
+        self.needle = f" {database} ".encode()
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.kinds: dict[int, str | None] = {}  # pid -> "postgres", "postgres_server" or None (not ours)
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._started = False
+
+    def __enter__(self) -> PostgresCpu:
+        self._sample()
+        self._started = True
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def _kind(self, pid: int) -> str | None:
+        if pid not in self.kinds:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                command = b""
+            if command.startswith(b"postgres: ") and self.needle in command:
+                self.kinds[pid] = "postgres"
+            elif _postgres_server_process(command):
+                self.kinds[pid] = "postgres_server"
+            else:
+                self.kinds[pid] = None
+        return self.kinds[pid]
+
+    def _sample(self) -> None:
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or self._kind(int(name)) is None:
+                continue
+            pid = int(name)
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            cpu = (int(fields[11]) + int(fields[12])) / self.tick
+            with self.lock:
+                self.first.setdefault(pid, cpu if not self._started else 0.0)
+                self.last[pid] = cpu
+
+    def totals(self) -> dict[str, float]:
+        """CPU seconds since the start, per kind of process."""
+        self._sample()
+        totals = {"postgres": 0.0, "postgres_server": 0.0}
+        with self.lock:
+            for pid, last in self.last.items():
+                kind = self.kinds.get(pid)
+                if kind is not None:
+                    totals[kind] += last - self.first[pid]
+        return totals
+
+
+# The server's own processes (WAL writer, checkpointer, ...): they work for every database, the bench's
+# commits included. Backends of other databases (other work on the machine) are never counted.
+POSTGRES_SERVER_PROCESSES = (
+    b"checkpointer",
+    b"background writer",
+    b"walwriter",
+    b"autovacuum launcher",
+    b"logical replication launcher",
+    b"archiver",
+    b"stats collector",
+)
+
+
+def _postgres_server_process(command: bytes) -> bool:
+    """The postmaster or one of its background processes (not a backend of some database)."""
+    if command.split(b"\x00", 1)[0].endswith(b"/bin/postgres"):
+        return True
+    return command.startswith(b"postgres: ") and command.rstrip(b"\x00 ").endswith(POSTGRES_SERVER_PROCESSES)
+
+
+def postgres_cpu_by_process(database: str, exclude: int) -> dict[int, float]:
+    """CPU seconds so far of each backend of ``database``, by pid, leaving out the backend ``exclude``
+    (the bench's monitor)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    needle = f" {database} ".encode()
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == exclude:
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             command = (entry / "cmdline").read_bytes()
         except (OSError, IndexError):
             continue
-        cpu = (int(fields[11]) + int(fields[12])) / tick
-        if server_pid is not None and int(fields[1]) == server_pid:
-            totals["gunicorn"] += cpu
-        elif command.startswith(b"postgres: ") and needle in command:
-            totals["postgres"] += cpu
-    return totals
+        if command.startswith(b"postgres: ") and needle in command:
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 def http_worker(port: int) -> tuple[Callable[[Resident], tuple[str, str]], Callable[[], None]]:
@@ -1187,6 +1380,106 @@ def sql_worker(
             raise
 
     return work, replayer.close
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The floor: the two statements a claim cannot avoid, driven by pgbench
+# ---------------------------------------------------------------------------------------------------------
+
+PGBENCH = "/usr/bin/pgbench"
+FLOOR_TABLES = (("bench_floor_pool", "policy_budgetpool"), ("bench_floor_qual", "subsidies_qualification"))
+# One claim at the floor: one transaction, the guarded update of one budget slice and the qualification's
+# insert, with the values a fridge claim writes. Codes and persons come from a sequence (each claim is a
+# new resident, as in the burst). The copies keep the originals' columns, defaults, check constraints and
+# indexes (LIKE ... INCLUDING ALL), not their foreign keys: the floor is the cheapest a claim could be.
+FLOOR_SCRIPT = """\\set pool random(1, :pools)
+BEGIN;
+UPDATE bench_floor_pool SET available_fen = available_fen - :amount, held_fen = held_fen + :amount
+  WHERE id = :pool AND available_fen >= :amount;
+INSERT INTO bench_floor_qual (code, person_id, programme_id, category, district_id, pool_id, slot, held_fen,
+  status, quota_released, rule_version, issued_at, expires_at)
+  VALUES (nextval('bench_floor_code')::text, currval('bench_floor_code'), :programme, 'fridge', :district, :pool,
+  0, :amount, 'issued', false, 'cn-appliance-2026@1', now(), now() + interval '30 days');
+END;
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Floor:
+    claims: int
+    seconds: float
+    cpu: float  # PostgreSQL CPU seconds over those claims (the bench database's backends)
+    pgbench_tps: float
+
+    @property
+    def per_second(self) -> float:
+        return self.claims / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_claim(self) -> float:
+        return 1000 * self.cpu / self.claims if self.claims else 0.0
+
+
+@timed("floor (pgbench)")
+def measure_floor(world: World, database: str, *, clients: int, seconds: float) -> Floor:
+    """pgbench runs the floor script with ``clients`` clients (prepared protocol: ``-M prepared``); after a
+    second of warm-up (connections made, statements prepared), the claims committed and the PostgreSQL CPU
+    used are read over ``seconds``, while every backend is still alive (a backend that exits takes its CPU
+    time with it)."""
+    import subprocess
+    import tempfile
+
+    pools = len(world.initial_pools)
+    with psycopg.connect(dsn(database), autocommit=True) as monitor:
+        for copy, original in FLOOR_TABLES:
+            monitor.execute(f"DROP TABLE IF EXISTS {copy}")
+            monitor.execute(f"CREATE TABLE {copy} (LIKE {original} INCLUDING ALL)")
+        monitor.execute("DROP SEQUENCE IF EXISTS bench_floor_code")
+        monitor.execute("CREATE SEQUENCE bench_floor_code START 1000000")
+        # As many slices as the burst's budget, each with room for every claim the run can make.
+        monitor.execute(
+            "INSERT INTO bench_floor_pool (id, programme_id, district_id, slice, allocated_fen, held_fen,"
+            " spent_fen, available_fen) SELECT n, %s, %s, n, 10000000000000, 0, 0, 10000000000000"
+            " FROM generate_series(1, %s) n",
+            (world.programme_id, next(iter(world.pools_by_district)), pools),
+        )
+        monitor.execute("VACUUM ANALYZE bench_floor_pool")
+        monitor.execute("VACUUM ANALYZE bench_floor_qual")
+        own = monitor.execute("SELECT pg_backend_pid()").fetchone()
+        own_pid = int(own[0]) if own else 0
+
+        def committed() -> int:
+            row = monitor.execute("SELECT last_value FROM bench_floor_code").fetchone()
+            return int(row[0]) if row else 0
+
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="bench-floor-") as script:
+            script.write(FLOOR_SCRIPT)
+            script.flush()
+            command = [
+                PGBENCH, "-n", "-M", "prepared", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres",
+                "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(int(seconds) + 2),
+                "-D", f"pools={pools}", "-D", f"amount={world.amount}", "-D", f"programme={world.programme_id}",
+                "-D", f"district={next(iter(world.pools_by_district))}", "-f", script.name, database,
+            ]  # fmt: skip
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            time.sleep(1.0)
+            count_before, cpu_before = committed(), postgres_cpu_by_process(database, own_pid)
+            started = time.perf_counter()
+            time.sleep(seconds)
+            count_after, cpu_after = committed(), postgres_cpu_by_process(database, own_pid)
+            elapsed = time.perf_counter() - started
+            output, _ = process.communicate()
+        for copy, _original in FLOOR_TABLES:
+            monitor.execute(f"DROP TABLE {copy}")
+        monitor.execute("DROP SEQUENCE bench_floor_code")
+    if process.returncode:
+        raise SystemExit(f"pgbench failed ({process.returncode}):\n{output}")
+    tps = 0.0
+    for line in output.splitlines():
+        if line.startswith("tps = "):
+            tps = float(line.split()[2])
+    cpu = sum(cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after)
+    return Floor(claims=count_after - count_before, seconds=elapsed, cpu=cpu, pgbench_tps=tps)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1259,19 +1552,28 @@ def commits(sequence: Sequence[str]) -> int:
         elif sql in ("COMMIT", "ROLLBACK"):
             count += sql == "COMMIT"
             in_transaction = False
-        elif not in_transaction and sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+        elif not in_transaction and _writes(sql):
             count += 1
     return count
 
 
+def _writes(sql: str) -> bool:
+    """A statement that writes: INSERT, UPDATE, DELETE, or a WITH statement with one of them inside."""
+    words = sql.replace("(", " ").upper().split()
+    if words[:1] == ["WITH"]:
+        return any(word in ("INSERT", "UPDATE", "DELETE") for word in words)
+    return words[:1] in (["INSERT"], ["UPDATE"], ["DELETE"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
+    load_before = load_average()
     worker_class = f"gthread, {options.threads} threads each" if options.threads > 1 else "sync"
     print(
         f"claims bench: {options.residents} residents, {options.pool_claims} holds in the budget, "
         f"{options.clients} clients, gunicorn {options.workers} workers ({worker_class}), "
         f"{options.slices} slices per district, database {options.database}, "
-        f"load average {load_average():.2f} on {os.cpu_count()} cores",
+        f"load average {load_before:.2f} on {os.cpu_count()} cores",
         flush=True,
     )
     with bench_database(options.database, keep=options.keep, prefix="huanxin-bench-") as var_dir:
@@ -1299,31 +1601,42 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise SystemExit(f"warm-up failed: {warm.samples}")
                 reset_budget(world)
                 connections.close_all()
-            with LockWaits(options.database) as http_locks:
+            with LockWaits(options.database) as http_locks, PostgresCpu(options.database) as http_postgres:
                 http = run_burst(
                     world.residents,
                     options.clients,
                     lambda: http_worker(port),
-                    lambda: cpu_seconds(options.database, server.pid),
+                    lambda: cpu_seconds(options.database, server.pid, http_postgres),
                 )
         http_broken = check_invariants(world, http, expected)
 
         reset_budget(world)
         connections.close_all()
-        with LockWaits(options.database) as sql_locks:
+        with LockWaits(options.database) as sql_locks, PostgresCpu(options.database) as sql_postgres:
             sql = run_burst(
                 world.residents,
                 options.clients,
                 lambda: sql_worker(plan, dsn(options.database), world.amount),
-                lambda: cpu_seconds(options.database, None),
+                lambda: cpu_seconds(options.database, None, sql_postgres),
             )
         sql_broken = check_invariants(world, sql, expected)
+        connections.close_all()
+        floor = measure_floor(world, options.database, clients=options.floor_clients, seconds=options.floor_seconds)
 
     ratio = http.per_second / sql.per_second if sql.per_second else 0.0
     # The same ratio from CPU time alone: our processes' CPU per claim on each side (clients, gunicorn
     # workers, the database's backends). Both sides saturate the cores, so this is what the throughput
     # ratio tends to on an otherwise idle machine, and it hardly moves when other work shares the cores.
-    own_http, own_sql = (sum(v for k, v in b.cpu.items() if k != "machine") / max(1, b.total) for b in (http, sql))
+    # (The server's own processes are left out here, as before they were measured.)
+    own_http, own_sql = (
+        sum(v for k, v in b.cpu.items() if k not in ("machine", "postgres_server")) / max(1, b.total)
+        for b in (http, sql)
+    )
+    # PostgreSQL CPU per HTTP claim (the bench database's backends, refusals included) against the same at
+    # the floor. The server's own processes (postgres_server) are left out of both: they also work for every
+    # other database on the machine (its WAL, its connections), which shared runs cannot tell apart.
+    pg_http = 1000 * http.cpu.get("postgres", 0.0) / max(1, http.total)
+    pg_ratio = pg_http / floor.cpu_ms_per_claim if floor.cpu_ms_per_claim else 0.0
     cpu_ratio = own_sql / own_http if own_http else 0.0
     service = [s for s in captures["fast"].events if isinstance(s, Statement)]
     service_trips = len(captures["fast"].events)
@@ -1362,6 +1675,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'' if persistent else ', and a new database connection per request (CONN_MAX_AGE=0)'}:"
     )
     print("  " + " ".join(short(q) for q in stack))
+    print(
+        f"floor (pgbench, {options.floor_clients} clients, prepared): {floor.per_second:.0f} claims/s"
+        f" (pgbench tps {floor.pgbench_tps:.0f}), PostgreSQL CPU {floor.cpu_ms_per_claim:.3f} ms per claim;"
+        f" HTTP: {pg_http:.3f} ms per claim, {pg_ratio:.2f} x the floor"
+    )
     for label, broken, burst in (("HTTP", http_broken, http), ("direct SQL", sql_broken, sql)):
         print(f"invariants after {label}: {'all hold' if not broken else '; '.join(broken)}")
         for sample in burst.samples:
@@ -1385,6 +1703,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sql_round_trips": service_trips,
         "http_cpu_ms_per_claim": {k: round(1000 * v / max(1, http.total), 2) for k, v in http.cpu.items()},
         "sql_cpu_ms_per_claim": {k: round(1000 * v / max(1, sql.total), 2) for k, v in sql.cpu.items()},
+        "load_average_before": load_before,
+        "floor_claims_per_s": round(floor.per_second, 1),
+        "pg_cpu_ms_per_claim": round(pg_http, 3),
+        "floor_pg_cpu_ms_per_claim": round(floor.cpu_ms_per_claim, 3),
+        "pg_cpu_ratio_vs_floor": round(pg_ratio, 2),
     }
     print(json.dumps(result))
     return 0

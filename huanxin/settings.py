@@ -142,13 +142,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side binding: parameters travel apart from the statement text, and psycopg prepares a
-    # statement once a connection has run it five times, so PostgreSQL stops parsing and planning the
-    # same claim, redemption and audit statements on every request. With persistent connections that is
-    # most statements. (Django's default binds parameters into the text on the client.)
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-        "HUANXIN_DB_SERVER_SIDE_BINDING", True
-    )
+    # Server-side binding: parameters travel apart from the statement text. (Django's default binds
+    # parameters into the text on the client.)
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["server_side_binding"] = env_bool("HUANXIN_DB_SERVER_SIDE_BINDING", True)
+    # Prepared statements: psycopg prepares a statement once a connection has run it this many times, so
+    # PostgreSQL stops parsing and planning the same claim, redemption and audit statements on every
+    # request (with persistent connections that is most statements; planning is most of PostgreSQL's
+    # work for a claim). Django turns them off unless told, for proxies that pool connections per
+    # transaction: set 0 behind such a proxy when it cannot keep prepared statements (PgBouncer before 1.21).
+    prepare_threshold = env_int("HUANXIN_DB_PREPARE_THRESHOLD", 5)
+    if options["server_side_binding"] and prepare_threshold > 0:
+        options["prepare_threshold"] = prepare_threshold
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -53,20 +53,44 @@ def record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
     # Written through rows.insert: every state change of the platform passes here, claims included.
     return rows.insert(
-        AuditEntry(
-            actor=actor if is_user else None,
-            actor_label=str(actor or "system")[:150],
+        entry(
+            actor=actor,
             action=action,
-            object_type=target._meta.label_lower,
-            object_id=str(target.pk),
-            object_label=str(target)[:200],
-            before=_jsonable(before) if before is not None else None,
-            after=_jsonable(after) if after is not None else None,
+            target=target,
+            before=before,
+            after=after,
             organisation_id=organisation_id,
             district_code=district_code,
-            request_id=current_request_id()[:64],
         )
+    )
+
+
+def entry(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    organisation_id: int | None = None,
+    district_code: str = "",
+) -> AuditEntry:
+    """The audit row ``record`` writes, not yet written: for a statement that writes it together with the
+    change (the caller keeps it in the change's transaction, and sets ``object_id`` when the target has no
+    primary key yet)."""
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEntry(
+        actor=actor if is_user else None,
+        actor_label=str(actor or "system")[:150],
+        action=action,
+        object_type=target._meta.label_lower,
+        object_id=str(target.pk),
+        object_label=str(target)[:200],
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        organisation_id=organisation_id,
+        district_code=district_code,
+        request_id=current_request_id()[:64],
     )

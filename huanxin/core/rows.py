@@ -15,7 +15,7 @@ No signals are sent: nothing in this project listens to ``post_save`` of the mod
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -94,6 +94,47 @@ def _insert(instance: M, *, skip_conflicts: bool) -> M | None:
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance
+
+
+@functools.cache
+def _insert_select_plan(
+    model: type[models.Model], vendor: str, source: str, computed: tuple[str, ...]
+) -> tuple[str, tuple[tuple[models.Field[Any, Any], tuple[type, ...]], ...]]:
+    sql, fields = _insert_plan(model, vendor, False)
+    head = sql.split(" VALUES ", 1)[0]
+    values = ", ".join(
+        next(expression for name, expression in zip(computed[::2], computed[1::2], strict=True) if name == f.attname)
+        if f.attname in computed[::2]
+        else "%s"
+        for f, _ in fields
+    )
+    kept = tuple((f, plain) for f, plain in fields if f.attname not in computed[::2])
+    return f"{head} SELECT {values} FROM {source}", kept  # noqa: S608 - names from the model and the caller
+
+
+def insert_select(instance: models.Model, source: str, computed: dict[str, str]) -> tuple[str, list[Any]]:
+    """The INSERT of a new instance as ``INSERT ... SELECT ... FROM source`` with its values prepared as
+    ``insert`` prepares them, except the columns in ``computed`` (attribute name → SQL expression over
+    ``source``), for one statement that writes rows depending on each other (no RETURNING)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _insert_select_plan(
+        type(instance), connection.vendor, source, tuple(item for pair in computed.items() for item in pair)
+    )
+    return sql, [_prepared(field, plain, field.pre_save(instance, True), connection) for field, plain in fields]
+
+
+def select_columns(model: type[models.Model], alias: str) -> str:
+    """Every concrete column of ``model`` qualified by ``alias``, in the order ``from_row`` reads them."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(f"{alias}.{quote(str(f.column))}" for f in model._meta.concrete_fields)
+
+
+def from_row(model: type[M], values: Sequence[Any]) -> M:
+    """A model instance from its ``select_columns`` values, converted as ``get_by`` converts them."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    _, names, converters = _select_plan(model, "id", connection.vendor)
+    converted = [convert(v, connection) if convert else v for convert, v in zip(converters, values, strict=True)]
+    return model.from_db(connection.alias, names, converted)
 
 
 @functools.cache

@@ -15,6 +15,7 @@ to use and how allocations are shared out are pure rules in ``policy.domain.ledg
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.models import F
@@ -85,6 +86,35 @@ def hold(pool_ids: Sequence[int], start: int, amount: int, *, slow: bool = False
         )
     _hold_on(plan.target, amount)
     return plan.target
+
+
+def hold_with(pool_id: int, amount: int, then: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """Hold ``amount`` on one slice and write what the hold is for in the same statement (PostgreSQL): one
+    round trip, and all or nothing even in autocommit. ``then`` completes a ``WITH held AS (<the guarded
+    update>)`` statement: more CTEs and a final SELECT, reading ``held`` (one row, ``held.id`` the slice,
+    when the hold was made; none when the slice had not enough, so nothing selected from it is written).
+    The statement's first row, or None when nothing came back. Like the fast path of ``hold``, it tries
+    one slice only: a caller that gets nothing falls back to ``hold(..., slow=True)``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The caller's SQL is built from its models, never from input; every value is bound.
+            "WITH held AS (UPDATE policy_budgetpool SET available_fen = available_fen - %s, held_fen = held_fen + %s "  # noqa: S608
+            f"WHERE id = %s AND available_fen >= %s RETURNING id), {then}",
+            [amount, amount, pool_id, amount, *params],
+        )
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def free_money_sql(programme: str, district: str) -> str:
+    """A scalar subquery of the free money of a district's slices (0 without slices), for a caller's read
+    that decides with it: ``programme`` and ``district`` are SQL expressions of that read. Read without
+    locks, so it only ever refuses early what ``hold`` would refuse a moment later (money is only freed by
+    later releases)."""
+    return (
+        "(SELECT COALESCE(SUM(pool.available_fen), 0) FROM policy_budgetpool pool "  # noqa: S608 - column expressions
+        f"WHERE pool.programme_id = {programme} AND pool.district_id = {district})"
+    )
 
 
 def lock_programme(programme_id: int) -> None:

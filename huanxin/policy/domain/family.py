@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from huanxin.policy.domain.config import Table
 from huanxin.policy.domain.decision import Decision
 
 Evaluator = Callable[[Mapping[str, Any]], Decision]
+# A claim's question (category, the person's history as (programme, category) pairs, the categories
+# subsidised in another province this year): may the person take a qualification now?
+ClaimChecker = Callable[[str, Sequence[tuple[str, str]], Collection[str]], Decision]
 
 
 class Meta(NamedTuple):
@@ -40,6 +43,8 @@ class Compiled(NamedTuple):
     terms: tuple[Term, ...] = ()
     # The input fields (dotted paths) these rules check; a calculator form asks for these and no others.
     reads: frozenset[str] = frozenset()
+    # Families whose subsidy is claimed ahead of the purchase (a qualification per category) answer this.
+    check_claim: ClaimChecker | None = None
 
 
 Compiler = Callable[[Table, Meta], Compiled]

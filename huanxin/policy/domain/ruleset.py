@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -15,7 +15,7 @@ from typing import Any, Final
 from huanxin.policy.domain.config import CatalogueError, Table, refuse
 from huanxin.policy.domain.decision import Decision
 from huanxin.policy.domain.families import FAMILIES
-from huanxin.policy.domain.family import Evaluator, Meta, Term
+from huanxin.policy.domain.family import ClaimChecker, Evaluator, Meta, Term
 
 CATALOGUE_DIR: Final = Path(__file__).resolve().parent.parent / "catalogue"
 
@@ -27,6 +27,7 @@ class RuleSet:
 
     __slots__ = (
         "_category_names",
+        "_check_claim",
         "_evaluate",
         "_max_amounts_fen",
         "_quotas",
@@ -78,6 +79,7 @@ class RuleSet:
         self._quotas = dict(compiled.quotas)
         self._terms = compiled.terms
         self._reads = compiled.reads
+        self._check_claim: ClaimChecker | None = compiled.check_claim
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -122,6 +124,22 @@ class RuleSet:
     def evaluate(self, payload: Mapping[str, Any]) -> Decision:
         """Decide one quote input under this rule set."""
         return self._evaluate(payload)
+
+    @property
+    def takes_claims(self) -> bool:
+        """Whether residents claim this programme's subsidy ahead of the purchase (a qualification)."""
+        return self._check_claim is not None
+
+    def check_claim(
+        self, *, category: str, history: Sequence[tuple[str, str]], other_region_categories: Collection[str]
+    ) -> Decision:
+        """May a person claim a qualification for ``category`` now: the category is covered, it was not
+        subsidised in another province this year (where the rules exclude that), and the person's history
+        ((programme, category) pairs of subsidies received) leaves quota. The price and grades are decided
+        at checkout, so they are not asked; an eligible decision's amount is what the claim holds."""
+        if self._check_claim is None:
+            raise ValueError(f"{self.code}: the {self.family} family does not issue qualifications")
+        return self._check_claim(category, history, other_region_categories)
 
     def __repr__(self) -> str:
         """Identify the rule set by code@version and content digest."""

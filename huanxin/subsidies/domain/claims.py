@@ -6,26 +6,6 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# The reasons of a quote decision that a claim checks: the purchase is not known yet, so price and grade
-# are decided at checkout, but category, quota and the other-province exclusion are decided now.
-CLAIM_REASON_CODES = frozenset({"category", "quota", "other_region"})
-
-
-@dataclass(frozen=True)
-class ClaimReason:
-    code: str
-    passed: bool
-    message: str
-
-
-def claim_reasons(decision_reasons: Iterable[dict[str, object]]) -> list[ClaimReason]:
-    """The reasons of a decision that matter when a qualification is claimed, in the engine's order."""
-    return [
-        ClaimReason(str(r["code"]), bool(r["passed"]), str(r["message"]))
-        for r in decision_reasons
-        if r["code"] in CLAIM_REASON_CODES
-    ]
-
 
 def qualification_expiry(
     *,

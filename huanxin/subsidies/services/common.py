@@ -62,22 +62,24 @@ def current_rules(programme: Programme) -> tuple[RuleSetVersion, RuleSet]:
     return version, compiled(version.content)
 
 
+# The qualifications (alias q) that use up a quota: the condition of the subsidies_qual_quota_slot constraint.
+CONSUMING_SQL = "(q.status IN (%s, %s) OR (q.status = %s AND q.quota_released = %s))"
+CONSUMING_PARAMS = (
+    Qualification.Status.ISSUED.value,
+    Qualification.Status.REDEEMED.value,
+    Qualification.Status.RETURNED.value,
+    False,
+)
+
+
 def history_of(person: Person) -> tuple[list[tuple[int, str, int, str]], list[dict[str, str]]]:
     """The person's consuming qualifications (programme, category, slot, status) and the engine's history."""
-    # The qualifications that use up a quota: the condition of the subsidies_qual_quota_slot constraint.
     # Written out, not built by the ORM: this read is on every claim (see core.rows).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT q.programme_id, q.category, q.slot, q.status, p.code FROM subsidies_qualification q "
-            "JOIN policy_programme p ON p.id = q.programme_id WHERE q.person_id = %s "
-            "AND (q.status IN (%s, %s) OR (q.status = %s AND q.quota_released = %s))",
-            [
-                person.pk,
-                Qualification.Status.ISSUED.value,
-                Qualification.Status.REDEEMED.value,
-                Qualification.Status.RETURNED.value,
-                False,
-            ],
+            "SELECT q.programme_id, q.category, q.slot, q.status, p.code FROM subsidies_qualification q "  # noqa: S608
+            f"JOIN policy_programme p ON p.id = q.programme_id WHERE q.person_id = %s AND {CONSUMING_SQL}",
+            [person.pk, *CONSUMING_PARAMS],
         )
         found = cursor.fetchall()
     consuming = [(p, c, s, st) for p, c, s, st, _ in found]

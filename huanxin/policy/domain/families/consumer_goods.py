@@ -6,7 +6,7 @@ history = [{"programme", "category"}], other_region_categories = [category, …]
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from huanxin.catalogue.domain.categories import CATEGORIES
@@ -329,8 +329,38 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
             reasons.append(new_reason(Reason, ("cap", True, cap_message)))
         return Decision(programme, rule_version, eligible, amount, {}, tuple(reasons))
 
+    def check_claim(
+        category: str, history: Sequence[tuple[str, str]], other_region_categories: Collection[str]
+    ) -> Decision:
+        """A claim's reasons, in the order a purchase's decision gives them: category, other province, quota."""
+        item = items.get(category)
+        if item is None:
+            if category in not_covered:
+                return Decision(programme, rule_version, False, 0, {}, (not_covered[category],))
+            raise InputError("unknown_category", "category", f"品类代码 {category} 不在品类表中，本政策可选：{known}")
+        reasons = [item.category_reason]
+        eligible = True
+        if exclude_other_region:
+            if category in other_region_categories:
+                eligible = False
+                reasons.append(item.other_region_failed)
+            else:
+                reasons.append(item.other_region_passed)
+        used = sum(
+            1
+            for entry_programme, entry_category in history
+            if entry_programme == programme and entry_category == category
+        )
+        if used < item.quota:
+            reasons.append(item.quota_reasons[used])
+        else:
+            eligible = False
+            reasons.append(Reason("quota", False, f"本人已享受{item.name}补贴 {used} 件，已达每人 {item.quota} 件上限"))
+        return Decision(programme, rule_version, eligible, max_amounts[category] or 0, {}, tuple(reasons))
+
     return Compiled(
         evaluate=evaluate,
+        check_claim=check_claim,
         category_names={code: item.name for code, item in items.items()},
         max_amounts_fen=max_amounts,
         quotas=quotas,
