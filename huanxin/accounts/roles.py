@@ -110,6 +110,9 @@ MEASURE_REPORTERS: Roles = (Role.REVIEWER, Role.ADMINISTRATOR)
 CATALOGUE_KEEPERS: Roles = (Role.ADMINISTRATOR, Role.REVIEWER)
 # Set the city's price checks at checkout.
 PRICE_RULE_SETTERS: Roles = (Role.ADMINISTRATOR,)
+# Read the budget burn board (pools by district, holds and spend by category; no resident's data): those who
+# oversee the programme and the finance officers who hold its budget.
+BUDGET_WATCHERS: Roles = (Role.REVIEWER, Role.SUPERVISOR, Role.AUDITOR, Role.FINANCE_OFFICER, Role.ADMINISTRATOR)
 # Read settlement: every payable, the finance board, the reconciliation report.
 FINANCE_READERS: Roles = (Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
 # Pay: assemble and approve payment batches, produce bank files, import bank results.

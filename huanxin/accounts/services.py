@@ -51,7 +51,7 @@ from huanxin.core.domain.identifiers import (
 )
 from huanxin.core.domain.masking import mask_mobile
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, RateLimitedError, ValidationFailed
-from huanxin.core.permissions import forget_grants, has_role, organisations_for
+from huanxin.core.permissions import forget_grants, has_role, organisations_for, require_in_person
 
 OTP_LENGTH = 6
 OTP_MAX_ATTEMPTS = 5
@@ -338,6 +338,7 @@ def verify_identity(
     """Real-name verification: bind a name, resident ID and registered district to the actor's profile.
     One ID, one account. The district (required unless registration gave one) is the budget every claim is
     charged to. Residents below the city's minimum claim age are refused: the account exists to claim."""
+    require_in_person(actor)
     now = now or timezone.now()
     identity = _check_identity(name=name, resident_id=resident_id, district=district, today=timezone.localdate(now))
     person = Person.objects.filter(user=actor).first()
@@ -470,6 +471,7 @@ def change_registered_district(*, actor: User, district: str, now: datetime.date
     """A verified resident moves their registered district — the budget their later claims are charged to —
     at most once per programme year. Qualifications already held stay charged to the district they were
     claimed in."""
+    require_in_person(actor)
     now = now or timezone.now()
     person = Person.objects.filter(user=actor).first()
     if person is None:

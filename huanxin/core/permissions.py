@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
+from huanxin.core.errors import ForbiddenError
+
 if TYPE_CHECKING:
     from huanxin.core.models import AuditQuerySet
 
@@ -96,6 +98,19 @@ def confining_organisation(user: Any) -> int | None:
     return confined
 
 
+def in_person(user: Any) -> bool:
+    """Whether the user acts as themself (a signed-in session), not for an organisation through its API token:
+    a resident's own rows and personal actions are never reached through a till's or a company's token."""
+    return confining_organisation(user) is None
+
+
+def require_in_person(user: Any) -> None:
+    """Refuse a personal action (claim, cancel, verify identity, move district, read one's own refusals)
+    asked through an organisation's API token."""
+    if not in_person(user):
+        raise ForbiddenError("机构接口令牌不能办理个人事务，请本人登录后办理", code="token_not_personal")
+
+
 def has_role(user: Any, *roles: str) -> bool:
     """Whether the user holds any of ``roles`` anywhere."""
     return any(grant.role in roles for grant in grants(user))
@@ -159,7 +174,8 @@ def district_scope(
     districts = districts_for(user, *staff_roles)
     if districts is None:
         return queryset
-    conditions = [own] if own is not None else []
+    # A token acts for its organisation: the holder's own (personal) rows are not the organisation's.
+    conditions = [own] if own is not None and in_person(user) else []
     if organisation_field:
         conditions.append(Q(**{f"{organisation_field}__in": organisations_for(user, *member_roles)}))
     if districts:

@@ -10,10 +10,10 @@ from ninja import Router, Status
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.accounts.queries import acting_organisation
-from huanxin.accounts.roles import MERCHANT_MANAGERS, MERCHANT_STAFF, OVERSIGHT_STAFF, Roles
+from huanxin.accounts.roles import BUDGET_WATCHERS, MERCHANT_MANAGERS, MERCHANT_STAFF, Roles
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
-from huanxin.core.permissions import districts_for
+from huanxin.core.permissions import districts_for, has_role, require_in_person
 from huanxin.policy import queries as policy_queries
 from huanxin.policy.models import Programme
 from huanxin.subsidies import queries, services
@@ -145,6 +145,7 @@ def cancel(request: HttpRequest, qualification_id: int) -> Any:
 
 @router.get("/refusals", response=list[RefusalOut], summary="我的申领被拒记录及理由")
 def list_refusals(request: HttpRequest) -> Any:
+    require_in_person(request.user)
     rows = (
         ClaimRefusal.objects.filter(person__user=current_user(request))
         .select_related("programme")
@@ -163,10 +164,22 @@ def list_refusals(request: HttpRequest) -> Any:
     ]
 
 
-def _merchant_for(request: HttpRequest, merchant_id: int | None, roles: Roles = MERCHANT_STAFF) -> Organisation:
+def _manager_required() -> ForbiddenError:
+    """Stores and enrolments speak for the merchant: a clerk, a member of the merchant, is told who may."""
+    return ForbiddenError("只有商户负责人可以办理门店与报名", code="manager_required")
+
+
+def _merchant_for(
+    request: HttpRequest, merchant_id: int | None, roles: Roles = MERCHANT_STAFF, refusal: ForbiddenError | None = None
+) -> Organisation:
     """The till's merchant: the API token's organisation only, or the signed-in clerk's (one, or the one named)."""
     return acting_organisation(
-        request, roles=roles, kinds=(OrganisationKind.MERCHANT,), requested=merchant_id, field="merchant_id"
+        request,
+        roles=roles,
+        kinds=(OrganisationKind.MERCHANT,),
+        requested=merchant_id,
+        field="merchant_id",
+        refusal=refusal,
     )
 
 
@@ -313,7 +326,7 @@ def _store_out(s: Store) -> StoreOut:
 
 @router.post("/stores", response={201: StoreOut}, summary="登记门店（商户负责人）")
 def create_store(request: HttpRequest, payload: StoreIn) -> Any:
-    merchant = _merchant_for(request, payload.merchant_id, MERCHANT_MANAGERS)
+    merchant = _merchant_for(request, payload.merchant_id, MERCHANT_MANAGERS, refusal=_manager_required())
     store = services.create_store(
         actor=current_user(request),
         merchant=merchant,
@@ -353,7 +366,7 @@ def list_enrolments(request: HttpRequest, status: str | None = None) -> Any:
 
 @router.post("/enrolments", response={201: EnrolmentOut}, summary="商户报名参加项目")
 def apply_enrolment(request: HttpRequest, payload: EnrolmentIn) -> Any:
-    merchant = _merchant_for(request, payload.merchant_id, MERCHANT_MANAGERS)
+    merchant = _merchant_for(request, payload.merchant_id, MERCHANT_MANAGERS, refusal=_manager_required())
     programme = Programme.objects.filter(code=payload.programme).first()
     if programme is None:
         raise NotFoundError("项目不存在", code="programme_not_found")
@@ -423,9 +436,9 @@ def list_rounds(request: HttpRequest, programme: str) -> Any:
 
 @router.get("/burn", response=list[queries.CategoryBurn], summary="各品类资金冻结和使用情况（工作人员）")
 def burn(request: HttpRequest) -> Any:
-    if not queries.is_staff(request.user):
+    if not has_role(request.user, *BUDGET_WATCHERS):
         raise ForbiddenError("仅限政府工作人员", code="staff_only")
-    return queries.burn_by_category(districts_for(request.user, *OVERSIGHT_STAFF))
+    return queries.burn_by_category(districts_for(request.user, *BUDGET_WATCHERS))
 
 
 def _hold_out(h: RedemptionHold) -> HoldOut:

@@ -16,7 +16,7 @@ from huanxin.accounts.roles import MERCHANT_STAFF, OVERSIGHT_STAFF, REVIEWERS
 from huanxin.core import crypto
 from huanxin.core.domain.identifiers import IdentifierError, validate_resident_id
 from huanxin.core.errors import NotFoundError
-from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.core.permissions import district_scope, has_role
 from huanxin.subsidies.domain import codes
 from huanxin.subsidies.models import Clawback, Enrolment, Qualification, Redemption, RedemptionHold, Return, Store
 
@@ -28,42 +28,38 @@ def is_staff(user: Any) -> bool:
 
 def qualifications_visible_to(user: Any) -> QuerySet[Qualification]:
     """Residents see their own; government staff see their districts (or the whole city)."""
-    queryset = Qualification.objects.select_related("programme", "district")
-    if not getattr(user, "is_authenticated", False):
-        return queryset.none()
-    districts = districts_for(user, *OVERSIGHT_STAFF)
-    if districts is None:
-        return queryset
-    own = Q(person__user=user)
-    return queryset.filter(own | Q(district_id__in=districts)) if districts else queryset.filter(own)
+    return district_scope(
+        Qualification.objects.select_related("programme", "district"),
+        user,
+        staff_roles=OVERSIGHT_STAFF,
+        district_field="district_id",
+        own=Q(person__user=user),
+    )
 
 
 def redemptions_visible_to(user: Any) -> QuerySet[Redemption]:
-    """Merchants see their own sales; government staff see sales in stores of their districts."""
-    queryset = Redemption.objects.select_related("store", "merchant", "product", "qualification", "programme")
-    if not getattr(user, "is_authenticated", False):
-        return queryset.none()
-    districts = districts_for(user, *OVERSIGHT_STAFF)
-    if districts is None:
-        return queryset
-    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_STAFF))
-    condition |= Q(qualification__person__user=user)
-    if districts:
-        condition |= Q(store__district_id__in=districts)
-    return queryset.filter(condition)
+    """Merchants see their own sales; residents theirs; government staff sales in stores of their districts."""
+    return district_scope(
+        Redemption.objects.select_related("store", "merchant", "product", "qualification", "programme"),
+        user,
+        staff_roles=OVERSIGHT_STAFF,
+        district_field="store__district_id",
+        member_roles=MERCHANT_STAFF,
+        organisation_field="merchant_id",
+        own=Q(qualification__person__user=user),
+    )
 
 
 def enrolments_visible_to(user: Any) -> QuerySet[Enrolment]:
-    queryset = Enrolment.objects.select_related("organisation", "programme", "organisation__district")
-    if not getattr(user, "is_authenticated", False):
-        return queryset.none()
-    districts = districts_for(user, *OVERSIGHT_STAFF)
-    if districts is None:
-        return queryset
-    condition = Q(organisation_id__in=organisations_for(user, *MERCHANT_STAFF))
-    if districts:
-        condition |= Q(organisation__district_id__in=districts)
-    return queryset.filter(condition)
+    """A merchant's members see its enrolments; government staff those of merchants in their districts."""
+    return district_scope(
+        Enrolment.objects.select_related("organisation", "programme", "organisation__district"),
+        user,
+        staff_roles=OVERSIGHT_STAFF,
+        district_field="organisation__district_id",
+        member_roles=MERCHANT_STAFF,
+        organisation_field="organisation_id",
+    )
 
 
 def get_qualification_for_user(user: Any, pk: int) -> Qualification:
@@ -90,18 +86,16 @@ def get_redemption_for_user(user: Any, pk: int) -> Redemption:
 def holds_visible_to(user: Any) -> QuerySet[RedemptionHold]:
     """Held sales: government staff see those of stores in their districts (or the whole city); a merchant's
     members see their own."""
-    queryset = RedemptionHold.objects.select_related(
-        "redemption", "redemption__product", "redemption__store", "merchant", "district", "decided_by"
+    return district_scope(
+        RedemptionHold.objects.select_related(
+            "redemption", "redemption__product", "redemption__store", "merchant", "district", "decided_by"
+        ),
+        user,
+        staff_roles=OVERSIGHT_STAFF,
+        district_field="district_id",
+        member_roles=MERCHANT_STAFF,
+        organisation_field="merchant_id",
     )
-    if not getattr(user, "is_authenticated", False):
-        return queryset.none()
-    districts = districts_for(user, *OVERSIGHT_STAFF)
-    if districts is None:
-        return queryset
-    condition = Q(merchant_id__in=organisations_for(user, *MERCHANT_STAFF))
-    if districts:
-        condition |= Q(district_id__in=districts)
-    return queryset.filter(condition)
 
 
 def get_hold_for_user(user: Any, pk: int) -> RedemptionHold:

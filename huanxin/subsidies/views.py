@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation, OrganisationKind, Person
 from huanxin.accounts.queries import acting_organisation
-from huanxin.accounts.roles import MERCHANT_MANAGERS, MERCHANT_STAFF, OVERSIGHT_STAFF, REVIEWERS, Roles
+from huanxin.accounts.roles import BUDGET_WATCHERS, MERCHANT_MANAGERS, MERCHANT_STAFF, REVIEWERS, Roles
 from huanxin.catalogue.models import ProductModel
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import DomainError, NotFoundError
@@ -505,7 +505,8 @@ def _require_staff(request: AuthenticatedRequest) -> None:
 @login_required
 def board(request: AuthenticatedRequest) -> HttpResponse:
     """Budgets and burn: each open programme's pools by district, and holds and spend by category."""
-    _require_staff(request)
+    if not has_role(request.user, *BUDGET_WATCHERS):
+        raise PermissionDenied
     programmes = Programme.objects.filter(status=Programme.Status.OPEN).order_by("code")
     rows = [(p, policy_queries.pools_of(p)) for p in programmes]
     return render(
@@ -513,7 +514,7 @@ def board(request: AuthenticatedRequest) -> HttpResponse:
         "subsidies/board.html",
         {
             "rows": rows,
-            "burn": queries.burn_by_category(districts_for(request.user, *OVERSIGHT_STAFF)),
+            "burn": queries.burn_by_category(districts_for(request.user, *BUDGET_WATCHERS)),
         },
     )
 

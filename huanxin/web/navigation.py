@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 
 from huanxin.accounts.roles import (
     AUDIT_PAGE,
+    BUDGET_WATCHERS,
     FINANCE_READERS,
     GOVERNMENT_STAFF,
     MERCHANT_MANAGERS,
@@ -38,7 +39,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("行动方案", "policy:measures", roles=GOVERNMENT_STAFF),
     NavItem("我的补贴", "subsidies:mine", roles=(Role.CONSUMER,)),
     NavItem("商户工作台", "subsidies:merchant_home", roles=MERCHANT_STAFF),
-    NavItem("资金看板", "subsidies:board", roles=OVERSIGHT_STAFF),
+    NavItem("资金看板", "subsidies:board", roles=BUDGET_WATCHERS),
     NavItem("暂扣复核", "subsidies:holds", roles=OVERSIGHT_STAFF),
     NavItem("结算单", "settlement:statement", roles=MERCHANT_MANAGERS),
     NavItem("旧机追溯", "trace:workspace", roles=TRACE_RECORDERS),

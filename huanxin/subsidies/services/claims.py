@@ -21,6 +21,7 @@ from huanxin.accounts.models import Person, User
 from huanxin.core import audit, memo, rows
 from huanxin.core.domain.identifiers import age_on, resident_id_birth_date
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.permissions import require_in_person
 from huanxin.policy import ledger
 from huanxin.policy.domain.ledger import slice_order
 from huanxin.policy.models import Programme
@@ -208,6 +209,7 @@ def claim_qualification(
     checks the rules through the engine, takes a quota slot, counts against the open round and holds the
     category's maximum subsidy in a slice of the budget of the resident's registered district — all or
     nothing. The district is never the claimant's choice: it is the one registered on their profile."""
+    require_in_person(actor)
     now = now or timezone.now()
     facts = _claim_facts(actor, programme_code, timezone.localdate(now).year)
     person, programme = facts.person, facts.programme
@@ -503,6 +505,7 @@ def _close(qualification: Qualification, *, to: str, actor: Any, action: str, no
 
 def cancel_qualification(*, actor: User, qualification: Qualification) -> Qualification:
     """A resident gives back an unused qualification; its hold returns to the budget and the quota frees."""
+    require_in_person(actor)
     if qualification.person.user_id != actor.pk:
         raise ForbiddenError("只能取消自己的资格", code="not_owner")
     if not _close(

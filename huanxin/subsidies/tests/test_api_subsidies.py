@@ -474,3 +474,31 @@ def test_the_sales_list_takes_a_date_range_and_refuses_a_bad_one(scene):
     assert bad.json()["errors"][0]["field"] == "start"
     reversed_range = client.get("/api/v1/subsidies/redemptions", {"start": today.isoformat(), "end": yesterday})
     assert (reversed_range.status_code, reversed_range.json()["errors"][0]["code"]) == (422, "end_before_start")
+
+
+def test_a_clerk_is_told_that_stores_and_enrolments_are_the_managers(scene):
+    from huanxin.subsidies.models import Store
+
+    clerk = api_client_for(scene.personas.clerk)
+    stores, audit_rows = Store.objects.count(), AuditEntry.objects.count()
+    response = post(
+        clerk,
+        "/api/v1/subsidies/stores",
+        {
+            "merchant_id": scene.personas.merchant.pk,
+            "name": "朝阳三店",
+            "address": "北京市朝阳区测试路3号",
+            "district": "110105",
+        },
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "manager_required"
+    assert (Store.objects.count(), AuditEntry.objects.count()) == (stores, audit_rows)
+
+
+def test_the_merchant_home_offers_the_statement_to_managers_only(scene):
+    from huanxin.conftest import client_for
+
+    link = "/merchant/statement/"
+    assert link not in client_for(scene.personas.clerk).get("/merchant/").content.decode()
+    assert link in client_for(scene.personas.manager).get("/merchant/").content.decode()

@@ -74,3 +74,69 @@ def test_a_token_registers_no_store_for_another_merchant(scene, sale_of_the_othe
     response = till.post("/api/v1/subsidies/stores", json.dumps(body), "application/json")
     assert response.status_code == 403
     assert scene.personas.merchant.stores.count() == stores
+
+
+@pytest.fixture
+def clerk_who_is_a_resident(scene):
+    """A verified resident who is also a clerk of the scene's merchant, with a till token of that merchant."""
+    from huanxin.accounts.models import Membership, Role
+
+    resident = scene.resident()
+    Membership.objects.create(user=resident, role=Role.MERCHANT_CLERK, organisation=scene.personas.merchant)
+    return resident, token_client_for(resident, scene.personas.merchant)
+
+
+def _ledger_state():
+    from huanxin.policy.models import BudgetPool
+    from huanxin.subsidies.models import ClaimRefusal, Qualification
+
+    return (
+        list(BudgetPool.objects.order_by("pk").values_list("available_fen", "held_fen", "spent_fen")),
+        Qualification.objects.count(),
+        ClaimRefusal.objects.count(),
+        AuditEntry.objects.count(),
+    )
+
+
+def test_a_till_token_cannot_claim_for_its_holder_in_person(scene, clerk_who_is_a_resident):
+    _, till = clerk_who_is_a_resident
+    before = _ledger_state()
+    response = till.post(
+        "/api/v1/subsidies/qualifications",
+        json.dumps({"programme": "cn-appliance-2026", "category": "fridge"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "token_not_personal"
+    assert _ledger_state() == before
+
+
+def test_a_till_token_neither_sees_nor_cancels_its_holders_own_qualification(scene, clerk_who_is_a_resident):
+    from huanxin.subsidies.models import Qualification
+
+    resident, till = clerk_who_is_a_resident
+    mine = services.claim_qualification(actor=resident, programme_code="cn-appliance-2026", category="fridge")
+    # Signed in as themself, the resident sees it.
+    assert [q["id"] for q in api_client_for(resident).get("/api/v1/subsidies/qualifications").json()] == [mine.pk]
+    assert till.get("/api/v1/subsidies/qualifications").json() == []
+    assert till.get(f"/api/v1/subsidies/qualifications/{mine.pk}").status_code == 404
+    assert till.get("/api/v1/subsidies/refusals").status_code == 403
+    before = _ledger_state()
+    assert till.post(f"/api/v1/subsidies/qualifications/{mine.pk}/cancel").status_code == 404
+    assert Qualification.objects.get(pk=mine.pk).status == Qualification.Status.ISSUED
+    assert _ledger_state() == before
+
+
+def test_a_till_token_cannot_verify_or_move_its_holders_identity(scene, clerk_who_is_a_resident):
+    from huanxin.accounts.models import Person
+
+    resident, till = clerk_who_is_a_resident
+    person = Person.objects.get(user=resident)
+    before = (person.district_id, AuditEntry.objects.count())
+    response = till.post(
+        "/api/v1/accounts/me/district", json.dumps({"district": "110108"}), content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "token_not_personal"
+    person.refresh_from_db()
+    assert (person.district_id, AuditEntry.objects.count()) == before

@@ -356,7 +356,9 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
         else:
             eligible = False
             reasons.append(Reason("quota", False, f"本人已享受{item.name}补贴 {used} 件，已达每人 {item.quota} 件上限"))
-        return Decision(programme, rule_version, eligible, max_amounts[category] or 0, {}, tuple(reasons))
+        amount = max_amounts[category]
+        assert amount is not None  # every category in the table has a maximum (_max_amount), so a claim holds it
+        return Decision(programme, rule_version, eligible, amount, {}, tuple(reasons))
 
     return Compiled(
         evaluate=evaluate,
