@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -18,7 +18,16 @@ from huanxin.core.domain.identifiers import IdentifierError, validate_resident_i
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import district_scope, has_role
 from huanxin.subsidies.domain import codes
-from huanxin.subsidies.models import Clawback, Enrolment, Qualification, Redemption, RedemptionHold, Return, Store
+from huanxin.subsidies.models import (
+    Clawback,
+    Enrolment,
+    Qualification,
+    Redemption,
+    RedemptionHold,
+    Return,
+    Store,
+    TakeBack,
+)
 
 
 def is_staff(user: Any) -> bool:
@@ -419,3 +428,27 @@ def outstanding_by_merchant(*, paid: SaleCondition, limit: int) -> list[Merchant
         MerchantOutstanding(row["merchant_id"], row["merchant__name"], row["outstanding"] or 0, row["oldest"])
         for row in rows
     ]
+
+
+# ---------------------------------------------------------------- take-backs, for traceability
+
+
+def take_backs_waiting_for_codes(merchant: Any) -> QuerySet[TakeBack]:
+    """Old items a merchant took back at checkout for a recycler that have no trace code yet, newest first."""
+    return (
+        TakeBack.objects.filter(redemption__merchant=merchant, to_recycler=True, trace_item__isnull=True)
+        .select_related("redemption")
+        .order_by("-recorded_at")
+    )
+
+
+def take_backs_of_merchant(merchant: Any, pks: Iterable[Any]) -> QuerySet[TakeBack]:
+    """The merchant's own take-backs among ``pks`` (others' are left out)."""
+    return TakeBack.objects.filter(pk__in=list(pks), redemption__merchant=merchant).select_related(
+        "redemption__merchant"
+    )
+
+
+def take_back_or_none(pk: int) -> TakeBack | None:
+    """A take-back with its sale's merchant, or None."""
+    return TakeBack.objects.select_related("redemption__merchant").filter(pk=pk).first()

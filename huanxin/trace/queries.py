@@ -19,6 +19,7 @@ from huanxin.accounts.models import Organisation, OrganisationKind, User
 from huanxin.accounts.roles import OVERSIGHT_STAFF, TRACE_RECORDERS
 from huanxin.core.errors import FieldError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
+from huanxin.subsidies import queries as subsidies_queries
 from huanxin.trace.domain.rules import TERMINAL
 from huanxin.trace.models import ChainLink, Checkpoint, TraceEvent, TraceFlag, TraceItem
 from huanxin.trace.services import canonical_code
@@ -145,30 +146,18 @@ def organisation_or_none(pk: int | str | None) -> Organisation | None:
 
 
 def pending_take_backs(merchant: Organisation) -> QuerySet[Any]:
-    """Old items this merchant took back at checkout that have no code yet."""
-    from huanxin.subsidies.models import TakeBack
-
-    return (
-        TakeBack.objects.filter(redemption__merchant=merchant, to_recycler=True, trace_item__isnull=True)
-        .select_related("redemption")
-        .order_by("-recorded_at")
-    )
+    """Old items this merchant took back at checkout that have no code yet (subsidies owns take-backs)."""
+    return subsidies_queries.take_backs_waiting_for_codes(merchant)
 
 
 def take_backs_of(merchant: Organisation, pks: Iterable[Any]) -> QuerySet[Any]:
     """The merchant's own take-backs among those chosen (others' are left out)."""
-    from huanxin.subsidies.models import TakeBack
-
-    return TakeBack.objects.filter(pk__in=list(pks), redemption__merchant=merchant).select_related(
-        "redemption__merchant"
-    )
+    return subsidies_queries.take_backs_of_merchant(merchant, pks)
 
 
 def get_take_back(pk: int) -> Any:
     """A take-back with its sale's merchant; the commissioning service checks who may give it a code."""
-    from huanxin.subsidies.models import TakeBack
-
-    take_back = TakeBack.objects.select_related("redemption__merchant").filter(pk=pk).first()
+    take_back = subsidies_queries.take_back_or_none(pk)
     if take_back is None:
         raise NotFoundError("回收记录不存在", code="take_back_not_found")
     return take_back
