@@ -130,6 +130,11 @@ class Deferred:
         )
         return sql, [*(f.get_db_prep_save(values[f.name], connection) for f in fields), self.record_id]
 
+    def refusal(self, error: DomainError) -> HttpResponse:
+        """The problem response the API sends for ``error`` (as the middleware renders refusals), for a
+        view that stores its refusal with the statement recording it (``answer_cte``)."""
+        return _problem(error, self.request)
+
     def answered(self, response: HttpResponse) -> None:
         """``response`` is stored with the view's write: the middleware sends it as it is."""
         self.stored = response
@@ -279,7 +284,7 @@ class IdempotencyMiddleware:
         if pending.answer is not None:
             return pending.answer
         if pending.stored is not None:
-            return pending.stored if response.status_code >= 500 else response
+            return pending.stored  # the view's answer as stored (the view's response carries the same body)
         if response.status_code >= 500 or response.streaming:
             _forget_pending(pending)
             return response

@@ -135,17 +135,30 @@ def _refuse(
     held_qualification_id: int | None = None,
 ) -> ClaimRefused:
     """Record a refusal so the resident can see it later, and return the error to raise."""
-    rows.insert(
-        ClaimRefusal(
-            person=person,
-            programme=programme,
-            category=category[:30],
-            code=code,
-            message=message[:300],
-            reasons=reasons or [],
-        )
+    refusal = ClaimRefusal(
+        person=person,
+        programme=programme,
+        category=category[:30],
+        code=code,
+        message=message[:300],
+        reasons=reasons or [],
     )
-    return ClaimRefused(message, code=code, reasons=reasons, held_qualification_id=held_qualification_id)
+    error = ClaimRefused(message, code=code, reasons=reasons, held_qualification_id=held_qualification_id)
+    pending = idempotency.deferred()
+    if pending is None or pending.record_id is None or connection.vendor != "postgresql":
+        rows.insert(refusal)
+        return error
+    # An API claim with its Idempotency-Key reserved: the refusal row and the stored answer in one statement.
+    response = pending.refusal(error)
+    insert_refusal, refusal_params = rows.insert_select(refusal, "(SELECT 1) AS one", {})
+    answer, answer_params = pending.answer_cte(response, "refusal")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH refusal AS ({insert_refusal} RETURNING id), {answer} SELECT id FROM refusal",  # noqa: S608
+            [*refusal_params, *answer_params],
+        )
+    pending.answered(response)
+    return error
 
 
 def _held_qualification_id(person: Person, programme: Programme, category: str) -> int | None:

@@ -256,3 +256,26 @@ def test_two_requests_with_the_same_key_at_once_claim_once(personas: Personas) -
     assert Qualification.objects.count() == 1
     assert AuditEntry.objects.filter(action="subsidies.qualification.claim").count() == 1
     assert assert_pools_balanced(scene.programme)["held"] == FRIDGE_CAP
+
+
+def test_a_refused_http_claim_on_postgresql_stores_its_answer_with_the_refusal_row(personas: Personas) -> None:
+    postgres_only()
+    scene = build_scene(personas, budget_fen=FRIDGE_CAP, slices=1)
+    post(api_client_for(scene.resident()), "warm-up")  # takes the whole budget
+    client = api_client_for(scene.resident())
+    client.get("/api/v1/subsidies/refusals")
+
+    statements: list[str] = []
+    with connection.execute_wrapper(lambda execute, sql, *args: statements.append(sql) or execute(sql, *args)):
+        refused = post(client, "claim-l")
+    again = post(client, "claim-l")
+
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "budget_exhausted"
+    assert [s.split(" ", 1)[0] for s in statements] == ["SELECT", "WITH", "WITH"], statements
+    assert "INSERT INTO" in statements[2]
+    assert "subsidies_claimrefusal" in statements[2]
+    assert "UPDATE core_idempotencyrecord" in statements[2]
+    assert again.content == refused.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert ClaimRefusal.objects.filter(code="budget_exhausted").count() == 1
