@@ -266,7 +266,12 @@ def test_a_refused_http_claim_on_postgresql_stores_its_answer_with_the_refusal_r
     client.get("/api/v1/subsidies/refusals")
 
     statements: list[str] = []
-    with connection.execute_wrapper(lambda execute, sql, *args: statements.append(sql) or execute(sql, *args)):
+
+    def record(execute: Any, sql: str, *args: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(record):
         refused = post(client, "claim-l")
     again = post(client, "claim-l")
 
