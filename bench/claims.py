@@ -42,11 +42,12 @@ What happens, in order:
 What each side pays for.
   HTTP side: TCP and HTTP parsing in gunicorn, Django's middleware (request id, security, WhiteNoise,
   session, locale, common, CSRF, auth, messages, clickjacking, htmx), the session read from the cache
-  and the user lookup behind SessionAuth, the Idempotency-Key record (INSERT … ON CONFLICT DO NOTHING
-  before the view, UPDATE with the response after it), pydantic parsing and rendering of JSON, the
-  statements (built once per process by core.rows or written out; server-side binding, prepared after
-  five uses per connection, as settings.py configures PostgreSQL), the rule engine evaluation, logging
-  of 4xx responses, and the service's statements themselves.
+  and the user lookup behind SessionAuth, the Idempotency-Key record (on the claim route its
+  INSERT … ON CONFLICT DO NOTHING rides in the claim's read and the response's UPDATE in the claim's
+  write), pydantic parsing and rendering of JSON, the statements (built once per process by core.rows
+  or written out; server-side binding, prepared after five uses per connection, as settings.py
+  configures PostgreSQL), the rule engine evaluation, logging of 4xx responses, and the service's
+  statements themselves.
   Direct-SQL side: only the service's statements (see 2.), sent with psycopg's defaults (server-side
   binding, statements prepared after five uses per connection), plus the Python that builds the
   parameters and picks the slice. It skips the idempotency record, the session and user lookups

@@ -14,6 +14,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from huanxin.core.domain.labels import field_label
 from huanxin.core.errors import PROBLEM_CONTENT_TYPE, DomainError, FieldError, ValidationFailed
+from huanxin.core.idempotency import Answered
 from huanxin.core.permissions import confine_to_organisation
 
 
@@ -119,6 +120,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         return problem_response(request, exc)
+
+    @api.exception_handler(Answered)
+    def on_answered(request: HttpRequest, exc: Answered) -> HttpResponse:
+        # An Idempotency-Key already used: the middleware's answer (a replay, 409 or 422), not an error.
+        return exc.response
 
     @api.exception_handler(NinjaValidationError)
     def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:

@@ -98,10 +98,16 @@ def _insert(instance: M, *, skip_conflicts: bool) -> M | None:
 
 @functools.cache
 def _insert_select_plan(
-    model: type[models.Model], vendor: str, source: str, computed: tuple[str, ...]
+    model: type[models.Model], vendor: str, source: str, computed: tuple[str, ...], with_pk: bool
 ) -> tuple[str, tuple[tuple[models.Field[Any, Any], tuple[type, ...]], ...]]:
     sql, fields = _insert_plan(model, vendor, False)
     head = sql.split(" VALUES ", 1)[0]
+    if with_pk:
+        pk = model._meta.pk
+        assert pk is not None
+        quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+        head = head.replace(" (", f" ({quote(str(pk.column))}, ", 1)
+        fields = ((pk, _plain_types(pk)), *fields)
     values = ", ".join(
         next(expression for name, expression in zip(computed[::2], computed[1::2], strict=True) if name == f.attname)
         if f.attname in computed[::2]
@@ -112,13 +118,16 @@ def _insert_select_plan(
     return f"{head} SELECT {values} FROM {source}", kept  # noqa: S608 - names from the model and the caller
 
 
-def insert_select(instance: models.Model, source: str, computed: dict[str, str]) -> tuple[str, list[Any]]:
+def insert_select(
+    instance: models.Model, source: str, computed: dict[str, str], *, with_pk: bool = False
+) -> tuple[str, list[Any]]:
     """The INSERT of a new instance as ``INSERT ... SELECT ... FROM source`` with its values prepared as
     ``insert`` prepares them, except the columns in ``computed`` (attribute name → SQL expression over
-    ``source``), for one statement that writes rows depending on each other (no RETURNING)."""
+    ``source``), for one statement that writes rows depending on each other (no RETURNING). With
+    ``with_pk`` the instance's primary key (taken from its sequence beforehand) is written too."""
     connection = connections[DEFAULT_DB_ALIAS]
     sql, fields = _insert_select_plan(
-        type(instance), connection.vendor, source, tuple(item for pair in computed.items() for item in pair)
+        type(instance), connection.vendor, source, tuple(item for pair in computed.items() for item in pair), with_pk
     )
     return sql, [_prepared(field, plain, field.pre_save(instance, True), connection) for field, plain in fields]
 

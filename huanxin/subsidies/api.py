@@ -4,13 +4,14 @@ import datetime
 from typing import Any
 
 from django.db.models import Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.accounts.queries import acting_organisation
 from huanxin.accounts.roles import BUDGET_WATCHERS, MERCHANT_MANAGERS, MERCHANT_STAFF, Roles
+from huanxin.core import idempotency
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import districts_for, has_role, require_in_person
@@ -54,6 +55,10 @@ from huanxin.subsidies.schemas import (
 )
 
 router = Router(tags=["消费品以旧换新"])
+
+CLAIM_PATH = "/api/v1/subsidies/qualifications"
+# The claim writes its own Idempotency-Key record: reserved in its read, answered in its write.
+idempotency.defer_to_view("POST", CLAIM_PATH)
 
 
 def qualification_out(q: Qualification) -> QualificationOut:
@@ -126,10 +131,23 @@ def list_qualifications(request: HttpRequest, status: str | None = None) -> Any:
 def claim(request: HttpRequest, payload: ClaimIn) -> Any:
     actor = current_user(request)
     services.check_stated_district(actor=actor, district=payload.district)
+    rendered: dict[int, HttpResponse] = {}
+
+    def respond(qualification: Qualification) -> HttpResponse:
+        # Rendered as ninja renders the response schema, once per qualification: the claim may store this
+        # very response with its Idempotency-Key before it commits, and then it is the one sent.
+        if qualification.pk not in rendered:
+            from huanxin.api import api  # the one NinjaAPI, which mounts this router (loaded by now)
+
+            rendered[qualification.pk] = api.create_response(
+                request, qualification_out(qualification).model_dump(), status=201
+            )
+        return rendered[qualification.pk]
+
     qualification = services.claim_qualification(
-        actor=actor, programme_code=payload.programme, category=payload.category
+        actor=actor, programme_code=payload.programme, category=payload.category, respond=respond
     )
-    return Status(201, qualification_out(qualification))
+    return respond(qualification)
 
 
 @router.get("/qualifications/{qualification_id}", response=QualificationOut, summary="资格详情")

@@ -9,16 +9,18 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.http import HttpResponse
 from django.utils import timezone
 
 from huanxin.accounts.models import Person, User
-from huanxin.core import audit, memo, rows
+from huanxin.core import audit, idempotency, memo, rows
 from huanxin.core.domain.identifiers import age_on, resident_id_birth_date
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import require_in_person
@@ -134,17 +136,30 @@ def _refuse(
     held_qualification_id: int | None = None,
 ) -> ClaimRefused:
     """Record a refusal so the resident can see it later, and return the error to raise."""
-    rows.insert(
-        ClaimRefusal(
-            person=person,
-            programme=programme,
-            category=category[:30],
-            code=code,
-            message=message[:300],
-            reasons=reasons or [],
-        )
+    refusal = ClaimRefusal(
+        person=person,
+        programme=programme,
+        category=category[:30],
+        code=code,
+        message=message[:300],
+        reasons=reasons or [],
     )
-    return ClaimRefused(message, code=code, reasons=reasons, held_qualification_id=held_qualification_id)
+    error = ClaimRefused(message, code=code, reasons=reasons, held_qualification_id=held_qualification_id)
+    pending = idempotency.deferred()
+    if pending is None or pending.record_id is None or connection.vendor != "postgresql":
+        rows.insert(refusal)
+        return error
+    # An API claim with its Idempotency-Key reserved: the refusal row and the stored answer in one statement.
+    response = pending.refusal(error)
+    insert_refusal, refusal_params = rows.insert_select(refusal, "(SELECT 1) AS one", {})
+    answer, answer_params = pending.answer_cte(response, "refusal")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH refusal AS ({insert_refusal} RETURNING id), {answer} SELECT id FROM refusal",  # noqa: S608
+            [*refusal_params, *answer_params],
+        )
+    pending.answered(response)
+    return error
 
 
 def _held_qualification_id(person: Person, programme: Programme, category: str) -> int | None:
@@ -204,14 +219,21 @@ def claim_qualification(
     programme_code: str,
     category: str,
     now: datetime.datetime | None = None,
+    respond: Callable[[Qualification], HttpResponse] | None = None,
 ) -> Qualification:
     """A verified resident of the city's minimum claim age claims a qualification for (programme, category):
     checks the rules through the engine, takes a quota slot, counts against the open round and holds the
     category's maximum subsidy in a slice of the budget of the resident's registered district — all or
-    nothing. The district is never the claimant's choice: it is the one registered on their profile."""
+    nothing. The district is never the claimant's choice: it is the one registered on their profile.
+
+    Called by an API request whose Idempotency-Key record is left to the view (``idempotency.deferred``),
+    the claim reserves the key before it writes anything (on PostgreSQL in its read statement) and, given
+    ``respond`` (the response the caller will send for the new qualification), stores that response in the
+    statement that issues the qualification, so the claim and its idempotency record commit together."""
     require_in_person(actor)
     now = now or timezone.now()
-    facts = _claim_facts(actor, programme_code, timezone.localdate(now).year)
+    pending = idempotency.deferred()
+    facts = _claim_facts(actor, programme_code, timezone.localdate(now).year, pending)
     person, programme = facts.person, facts.programme
     if person is None or not person.is_verified:
         raise ForbiddenError("请先完成实名认证", code="identity_required")
@@ -269,6 +291,9 @@ def claim_qualification(
         rule_version=version.label,
         now=now,
         actor=actor,
+        qualification_id=facts.qualification_id,
+        pending=pending,
+        respond=respond,
     )
     try:
         try:
@@ -306,12 +331,18 @@ class _ClaimFacts:
     history: list[tuple[str, str]]
     other_region_categories: list[str]
     free_fen: int | None = None
+    qualification_id: int | None = None
 
 
-def _claim_facts(actor: User, programme_code: str, year: int) -> _ClaimFacts:
-    """The claim's reads: one statement on PostgreSQL, the same reads one by one elsewhere."""
+def _claim_facts(actor: User, programme_code: str, year: int, pending: idempotency.Deferred | None) -> _ClaimFacts:
+    """The claim's reads: one statement on PostgreSQL (which also reserves a deferred Idempotency-Key and
+    takes the new qualification's id), the same reads one by one elsewhere (the key reserved first)."""
     if connection.vendor == "postgresql":
+        if pending is not None:
+            return _claim_facts_reserving(actor, programme_code, year, pending)
         return _claim_facts_in_one_statement(actor, programme_code, year)
+    if pending is not None:
+        pending.reserve()
     person = rows.get_by(Person, "user_id", actor.pk)
     programme = rows.get_by(Programme, "code", programme_code)
     if person is None or programme is None:
@@ -334,6 +365,36 @@ def _claim_facts_in_one_statement(actor: User, programme_code: str, year: int) -
         row = cursor.fetchone()
     if row is None:
         return _ClaimFacts(None, None, [], [], [])
+    return _facts_from_row(row)
+
+
+def _claim_facts_reserving(actor: User, programme_code: str, year: int, pending: idempotency.Deferred) -> _ClaimFacts:
+    """The one read statement that also reserves the request's Idempotency-Key (a data-modifying CTE, in
+    autocommit: the pending record commits before the claim writes, as on every route) and takes the id
+    the new qualification will have from its sequence, so the response can be written with the claim."""
+    reserve_sql, reserve_params = pending.reserve_cte()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _facts_reserving_sql(reserve_sql), [*reserve_params, *CONSUMING_PARAMS, year, actor.pk, programme_code]
+        )
+        row = cursor.fetchone()
+    *facts_row, reserved_id, qualification_id = row
+    pending.reserved(reserved_id)  # raises Answered when the key was already used
+    if facts_row[0] is None:
+        return _ClaimFacts(None, None, [], [], [])
+    facts = _facts_from_row(facts_row)
+    return _ClaimFacts(
+        facts.person,
+        facts.programme,
+        facts.consuming,
+        facts.history,
+        facts.other_region_categories,
+        facts.free_fen,
+        qualification_id,
+    )
+
+
+def _facts_from_row(row: Sequence[Any]) -> _ClaimFacts:
     person_width = len(Person._meta.concrete_fields)
     programme_width = len(Programme._meta.concrete_fields)
     person = rows.from_row(Person, row[:person_width])
@@ -347,17 +408,35 @@ def _claim_facts_in_one_statement(actor: User, programme_code: str, year: int) -
     return _ClaimFacts(person, programme, consuming, history, list(elsewhere or []), int(free))
 
 
-@functools.cache
-def _facts_sql() -> str:
-    """The claim's reads as one statement, built once (the models' columns are known by then)."""
+def _facts_columns() -> str:
     return (
-        f"SELECT {rows.select_columns(Person, 'me')}, {rows.select_columns(Programme, 'prog')}, "  # noqa: S608
+        f"{rows.select_columns(Person, 'me')}, {rows.select_columns(Programme, 'prog')}, "  # noqa: S608
         "(SELECT json_agg(json_build_array(q.programme_id, q.category, q.slot, q.status, p.code)) "
         "FROM subsidies_qualification q JOIN policy_programme p ON p.id = q.programme_id "
         f"WHERE q.person_id = me.id AND {CONSUMING_SQL}), "
         "(SELECT array_agg(e.category) FROM subsidies_externalsubsidy e WHERE e.person_id = me.id AND e.year = %s), "
-        f"{ledger.free_money_sql('prog.id', 'me.district_id')} "
+        f"{ledger.free_money_sql('prog.id', 'me.district_id')}"
+    )
+
+
+@functools.cache
+def _facts_sql() -> str:
+    """The claim's reads as one statement, built once (the models' columns are known by then)."""
+    return (
+        f"SELECT {_facts_columns()} "  # noqa: S608
         "FROM accounts_person me LEFT JOIN policy_programme prog ON prog.code = %s WHERE me.user_id = %s"
+    )
+
+
+@functools.cache
+def _facts_reserving_sql(reserve: str) -> str:
+    """The claim's reads with the key's reservation and the next qualification id: one row even without a
+    profile, so the reservation's outcome always comes back."""
+    return (
+        f"WITH {reserve} SELECT {_facts_columns()}, (SELECT id FROM reserved), "  # noqa: S608
+        "nextval(pg_get_serial_sequence('subsidies_qualification', 'id')) "
+        "FROM (SELECT 1) AS one LEFT JOIN accounts_person me ON me.user_id = %s "
+        "LEFT JOIN policy_programme prog ON prog.code = %s"
     )
 
 
@@ -375,6 +454,9 @@ class _ClaimPlan:
     rule_version: str
     now: datetime.datetime
     actor: User
+    qualification_id: int | None = None
+    pending: idempotency.Deferred | None = None
+    respond: Callable[[Qualification], HttpResponse] | None = None
 
 
 def _claim_transaction(plan: _ClaimPlan, *, slow: bool) -> Qualification:
@@ -411,7 +493,14 @@ def _claim_in_one_statement(plan: _ClaimPlan) -> Qualification | None:
     and its audit row in one statement (``ledger.hold_with``), a transaction of its own; None when the slice
     had not enough (nothing is written then)."""
     qualification = _new_qualification(plan, pool_id=plan.pool_ids[plan.start], round_slice=None)
-    insert_qualification, qualification_params = rows.insert_select(qualification, "held", {"pool_id": "held.id"})
+    # With a deferred Idempotency-Key the id is known before the write (taken by the read), so the response
+    # is rendered first and stored by the same statement; the statement writes all of it or none.
+    answering = plan.pending is not None and plan.respond is not None and plan.qualification_id is not None
+    if answering:
+        qualification.pk = plan.qualification_id
+    insert_qualification, qualification_params = rows.insert_select(
+        qualification, "held", {"pool_id": "held.id"}, with_pk=answering
+    )
     entry = audit.entry(
         actor=plan.actor,
         action="subsidies.qualification.claim",
@@ -420,11 +509,22 @@ def _claim_in_one_statement(plan: _ClaimPlan) -> Qualification | None:
         district_code=plan.district,
     )
     insert_audit, audit_params = rows.insert_select(entry, "qualification", {"object_id": "qualification.id::text"})
+    answer = ""
+    answer_params: list[Any] = []
+    response = None
+    if answering:
+        assert plan.pending is not None
+        assert plan.respond is not None
+        qualification._state.adding = False
+        qualification._state.db = connection.alias
+        response = plan.respond(qualification)
+        answer, answer_params = plan.pending.answer_cte(response, "qualification")
+        answer = ", " + answer
     then = (
-        f"qualification AS ({insert_qualification} RETURNING id), audit AS ({insert_audit}) "  # noqa: S608
+        f"qualification AS ({insert_qualification} RETURNING id), audit AS ({insert_audit}){answer} "  # noqa: S608
         "SELECT id FROM qualification"
     )
-    params = [*qualification_params, *audit_params]
+    params = [*qualification_params, *audit_params, *answer_params]
     if connection.in_atomic_block:
         # Inside a test's transaction (or a caller's, which durable refuses, as on the portable path).
         with transaction.atomic(durable=True):
@@ -434,6 +534,9 @@ def _claim_in_one_statement(plan: _ClaimPlan) -> Qualification | None:
         row = ledger.hold_with(qualification.pool_id, plan.amount, then, params)
     if row is None:
         return None
+    if response is not None:
+        assert plan.pending is not None
+        plan.pending.answered(response)
     qualification.pk = row[0]
     qualification._state.adding = False
     qualification._state.db = connection.alias
