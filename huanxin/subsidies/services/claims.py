@@ -234,28 +234,8 @@ def claim_qualification(
     now = now or timezone.now()
     pending = idempotency.deferred()
     facts = _claim_facts(actor, programme_code, timezone.localdate(now).year, pending)
-    person, programme = facts.person, facts.programme
-    if person is None or not person.is_verified:
-        raise ForbiddenError("请先完成实名认证", code="identity_required")
-    if programme is None:
-        raise NotFoundError("补贴项目不存在", code="unknown_programme")
-    if not _programme_open(programme, now):
-        raise _refuse(person, programme, category, "programme_not_open", "该项目当前不在申领期内")
-    minimum_age = _below_minimum_age(person, timezone.localdate(now))
-    if minimum_age is not None:
-        raise _refuse(
-            person, programme, category, "under_minimum_age", f"申领补贴须年满{minimum_age}周岁（按身份证出生日期计算）"
-        )
+    person, programme, district_code, claim_round = _check_claimant(facts, category, now)
     version, rule_set = current_rules(programme)
-    if category not in rule_set.categories:
-        raise ValidationFailed.for_field("category", "unknown_category", "该项目不补贴此品类")
-    district_code = person.district_id
-    if not district_code:
-        raise ForbiddenError("请先登记居住区：补贴资格计入登记居住区的预算", code="district_required")
-    claim_round, round_problem = _round_for(programme, now)
-    if round_problem:
-        raise _refuse(person, programme, category, "round_not_open", round_problem)
-
     decision = rule_set.check_claim(
         category=category, history=facts.history, other_region_categories=facts.other_region_categories
     )
@@ -295,13 +275,50 @@ def claim_qualification(
         pending=pending,
         respond=respond,
     )
+    return _issue(plan, reasons)
+
+
+def _check_claimant(
+    facts: _ClaimFacts, category: str, now: datetime.datetime
+) -> tuple[Person, Programme, str, ClaimRound | None]:
+    """Who may claim now, in the order residents are told: a verified profile, a programme open today, the
+    minimum age, a category the rules subsidise, a registered district, an open round."""
+    person, programme = facts.person, facts.programme
+    if person is None or not person.is_verified:
+        raise ForbiddenError("请先完成实名认证", code="identity_required")
+    if programme is None:
+        raise NotFoundError("补贴项目不存在", code="unknown_programme")
+    if not _programme_open(programme, now):
+        raise _refuse(person, programme, category, "programme_not_open", "该项目当前不在申领期内")
+    minimum_age = _below_minimum_age(person, timezone.localdate(now))
+    if minimum_age is not None:
+        raise _refuse(
+            person, programme, category, "under_minimum_age", f"申领补贴须年满{minimum_age}周岁（按身份证出生日期计算）"
+        )
+    _, rule_set = current_rules(programme)
+    if category not in rule_set.categories:
+        raise ValidationFailed.for_field("category", "unknown_category", "该项目不补贴此品类")
+    district_code = person.district_id
+    if not district_code:
+        raise ForbiddenError("请先登记居住区：补贴资格计入登记居住区的预算", code="district_required")
+    claim_round, round_problem = _round_for(programme, now)
+    if round_problem:
+        raise _refuse(person, programme, category, "round_not_open", round_problem)
+    return person, programme, district_code, claim_round
+
+
+def _issue(plan: _ClaimPlan, reasons: list[dict[str, Any]]) -> Qualification:
+    """Hold the money and issue the qualification: on PostgreSQL outside rounds in one statement, else (or
+    when the claimant's own slice is short) in the fast, then the slow, transaction; turns a full round, an
+    exhausted budget or a concurrent claim of the same person into the refusal the resident sees."""
+    person, programme, category = plan.person, plan.programme, plan.category
     try:
         try:
-            if claim_round is None and connection.vendor == "postgresql":
+            if plan.claim_round is None and connection.vendor == "postgresql":
                 claimed = _claim_in_one_statement(plan)
                 if claimed is not None:
                     return claimed
-                if len(pool_ids) == 1:
+                if len(plan.pool_ids) == 1:
                     raise _BudgetExhausted
                 raise ledger.SlowPath
             return _claim_transaction(plan, slow=False)
