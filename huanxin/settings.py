@@ -228,6 +228,9 @@ SECURE_SSL_REDIRECT = env_bool("HUANXIN_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("HUANXIN_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HUANXIN_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("HUANXIN_HSTS_PRELOAD", False)
+# Entering the browsers' preload list binds every host of the registrable domain (the city's zone) to HTTPS
+# for good: the domain's owner decides it, not this application, so the deploy check's reminder is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # The proxy that ends TLS says so in X-Forwarded-Proto; trusted only when the operator says every request
 # comes through it (a client could send the header itself).
 if env_bool("HUANXIN_BEHIND_HTTPS_PROXY", False):
