@@ -50,7 +50,14 @@ from huanxin.core.domain.identifiers import (
     validate_uscc,
 )
 from huanxin.core.domain.masking import mask_mobile
-from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, RateLimitedError, ValidationFailed
+from huanxin.core.errors import (
+    ConflictError,
+    FieldError,
+    ForbiddenError,
+    RateLimitedError,
+    ValidationFailed,
+    formula_errors,
+)
 from huanxin.core.permissions import forget_grants, has_role, organisations_for, require_in_person
 
 OTP_LENGTH = 6
@@ -539,6 +546,14 @@ def create_organisation(
     name = (name or "").strip()
     if not 2 <= len(name) <= 120:
         errors.append(FieldError("name", "invalid_name", "机构名称应为2至120个字符"))
+    errors += formula_errors(
+        {
+            "name": ("机构名称", name),
+            "short_name": ("简称", short_name.strip()),
+            "contact_name": ("联系人", contact_name.strip()),
+            "address": ("地址", address.strip()),
+        }
+    )
     if kind not in OrganisationKind.values:
         errors.append(FieldError("kind", "invalid_choice", "机构类型无效"))
     try:
@@ -616,6 +631,9 @@ def create_staff_user(*, actor: User, username: str, password: str, display_name
     _require_administrator(actor)
     if User.objects.filter(username=username).exists():
         raise ValidationFailed.for_field("username", "username_taken", "该用户名已被使用")
+    refused = formula_errors({"display_name": ("显示名称", display_name)})
+    if refused:
+        raise ValidationFailed.from_errors(refused)
     try:
         validate_password(password, user=User(username=username, display_name=display_name))
     except DjangoValidationError as exc:

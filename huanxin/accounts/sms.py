@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from huanxin.core.domain.masking import mask_mobile
@@ -18,16 +21,35 @@ class SmsBackend(Protocol):
     def send_code(self, phone: str, code: str, purpose: str) -> None: ...
 
 
+DEMO_CODES_FILE = "sms-codes.txt"
+DEMO_CODES_KEPT = 20
+
+
+def demo_codes_path() -> Path:
+    """Where the embedded backend keeps the codes it "sent": a file in ``var/`` readable by its owner only."""
+    return Path(settings.VAR_DIR) / DEMO_CODES_FILE
+
+
 class LogSmsBackend:
-    """The embedded default: writes the code to the server log, with the number masked."""
+    """The embedded default: sends nothing. The server log gets a line with the code and the number masked
+    (logs are shipped and kept; a code in them would let a log reader sign in as the resident); the code
+    itself goes to ``var/sms-codes.txt`` (mode 0600, the last 20 codes) so that a demo can be tried."""
 
     def send_code(self, phone: str, code: str, purpose: str) -> None:
+        path = demo_codes_path()
+        minutes = settings.HUANXIN_OTP_TTL_SECONDS // 60
+        line = f"{timezone.localtime():%Y-%m-%d %H:%M:%S}  {mask_mobile(phone)}  {purpose}  {code}\n"
+        kept = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as codes:
+            codes.writelines([*kept[-(DEMO_CODES_KEPT - 1) :], line])
         logger.info(
-            "短信验证码 %s → %s（用途：%s，%d 分钟内有效）",
-            code,
+            "短信验证码 %s → %s（用途：%s，%d 分钟内有效；演示环境不发短信，验证码见 %s）",
+            "*" * len(code),
             mask_mobile(phone),
             purpose,
-            settings.HUANXIN_OTP_TTL_SECONDS // 60,
+            minutes,
+            path,
         )
 
 

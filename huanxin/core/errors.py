@@ -100,3 +100,15 @@ class RateLimitedError(DomainError):
     status = 429
     default_code = "rate_limited"
     title = "请求过于频繁"
+
+
+def formula_errors(values: dict[str, tuple[str, str]]) -> list[FieldError]:
+    """A field error for each name (field → (Chinese label, text)) that starts like a spreadsheet formula;
+    such names are refused where they are entered (core.domain.text)."""
+    from huanxin.core.domain.text import FORMULA_CODE, formula_message, starts_like_formula
+
+    return [
+        FieldError(field, FORMULA_CODE, formula_message(label))
+        for field, (label, text) in values.items()
+        if starts_like_formula(text)
+    ]

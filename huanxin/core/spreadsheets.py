@@ -18,10 +18,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from huanxin.core.domain.text import FORMULA_START
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
@@ -50,7 +51,7 @@ def csv_text(value: Any) -> str:
     """A CSV cell that a spreadsheet will not run: text starting like a formula gets a leading apostrophe
     (a plain negative number such as "-12.50" stays a number)."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
         return "'" + text
     return text
 

@@ -424,7 +424,8 @@ def _bank_csv_bytes(rows: list[list[str]]) -> bytes:
     """The payment file as CSV: every value exactly as it is paid. Unlike ``core.spreadsheets.csv_bytes`` no
     apostrophe is put before a value that looks like a formula: the bank matches the payee name and the
     account number character for character, and a changed name fails the payment (the XLSX file keeps such
-    a name as a text cell instead)."""
+    a name as a text cell instead). It can: a name that starts like a formula is refused where it is entered
+    (``core.domain.text``), so nobody can put a live formula into this file."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     # UTF-8 with BOM: the bank's Excel opens it with the Chinese intact.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import segno
@@ -12,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -519,12 +521,28 @@ def board(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+def _terms_by_post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page whose search term may be a resident ID reads it from a POST body only: a GET with a query
+    string is sent to the bare page before anything else (sign-in included) sees it, so the term never
+    reaches the sign-in page's ``next`` field, a redirect or the browser history."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST" and request.GET:
+            return HttpResponseRedirect(request.path)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@_terms_by_post_only
 @login_required
 def search(request: AuthenticatedRequest) -> HttpResponse:
-    """Search by code, serial or resident ID. The form posts, so an ID never lands in a URL or access log,
-    and the page never echoes what was typed when it was an ID."""
+    """Search by code, serial or resident ID. The term is read from the POST body only (a GET shows the empty
+    form), so an ID never lands in a URL or access log, and the page never echoes what was typed when it
+    was an ID."""
     _require_staff(request)
-    text = request.POST.get("q", "") if request.method == "POST" else request.GET.get("q", "")
+    text = request.POST.get("q", "") if request.method == "POST" else ""
     result = queries.staff_search(request.user, text)
     shown = "" if result.matched == "身份证号" else text
     return render(request, "subsidies/search.html", {"result": result, "q": shown, "searched": bool(text)})

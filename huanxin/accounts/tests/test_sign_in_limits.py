@@ -177,3 +177,18 @@ def test_the_configured_proxy_header_separates_clients_behind_the_proxy(settings
     assert _spray(source_limit, lambda i: "198.51.100.1").status_code == 200
     assert _spray(1, lambda i: "198.51.100.1").status_code == 429
     assert _spray(1, lambda i: "198.51.100.2").status_code == 200
+
+
+@pytest.mark.parametrize("typed", ["138 0013 8003", "zhang san 13800138003", "clerk one"])
+def test_no_identifier_typed_at_sign_in_reaches_a_limiter_key_or_a_warning(resident, typed, recwarn):
+    """Limiter keys are keyed hashes or row ids: a phone number or user name (spaces and all) typed at
+    sign-in is neither stored in a key nor printed by a key warning."""
+    make_user(username="clerk one")
+    Client().post("/accounts/login/", {"username": typed, "password": "wrong-password"})
+    keys = list(RateLimitCounter.objects.values_list("key", flat=True))
+    assert keys
+    for key in keys:
+        assert " " not in key
+        for part in (typed, "13800138003", "00138003", "clerk"):
+            assert part not in key
+    assert [str(w.message) for w in recwarn] == []

@@ -82,19 +82,28 @@ def test_bad_phone_for_a_code_is_refused_inline():
     assert 'data-code="invalid_length"' in response.content.decode()
 
 
-def test_no_plaintext_identifier_reaches_the_logs_or_the_database(caplog, django_capture_on_commit_callbacks):
-    import re
+def test_no_plaintext_identifier_reaches_the_logs_or_the_database(
+    caplog, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    import os
+    import stat
 
     from django.db import connection
 
     from huanxin.accounts import services
 
+    settings.VAR_DIR = tmp_path
     caplog.set_level(logging.DEBUG)
     phone = "13912345678"
     resident_id = valid_resident_id()
-    with django_capture_on_commit_callbacks(execute=True):  # the embedded backend writes the code to the log
+    with django_capture_on_commit_callbacks(execute=True):  # the embedded backend keeps the code in var/
         services.request_phone_code(phone=phone)
-    code = re.search(r"短信验证码 (\d{6})", "\n".join(r.getMessage() for r in caplog.records)).group(1)
+    codes_file = tmp_path / "sms-codes.txt"
+    code = codes_file.read_text(encoding="utf-8").split()[-1]
+    assert stat.S_IMODE(os.stat(codes_file).st_mode) == 0o600
+    assert "短信验证码 ****** → 139****5678" in caplog.text
+    assert code not in caplog.text
+    assert str(codes_file) in caplog.text
     user = services.register_resident(phone=phone, code=code, password=PASSWORD)
     services.verify_identity(actor=user, name="王小明", resident_id=resident_id, district="110105")
     logged = "\n".join(record.getMessage() for record in caplog.records)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from huanxin.catalogue.domain.categories import resolve_category
+from huanxin.core.domain.text import FORMULA_CODE, formula_message, starts_like_formula
 
 # Field name → the Chinese column title used in templates, messages and the report.
 FIELD_LABELS: dict[str, str] = {
@@ -247,6 +248,11 @@ def check_row(row_number: int, values: Mapping[str, str]) -> ProductRow | list[R
             errors.append(_too_long(row_number, field_name, value))
     if len(name) > MAX_LENGTHS["name"]:
         errors.append(_too_long(row_number, "name", name))
+    for field_name, value in (("brand", brand), ("name", name)):
+        if starts_like_formula(value):
+            errors.append(
+                RowError(row_number, field_name, FORMULA_CODE, formula_message(FIELD_LABELS[field_name]), _shown(value))
+            )
     if errors or category is None:
         return errors
     return ProductRow(

@@ -4,7 +4,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from huanxin.conftest import api_client_for, client_for
+from huanxin.conftest import api_client_for, client_for, token_client_for
 from huanxin.settlement import services
 from huanxin.settlement.models import BankFile, PaymentLine, SettlementPeriod
 from huanxin.settlement.tests.conftest import DAY1, after, sell
@@ -173,3 +173,23 @@ def test_an_unknown_statement_format_is_refused_not_answered_with_the_page(close
     response = client_for(closed_day.personas.manager).get("/merchant/statement/", {"format": file_format})
     assert response.status_code == 422
     assert "导出格式应为 xlsx 或 csv" in response.content.decode()
+
+
+def test_bank_files_and_finance_pages_are_never_cached(closed_day, second_finance):
+    batch = services.prepare_batch(actor=closed_day.personas.finance, programme=closed_day.programme)
+    services.approve_batch(actor=second_finance, batch=batch)
+    page = client_for(second_finance)
+    till = token_client_for(closed_day.personas.manager, closed_day.personas.merchant)
+    responses = {
+        "page": page.get(f"/finance/batches/{batch.number}/"),
+        "board": page.get("/finance/"),
+        "csv": page.get(f"/finance/batches/{batch.number}/file.csv"),
+        "xlsx": page.get(f"/finance/batches/{batch.number}/file.xlsx"),
+        "api csv": api_client_for(second_finance).get(f"/api/v1/settlement/batches/{batch.number}/file.csv"),
+        "statement": client_for(closed_day.personas.manager).get("/merchant/statement/"),
+        "token": till.get("/api/v1/settlement/payables"),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        assert "no-store" in response["Cache-Control"], name
+        assert "private" in response["Cache-Control"], name

@@ -11,7 +11,7 @@ from huanxin.accounts.models import Organisation, OrganisationKind, User
 from huanxin.accounts.roles import MERCHANT_MANAGERS, REVIEWERS
 from huanxin.core import audit, crypto
 from huanxin.core.domain.identifiers import IdentifierError, validate_mobile
-from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed
+from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, ValidationFailed, formula_errors
 from huanxin.core.permissions import districts_for, has_role
 from huanxin.policy.models import Programme
 from huanxin.subsidies.models import (
@@ -33,6 +33,7 @@ def create_store(*, actor: User, merchant: Organisation, name: str, address: str
         errors.append(FieldError("name", "invalid_name", "门店名称应为2至100个字符"))
     if not 4 <= len(address.strip()) <= 200:
         errors.append(FieldError("address", "invalid_address", "请填写门店地址"))
+    errors += formula_errors({"name": ("门店名称", name.strip()), "address": ("门店地址", address.strip())})
     from huanxin.accounts.models import District
 
     if not District.objects.filter(code=district).exists():
@@ -90,6 +91,14 @@ def apply_enrolment(*, actor: User, merchant: Organisation, programme: Programme
         errors.append(FieldError("account_name", "required", "请填写账户名称"))
     if not data.contact_name.strip():
         errors.append(FieldError("contact_name", "required", "请填写联系人"))
+    # The account name is the payee in the bank's payment file, which carries it unchanged.
+    errors += formula_errors(
+        {
+            "bank_name": ("开户银行", data.bank_name.strip()),
+            "account_name": ("账户名称", data.account_name.strip()),
+            "contact_name": ("联系人", data.contact_name.strip()),
+        }
+    )
     phone = ""
     try:
         phone = validate_mobile(data.contact_phone)

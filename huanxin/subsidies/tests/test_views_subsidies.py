@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from huanxin.conftest import client_for
 from huanxin.subsidies import services
@@ -115,7 +116,7 @@ def test_staff_board_search_and_enrolment_review(scene):
     )
     reviewer = client_for(scene.personas.reviewer)
     assert "朝阳区" in reviewer.get("/subsidies/board/").content.decode()
-    found = reviewer.get(f"/subsidies/search/?q={qualification.code}").content.decode()
+    found = reviewer.post("/subsidies/search/", {"q": qualification.code}).content.decode()
     assert qualification.code in found
     resident_id = qualification.person.reveal_resident_id()
     # A resident ID is searched by POST: it must not end up in a URL, an access log or the browser history.
@@ -124,6 +125,31 @@ def test_staff_board_search_and_enrolment_review(scene):
     assert resident_id not in by_id
     assert "朝阳家电" in reviewer.get("/subsidies/enrolments/").content.decode()
     assert client_for(scene.personas.clerk).get("/subsidies/board/").status_code == 403
+
+
+def test_the_staff_search_does_not_answer_a_term_in_the_url(scene):
+    qualification = services.claim_qualification(
+        actor=scene.resident(), programme_code="cn-appliance-2026", category="fridge"
+    )
+    resident_id = qualification.person.reveal_resident_id()
+    reviewer = client_for(scene.personas.reviewer)
+    for term in (resident_id, qualification.code):
+        response = reviewer.get(f"/subsidies/search/?q={term}")
+        assert (response.status_code, response["Location"]) == (302, "/subsidies/search/")
+    page = reviewer.get("/subsidies/search/").content.decode()
+    assert qualification.code not in page
+    assert resident_id not in page
+
+
+def test_signing_in_from_a_search_url_does_not_carry_the_term_into_next(scene):
+    resident_id = scene.resident().person.reveal_resident_id()
+    anonymous = Client()
+    first = anonymous.get(f"/subsidies/search/?q={resident_id}")
+    assert (first.status_code, first["Location"]) == (302, "/subsidies/search/")
+    login = anonymous.get(first["Location"], follow=True)
+    assert resident_id not in login.redirect_chain[-1][0]
+    assert resident_id not in login.content.decode()
+    assert 'name="next" value="/subsidies/search/"' in login.content.decode()
 
 
 def test_deciding_an_enrolment_the_reviewer_cannot_see_is_not_found(scene):

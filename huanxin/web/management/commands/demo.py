@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from huanxin.accounts.demo import DEMO_PASSWORD
 from huanxin.accounts.demo import load_demo as load_accounts
 from huanxin.accounts.models import User
+from huanxin.accounts.sms import demo_codes_path
 from huanxin.policy.demo import load_demo as load_policy
 from huanxin.policy.demo import load_demo_reports
 from huanxin.settlement.demo import load_demo as load_settlement
@@ -31,4 +33,7 @@ class Command(BaseCommand):
         width = max(len(a[0]) for a in accounts)
         for login, role, organisation in accounts:
             self.stdout.write(f"  {login.ljust(width)}  {role}  {organisation}")
+        if settings.HUANXIN_SMS_BACKEND == "huanxin.accounts.sms.LogSmsBackend":
+            # The server log shows codes masked; the demo's codes are kept in a file for whoever runs it.
+            self.stdout.write(f"短信验证码不发送，见 / SMS codes are not sent, see: {demo_codes_path()}")
         self.stdout.write("")
