@@ -118,7 +118,7 @@ def pickup(request: HttpRequest, payload: PickupIn) -> Any:
 
 @router.post("/take-backs/{take_back_id}/commission", response=ItemOut, summary="为结账时回收的旧机赋码")
 def commission_take_back(request: HttpRequest, take_back_id: int) -> Any:
-    take_back = queries.get_take_back(take_back_id)
+    take_back = queries.get_take_back_for_user(current_user(request), take_back_id)
     return item_out(services.commission_take_back(actor=current_user(request), take_back=take_back))
 
 
