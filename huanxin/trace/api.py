@@ -18,14 +18,14 @@ from huanxin.core.errors import NotFoundError, ValidationFailed
 from huanxin.trace import integrity, labels, queries, services
 from huanxin.trace.models import TraceItem
 from huanxin.trace.schemas import (
-    BatchIn,
-    BatchOut,
     CheckpointOut,
     EventIn,
     HistoryEventOut,
     ItemOut,
     PickupIn,
     ResultOut,
+    TraceBatchIn,
+    TraceBatchOut,
     VerifyOut,
 )
 
@@ -59,8 +59,8 @@ def _inputs(events: list[EventIn]) -> list[services.EventInput]:
     ]
 
 
-def _batch_out(results: list[services.EventResult]) -> BatchOut:
-    return BatchOut(
+def _batch_out(results: list[services.EventResult]) -> TraceBatchOut:
+    return TraceBatchOut(
         results=[ResultOut(**r.as_dict()) for r in results],
         recorded=sum(r.status == "recorded" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),
@@ -68,8 +68,8 @@ def _batch_out(results: list[services.EventResult]) -> BatchOut:
     )
 
 
-@router.post("/events/batch", response=BatchOut, summary="批量记录事件（每批最多1000个，逐个返回结果，可重试）")
-def record_batch(request: HttpRequest, payload: BatchIn) -> Any:
+@router.post("/events/batch", response=TraceBatchOut, summary="批量记录事件（每批最多1000个，逐个返回结果，可重试）")
+def record_batch(request: HttpRequest, payload: TraceBatchIn) -> Any:
     organisation = _organisation(request, payload.organisation_id)
     return _batch_out(
         services.record_events(actor=current_user(request), organisation=organisation, events=_inputs(payload.events))

@@ -23,7 +23,7 @@ class EventIn(BaseModel):
     category: str = Field("", max_length=30, description="赋码时的品类")
 
 
-class BatchIn(BaseModel):
+class TraceBatchIn(BaseModel):
     organisation_id: int | None = None
     events: list[EventIn] = Field(..., max_length=1000)
 
@@ -38,7 +38,7 @@ class ResultOut(BaseModel):
     items: list[str]
 
 
-class BatchOut(BaseModel):
+class TraceBatchOut(BaseModel):
     results: list[ResultOut]
     recorded: int
     duplicates: int
