@@ -8,6 +8,7 @@ from ninja import File, Router, Status, UploadedFile
 
 from huanxin.accounts.http import current_user
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.schemas import QueryInt
 from huanxin.policy.models import Programme
 from huanxin.settlement import queries, services
 from huanxin.settlement.exports import bank_file_response
@@ -60,7 +61,7 @@ def list_periods(request: HttpRequest, programme: str | None = None, status: str
 
 
 @router.post("/periods/{period_id}/close", response=PeriodOut, summary="结算一个已结束的周期（可重复调用）")
-def close(request: HttpRequest, period_id: int) -> Any:
+def close(request: HttpRequest, period_id: QueryInt) -> Any:
     _finance(request)
     period = SettlementPeriod.objects.select_related("programme").filter(pk=period_id).first()
     if period is None:
