@@ -286,7 +286,8 @@ def test_the_batch_api_refuses_an_event_whose_code_is_no_code_and_writes_nothing
     if "\x00" in junk:
         # A NUL anywhere in a JSON body is refused at the boundary, for the whole request, naming the field.
         assert response.status_code == 422
-        assert (response.json()["code"], response.json()["errors"][0]["field"]) == ("nul_character", "events[0].codes[0]")
+        problem = response.json()
+        assert (problem["code"], problem["errors"][0]["field"]) == ("nul_character", "events[0].codes[0]")
     else:
         result = response.json()["results"][0]
         assert (result["status"], result["code"], result["field"]) == ("refused", "invalid_code", "codes")
