@@ -13,7 +13,9 @@ from huanxin.core.schemas import INT64_MAX
 
 
 def _bounded(metadata: list[object]) -> bool:
-    return any(isinstance(m, Le) and m.le <= INT64_MAX or isinstance(m, Lt) and m.lt <= INT64_MAX + 1 for m in metadata)
+    return any(
+        (isinstance(m, Le) and m.le <= INT64_MAX) or (isinstance(m, Lt) and m.lt <= INT64_MAX + 1) for m in metadata
+    )
 
 
 def _strict(metadata: list[object]) -> bool:
