@@ -14,7 +14,8 @@ from huanxin.core.schemas import INT64_MAX
 
 def _bounded(metadata: list[object]) -> bool:
     return any(
-        (isinstance(m, Le) and m.le <= INT64_MAX) or (isinstance(m, Lt) and m.lt <= INT64_MAX + 1) for m in metadata
+        (isinstance(m, Le) and int(m.le) <= INT64_MAX) or (isinstance(m, Lt) and int(m.lt) <= INT64_MAX + 1)  # type: ignore[call-overload]
+        for m in metadata
     )
 
 
