@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -42,3 +44,12 @@ def test_the_quote_refuses_what_is_not_utf8_json(loaded, body, content_type, sta
 def test_the_quote_still_answers_json_with_a_charset(loaded):
     response = Client().post(PATH, data=FRIDGE, content_type="application/json; charset=utf-8")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("price", [2**63, 2**70])
+def test_the_quote_refuses_a_price_beyond_64_bits(loaded, price):
+    body = {"category": "fridge", "price_fen": price, "energy_grade": 1, "water_grade": None}
+    response = Client().post(PATH, data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 422
+    assert (response.json()["error"]["code"], response.json()["error"]["field"]) == ("too_large", "price_fen")
+    assert not StoredDecision.objects.exists()
