@@ -10,6 +10,7 @@ from huanxin.accounts.services import authenticate_token
 from huanxin.catalogue.api import router as catalogue_router
 from huanxin.core.api import router as core_router
 from huanxin.core.api_support import StaffSession, TokenAuth, install_error_handlers
+from huanxin.core.parsing import StrictJSONParser
 from huanxin.policy.api import router as policy_router
 from huanxin.settlement.api import router as settlement_router
 from huanxin.subsidies.api import router as subsidies_router
@@ -24,6 +25,7 @@ class ChineseJSONRenderer(JSONRenderer):
 
 api = NinjaAPI(
     renderer=ChineseJSONRenderer(),
+    parser=StrictJSONParser(),
     title="换新 Huanxin API",
     version="1",
     description=(

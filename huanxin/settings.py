@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "huanxin.core.middleware.InputGuardMiddleware",
     "huanxin.core.idempotency.IdempotencyMiddleware",
     "huanxin.core.middleware.DomainErrorMiddleware",
     "huanxin.core.middleware.SecurityHeadersMiddleware",

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from huanxin.accounts import services
 from huanxin.accounts.http import current_user
@@ -31,6 +31,7 @@ from huanxin.accounts.schemas import (
 from huanxin.core import ratelimit
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import confining_organisation
+from huanxin.core.schemas import Pagination, QueryInt
 
 router = Router(tags=["账户与机构"])
 
@@ -105,7 +106,7 @@ def me(request: HttpRequest) -> Any:
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="机构列表（按权限范围）")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_organisations(request: HttpRequest, kind: str | None = None, district: str | None = None) -> Any:
     queryset = Organisation.objects.visible_to(request.user).prefetch_related("licences").order_by("pk")
     if kind:
@@ -122,14 +123,14 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Any:
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut, summary="机构详情")
-def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
+def get_organisation(request: HttpRequest, organisation_id: QueryInt) -> Any:
     return get_organisation_for_user(request.user, organisation_id)
 
 
 @router.post(
     "/organisations/{organisation_id}/tokens", response={201: IssuedTokenOut}, summary="签发接口令牌（只显示一次）"
 )
-def issue_token(request: HttpRequest, organisation_id: int, payload: TokenIn) -> Any:
+def issue_token(request: HttpRequest, organisation_id: QueryInt, payload: TokenIn) -> Any:
     organisation = get_organisation_for_user(request.user, organisation_id)
     holder = None
     if payload.user_id is not None:
@@ -152,7 +153,7 @@ def issue_token(request: HttpRequest, organisation_id: int, payload: TokenIn) ->
 
 
 @router.post("/tokens/{token_id}/revoke", response=TokenOut, summary="吊销接口令牌")
-def revoke_token(request: HttpRequest, token_id: int) -> Any:
+def revoke_token(request: HttpRequest, token_id: QueryInt) -> Any:
     token = ApiToken.objects.filter(pk=token_id).first()
     if token is None:
         raise NotFoundError("令牌不存在", code="token_not_found")

@@ -5,6 +5,8 @@ import datetime
 from ninja import Schema
 from pydantic import Field
 
+from huanxin.core.schemas import Int64
+
 
 class PhoneCodeIn(Schema):
     phone: str = Field(..., max_length=20, description="中国大陆手机号")
@@ -108,7 +110,7 @@ class OrganisationOut(Schema):
 
 class TokenIn(Schema):
     name: str = Field(..., max_length=80)
-    user_id: int | None = None
+    user_id: Int64 | None = None
     expires_at: datetime.datetime | None = None
 
 

@@ -726,6 +726,12 @@ def issue_api_token(
     name = (name or "").strip()
     if not 1 <= len(name) <= 80:
         raise ValidationFailed.for_field("name", "invalid_name", "请填写令牌名称（80字以内）")
+    if expires_at is not None:
+        # A time without an offset is Beijing time; a token that is expired when issued is a mistake.
+        if timezone.is_naive(expires_at):
+            expires_at = timezone.make_aware(expires_at)
+        if expires_at <= timezone.now():
+            raise ValidationFailed.for_field("expires_at", "expires_in_past", "令牌有效期须晚于当前时间")
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{TOKEN_PREFIX}_{prefix}_{secret}"

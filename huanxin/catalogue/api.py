@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import File, Query, Router, Status, UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import OrganisationKind
@@ -23,12 +23,13 @@ from huanxin.catalogue.schemas import (
 )
 from huanxin.catalogue.services import FILING_REFUSED
 from huanxin.core.errors import ForbiddenError, ValidationFailed
+from huanxin.core.schemas import Pagination, QueryInt
 
 router = Router(tags=["产品目录与价格备案"])
 
 
 @router.get("/products", response=list[ProductOut], auth=None, summary="产品目录（公开，可按品牌、型号、品类查询）")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_products(request: HttpRequest, filters: Query[ProductFilter]) -> Any:
     return queries.search_products(
         q=filters.q or "", brand=filters.brand or "", model=filters.model or "", category=filters.category or ""
@@ -36,7 +37,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilter]) -> Any:
 
 
 @router.get("/products/{int:product_id}", response=ProductOut, auth=None, summary="产品详情（公开）")
-def get_product(request: HttpRequest, product_id: int) -> Any:
+def get_product(request: HttpRequest, product_id: QueryInt) -> Any:
     return queries.get_product(product_id)
 
 
@@ -62,7 +63,7 @@ def import_products(request: HttpRequest, file: File[UploadedFile]) -> Any:
 
 
 @router.get("/imports/{int:import_id}", response=ImportReportOut, summary="导入报告（政府工作人员）")
-def get_import(request: HttpRequest, import_id: int) -> Any:
+def get_import(request: HttpRequest, import_id: QueryInt) -> Any:
     return services.ImportReport.of(queries.get_import_for_user(request.user, import_id))
 
 
@@ -92,7 +93,7 @@ def file_price(request: HttpRequest, payload: PriceFilingIn) -> Any:
 
 
 @router.get("/prices", response=list[PriceFilingOut], summary="价格备案历史（按权限范围，最新生效在前）")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_prices(request: HttpRequest, filters: Query[PriceFilter]) -> Any:
     queryset = queries.visible_filings(request.user)
     if filters.merchant is not None:

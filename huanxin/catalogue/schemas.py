@@ -6,6 +6,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from huanxin.core.schemas import Int64, QueryInt
+
 
 class ProductFilter(Schema):
     q: str | None = Field(None, max_length=60, description="品牌、型号或名称中包含的文字")
@@ -54,16 +56,16 @@ class ImportReportOut(Schema):
 
 
 class PriceFilingIn(Schema):
-    merchant_id: int
-    product_id: int
-    price_fen: int = Field(..., description="备案价格（分），大于 0")
+    merchant_id: Int64
+    product_id: Int64
+    price_fen: Int64 = Field(..., description="备案价格（分），大于 0")
     effective_from: datetime.date = Field(..., description="生效日期，不早于今天（北京时间）")
     note: str = Field("", max_length=200)
 
 
 class PriceFilter(Schema):
-    merchant: int | None = Field(None, description="商户 ID")
-    product: int | None = Field(None, description="产品 ID")
+    merchant: QueryInt | None = Field(None, description="商户 ID")
+    product: QueryInt | None = Field(None, description="产品 ID")
 
 
 class PriceFilingOut(Schema):

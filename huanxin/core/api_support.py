@@ -150,6 +150,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja wraps whatever the body parser raises in a 400 "Cannot parse request body": the parser's own
+        # refusal (encoding, depth, NUL, with its field) is the answer.
+        if isinstance(exc.__cause__, DomainError):
+            return problem_response(request, exc.__cause__)
         error = DomainError(str(exc.message), code=f"http_{exc.status_code}")
         error.status = exc.status_code  # type: ignore[misc]
         return problem_response(request, error)

@@ -3,6 +3,7 @@ for a service refusal that a view did not catch, and the security headers Django
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -13,7 +14,8 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from huanxin.core.context import request_id_var
-from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
+from huanxin.core.errors import PROBLEM_CONTENT_TYPE, DomainError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.parsing import NUL, NUL_MESSAGE, first_nul_field
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -88,3 +90,29 @@ def _personal(request: HttpRequest) -> bool:
         return True
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class InputGuardMiddleware:
+    """No NUL character in a path, a query string or a form field, for every page and endpoint: PostgreSQL
+    cannot store or compare one, so it is refused here (API: 422 naming the field; pages: 400) rather than
+    failing as a server error in whichever query meets it first. JSON bodies: ``core.parsing``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = "path" if NUL in request.path else first_nul_field(request.GET)
+        if field is None and request.content_type in _FORM_TYPES:
+            field = first_nul_field(request.POST)
+        if field is None:
+            return self.get_response(request)
+        error = ValidationFailed.for_field(field, "nul_character", NUL_MESSAGE)
+        if request.path.startswith("/api/"):
+            body = error.problem(instance=request.path, request_id=getattr(request, "request_id", ""))
+            return HttpResponse(json.dumps(body, ensure_ascii=False), status=422, content_type=PROBLEM_CONTENT_TYPE)
+        # A page answers 400 (the request itself is malformed), with the message on the refusal page.
+        page = DomainError(NUL_MESSAGE, code="nul_character", errors=error.errors)
+        return render(request, "errors/refused.html", {"error": page}, status=page.status)

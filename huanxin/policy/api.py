@@ -9,7 +9,16 @@ from ninja import Router, Status
 
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import User
-from huanxin.core.errors import PROBLEM_CONTENT_TYPE, DomainError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.errors import (
+    PROBLEM_CONTENT_TYPE,
+    DomainError,
+    FieldError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationFailed,
+)
+from huanxin.core.parsing import UnsupportedMediaType, is_json_content_type, load_json
+from huanxin.core.schemas import QueryInt
 from huanxin.policy import queries, services
 from huanxin.policy.domain import InputError
 from huanxin.policy.models import Programme, ResponsibleUnit, RuleSetVersion
@@ -95,10 +104,14 @@ def get_programme(request: HttpRequest, code: str) -> Any:
 )
 def quote(request: HttpRequest, code: str) -> Any:
     """Malformed input answers 422 with both problem details and the contract's ``error`` object."""
+    if not is_json_content_type(request.META.get("CONTENT_TYPE", "")):
+        return _quote_error(request, "unsupported_media_type", "input", "请以 application/json（UTF-8）提交", 415)
     try:
-        payload = json.loads(request.body or b"null")
-    except json.JSONDecodeError:
-        return _quote_error(request, "invalid_json", "input", "输入不是有效的 JSON", 422)
+        payload = load_json(request.body or b"null")
+    except ValidationFailed as exc:
+        error = exc.errors[0]
+        field = "input" if error.field == "body" else error.field
+        return _quote_error(request, error.code, field, error.message, 422)
     try:
         return services.quote(programme_code=code, payload=payload, source="api")
     except NotFoundError as exc:
@@ -110,7 +123,11 @@ def quote(request: HttpRequest, code: str) -> Any:
 
 def _quote_error(request: HttpRequest, code: str, field: str, message: str, status: int) -> HttpResponse:
     problem: DomainError = (
-        NotFoundError(message, code=code) if status == 404 else ValidationFailed.for_field(field, code, message)
+        NotFoundError(message, code=code)
+        if status == 404
+        else UnsupportedMediaType(message, code=code, errors=[FieldError(field, code, message)])
+        if status == 415
+        else ValidationFailed.for_field(field, code, message)
     )
     # The problem details body (as core's problem_response writes it) plus the quote contract's error object.
     body = problem.problem(instance=request.path, request_id=getattr(request, "request_id", ""))
@@ -200,7 +217,7 @@ def prepare_rule_set(request: HttpRequest, code: str, payload: RuleSetIn) -> Any
 @router.get(
     "/programmes/{code}/rule-sets/{number}/preview", response=list[services.PreviewRow], summary="新旧规则对比预览"
 )
-def preview_rule_set(request: HttpRequest, code: str, number: int) -> Any:
+def preview_rule_set(request: HttpRequest, code: str, number: QueryInt) -> Any:
     _staff(request)
     version = queries.get_version(queries.get_programme(code), number)
     return services.preview(version)
@@ -209,14 +226,14 @@ def preview_rule_set(request: HttpRequest, code: str, number: int) -> Any:
 @router.post(
     "/programmes/{code}/rule-sets/{number}/approve", response=RuleSetOut, summary="审批发布（不能审批自己提交的）"
 )
-def approve_rule_set(request: HttpRequest, code: str, number: int, payload: DecideIn) -> Any:
+def approve_rule_set(request: HttpRequest, code: str, number: QueryInt, payload: DecideIn) -> Any:
     actor = _staff(request)
     version = queries.get_version(queries.get_programme(code), number)
     return rule_set_out(services.decide_rule_set(actor=actor, version=version, approve=True, note=payload.note))
 
 
 @router.post("/programmes/{code}/rule-sets/{number}/reject", response=RuleSetOut, summary="驳回规则修改")
-def reject_rule_set(request: HttpRequest, code: str, number: int, payload: DecideIn) -> Any:
+def reject_rule_set(request: HttpRequest, code: str, number: QueryInt, payload: DecideIn) -> Any:
     actor = _staff(request)
     version = queries.get_version(queries.get_programme(code), number)
     return rule_set_out(services.decide_rule_set(actor=actor, version=version, approve=False, note=payload.note))
@@ -243,7 +260,7 @@ def list_measures(request: HttpRequest) -> Any:
 
 
 @router.get("/measures/{number}/reports", response=list[ReportOut], summary="措施的进展报告")
-def list_reports(request: HttpRequest, number: int) -> Any:
+def list_reports(request: HttpRequest, number: QueryInt) -> Any:
     _staff(request)
     measure = queries.get_measure(number)
     return [_report_out(r) for r in measure.reports.select_related("unit")]
@@ -262,7 +279,7 @@ def _report_out(report: Any) -> ReportOut:
 
 
 @router.post("/measures/{number}/reports", response={201: ReportOut}, summary="填报进展（仅责任单位）")
-def submit_report(request: HttpRequest, number: int, payload: ReportIn) -> Any:
+def submit_report(request: HttpRequest, number: QueryInt, payload: ReportIn) -> Any:
     measure = queries.get_measure(number)
     unit = ResponsibleUnit.objects.filter(short_name=payload.unit).first()
     if unit is None:

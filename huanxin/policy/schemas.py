@@ -6,6 +6,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from huanxin.core.schemas import Int64
+
 
 class TermOut(Schema):
     subject: str = Field(..., description="适用对象，如 冰箱、洗衣机 或 购买新能源乘用车")
@@ -43,8 +45,8 @@ class BudgetOut(Schema):
 
 
 class BudgetIn(Schema):
-    total_fen: int = Field(..., ge=0)
-    allocations: dict[str, int] = Field(..., description="行政区代码 → 分配额度（分）")
+    total_fen: Int64 = Field(..., ge=0)
+    allocations: dict[str, Int64] = Field(..., description="行政区代码 → 分配额度（分）")
 
 
 class StatusIn(Schema):

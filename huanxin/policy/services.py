@@ -438,13 +438,18 @@ def set_budget(*, actor: User, programme: Programme, total_fen: int, allocations
         actor, programme, BUDGET_HOLDERS, code="budget_forbidden", message="只有财政人员或系统管理员可以调整预算"
     )
     errors: list[FieldError] = []
-    if not isinstance(total_fen, int) or total_fen < 0:
+    # ``True`` is an int to Python: a flag must never become a budget of 1 fen.
+    if type(total_fen) is not int:
+        errors.append(FieldError("total_fen", "invalid_type", "类型不正确，应为以分为单位的整数"))
+    elif total_fen < 0:
         errors.append(FieldError("total_fen", "negative", "总预算不能为负数"))
     known = set(District.objects.values_list("code", flat=True))
     for code, amount in allocations.items():
         if code not in known:
             errors.append(FieldError(f"allocations.{code}", "unknown_district", "行政区不存在"))
-        elif not isinstance(amount, int) or amount < 0:
+        elif type(amount) is not int:
+            errors.append(FieldError(f"allocations.{code}", "invalid_type", "类型不正确，应为以分为单位的整数"))
+        elif amount < 0:
             errors.append(FieldError(f"allocations.{code}", "negative", "分配额度不能为负数"))
     if not errors and sum(allocations.values()) != total_fen:
         errors.append(

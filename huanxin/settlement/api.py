@@ -8,19 +8,20 @@ from ninja import File, Router, Status, UploadedFile
 
 from huanxin.accounts.http import current_user
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.schemas import QueryInt
 from huanxin.policy.models import Programme
 from huanxin.settlement import queries, services
 from huanxin.settlement.exports import bank_file_response
 from huanxin.settlement.models import Payable, PaymentBatch, SettlementPeriod
 from huanxin.settlement.schemas import (
-    BatchIn,
-    BatchOut,
     DeadlineOut,
     ExposureOut,
     ImportOut,
     LineOut,
     PayableOut,
     PeriodOut,
+    SettlementBatchIn,
+    SettlementBatchOut,
     SlaOut,
     VerdictOut,
 )
@@ -60,7 +61,7 @@ def list_periods(request: HttpRequest, programme: str | None = None, status: str
 
 
 @router.post("/periods/{period_id}/close", response=PeriodOut, summary="结算一个已结束的周期（可重复调用）")
-def close(request: HttpRequest, period_id: int) -> Any:
+def close(request: HttpRequest, period_id: QueryInt) -> Any:
     _finance(request)
     period = SettlementPeriod.objects.select_related("programme").filter(pk=period_id).first()
     if period is None:
@@ -96,8 +97,8 @@ def list_payables(request: HttpRequest, status: str | None = None) -> Any:
     return [payable_out(p) for p in queryset[:500]]
 
 
-def batch_out(b: PaymentBatch) -> BatchOut:
-    return BatchOut(
+def batch_out(b: PaymentBatch) -> SettlementBatchOut:
+    return SettlementBatchOut(
         id=b.pk,
         number=b.number,
         programme=b.programme.code,
@@ -109,21 +110,21 @@ def batch_out(b: PaymentBatch) -> BatchOut:
     )
 
 
-@router.get("/batches", response=list[BatchOut], summary="支付批次")
+@router.get("/batches", response=list[SettlementBatchOut], summary="支付批次")
 def list_batches(request: HttpRequest) -> Any:
     _finance(request)
     return [batch_out(b) for b in queries.batches()[:100]]
 
 
-@router.post("/batches", response={201: BatchOut}, summary="生成支付批次（制单）")
-def prepare(request: HttpRequest, payload: BatchIn) -> Any:
+@router.post("/batches", response={201: SettlementBatchOut}, summary="生成支付批次（制单）")
+def prepare(request: HttpRequest, payload: SettlementBatchIn) -> Any:
     programme = Programme.objects.filter(code=payload.programme).first()
     if programme is None:
         raise NotFoundError("补贴项目不存在", code="unknown_programme")
     return Status(201, batch_out(services.prepare_batch(actor=current_user(request), programme=programme)))
 
 
-@router.get("/batches/{number}", response=BatchOut, summary="批次详情")
+@router.get("/batches/{number}", response=SettlementBatchOut, summary="批次详情")
 def get_batch(request: HttpRequest, number: str) -> Any:
     _finance(request)
     return batch_out(services.get_batch(number))
@@ -148,7 +149,9 @@ def list_lines(request: HttpRequest, number: str) -> Any:
     ]
 
 
-@router.post("/batches/{number}/approve", response=BatchOut, summary="复核批次并生成银行支付文件（不能复核自己制的单）")
+@router.post(
+    "/batches/{number}/approve", response=SettlementBatchOut, summary="复核批次并生成银行支付文件（不能复核自己制的单）"
+)
 def approve(request: HttpRequest, number: str) -> Any:
     return batch_out(services.approve_batch(actor=current_user(request), batch=services.get_batch(number)))
 

@@ -34,11 +34,11 @@ class PayableOut(Schema):
     status: str
 
 
-class BatchIn(Schema):
+class SettlementBatchIn(Schema):
     programme: str = Field(..., max_length=40)
 
 
-class BatchOut(Schema):
+class SettlementBatchOut(Schema):
     id: int
     number: str
     programme: str

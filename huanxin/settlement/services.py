@@ -498,6 +498,21 @@ def _parse_amount(text: str) -> int | None:
         return None
 
 
+def _decode_results(content: bytes) -> str:
+    """A bank's CSV as text: UTF-16 when it starts with a UTF-16 byte-order mark (Excel's "Unicode text"), else
+    UTF-8 (BOM or not), else GB18030; anything else, or text with a NUL in it, is refused on ``file``."""
+    encodings = ("utf-16",) if content.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "gb18030")
+    for encoding in encodings:
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text
+    raise ValidationFailed.for_field("file", "invalid_encoding", "文件编码无法识别，请另存为 CSV UTF-8 后再导入")
+
+
 def parse_bank_results(file_name: str, content: bytes) -> list[BankResultRow]:
     """Read a bank result file (CSV or XLSX): 行号, 结果 (成功/失败), 金额（元）, 银行流水号, 失败原因."""
     if file_name.lower().endswith(".xlsx"):
@@ -511,14 +526,11 @@ def parse_bank_results(file_name: str, content: bytes) -> list[BankResultRow]:
             ["" if cell is None else str(cell).strip() for cell in row] for row in sheet.iter_rows(values_only=True)
         ]
     else:
+        text = _decode_results(content)
         try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("gb18030")
-            except UnicodeDecodeError:
-                raise ValidationFailed.for_field("file", "invalid_encoding", "文件编码无法识别") from None
-        table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+            table = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error:
+            raise ValidationFailed.for_field("file", "invalid_file", "无法读取该 CSV 文件") from None
     if not table:
         raise ValidationFailed.for_field("file", "empty_file", "文件为空")
     header = table[0]

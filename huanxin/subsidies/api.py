@@ -15,6 +15,7 @@ from huanxin.core import idempotency
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import districts_for, has_role, require_in_person
+from huanxin.core.schemas import QueryInt
 from huanxin.policy import queries as policy_queries
 from huanxin.policy.models import Programme
 from huanxin.subsidies import queries, services
@@ -151,12 +152,12 @@ def claim(request: HttpRequest, payload: ClaimIn) -> Any:
 
 
 @router.get("/qualifications/{qualification_id}", response=QualificationOut, summary="资格详情")
-def get_qualification(request: HttpRequest, qualification_id: int) -> Any:
+def get_qualification(request: HttpRequest, qualification_id: QueryInt) -> Any:
     return qualification_out(queries.get_qualification_for_user(request.user, qualification_id))
 
 
 @router.post("/qualifications/{qualification_id}/cancel", response=QualificationOut, summary="取消未使用的资格")
-def cancel(request: HttpRequest, qualification_id: int) -> Any:
+def cancel(request: HttpRequest, qualification_id: QueryInt) -> Any:
     qualification = queries.get_qualification_for_user(request.user, qualification_id)
     return qualification_out(services.cancel_qualification(actor=current_user(request), qualification=qualification))
 
@@ -202,7 +203,7 @@ def _merchant_for(
 
 
 @router.get("/lookup", response=QualificationLookupOut, summary="收银台查询资格码（品类、状态、最高补贴）")
-def lookup(request: HttpRequest, code: str, merchant_id: int | None = None) -> Any:
+def lookup(request: HttpRequest, code: str, merchant_id: QueryInt | None = None) -> Any:
     _merchant_for(request, merchant_id)
     q = services.find_qualification(code)
     return QualificationLookupOut(
@@ -263,7 +264,7 @@ def redeem(request: HttpRequest, payload: RedeemConfirmIn) -> Any:
 @router.get("/redemptions", response=list[RedemptionOut], summary="核销记录（商户：本商户；工作人员：辖区）")
 def list_redemptions(
     request: HttpRequest,
-    merchant_id: int | None = None,
+    merchant_id: QueryInt | None = None,
     today: bool = False,
     start: datetime.date | None = None,
     end: datetime.date | None = None,
@@ -289,7 +290,7 @@ def list_redemptions(
     response=ReturnQuoteOut,
     summary="退货试算：重算补贴、退还顾客金额、冲回金额与名额（不落库）",
 )
-def preview_return(request: HttpRequest, redemption_id: int, payload: ReturnPreviewIn) -> Any:
+def preview_return(request: HttpRequest, redemption_id: QueryInt, payload: ReturnPreviewIn) -> Any:
     redemption = queries.get_redemption_for_user(request.user, redemption_id)
     quote = services.quote_return(
         actor=current_user(request), redemption=redemption, kind=payload.kind, new_price_fen=payload.new_price_fen
@@ -298,7 +299,7 @@ def preview_return(request: HttpRequest, redemption_id: int, payload: ReturnPrev
 
 
 @router.post("/redemptions/{redemption_id}/returns", response={201: ReturnOut}, summary="退货退补（整单或部分）")
-def create_return(request: HttpRequest, redemption_id: int, payload: ReturnIn) -> Any:
+def create_return(request: HttpRequest, redemption_id: QueryInt, payload: ReturnIn) -> Any:
     redemption = queries.get_redemption_for_user(request.user, redemption_id)
     record = services.record_return(
         actor=current_user(request),
@@ -326,7 +327,7 @@ def _return_out(r: Return) -> ReturnOut:
 
 
 @router.get("/stores", response=list[StoreOut], summary="本商户门店")
-def list_stores(request: HttpRequest, merchant_id: int | None = None) -> Any:
+def list_stores(request: HttpRequest, merchant_id: QueryInt | None = None) -> Any:
     merchant = _merchant_for(request, merchant_id)
     return [_store_out(s) for s in queries.merchant_stores(merchant.pk)]
 
@@ -394,7 +395,7 @@ def apply_enrolment(request: HttpRequest, payload: EnrolmentIn) -> Any:
 
 
 @router.post("/enrolments/{enrolment_id}/decision", response=EnrolmentOut, summary="审核、暂停或恢复商户报名")
-def decide_enrolment(request: HttpRequest, enrolment_id: int, payload: EnrolmentDecisionIn) -> Any:
+def decide_enrolment(request: HttpRequest, enrolment_id: QueryInt, payload: EnrolmentDecisionIn) -> Any:
     enrolment = queries.get_enrolment_for_user(request.user, enrolment_id)
     return enrolment_out(
         services.decide_enrolment(
@@ -486,12 +487,12 @@ def list_holds(request: HttpRequest, status: str = "held") -> Any:
 
 
 @router.post("/holds/{hold_id}/clear", response=HoldOut, summary="放行暂扣的核销（尚存补贴在复核所在周期支付）")
-def clear_hold(request: HttpRequest, hold_id: int, payload: HoldDecisionIn) -> Any:
+def clear_hold(request: HttpRequest, hold_id: QueryInt, payload: HoldDecisionIn) -> Any:
     hold = queries.get_hold_for_user(request.user, hold_id)
     return _hold_out(services.clear_hold(actor=current_user(request), hold=hold, note=payload.note))
 
 
 @router.post("/holds/{hold_id}/reject", response=HoldOut, summary="驳回暂扣的核销（补贴退回预算，商户不获支付）")
-def reject_hold(request: HttpRequest, hold_id: int, payload: HoldDecisionIn) -> Any:
+def reject_hold(request: HttpRequest, hold_id: QueryInt, payload: HoldDecisionIn) -> Any:
     hold = queries.get_hold_for_user(request.user, hold_id)
     return _hold_out(services.reject_hold(actor=current_user(request), hold=hold, note=payload.note))

@@ -7,6 +7,7 @@ from django import forms
 from django.urls import reverse
 
 from huanxin.accounts.models import District
+from huanxin.core.domain.money import MAX_FEN
 from huanxin.policy.forms import YuanField
 from huanxin.subsidies.models import Redemption, TakeBack
 
@@ -94,7 +95,7 @@ class RedeemForm(forms.Form):
     )
     take_back_to_recycler = forms.BooleanField(label="旧机交回收企业", required=False, initial=True)
     # Set by the confirmation step: the subsidy shown to the customer. Without it the sale is only quoted.
-    confirmed_subsidy = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    confirmed_subsidy = forms.IntegerField(required=False, min_value=0, max_value=MAX_FEN, widget=forms.HiddenInput)
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ from ninja import Schema
 from pydantic import Field, StrictInt
 
 from huanxin.core.domain.money import MAX_FEN
+from huanxin.core.schemas import Int32, Int64
 
 
 class ClaimIn(Schema):
@@ -66,11 +67,11 @@ class TakeBackIn(Schema):
 
 class RedeemIn(Schema):
     code: str = Field(..., max_length=30, description="资格码（可含空格或短横线）")
-    store_id: int
-    product_id: int
+    store_id: Int64
+    product_id: Int64
     serial: str = Field(..., max_length=60, description="序列号；手机填写IMEI")
     price_fen: StrictInt = Field(..., gt=0, le=MAX_FEN, description="最终成交价（分），整数")
-    merchant_id: int | None = Field(None, description="会话登录且属于多个商户时必填；令牌调用时取令牌所属商户")
+    merchant_id: Int64 | None = Field(None, description="会话登录且属于多个商户时必填；令牌调用时取令牌所属商户")
     take_back: TakeBackIn | None = None
 
 
@@ -147,7 +148,7 @@ class ReturnPreviewIn(Schema):
         description="full：整单退货（退还顾客实付全额，补贴全部冲回）；partial：部分退货（须给出新的最终成交价）",
         examples=["full", "partial"],
     )
-    new_price_fen: int | None = Field(
+    new_price_fen: Int64 | None = Field(
         None, description="部分退货：顾客保留商品后继续支付的最终成交价（分，补贴之前），须大于0且低于原成交价"
     )
 
@@ -179,7 +180,7 @@ class ReturnOut(Schema):
 
 
 class StoreIn(Schema):
-    merchant_id: int
+    merchant_id: Int64
     name: str = Field(..., max_length=100)
     address: str = Field(..., max_length=200)
     district: str = Field(..., max_length=12)
@@ -195,10 +196,10 @@ class StoreOut(Schema):
 
 
 class EnrolmentIn(Schema):
-    merchant_id: int
+    merchant_id: Int64
     programme: str = Field(..., max_length=40)
     categories: list[str]
-    store_ids: list[int]
+    store_ids: list[Int64]
     bank_name: str = Field(..., max_length=100)
     account_name: str = Field(..., max_length=120)
     bank_account: str = Field(..., max_length=40)
@@ -232,7 +233,7 @@ class RoundIn(Schema):
     name: str = Field(..., max_length=60)
     opens_at: datetime.datetime
     closes_at: datetime.datetime | None = None
-    limits: dict[str, int] = Field(default_factory=dict, description="品类 → 本批次名额")
+    limits: dict[str, Int32] = Field(default_factory=dict, description="品类 → 本批次名额")
 
 
 class RoundOut(Schema):

@@ -15,17 +15,18 @@ from huanxin.accounts.queries import acting_organisation
 from huanxin.accounts.roles import TRACE_RECORDERS
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.errors import NotFoundError, ValidationFailed
+from huanxin.core.schemas import Int64, QueryInt
 from huanxin.trace import integrity, labels, queries, services
 from huanxin.trace.models import TraceItem
 from huanxin.trace.schemas import (
-    BatchIn,
-    BatchOut,
     CheckpointOut,
     EventIn,
     HistoryEventOut,
     ItemOut,
     PickupIn,
     ResultOut,
+    TraceBatchIn,
+    TraceBatchOut,
     VerifyOut,
 )
 
@@ -59,8 +60,8 @@ def _inputs(events: list[EventIn]) -> list[services.EventInput]:
     ]
 
 
-def _batch_out(results: list[services.EventResult]) -> BatchOut:
-    return BatchOut(
+def _batch_out(results: list[services.EventResult]) -> TraceBatchOut:
+    return TraceBatchOut(
         results=[ResultOut(**r.as_dict()) for r in results],
         recorded=sum(r.status == "recorded" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),
@@ -68,8 +69,8 @@ def _batch_out(results: list[services.EventResult]) -> BatchOut:
     )
 
 
-@router.post("/events/batch", response=BatchOut, summary="批量记录事件（每批最多1000个，逐个返回结果，可重试）")
-def record_batch(request: HttpRequest, payload: BatchIn) -> Any:
+@router.post("/events/batch", response=TraceBatchOut, summary="批量记录事件（每批最多1000个，逐个返回结果，可重试）")
+def record_batch(request: HttpRequest, payload: TraceBatchIn) -> Any:
     organisation = _organisation(request, payload.organisation_id)
     return _batch_out(
         services.record_events(actor=current_user(request), organisation=organisation, events=_inputs(payload.events))
@@ -77,7 +78,7 @@ def record_batch(request: HttpRequest, payload: BatchIn) -> Any:
 
 
 class SingleIn(EventIn):
-    organisation_id: int | None = None
+    organisation_id: Int64 | None = None
 
 
 @router.post("/events", response={201: ResultOut}, summary="记录一个事件")
@@ -117,13 +118,13 @@ def pickup(request: HttpRequest, payload: PickupIn) -> Any:
 
 
 @router.post("/take-backs/{take_back_id}/commission", response=ItemOut, summary="为结账时回收的旧机赋码")
-def commission_take_back(request: HttpRequest, take_back_id: int) -> Any:
-    take_back = queries.get_take_back(take_back_id)
+def commission_take_back(request: HttpRequest, take_back_id: QueryInt) -> Any:
+    take_back = queries.get_take_back_for_user(current_user(request), take_back_id)
     return item_out(services.commission_take_back(actor=current_user(request), take_back=take_back))
 
 
 @router.get("/items", response=list[ItemOut], summary="本企业持有或在途的旧机")
-def holdings(request: HttpRequest, organisation_id: int | None = None, state: str | None = None) -> Any:
+def holdings(request: HttpRequest, organisation_id: QueryInt | None = None, state: str | None = None) -> Any:
     organisation = _organisation(request, organisation_id)
     return [item_out(i) for i in queries.items_held_by(organisation, state)]
 
@@ -229,7 +230,7 @@ def export_events(
     request: HttpRequest,
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
-    organisation_id: int | None = None,
+    organisation_id: QueryInt | None = None,
 ) -> StreamingHttpResponse:
     from huanxin.trace import epcis
 
@@ -255,7 +256,7 @@ def export_events(
         }
     },
 )
-def import_events(request: HttpRequest, organisation_id: int | None = None) -> Any:
+def import_events(request: HttpRequest, organisation_id: QueryInt | None = None) -> Any:
     import json
 
     from huanxin.trace import epcis

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, OrganisationKind, User
-from huanxin.accounts.roles import OVERSIGHT_STAFF, TRACE_RECORDERS
+from huanxin.accounts.roles import MERCHANT_STAFF, OVERSIGHT_STAFF, TRACE_RECORDERS
 from huanxin.core.errors import FieldError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
 from huanxin.subsidies import queries as subsidies_queries
@@ -155,10 +155,10 @@ def take_backs_of(merchant: Organisation, pks: Iterable[Any]) -> QuerySet[Any]:
     return subsidies_queries.take_backs_of_merchant(merchant, pks)
 
 
-def get_take_back(pk: int) -> Any:
-    """A take-back with its sale's merchant; the commissioning service checks who may give it a code."""
+def get_take_back_for_user(user: User, pk: int) -> Any:
+    """A take-back its merchant's staff may see; to anyone else it does not exist (404, not 403)."""
     take_back = subsidies_queries.take_back_or_none(pk)
-    if take_back is None:
+    if take_back is None or take_back.redemption.merchant_id not in organisations_for(user, *MERCHANT_STAFF):
         raise NotFoundError("回收记录不存在", code="take_back_not_found")
     return take_back
 

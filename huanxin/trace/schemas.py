@@ -6,6 +6,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import BaseModel, Field
 
+from huanxin.core.schemas import Int64
+
 # The batch schemas are plain pydantic models: ninja's Schema wraps every object it validates (and each nested
 # one) in an ORM attribute getter, which cost a third of a 1,000-event request in bench/trace.py; these are
 # only ever built from JSON and from dicts.
@@ -19,12 +21,12 @@ class EventIn(BaseModel):
     event_time: datetime.datetime
     destination_uscc: str | None = Field(None, max_length=18, description="发运目的地企业的统一社会信用代码")
     parent: str = Field("", max_length=120, description="装车/卸车的车辆或笼车编号（URI）")
-    outputs_g: dict[str, int] = Field(default_factory=dict, description="拆解产物：物料 → 克")
+    outputs_g: dict[str, Int64] = Field(default_factory=dict, description="拆解产物：物料 → 克")
     category: str = Field("", max_length=30, description="赋码时的品类")
 
 
-class BatchIn(BaseModel):
-    organisation_id: int | None = None
+class TraceBatchIn(BaseModel):
+    organisation_id: Int64 | None = None
     events: list[EventIn] = Field(..., max_length=1000)
 
 
@@ -38,7 +40,7 @@ class ResultOut(BaseModel):
     items: list[str]
 
 
-class BatchOut(BaseModel):
+class TraceBatchOut(BaseModel):
     results: list[ResultOut]
     recorded: int
     duplicates: int
@@ -77,7 +79,7 @@ class VerifyOut(Schema):
 
 
 class PickupIn(Schema):
-    organisation_id: int | None = None
+    organisation_id: Int64 | None = None
     category: str = Field(..., max_length=30)
 
 

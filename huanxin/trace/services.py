@@ -630,13 +630,14 @@ def record_one(*, actor: User, organisation: Organisation, data: EventInput) -> 
 
 
 def commission_take_back(*, actor: User, take_back: Any) -> TraceItem:
-    """Give the old item a merchant took back at checkout its code (once), bound to that take-back."""
-    existing = TraceItem.objects.filter(take_back=take_back).first()
-    if existing is not None:
-        return existing
+    """Give the old item a merchant took back at checkout its code (once), bound to that take-back. Only the
+    merchant's staff may, and they are checked before anything about the item is read."""
     merchant = take_back.redemption.merchant
     if merchant.pk not in organisations_for(actor, *MERCHANT_STAFF):
         raise ForbiddenError("只有本商户人员可以为回收旧机赋码", code="not_a_member")
+    existing = TraceItem.objects.filter(take_back=take_back).first()
+    if existing is not None:
+        return existing
     code = new_code()
     record_one(
         actor=actor,

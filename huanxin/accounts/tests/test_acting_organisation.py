@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from huanxin.accounts.models import ApiToken, Membership, OrganisationKind, Role
 from huanxin.accounts.queries import acting_organisation
 from huanxin.accounts.roles import MERCHANT_MANAGERS, MERCHANT_STAFF, TRACE_RECORDERS
-from huanxin.conftest import make_member, member_of_two_merchants, token_client_for
+from huanxin.conftest import api_client_for, make_member, member_of_two_merchants, token_client_for
 from huanxin.core.errors import ForbiddenError, ValidationFailed
 from huanxin.core.permissions import confine_to_organisation
 
@@ -97,3 +97,19 @@ def test_a_token_issues_no_token_for_another_organisation_and_tells_nothing_of_i
     assert {m["organisation_id"] for m in me["memberships"]} == {personas.other_merchant.pk}
     listed = token.get("/api/v1/accounts/organisations").json()
     assert [o["id"] for o in listed["items"]] == [personas.other_merchant.pk]
+
+
+@pytest.mark.parametrize("expires_at", ["1999-01-01T00:00:00+08:00", "2000-01-01T00:00:00"])
+def test_a_token_cannot_be_issued_already_expired(personas, expires_at):
+    from huanxin.accounts.models import ApiToken
+    from huanxin.core.models import AuditEntry
+
+    audits = AuditEntry.objects.count()
+    response = api_client_for(personas.admin).post(
+        f"/api/v1/accounts/organisations/{personas.merchant.pk}/tokens",
+        data={"name": "收银系统", "user_id": personas.clerk.pk, "expires_at": expires_at},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert (response.json()["errors"][0]["field"], response.json()["code"]) == ("expires_at", "expires_in_past")
+    assert (ApiToken.objects.count(), AuditEntry.objects.count()) == (0, audits)

@@ -86,7 +86,10 @@ def read_table(file_name: str, content: bytes, *, max_rows: int = MAX_ROWS) -> T
 def _decode(content: bytes) -> str:
     """UTF-8 (BOM or not) first, GB18030 second: every byte string is one or the other or neither."""
     if content.startswith(UTF16_BOMS):
-        return content.decode("utf-16")
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportFileError("invalid_encoding", "文件声明为 UTF-16，但内容不是有效的 UTF-16 编码") from None
     if content.startswith(UTF8_BOM):
         try:
             return content[len(UTF8_BOM) :].decode("utf-8")

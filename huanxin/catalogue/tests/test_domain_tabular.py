@@ -91,3 +91,10 @@ def test_files_that_cannot_be_read_are_refused_whole(name, content, code):
     with pytest.raises(ImportFileError) as caught:
         read_table(name, content)
     assert caught.value.code == code
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x41", b"\xff\xfe\x00\xd8"])
+def test_a_file_with_a_utf16_mark_but_broken_utf16_is_an_encoding_error(content):
+    with pytest.raises(ImportFileError) as caught:
+        read_table("目录.csv", content)
+    assert caught.value.code == "invalid_encoding"

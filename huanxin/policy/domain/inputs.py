@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from huanxin.core.domain.labels import field_named
+from huanxin.core.domain.money import MAX_FEN
 from huanxin.policy.domain.decision import InputError
 
 MISSING: Final[Any] = object()
@@ -90,6 +91,10 @@ def read_money(data: Mapping[str, Any], key: str, prefix: str = "", *, minimum: 
         raise wrong_type(value, field_name(prefix, key), "以分为单位的整数")
     if value < minimum:
         raise below_minimum(value, field_name(prefix, key), minimum)
+    if value > MAX_FEN:
+        # Beyond 64 bits no column can store it; no real price comes near.
+        path = field_name(prefix, key)
+        raise InputError("too_large", path, f"{field_named(path)}超出允许范围")
     return value
 
 

@@ -167,6 +167,9 @@ def load_rule_set(toml_text: str) -> RuleSet:
         document = tomllib.loads(toml_text)
     except tomllib.TOMLDecodeError as error:
         raise CatalogueError(f"not valid TOML: {error}") from error
+    except RecursionError:
+        # tomllib recurses once per level of nested arrays or inline tables; no rule set nests more than a few.
+        raise CatalogueError("not valid TOML: nested too deeply") from None
     return RuleSet(document)
 
 

@@ -104,3 +104,13 @@ def test_a_district_budget_is_spread_over_slices_and_keeps_what_each_slice_commi
     assert sum(p.available_fen for p in slices.values()) == 1800
     [district] = pools_of(programme)
     assert (district.allocated_fen, district.held_fen, district.available_fen, district.slices) == (2000, 200, 1800, 4)
+
+
+@pytest.mark.parametrize(("total", "allocations"), [(True, {"110105": True}), (1, {"110105": True}), (1.0, {})])
+def test_a_boolean_or_a_float_is_no_amount_of_fen(programme, personas, total, allocations):
+    audits = AuditEntry.objects.count()
+    with pytest.raises(ValidationFailed) as caught:
+        services.set_budget(actor=personas.finance, programme=programme, total_fen=total, allocations=allocations)
+    assert "invalid_type" in {error.code for error in caught.value.errors}
+    programme.refresh_from_db()
+    assert (programme.total_budget_fen, BudgetPool.objects.count(), AuditEntry.objects.count()) == (0, 0, audits)

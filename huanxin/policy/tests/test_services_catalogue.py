@@ -141,3 +141,13 @@ def test_published_versions_choose_as_published_version_does(day):
         single = services.published_version(each.code, on)
         assert (chosen[each.pk].pk if each.pk in chosen else None) == (single.pk if single else None)
     assert chosen[programme.pk].version == (1 if day < "2025-01-01" else 2)
+
+
+def test_a_rule_set_nested_thousands_deep_is_refused_on_content(catalogue, personas):
+    versions = RuleSetVersion.objects.count()
+    with pytest.raises(ValidationFailed) as caught:
+        services.prepare_rule_set(
+            actor=personas.reviewer, programme=Programme.objects.get(), content="x = " + "[" * 5000 + "]" * 5000
+        )
+    assert (caught.value.errors[0].field, caught.value.errors[0].code) == ("content", "invalid_catalogue")
+    assert RuleSetVersion.objects.count() == versions

@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from huanxin.conftest import make_organisation
-from huanxin.core.errors import ConflictError, ForbiddenError
+from huanxin.core.errors import ConflictError, ForbiddenError, ValidationFailed
 from huanxin.core.models import AuditEntry
 from huanxin.policy.models import Programme
 from huanxin.settlement import services
@@ -377,3 +377,19 @@ def test_approval_and_bank_results_are_offered_only_when_they_can_succeed(scene,
     with pytest.raises(ConflictError):
         services.import_bank_results(actor=maker, batch=batch, file_name="r.csv", content=content)
     assert BankImport.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["行号,结果\n".encode("utf-16"), b"\xff\xfe\x41", b"a,b\n\x00\n"],
+)
+def test_a_bank_file_in_utf16_or_with_a_nul_is_refused_on_file_and_changes_nothing(scene, second_finance, content):
+    paid_scene(scene)
+    batch = services.prepare_batch(actor=scene.personas.finance, programme=scene.programme)
+    services.approve_batch(actor=second_finance, batch=batch)
+    statuses, audits = dict(PaymentLine.objects.values_list("line_id", "status")), AuditEntry.objects.count()
+    with pytest.raises(ValidationFailed) as caught:
+        services.import_bank_results(actor=scene.personas.finance, batch=batch, file_name="r.csv", content=content)
+    assert caught.value.errors[0].field == "file"
+    assert dict(PaymentLine.objects.values_list("line_id", "status")) == statuses
+    assert AuditEntry.objects.count() == audits

@@ -136,7 +136,9 @@ def _check_sale(
         raise ForbiddenError("只有本商户的收银员可以核销", code="clerk_required")
     qualification = find_qualification(code)
     enrolment, store = _enrolled_store(merchant, qualification.programme, store_id)
-    existing = _sale_already_made(qualification, merchant=merchant, product_id=product_id, price_fen=price_fen)
+    existing = _sale_already_made(
+        qualification, merchant=merchant, store_id=store_id, product_id=product_id, serial=serial, price_fen=price_fen
+    )
     if existing is not None:
         return existing
     now = timezone.now()
@@ -177,17 +179,43 @@ def _enrolled_store(merchant: Organisation, programme: Programme, store_id: int)
     return enrolment, store
 
 
+class SaleAlreadyMade(ConflictError):
+    """The qualification was spent on a different sale of the same merchant: the refusal names that sale so the
+    till can show it instead of guessing."""
+
+    def __init__(self, detail: str, *, redemption_id: int) -> None:
+        super().__init__(detail, code="qualification_redeemed")
+        self.redemption_id = redemption_id
+
+    def problem(self, instance: str = "", request_id: str = "") -> dict[str, Any]:
+        """The problem details plus the id of the sale already made."""
+        return {**super().problem(instance, request_id), "redemption_id": self.redemption_id}
+
+
 def _sale_already_made(
-    qualification: Qualification, *, merchant: Organisation, product_id: int, price_fen: int
+    qualification: Qualification, *, merchant: Organisation, store_id: int, product_id: int, serial: str, price_fen: int
 ) -> Redemption | None:
-    """The natural key: resubmitting the same sale returns it; any other sale on a spent qualification is a
-    conflict."""
+    """The natural key: resubmitting the same sale (merchant, store, product, serial, price) returns it; any
+    other sale on a spent qualification is a conflict, which names the earlier sale to its own merchant."""
     existing = Redemption.objects.filter(qualification=qualification).first()
     if existing is None:
         return None
-    if existing.merchant_id == merchant.pk and existing.product_id == product_id and existing.price_fen == price_fen:
+    if existing.merchant_id != merchant.pk:
+        raise ConflictError("该资格已核销", code="qualification_redeemed")
+    try:
+        same_serial = normalise_serial(serial, category=qualification.category) == existing.serial
+    except SerialError:
+        same_serial = False
+    if (existing.store_id, existing.product_id, existing.price_fen) == (
+        store_id,
+        product_id,
+        price_fen,
+    ) and same_serial:
         return existing
-    raise ConflictError("该资格已核销", code="qualification_redeemed")
+    raise SaleAlreadyMade(
+        f"该资格已于本商户第 {existing.pk} 号销售核销，与本次提交的商品、门店、序列号或成交价不同",
+        redemption_id=existing.pk,
+    )
 
 
 def _check_usable(qualification: Qualification, now: datetime.datetime) -> None:

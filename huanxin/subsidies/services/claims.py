@@ -674,6 +674,10 @@ def expire_due(*, now: datetime.datetime | None = None, batch: int = 500) -> int
 # ---------------------------------------------------------------- merchants: stores and enrolment
 
 
+# A round slice's limit is a 32-bit column.
+ROUND_LIMIT_MAX = 2**31 - 1
+
+
 def create_round(
     *,
     actor: User,
@@ -697,8 +701,8 @@ def create_round(
     for category, limit in limits.items():
         if category not in allowed:
             errors.append(FieldError(f"limits.{category}", "unknown_category", "该项目不补贴此品类"))
-        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            errors.append(FieldError(f"limits.{category}", "invalid_limit", "名额应为非负整数"))
+        elif isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= ROUND_LIMIT_MAX:
+            errors.append(FieldError(f"limits.{category}", "invalid_limit", "名额应为不超过2147483647的非负整数"))
     if errors:
         raise ValidationFailed.from_errors(errors)
     slices = max(1, programme.slices_per_district)

@@ -286,6 +286,45 @@ def test_the_same_sale_resubmitted_without_a_key_is_returned_with_200(scene):
     assert changed.json()["code"] == "qualification_redeemed"
 
 
+@pytest.mark.parametrize(
+    "change", [{"serial": "SN-AGAIN-2"}, {"price_fen": 399_900}, {"product_id": None}, {"store_id": None}]
+)
+def test_a_different_sale_on_a_redeemed_code_is_a_conflict_naming_the_sale(scene, change):
+    from huanxin.subsidies.models import Store
+
+    qualification = post(
+        api_client_for(scene.resident()),
+        "/api/v1/subsidies/qualifications",
+        {"programme": "cn-appliance-2026", "category": "fridge"},
+    ).json()
+    sale = {
+        "code": qualification["code"],
+        "store_id": scene.store.pk,
+        "product_id": scene.fridge.pk,
+        "serial": "SN-AGAIN-1",
+        "price_fen": 499_900,
+        "confirmed_subsidy_fen": 74_985,
+    }
+    till = api_client_for(scene.personas.clerk)
+    first = post(till, "/api/v1/subsidies/redemptions", sale)
+    assert first.status_code == 201
+    if "product_id" in change:
+        change = {"product_id": scene.fridge.pk + 10_000}
+    if "store_id" in change:
+        other = Store.objects.create(
+            organisation=scene.store.organisation, name="第二门店", address="朝阳路2号", district=scene.store.district
+        )
+        scene.enrolment.stores.add(other)
+        change = {"store_id": other.pk}
+    audit_rows = AuditEntry.objects.count()
+    again = post(till, "/api/v1/subsidies/redemptions", {**sale, **change})
+    assert again.status_code == 409
+    assert (again.json()["code"], again.json()["redemption_id"]) == ("qualification_redeemed", first.json()["id"])
+    assert Redemption.objects.count() == 1
+    assert Redemption.objects.get().serial == "SN-AGAIN-1"
+    assert AuditEntry.objects.count() == audit_rows
+
+
 def _enrol_another_merchant(scene, stores=2):
     from huanxin.conftest import make_organisation
     from huanxin.subsidies.models import Store

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.domain.labels import field_named
-from huanxin.core.domain.money import apply_rate, format_yuan
+from huanxin.core.domain.money import MAX_FEN, apply_rate, format_yuan
 from huanxin.policy.domain.config import Table, refuse
 from huanxin.policy.domain.dates import admits_all, describe_all, read_limits
 from huanxin.policy.domain.decision import Decision, InputError, Reason, new_reason
@@ -235,6 +235,8 @@ def compile_consumer_goods(root: Table, meta: Meta) -> Compiled:
             if price < 0:
                 raise InputError("negative", "price_fen", f"{field_named('price_fen')}不能为负数")
             raise InputError("invalid_value", "price_fen", f"{field_named('price_fen')}应大于 0")
+        if price > MAX_FEN:
+            raise InputError("too_large", "price_fen", f"{field_named('price_fen')}超出允许范围")
         energy = get("energy_grade")
         if energy is None:
             energy = 0
