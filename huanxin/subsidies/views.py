@@ -517,6 +517,8 @@ def board(request: AuthenticatedRequest) -> HttpResponse:
         {
             "rows": rows,
             "burn": queries.burn_by_category(districts_for(request.user, *BUDGET_WATCHERS)),
+            # Search and enrolment review are for those who oversee residents and merchants, not finance.
+            "oversees": queries.is_staff(request.user),
         },
     )
 

@@ -31,9 +31,13 @@ def test_a_finance_officer_watches_the_budget_burn_it_holds(scene, claimed):
     page = client_for(scene.personas.finance).get("/subsidies/board/")
     assert page.status_code == 200
     assert "资金看板" in page.content.decode()
+    # Without links to the resident search and enrolment review, which they cannot open.
+    assert "/subsidies/search/" not in page.content.decode()
 
 
 def test_a_reviewer_still_reads_them(scene, claimed):
     reviewer = api_client_for(scene.personas.reviewer)
     assert [q["id"] for q in reviewer.get("/api/v1/subsidies/qualifications").json()] == [claimed.pk]
-    assert client_for(scene.personas.reviewer).get("/subsidies/board/").status_code == 200
+    board = client_for(scene.personas.reviewer).get("/subsidies/board/")
+    assert board.status_code == 200
+    assert "/subsidies/search/" in board.content.decode()
