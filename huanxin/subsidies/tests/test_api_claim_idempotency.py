@@ -163,6 +163,33 @@ def test_an_http_claim_on_postgresql_is_three_statements_and_one_commit_with_its
     assert json.loads(response.content)["id"] == Qualification.objects.get(code=response.json()["code"]).pk
 
 
+def test_only_the_reservation_commits_without_waiting_for_its_flush(personas: Personas) -> None:
+    """The read's reservation commits asynchronously (the claim's own synchronous commit flushes it); the
+    write that answers the key commits synchronously, and the setting ends with the reservation's
+    transaction."""
+    postgres_only()
+    scene = build_scene(personas, slices=1)
+    client = api_client_for(scene.resident())
+    seen: list[str] = []
+
+    def after_each(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        if sql.startswith("WITH"):
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                seen.append(cursor.fetchone()[0])
+        return result
+
+    with connection.execute_wrapper(after_each), CaptureQueriesContext(connection) as queries:
+        response = post(client, "claim-async")
+
+    statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("WITH")]
+    assert response.status_code == 201
+    assert "set_config('synchronous_commit', 'off', true)" in statements[0]
+    assert all("synchronous_commit" not in sql for sql in statements[1:])
+    assert seen == ["on", "on"]  # each autocommit statement's setting ended with its transaction
+
+
 def test_an_acknowledged_claim_keeps_its_record_even_when_the_request_fails_after_the_write(
     personas: Personas,
 ) -> None:
