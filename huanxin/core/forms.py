@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from huanxin.core.domain.money import parse_yuan
+from huanxin.core.domain.money import MAX_FEN, parse_yuan
 from huanxin.core.errors import DomainError
 
 
@@ -62,4 +62,7 @@ class YuanField(forms.CharField):
             raise forms.ValidationError(str(exc), code="invalid_amount") from None
         if fen < self.minimum_fen:
             raise forms.ValidationError(self.minimum_message, code=self.minimum_code)
+        if fen > MAX_FEN:
+            # Every amount is stored in a 64-bit column: a larger one is a typing error, never a price.
+            raise forms.ValidationError("金额超出可处理的范围，请核对金额", code="amount_out_of_range")
         return fen

@@ -105,6 +105,7 @@ def programme_categories(programme: Programme) -> set[str]:
 
 
 def is_member(actor: User, organisation: Organisation, roles: Sequence[str] = MERCHANT_STAFF) -> bool:
+    """Whether the actor holds one of ``roles`` in the organisation (for this request: a token's only)."""
     return organisation.pk in organisations_for(actor, *roles)
 
 
