@@ -46,7 +46,7 @@ def acting_organisation(
     limits the organisation's kind; ``refusal`` is the caller's own answer to a user who does not act for the
     organisation named.
     """
-    from huanxin.accounts.models import Organisation, Person
+    from huanxin.accounts.models import Organisation
 
     wanted = _organisation_id(requested)
     named = requested is not None and requested != ""

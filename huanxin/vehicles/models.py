@@ -197,7 +197,7 @@ class VehicleEventQuerySet(models.QuerySet["VehicleEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise VehicleEventImmutableError(_IMMUTABLE)
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise VehicleEventImmutableError(_IMMUTABLE)
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
@@ -257,9 +257,7 @@ class VehicleEvent(OwnerFields):
             models.UniqueConstraint(
                 fields=["vehicle"], condition=Q(kind="deregistration"), name="vehicles_event_one_deregistration"
             ),
-            models.CheckConstraint(
-                condition=Q(kind__in=list(records.EVENT_KINDS)), name="vehicles_event_kind_known"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=list(records.EVENT_KINDS)), name="vehicles_event_kind_known"),
             models.CheckConstraint(
                 condition=Q(kind__in=["registration", "transfer"], owner_kind__in=list(records.OWNER_KINDS))
                 | (~Q(kind__in=["registration", "transfer"]) & Q(owner_kind="")),
@@ -281,3 +279,11 @@ class VehicleEvent(OwnerFields):
     @property
     def kind_name(self) -> str:
         return records.EVENT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def reason_name(self) -> str:
+        """A deregistration's reason in Chinese (报废, 灭失, ...)."""
+        from huanxin.vehicles.domain.traffic import DEREGISTRATION_REASONS
+
+        reason = str(self.details.get("reason") or "")
+        return DEREGISTRATION_REASONS.get(reason, reason)

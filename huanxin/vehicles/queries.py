@@ -75,9 +75,11 @@ def get_import_for_user(user: Any, pk: int) -> VehicleImport:
 
 
 def recent_imports(limit: int = 20) -> QuerySet[VehicleImport]:
-    return VehicleImport.objects.select_related("uploaded_by").defer("refused_rows").order_by("-uploaded_at", "-pk")[
-        :limit
-    ]
+    return (
+        VehicleImport.objects.select_related("uploaded_by")
+        .defer("refused_rows")
+        .order_by("-uploaded_at", "-pk")[:limit]
+    )
 
 
 # ---------------------------------------------------------------- the mandatory-scrapping list

@@ -242,7 +242,9 @@ def _set_state(
 ) -> None:
     """Write the derived state onto the vehicle row (nothing here is typed in: all of it comes from events)."""
     owner = state.owner
-    assert owner is not None and state.owner_since is not None and state.district_code
+    # Every vehicle starts with its registration, which names an owner and a district.
+    assert owner is not None
+    assert state.owner_since is not None
     vehicle.status = state.status
     vehicle.owner_kind = owner.kind
     vehicle.owner_name = owner.name

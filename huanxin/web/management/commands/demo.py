@@ -16,6 +16,7 @@ from huanxin.policy.demo import load_demo_reports
 from huanxin.settlement.demo import load_demo as load_settlement
 from huanxin.subsidies.demo import load_demo as load_subsidies
 from huanxin.trace.demo import load_demo as load_trace
+from huanxin.vehicles.demo import load_demo as load_vehicles
 
 
 class Command(BaseCommand):
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         load_subsidies(User.objects.get(username="admin"), User.objects.get(username="reviewer"))
         load_settlement(User.objects.get(username="finance"))
         load_trace()
+        load_vehicles(User.objects.get(username="admin"))
         self.stdout.write("")
         self.stdout.write(f"演示账户 / demo accounts（密码 / password: {DEMO_PASSWORD}）")
         width = max(len(a[0]) for a in accounts)
