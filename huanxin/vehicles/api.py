@@ -13,7 +13,7 @@ from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES
 from huanxin.core.errors import ForbiddenError, ValidationFailed
 from huanxin.core.schemas import QueryInt
 from huanxin.vehicles import queries, services
-from huanxin.vehicles.models import Vehicle
+from huanxin.vehicles.models import Vehicle, VehicleEvent
 from huanxin.vehicles.schemas import (
     ScrapListFilter,
     ScrapListItemOut,
@@ -63,6 +63,24 @@ def get_import(request: HttpRequest, import_id: QueryInt) -> Any:
     return services.ImportReport.of(queries.get_import_for_user(request.user, import_id))
 
 
+def _event_out(event: VehicleEvent) -> VehicleEventOut:
+    return VehicleEventOut(
+        id=event.pk,
+        kind=event.kind,
+        kind_name=event.kind_name,
+        occurred_on=event.occurred_on,
+        owner_kind=event.owner_kind,
+        owner_name=event.owner_display_name,
+        owner_id_masked=event.owner_id_masked,
+        district=event.district_id,
+        use=event.use,
+        details=event.details,
+        source=event.source,
+        reference=event.reference,
+        recorded_at=event.recorded_at,
+    )
+
+
 def vehicle_out(vehicle: Vehicle) -> VehicleOut:
     return VehicleOut(
         id=vehicle.pk,
@@ -86,7 +104,7 @@ def vehicle_out(vehicle: Vehicle) -> VehicleOut:
         mileage_km=vehicle.mileage_km,
         scrapped_on=vehicle.scrapped_on,
         deregistered_on=vehicle.deregistered_on,
-        events=[VehicleEventOut.from_orm(event) for event in queries.history(vehicle)],
+        events=[_event_out(event) for event in queries.history(vehicle)],
     )
 
 

@@ -50,7 +50,7 @@ def _rows() -> list[list[str]]:
     li, zhao, wang = (
         _resident_id("11010519800312123"),
         _resident_id("11010819751120045"),
-        _resident_id("11011219900101567"),
+        _resident_id("11010819900101567"),
     )
     taxi_company, haulier = _uscc("91110105MA01DHX71"), _uscc("91110112MA01DHX72")
     r = "注册登记"

@@ -30,14 +30,6 @@ class VehicleEventOut(Schema):
     reference: str
     recorded_at: datetime.datetime
 
-    @staticmethod
-    def resolve_owner_name(obj: Any) -> str:
-        return str(obj.owner_display_name)
-
-    @staticmethod
-    def resolve_district(obj: Any) -> str | None:
-        return obj.district_id
-
 
 class VehicleOut(Schema):
     id: int

@@ -352,7 +352,7 @@ def import_registrations(*, actor: User, file_name: str, content: bytes, good_ro
         with transaction.atomic(durable=True):
             now = timezone.now()
             plan = _plan(checked.valid)
-            errors = sorted([*checked.errors, *plan.errors], key=lambda e: (e.row, e.column))
+            errors = sorted([*checked.errors, *plan.errors], key=lambda e: e.row)
             refused = len({error.row for error in errors})
             apply = not errors or good_rows_only
             record = VehicleImport.objects.create(
