@@ -19,6 +19,10 @@ from huanxin.vehicles.domain.scrapping import VEHICLE_TYPES
 from huanxin.vehicles.domain.vin import VinError, validate_vin
 from huanxin.vehicles.models import Vehicle, VehicleEvent, VehicleImport
 
+# The range of days the list can be asked for: registrations go back to 1950, and the longest service life (30
+# years) plus the one-year horizon must stay within the calendar.
+EARLIEST_AS_OF = datetime.date(1950, 1, 1)
+LATEST_AS_OF = datetime.date(2200, 12, 31)
 IMPORT_REFUSED = "只有全市范围的系统管理员和审核人员可以导入机动车登记数据"
 
 
@@ -134,6 +138,10 @@ def scrap_list(
 ) -> Iterator[ScrapListEntry]:
     """The vehicles of ``queryset`` that must be scrapped on ``as_of`` or within a year of it, and the operating
     trucks bj-truck-2024 covers, by district, type and registration date."""
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise ValidationFailed.for_field(
+            "as_of", "as_of_out_of_range", f"评估日期应在 {EARLIEST_AS_OF:%Y-%m-%d} 至 {LATEST_AS_OF:%Y-%m-%d} 之间"
+        )
     horizon = outlooks.years_later(as_of, outlooks.HORIZON_YEARS)
     candidates = _candidates(queryset, horizon)
     if district:

@@ -117,15 +117,19 @@ def scrapping_list(request: AuthenticatedRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     as_of = filters.get("as_of") or today
     district = filters.get("district")
-    entries = list(
-        queries.scrap_list_for_user(
-            request.user,
-            as_of=as_of,
-            district=district.code if district else "",
-            vehicle_type=filters.get("vehicle_type") or "",
-            bj_truck_only=bool(filters.get("bj_truck_only")),
+    try:
+        entries = list(
+            queries.scrap_list_for_user(
+                request.user,
+                as_of=as_of,
+                district=district.code if district else "",
+                vehicle_type=filters.get("vehicle_type") or "",
+                bj_truck_only=bool(filters.get("bj_truck_only")),
+            )
         )
-    )
+    except DomainError as error:
+        apply_domain_error(form, error)
+        entries = []
     page = Paginator(entries, SCRAP_LIST_PER_PAGE).get_page(request.GET.get("page"))
     kept = request.GET.copy()
     kept.pop("page", None)

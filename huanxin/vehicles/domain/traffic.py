@@ -50,6 +50,8 @@ DEREGISTRATION_REASONS: Final[Mapping[str, str]] = {
     "returned": "退车",
     "other": "其他",
 }
+# No motor vehicle on the road today was registered before the People's Republic kept a register.
+EARLIEST_EVENT_DATE: Final = datetime.date(1950, 1, 1)
 MAX_DISPLACEMENT_ML: Final = 30_000  # the largest engines on the road are about 20 L (heavy trucks, buses)
 MAX_MILEAGE_KM: Final = 10_000_000
 OWNER_NAME_MAX: Final = 120
@@ -285,6 +287,8 @@ def check_row(
         else:
             if occurred_on > today:
                 row.refuse("occurred_on", "date_in_future", "业务日期不能晚于今天")
+            elif occurred_on < EARLIEST_EVENT_DATE:
+                row.refuse("occurred_on", "date_out_of_range", "业务日期不能早于1950年1月1日，请核对")
     facts: dict[str, object] = {}
     if kind == "registration":
         facts |= _vehicle_facts(row)

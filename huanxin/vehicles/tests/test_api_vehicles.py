@@ -198,3 +198,10 @@ def test_the_scrapping_list_is_refused_to_non_staff(personas, who):
 def test_a_supervisor_reads_the_registry(personas):
     supervisor = make_member(Role.SUPERVISOR, personas.government)
     assert api_client_for(supervisor).get("/api/v1/vehicles/scrapping-list").status_code == 200
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "1949-12-31"])
+def test_a_day_outside_the_calendar_the_list_covers_is_a_field_error(personas, as_of):
+    response = api_client_for(personas.auditor).get(f"/api/v1/vehicles/scrapping-list?as_of={as_of}")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "as_of"

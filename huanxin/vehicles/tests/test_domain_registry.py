@@ -104,6 +104,7 @@ def test_a_battery_electric_car_needs_no_displacement_or_emission_stage():
         ({"vin": "LSV"}, "vin", "vin_length"),
         ({"on": "2012-13-01"}, "occurred_on", "invalid_date"),
         ({"on": "2027-01-01"}, "occurred_on", "date_in_future"),
+        ({"on": "1949-12-31"}, "occurred_on", "date_out_of_range"),
         ({"type": "spaceship"}, "vehicle_type", "unknown_vehicle_type"),
         ({"use": "自用"}, "use", "unknown_use"),
         ({"fuel": "煤"}, "fuel", "unknown_fuel"),

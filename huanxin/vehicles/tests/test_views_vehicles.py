@@ -128,3 +128,9 @@ def test_the_scrapping_list_has_no_inline_script_or_style(personas):
     assert "<style" not in html
     assert " style=" not in html
     assert "<script>" not in html
+
+
+def test_the_scrapping_list_page_refuses_a_day_outside_its_range(personas):
+    response = client_for(personas.auditor).get("/vehicles/scrapping/?as_of=9999-12-31")
+    assert response.status_code == 422
+    assert "评估日期应在" in response.content.decode()
