@@ -168,10 +168,10 @@ class _Plan:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _plan(rows: Sequence[EventRow]) -> _Plan:
-    """Match each row against what is recorded: the same event again is unchanged, a different event for the same
-    vehicle, kind and day is a conflict, an event that cannot follow the vehicle's life is refused."""
-    vins = sorted({row.vin for row in rows})
+def _recorded(
+    vins: Sequence[str],
+) -> tuple[dict[str, Vehicle], dict[str, list[EventFacts]], dict[tuple[str, str, datetime.date], str]]:
+    """The stored vehicles of these VINs, their events as facts, and each event's content digest by identity."""
     vehicles: dict[str, Vehicle] = {}
     for start in range(0, len(vins), BATCH_SIZE):
         vehicles.update((v.vin, v) for v in Vehicle.objects.filter(vin__in=vins[start : start + BATCH_SIZE]))
@@ -184,6 +184,13 @@ def _plan(rows: Sequence[EventRow]) -> _Plan:
             vin = by_pk[event.vehicle_id]
             existing[vin].append(_facts_of_event(event))
             recorded[(vin, event.kind, event.occurred_on)] = event.content_digest
+    return vehicles, existing, recorded
+
+
+def _plan(rows: Sequence[EventRow]) -> _Plan:
+    """Match each row against what is recorded: the same event again is unchanged, a different event for the same
+    vehicle, kind and day is a conflict, an event that cannot follow the vehicle's life is refused."""
+    vehicles, existing, recorded = _recorded(sorted({row.vin for row in rows}))
     plan = _Plan(vehicles=vehicles, existing=existing)
     states: dict[str, VehicleState] = {vin: lifecycle.derive_state(facts) for vin, facts in existing.items()}
     ordered = sorted(rows, key=lambda r: (r.occurred_on, lifecycle.KIND_ORDER[r.kind], r.row_number))
