@@ -70,8 +70,8 @@ def history(vehicle: Vehicle) -> list[VehicleEvent]:
 
 
 def get_import_for_user(user: Any, pk: int) -> VehicleImport:
-    """An import report for registry readers and keepers, or 404."""
-    allowed = can_read_registry(user) or can_import(user)
+    """An import report for keepers and city-wide registry readers (the file covers the whole city), or 404."""
+    allowed = can_import(user) or (can_read_registry(user) and districts_for(user, *VEHICLE_REGISTRY_READERS) is None)
     found = VehicleImport.objects.filter(pk=pk).select_related("uploaded_by").first() if allowed else None
     if found is None:
         raise NotFoundError("导入记录不存在或无权查看", code="vehicle_import_not_found")

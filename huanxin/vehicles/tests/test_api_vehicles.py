@@ -205,3 +205,12 @@ def test_a_day_outside_the_calendar_the_list_covers_is_a_field_error(personas, a
     response = api_client_for(personas.auditor).get(f"/api/v1/vehicles/scrapping-list?as_of={as_of}")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "as_of"
+
+
+def test_import_reports_are_for_keepers_and_city_wide_readers(personas):
+    report = record(personas, [registration(new_vin(), owner_id=valid_resident_id())])
+    url = f"/api/v1/vehicles/imports/{report.import_id}"
+    assert api_client_for(personas.auditor).get(url).status_code == 200
+    assert api_client_for(personas.reviewer).get(url).status_code == 200
+    for who in ("district_reviewer", "clerk", "consumer", "finance"):
+        assert api_client_for(getattr(personas, who)).get(url).status_code == 404
