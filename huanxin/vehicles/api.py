@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Status, UploadedFile
-from ninja.pagination import paginate
 
 from huanxin.accounts.http import current_user
 from huanxin.accounts.models import Organisation, OrganisationKind
@@ -17,7 +15,7 @@ from huanxin.accounts.queries import acting_organisation
 from huanxin.accounts.roles import VEHICLE_SCRAPPING_STAFF
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
-from huanxin.core.schemas import Pagination, QueryInt
+from huanxin.core.schemas import QueryInt
 from huanxin.vehicles import queries, scrapping, services
 from huanxin.vehicles.domain.certificates import AssemblyInput
 from huanxin.vehicles.models import ScrapCertificate, Vehicle, VehicleEvent
@@ -27,7 +25,9 @@ from huanxin.vehicles.schemas import (
     ScrapBatteryIn,
     ScrapBatteryOut,
     ScrapCertificateCheckOut,
+    ScrapCertificateFilter,
     ScrapCertificateIn,
+    ScrapCertificateListOut,
     ScrapCertificateOut,
     ScrapListFilter,
     ScrapListItemOut,
@@ -250,24 +250,12 @@ def issue_certificate(request: HttpRequest, payload: ScrapCertificateIn) -> Any:
     return Status(201, certificate_out(certificate))
 
 
-@router.get("/certificates", response=list[ScrapCertificateOut], summary="本企业开具的报废机动车回收证明")
-@paginate(Pagination)
-def list_certificates(request: HttpRequest, organisation_id: QueryInt | None = None) -> Any:
-    enterprise = _enterprise(request, organisation_id)
-    return _CertificatePage(queries.certificates_of(enterprise).select_related("enterprise"))
-
-
-class _CertificatePage:
-    """The enterprise's certificates as the paginator slices them: only the page asked for is built."""
-
-    def __init__(self, queryset: QuerySet[ScrapCertificate]) -> None:
-        self.queryset = queryset
-
-    def __len__(self) -> int:
-        return self.queryset.count()
-
-    def __getitem__(self, window: slice) -> list[ScrapCertificateOut]:
-        return [certificate_out(c) for c in self.queryset[window]]
+@router.get("/certificates", response=ScrapCertificateListOut, summary="本企业开具的报废机动车回收证明（最新在前）")
+def list_certificates(request: HttpRequest, filters: Query[ScrapCertificateFilter]) -> Any:
+    enterprise = _enterprise(request, filters.organisation_id)
+    found = queries.certificates_of(enterprise).select_related("enterprise")
+    page = found[filters.offset : filters.offset + filters.limit]
+    return ScrapCertificateListOut(count=found.count(), items=[certificate_out(c) for c in page])
 
 
 @router.get("/certificates/{int:certificate_id}", response=ScrapCertificateOut, summary="报废机动车回收证明（本企业）")

@@ -94,11 +94,13 @@ class AssembliesForm(forms.Form):
         return [(name, self[f"{code}_destination"], self[f"{code}_receiver"]) for code, name in ASSEMBLIES.items()]
 
     def assemblies(self) -> list[AssemblyInput]:
+        """The rows filled in (a row left blank is missing, and the service says which are)."""
         data = self.cleaned_data
-        return [
+        rows = [
             AssemblyInput(code, data.get(f"{code}_destination") or "", data.get(f"{code}_receiver") or "")
             for code in ASSEMBLIES
         ]
+        return [row for row in rows if row.destination or row.receiver_name.strip()]
 
 
 class BatteryForm(forms.Form):

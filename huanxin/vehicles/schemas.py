@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from huanxin.core.schemas import MAX_OFFSET, MAX_PAGE_SIZE, Int64
+from huanxin.core.schemas import MAX_OFFSET, MAX_PAGE_SIZE, Int64, QueryInt
 
 
 class VehicleSearchIn(Schema):
@@ -209,3 +209,14 @@ class ScrapCertificateCheckOut(Schema):
     vehicle_type_name: str
     enterprise_name: str
     intake_on: datetime.date
+
+
+class ScrapCertificateFilter(Schema):
+    organisation_id: QueryInt | None = Field(None, description="办理企业；只属于一家时可省略")
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE, description="每页条数（1–500）")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过的条数")
+
+
+class ScrapCertificateListOut(Schema):
+    count: int
+    items: list[ScrapCertificateOut]
