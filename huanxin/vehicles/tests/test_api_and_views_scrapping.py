@@ -330,3 +330,11 @@ def test_the_public_check_finds_a_typed_number_and_says_when_there_is_none(perso
     assert missing.status_code == 404
     assert "未找到" in missing.content.decode()
     assert anonymous.get("/vehicles/check/").status_code == 200
+
+
+def test_only_a_scrapping_enterprises_staff_are_offered_the_scrapping_pages(personas):
+    y = yard()
+    assert "/vehicles/certificates/" in client_for(y.staff).get("/").content.decode()
+    # An appliance dismantler holds the same role in another kind of organisation: not offered, and refused.
+    assert "/vehicles/certificates/" not in client_for(personas.dismantler).get("/").content.decode()
+    assert "/vehicles/certificates/" not in client_for(personas.reviewer).get("/").content.decode()
