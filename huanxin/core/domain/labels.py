@@ -157,6 +157,8 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "bj_truck_only": "仅国四营运重型货车",
     # Scrapping (报废机动车回收证明, five major assemblies, traction battery)
     "intake_on": "回收日期",
+    "certificate_id": "回收证明",
+    "destination": "去向",
     "assemblies": "五大总成去向",
     "assembly": "总成",
     "receiver_name": "接收单位",
