@@ -101,47 +101,50 @@ def register_payee(
         "person_id": person.pk if person else None,
     }
     for _ in range(2):
-        existing = Payee.objects.select_for_update().filter(reference=reference).first()
-        if existing is not None:
-            before = {key: getattr(existing, key) for key in details} | {"account": existing.account_masked}
-            if existing.account_digest == digest and all(getattr(existing, k) == v for k, v in details.items()):
-                return existing
-            sealed = crypto.seal(account, purpose="bank_account")
-            with transaction.atomic():
-                for key, value in details.items():
-                    setattr(existing, key, value)
-                existing.account_cipher, existing.account_digest = sealed.cipher, sealed.digest
-                existing.account_masked, existing.updated_at = sealed.masked, timezone.now()
-                existing.save()
-                audit.record(
-                    actor=actor,
-                    action="settlement.payee.update",
-                    target=existing,
-                    before=before,
-                    after={key: getattr(existing, key) for key in details} | {"account": sealed.masked},
-                )
-            return existing
-        sealed = crypto.seal(account, purpose="bank_account")
         try:
             with transaction.atomic():
-                payee = Payee.objects.create(
-                    reference=reference,
-                    account_cipher=sealed.cipher,
-                    account_digest=sealed.digest,
-                    account_masked=sealed.masked,
-                    **details,
-                )
-                audit.record(
-                    actor=actor,
-                    action="settlement.payee.create",
-                    target=payee,
-                    after={"reference": reference, "kind": kind, "name": name, "account": sealed.masked},
-                )
-            return payee
+                return _create_or_update(reference, details, account, digest, actor)
         except IntegrityError:
             # Registered by a concurrent request between the look-up and the insert: update that one instead.
             continue
     raise ValidationFailed.for_field("reference", "payee_conflict", "收款人正被同时登记，请重试")
+
+
+def _create_or_update(reference: str, details: dict[str, Any], account: str, digest: str, actor: Any) -> Payee:
+    existing = Payee.objects.select_for_update().filter(reference=reference).first()
+    if existing is None:
+        sealed = crypto.seal(account, purpose="bank_account")
+        payee = Payee.objects.create(
+            reference=reference,
+            account_cipher=sealed.cipher,
+            account_digest=sealed.digest,
+            account_masked=sealed.masked,
+            **details,
+        )
+        audit.record(
+            actor=actor,
+            action="settlement.payee.create",
+            target=payee,
+            after={"reference": reference, "kind": payee.kind, "name": payee.name, "account": sealed.masked},
+        )
+        return payee
+    if existing.account_digest == digest and all(getattr(existing, k) == v for k, v in details.items()):
+        return existing
+    before = {key: getattr(existing, key) for key in details} | {"account": existing.account_masked}
+    sealed = crypto.seal(account, purpose="bank_account")
+    for key, value in details.items():
+        setattr(existing, key, value)
+    existing.account_cipher, existing.account_digest = sealed.cipher, sealed.digest
+    existing.account_masked, existing.updated_at = sealed.masked, timezone.now()
+    existing.save()
+    audit.record(
+        actor=actor,
+        action="settlement.payee.update",
+        target=existing,
+        before=before,
+        after={key: getattr(existing, key) for key in details} | {"account": sealed.masked},
+    )
+    return existing
 
 
 def sync_merchant_payees(programme: Programme, *, actor: Any = "settlement-job") -> int:
