@@ -132,13 +132,24 @@ class Payable(models.Model):
         IN_BATCH = "in_batch", "支付中"
         PAID = "paid", "已支付"
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="payables")
+    # Indexes are few on purpose: a batch updates every payable's status twice, and each index is written
+    # again on every update. The queue index leads with the programme; a period is found through the
+    # (period, merchant) constraint; payees and sources are indexed for the payables other sources hand in
+    # (a merchant's are found by period and merchant).
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="payables", db_index=False)
     source_kind = models.CharField("来源", max_length=40)
     source_ref = models.CharField("来源编号", max_length=100)
-    payee = models.ForeignKey(Payee, null=True, blank=True, on_delete=models.PROTECT, related_name="payables")
+    payee = models.ForeignKey(
+        Payee, null=True, blank=True, on_delete=models.PROTECT, related_name="payables", db_index=False
+    )
     # Consumer-goods payables only: the period and the merchant.
     period = models.ForeignKey(
-        SettlementPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="payables"
+        SettlementPeriod,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payables",
+        db_index=False,
     )
     recipient = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="payables"
@@ -160,11 +171,21 @@ class Payable(models.Model):
     class Meta:
         verbose_name = "应付款"
         verbose_name_plural = "应付款"
-        indexes = [models.Index(fields=["status", "id"], name="settlement_payable_queue_idx")]
+        indexes = [
+            models.Index(fields=["programme", "status", "id"], name="settlement_payable_queue_idx2"),
+            models.Index(
+                fields=["payee"], condition=~Q(source_kind=CONSUMER_SUBSIDY), name="settlement_payable_payee_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["period", "recipient"], name="settlement_payable_uniq"),
-            # A source is paid once: a second request for it finds the first.
-            models.UniqueConstraint(fields=["source_kind", "source_ref"], name="settlement_payable_source_uniq"),
+            # A source is paid once: a second request for it finds the first. A merchant's period payable is
+            # once per (period, merchant) by the constraint above, its source_ref being "<period>:<merchant>".
+            models.UniqueConstraint(
+                fields=["source_kind", "source_ref"],
+                condition=~Q(source_kind=CONSUMER_SUBSIDY),
+                name="settlement_payable_source_uniq",
+            ),
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="settlement_payable_amount_nonneg"),
             # A merchant's period payable has its period and merchant; any other has a payee and something to pay.
             models.CheckConstraint(

@@ -30,13 +30,11 @@ def is_finance(user: Any) -> bool:
 
 
 def payables_visible_to(user: Any) -> QuerySet[Payable]:
-    """A merchant's managers see its payables (its periods', and any other source's paid to it as payee);
-    finance, auditors and administrators see all."""
+    """A merchant's managers see its payables; finance, auditors and administrators see all."""
     queryset = Payable.objects.select_related("period", "programme", "recipient", "payee")
     if is_finance(user):
         return queryset
-    merchants = organisations_for(user, *MERCHANT_MANAGERS)
-    return queryset.filter(Q(recipient_id__in=merchants) | Q(payee__organisation_id__in=merchants))
+    return queryset.filter(recipient_id__in=organisations_for(user, *MERCHANT_MANAGERS))
 
 
 def may_download_bank_files(user: Any) -> bool:

@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='payable',
             name='programme',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='policy.programme'),
+            field=models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='policy.programme'),
         ),
         migrations.AddField(
             model_name='payable',
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='payable',
             name='period',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='settlement.settlementperiod'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='settlement.settlementperiod'),
         ),
         migrations.AlterField(
             model_name='payable',
@@ -69,6 +69,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='payable',
             name='payee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='settlement.payee'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='settlement.payee'),
         ),
     ]

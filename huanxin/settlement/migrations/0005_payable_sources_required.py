@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='payable',
             name='programme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='policy.programme'),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='policy.programme'),
         ),
         migrations.AlterField(
             model_name='payable',
@@ -27,9 +27,21 @@ class Migration(migrations.Migration):
             name='source_ref',
             field=models.CharField(max_length=100, verbose_name='来源编号'),
         ),
+        migrations.RemoveIndex(
+            model_name='payable',
+            name='settlement_payable_queue_idx',
+        ),
+        migrations.AddIndex(
+            model_name='payable',
+            index=models.Index(fields=['programme', 'status', 'id'], name='settlement_payable_queue_idx2'),
+        ),
+        migrations.AddIndex(
+            model_name='payable',
+            index=models.Index(condition=models.Q(('source_kind', 'consumer-subsidy'), _negated=True), fields=['payee'], name='settlement_payable_payee_idx'),
+        ),
         migrations.AddConstraint(
             model_name='payable',
-            constraint=models.UniqueConstraint(fields=('source_kind', 'source_ref'), name='settlement_payable_source_uniq'),
+            constraint=models.UniqueConstraint(condition=models.Q(('source_kind', 'consumer-subsidy'), _negated=True), fields=('source_kind', 'source_ref'), name='settlement_payable_source_uniq'),
         ),
         migrations.AddConstraint(
             model_name='payable',

@@ -150,26 +150,28 @@ def _create_or_update(reference: str, details: dict[str, Any], account: str, dig
 def sync_merchant_payees(programme: Programme, *, actor: Any = "settlement-job") -> int:
     """Create or update the payee of every merchant enrolled in the programme from its enrolment's bank
     account (read through the relation subsidies gives); returns how many payees were written. One
-    statement (an upsert that leaves unchanged payees alone), and one audit row when anything changed.
+    statement (an upsert of the missing or changed ones only), and one audit row when anything changed.
     Runs in the caller's transaction."""
     accounts_sql, accounts_params = subsidies_queries.payee_accounts_sql(programme.pk)
     now = timezone.now()
+    reference = _merchant_reference_sql("%s", "e.organisation_id")
     with connection.cursor() as cursor:
-        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the join.
+        # Only the merchants whose payee is missing or differs are written: on an ordinary day that is none,
+        # and an upsert of every enrolment would lock and rewrite thousands of rows for nothing.
         cursor.execute(
             "INSERT INTO settlement_payee (kind, reference, name, organisation_id, person_id, account_name, "  # noqa: S608
             "bank_name, account_cipher, account_digest, account_masked, created_at, updated_at) "
-            f"SELECT %s, {_merchant_reference_sql('%s', 'e.organisation_id')}, o.name, e.organisation_id, NULL, "
+            f"SELECT %s, {reference}, o.name, e.organisation_id, NULL, "
             "e.account_name, e.bank_name, e.account_cipher, e.account_digest, e.account_masked, %s, %s "
-            f"FROM ({accounts_sql}) e JOIN accounts_organisation o ON o.id = e.organisation_id WHERE true "
+            f"FROM ({accounts_sql}) e JOIN accounts_organisation o ON o.id = e.organisation_id "
+            f"LEFT JOIN settlement_payee y ON y.reference = {reference} "
+            "WHERE y.id IS NULL OR y.account_digest <> e.account_digest OR y.account_name <> e.account_name "
+            "OR y.bank_name <> e.bank_name OR y.name <> o.name "
             "ON CONFLICT (reference) DO UPDATE SET name = excluded.name, account_name = excluded.account_name, "
             "bank_name = excluded.bank_name, account_cipher = excluded.account_cipher, "
             "account_digest = excluded.account_digest, account_masked = excluded.account_masked, "
-            "updated_at = excluded.updated_at "
-            "WHERE settlement_payee.account_digest <> excluded.account_digest "
-            "OR settlement_payee.account_name <> excluded.account_name "
-            "OR settlement_payee.bank_name <> excluded.bank_name OR settlement_payee.name <> excluded.name",
-            [Payee.Kind.ORGANISATION.value, programme.pk, now, now, *accounts_params],
+            "updated_at = excluded.updated_at",
+            [Payee.Kind.ORGANISATION.value, programme.pk, now, now, *accounts_params, programme.pk],
         )
         written = max(cursor.rowcount, 0)
     if written:
