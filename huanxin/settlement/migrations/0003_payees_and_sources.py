@@ -24,16 +24,17 @@ class Migration(migrations.Migration):
                 ('account_name', models.CharField(max_length=120, verbose_name='账户名称')),
                 ('bank_name', models.CharField(max_length=100, verbose_name='开户银行')),
                 ('account_cipher', models.TextField()),
-                ('account_digest', models.CharField(db_index=True, max_length=64)),
+                ('account_digest', models.CharField(max_length=64)),
                 ('account_masked', models.CharField(max_length=40, verbose_name='银行账号')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payees', to='accounts.organisation')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payees', to='accounts.person')),
+                ('person', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payees', to='accounts.person')),
             ],
             options={
                 'verbose_name': '收款人',
                 'verbose_name_plural': '收款人',
+                'indexes': [models.Index(condition=models.Q(('person__isnull', False)), fields=['person'], name='settlement_payee_person_idx'), models.Index(condition=models.Q(('kind', 'person')), fields=['account_digest'], name='settlement_payee_account_idx')],
                 'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind', 'person'), ('organisation__isnull', True)), models.Q(('kind', 'organisation'), ('person__isnull', True)), _connector='OR'), name='settlement_payee_kind')],
             },
         ),
@@ -44,7 +45,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='payable',
             name='programme',
-            field=models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='policy.programme'),
+            field=models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payables', to='policy.programme'),
         ),
         migrations.AddField(
             model_name='payable',

@@ -37,6 +37,9 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
+    # Before payees, every payable was a merchant's: payables of other sources have nowhere to go back to.
+    if apps.get_model("settlement", "Payable").objects.exclude(source_kind="consumer-subsidy").exists():
+        raise RuntimeError("payables of sources other than consumer-subsidy exist: cannot go back before payees")
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("UPDATE settlement_payable SET payee_id = NULL")
         cursor.execute("DELETE FROM settlement_payee WHERE reference LIKE 'merchant:%%'")
