@@ -28,6 +28,13 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "account_name": "账户名称",
     "bank_name": "开户银行",
     "bank_account": "银行账号",
+    # Settlement's payees and payment orders
+    "account_number": "银行账号",
+    "payee_kind": "收款人类型",
+    "source_kind": "支付来源",
+    "source_ref": "来源编号",
+    "reference": "收款人标识",
+    "amount_fen": "金额",
     "organisation_id": "机构",
     "user_id": "用户",
     "token_id": "接口令牌",
