@@ -338,3 +338,14 @@ def test_only_a_scrapping_enterprises_staff_are_offered_the_scrapping_pages(pers
     # An appliance dismantler holds the same role in another kind of organisation: not offered, and refused.
     assert "/vehicles/certificates/" not in client_for(personas.dismantler).get("/").content.decode()
     assert "/vehicles/certificates/" not in client_for(personas.reviewer).get("/").content.decode()
+
+
+def test_the_enterprise_pages_ask_a_signed_out_visitor_to_sign_in(personas):
+    certificate = issued(yard(), personas.admin)
+    before = side_effects()
+    for url in ("/vehicles/certificates/", f"/vehicles/certificates/{certificate.pk}/"):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert "/accounts/login" in response["Location"]
+    assert Client().post(f"/vehicles/certificates/{certificate.pk}/assemblies/", {}).status_code == 302
+    assert side_effects() == before
