@@ -105,6 +105,7 @@ class Personas:
         self.district_reviewer = make_member(Role.REVIEWER, self.chaoyang_bureau, district="110105")
         self.finance = make_member(Role.FINANCE_OFFICER, self.government)
         self.auditor = make_member(Role.AUDITOR, self.government)
+        self.supervisor = make_member(Role.SUPERVISOR, self.government)
         self.admin = make_member(Role.ADMINISTRATOR, self.government)
         self.outsider = make_user()
 
