@@ -13,7 +13,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from huanxin.accounts.models import Licence, Organisation, OrganisationKind, Role, User
+from huanxin.accounts.models import Licence, Organisation, OrganisationKind, Person, Role, User
 from huanxin.accounts.services import issue_api_token
 from huanxin.catalogue import services as catalogue_services
 from huanxin.catalogue.models import ProductModel
@@ -192,9 +192,16 @@ def build_world() -> World:
         "new_code": trace_services.new_code(),
         "now": timezone.now().isoformat(),
     }
+    # The consumer's name is theirs alone (the personas' residents share a default one).
+    Person.objects.filter(pk=p.consumer_person.pk).update(name="欧阳矩阵")
     secrets = {
         "sale serial": "SN-MATRIX-SALE",
         "take-back serial": "SN-MATRIX-TB",
+        "held sale serial": "SN-MATRIX-HOLD",
+        "resident's name": "欧阳矩阵",
+        "merchant's name": p.merchant.name,
+        "enrolment contact": scene.enrolment.contact_name,
+        "enrolment bank account": scene.enrolment.bank_account_masked,
         "qualification code": qualification.code,
         "item code": item.code,
         "store address": scene.store.address,

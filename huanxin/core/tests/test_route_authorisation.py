@@ -198,9 +198,10 @@ def check_row(world: World, row: Row) -> list[str]:
     for persona in row.personas:
         expected = row.outcome(persona)
         with _rolled_back():
-            audit_rows = AuditEntry.objects.count()
+            refused = _refusal(expected)
+            audit_rows = AuditEntry.objects.count() if refused else 0
             response = _request(world, row, persona)
-            if _refusal(expected) and AuditEntry.objects.count() != audit_rows:
+            if refused and AuditEntry.objects.count() != audit_rows:
                 problems.append(f"{persona}: refused ({_describe(response)}) but wrote an audit row")
             problem = _judge(row, persona, response, expected)
             if problem:
