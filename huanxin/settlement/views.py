@@ -183,6 +183,7 @@ def batch(request: AuthenticatedRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def approve(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _finance(request)
     try:
         services.approve_batch(actor=request.user, batch=services.get_batch(number))
     except DomainError as error:
@@ -195,6 +196,7 @@ def approve(request: AuthenticatedRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def import_results(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _finance(request)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "请选择回盘文件")

@@ -351,7 +351,7 @@ row(
     everyone=404,
     anonymous=LOGIN,
     consumer=ALLOWED,
-    chaoyang_oversight=BACK,
+    chaoyang_oversight=403,
 )
 row("GET /merchant/", everyone=403, anonymous=LOGIN, merchant_staff=200, other_merchant_staff=200)
 row("GET /merchant/redeem/", everyone=403, anonymous=LOGIN, merchant_staff=200, other_merchant_staff=200)
@@ -417,7 +417,6 @@ row(
     body={"hold": "{hold}", "action": "clear", "note": "核实"},
     everyone=403,
     anonymous=LOGIN,
-    chaoyang_oversight=BACK,
     district_reviewer=ALLOWED,
     reviewer=ALLOWED,
     other_district_reviewer=404,
@@ -460,16 +459,18 @@ row(
     "POST /finance/batches/{number}/approve/",
     url="/finance/batches/{batch}/approve/",
     body={},
-    everyone=BACK,
+    everyone=403,
     anonymous=LOGIN,
+    finance_readers=BACK,
     finance=ALLOWED,
 )
 row(
     "POST /finance/batches/{number}/results/",
     url="/finance/batches/{batch}/results/",
     body={},
-    everyone=BACK,
+    everyone=403,
     anonymous=LOGIN,
+    finance_readers=BACK,
     finance=ALLOWED,
 )
 row(
