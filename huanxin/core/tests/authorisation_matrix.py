@@ -63,7 +63,26 @@ SESSION_PERSONAS = (
     "auditor",
     "admin",
 )
-TOKEN_PERSONAS = ("clerk_token", "manager_token", "recycler_token", "dismantler_token", "finance_token", "dual_token")
+# An API token of each role held in an organisation, named after the session persona holding it. "dual_token" is
+# a token for the other merchant held by a user who also manages the first one: it must never reach the first.
+TOKEN_HOLDERS = {
+    "clerk_token": "clerk",
+    "manager_token": "manager",
+    "recycler_token": "recycler",
+    "dismantler_token": "dismantler",
+    "car_dealer_token": "car_dealer",
+    "declarant_token": "declarant",
+    "second_hand_dealer_token": "second_hand_dealer",
+    "inspection_staff_token": "inspection_staff",
+    "bank_officer_token": "bank_officer",
+    "district_reviewer_token": "district_reviewer",
+    "reviewer_token": "reviewer",
+    "supervisor_token": "supervisor",
+    "finance_token": "finance",
+    "auditor_token": "auditor",
+    "admin_token": "admin",
+}
+TOKEN_PERSONAS = (*TOKEN_HOLDERS, "dual_token")
 API_PERSONAS = SESSION_PERSONAS + TOKEN_PERSONAS
 
 # Those outside the first organisation and its district, who must never read its private data.
@@ -85,6 +104,11 @@ FOREIGN = (
     "other_district_reviewer",
     "recycler_token",
     "dismantler_token",
+    "car_dealer_token",
+    "declarant_token",
+    "second_hand_dealer_token",
+    "inspection_staff_token",
+    "bank_officer_token",
     "dual_token",
 )
 
@@ -146,11 +170,17 @@ class Row:
         return API_PERSONAS if self.is_api else SESSION_PERSONAS
 
     def outcome(self, persona: str) -> Expected:
-        """What ``persona`` expects: the last entry naming it or a group it is in."""
+        """What ``persona`` expects: the last entry naming it or a group it is in. A token the row names only
+        as one of ``everyone`` expects what its holder's session does (a token acts for its holder, in its
+        organisation only)."""
         found: Expected | None = None
+        named = False
         for name, expected in self.expected.items():
             if name == persona or persona in GROUPS.get(name, ()):
                 found = expected
+                named = named or name != "everyone"
+        if not named and persona in TOKEN_HOLDERS:
+            return self.outcome(TOKEN_HOLDERS[persona])
         if found is None:
             raise LookupError(f"{self.key}: no expectation for {persona}")
         return found

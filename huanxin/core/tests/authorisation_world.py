@@ -19,6 +19,7 @@ from huanxin.catalogue import services as catalogue_services
 from huanxin.catalogue.models import ProductModel
 from huanxin.catalogue.tests.files import CHINESE_HEADER, csv_bytes
 from huanxin.conftest import Personas, make_member, make_organisation, valid_resident_id, valid_uscc
+from huanxin.core.tests.authorisation_matrix import TOKEN_HOLDERS
 from huanxin.policy.models import MeasureUnit, ResponsibleUnit, RuleSetVersion
 from huanxin.settlement import services as settlement_services
 from huanxin.settlement.models import SettlementPeriod
@@ -124,13 +125,10 @@ def build_world() -> World:
     # An API token of each role bound to an organisation, and of a finance officer; "dual_token" is a token
     # for the other merchant held by a user who also manages the first one: it must never reach the first.
     tokens = {
-        "clerk_token": (p.clerk, p.merchant),
-        "manager_token": (p.manager, p.merchant),
-        "recycler_token": (p.recycler, p.recycler_org),
-        "dismantler_token": (p.dismantler, p.dismantler_org),
-        "finance_token": (p.finance, p.government),
-        "dual_token": (_member_of_both(p.other_merchant, p.merchant), p.other_merchant),
+        name: (users[holder], users[holder].memberships.get().organisation)  # type: ignore[union-attr]
+        for name, holder in TOKEN_HOLDERS.items()
     }
+    tokens["dual_token"] = (_member_of_both(p.other_merchant, p.merchant), p.other_merchant)
     for name, (user, organisation) in tokens.items():
         issued = issue_api_token(actor=p.admin, organisation=organisation, name=name, user=user)
         personas_by_name[name] = Persona(name, user, issued.plaintext)
