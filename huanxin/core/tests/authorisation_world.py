@@ -13,7 +13,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from huanxin.accounts.models import Licence, Organisation, OrganisationKind, Person, Role, User
+from huanxin.accounts.models import Licence, Membership, Organisation, OrganisationKind, Person, Role, User
 from huanxin.accounts.services import issue_api_token
 from huanxin.catalogue import services as catalogue_services
 from huanxin.catalogue.models import ProductModel
@@ -122,12 +122,13 @@ def build_world() -> World:
         "admin": p.admin,
     }
     personas_by_name = {name: Persona(name, user) for name, user in users.items()}
-    # An API token of each role bound to an organisation, and of a finance officer; "dual_token" is a token
-    # for the other merchant held by a user who also manages the first one: it must never reach the first.
-    tokens = {
-        name: (users[holder], users[holder].memberships.get().organisation)  # type: ignore[union-attr]
-        for name, holder in TOKEN_HOLDERS.items()
-    }
+    # An API token of each role held in an organisation, for that organisation; "dual_token" is a token for the
+    # other merchant held by a user who also manages the first one: it must never reach the first.
+    tokens: dict[str, tuple[User, Organisation]] = {}
+    for name, holder in TOKEN_HOLDERS.items():
+        membership = Membership.objects.select_related("user", "organisation").get(user=users[holder])
+        assert membership.organisation is not None
+        tokens[name] = (membership.user, membership.organisation)
     tokens["dual_token"] = (_member_of_both(p.other_merchant, p.merchant), p.other_merchant)
     for name, (user, organisation) in tokens.items():
         issued = issue_api_token(actor=p.admin, organisation=organisation, name=name, user=user)
