@@ -116,7 +116,8 @@ def build_world() -> World:
         "district_reviewer": p.district_reviewer,
         "other_district_reviewer": make_member(Role.REVIEWER, haidian_bureau, district="110108"),
         "reviewer": p.reviewer,
-        "supervisor": p.supervisor,
+        # The shared personas have no supervisor; one of the city government.
+        "supervisor": make_member(Role.SUPERVISOR, p.government),
         "finance": p.finance,
         "auditor": p.auditor,
         "admin": p.admin,
