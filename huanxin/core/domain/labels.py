@@ -151,6 +151,10 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "missed_inspection_cycles": "未取得检验合格标志的检验周期数",
     "passes_safety": "是否符合安全技术标准",
     "passes_emission": "是否符合排放标准",
+    # The vehicle registry (VIN search, traffic police import, mandatory-scrapping list)
+    "vin": "车辆识别代号",
+    "good_rows_only": "仅导入无误的行",
+    "bj_truck_only": "仅国四营运重型货车",
 }
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
