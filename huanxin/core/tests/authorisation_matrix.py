@@ -528,6 +528,29 @@ row(
 )
 row("GET /trace/label/{code}.png", url="/trace/label/{item}.png", public=True, everyone=200)
 row("GET /trace/staff/", everyone=403, anonymous=LOGIN, oversight=200)
+row("GET /vehicles/", everyone=403, anonymous=LOGIN, oversight=200)
+row(
+    "POST /vehicles/",
+    body={"vin": "{vin}"},
+    echoes=("vin",),
+    everyone=403,
+    anonymous=LOGIN,
+    chaoyang_oversight=200,
+    other_district_reviewer=404,
+)
+row("GET /vehicles/imports/", everyone=403, anonymous=LOGIN, reviewer=200, admin=200)
+row("POST /vehicles/imports/", body={}, everyone=403, anonymous=LOGIN, reviewer=ALLOWED, admin=ALLOWED)
+row(
+    "GET /vehicles/imports/{pk}/",
+    url="/vehicles/imports/{vehicle_import}/",
+    everyone=404,
+    anonymous=LOGIN,
+    reviewer=200,
+    supervisor=200,
+    auditor=200,
+    admin=200,
+)
+row("GET /vehicles/scrapping/", everyone=403, anonymous=LOGIN, oversight=200)
 row("GET /admin/", everyone=302)
 row("GET /admin/login/", public=True, everyone=200)
 row("POST /admin/login/", body={"username": "nobody", "password": "wrong"}, public=True, everyone=200)
@@ -1021,5 +1044,34 @@ row(
     trace_recorders=ALLOWED,
     trace_tokens=ALLOWED,
 )
+row(
+    "POST /api/v1/vehicles/imports",
+    body={"file": CSV_FILE},
+    content_type="multipart/form-data",
+    everyone=403,
+    anonymous=401,
+    reviewer=ALLOWED,
+    admin=ALLOWED,
+)
+row(
+    "GET /api/v1/vehicles/imports/{import_id}",
+    url="/api/v1/vehicles/imports/{vehicle_import}",
+    everyone=404,
+    anonymous=401,
+    reviewer=200,
+    supervisor=200,
+    auditor=200,
+    admin=200,
+)
+row(
+    "POST /api/v1/vehicles/search",
+    body={"vin": "{vin}"},
+    echoes=("vin",),
+    everyone=403,
+    anonymous=401,
+    chaoyang_oversight=200,
+    other_district_reviewer=404,
+)
+row("GET /api/v1/vehicles/scrapping-list", everyone=403, anonymous=401, oversight=200)
 
 ROWS: list[Row] = row.rows

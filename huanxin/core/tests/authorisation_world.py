@@ -28,6 +28,9 @@ from huanxin.subsidies import services as subsidies
 from huanxin.subsidies.models import RedemptionHold
 from huanxin.subsidies.tests.conftest import build_scene
 from huanxin.trace import services as trace_services
+from huanxin.vehicles import services as vehicle_services
+from huanxin.vehicles.tests.factories import csv_file as vehicle_csv
+from huanxin.vehicles.tests.factories import new_vin, registration
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,11 @@ def build_world() -> World:
         file_name="products.csv",
         content=csv_bytes([CHINESE_HEADER, ["美的", "MX-1", "冰箱", "1", "", "", ""]]),
     )
+    # A car registered in Chaoyang, from a traffic police import.
+    vin = new_vin()
+    vehicles_report = vehicle_services.import_registrations(
+        actor=p.admin, file_name="vehicles.csv", content=vehicle_csv([registration(vin, owner_id=valid_resident_id())])
+    )
     # The plan's first measure is reported on by the city government's staff.
     unit = MeasureUnit.objects.filter(measure__number=1).select_related("unit").first().unit
     ResponsibleUnit.objects.filter(pk=unit.pk).update(organisation=p.government)
@@ -180,6 +188,8 @@ def build_world() -> World:
         "enrolment": scene.enrolment.pk,
         "import": report.import_id,
         "token": revocable.pk,
+        "vin": vin,
+        "vehicle_import": vehicles_report.import_id,
         "measure": 1,
         "unit": unit.short_name,
         "tv": scene.tv.pk,
@@ -202,6 +212,7 @@ def build_world() -> World:
         "merchant's name": p.merchant.name,
         "enrolment contact": scene.enrolment.contact_name,
         "enrolment bank account": scene.enrolment.bank_account_masked,
+        "vin": vin,
         "qualification code": qualification.code,
         "item code": item.code,
         "store address": scene.store.address,
