@@ -485,6 +485,7 @@ row(
     finance_readers=200,
 )
 row("GET /finance/batches/", everyone=403, anonymous=LOGIN, finance_readers=200)
+row("GET /finance/payables/", everyone=403, anonymous=LOGIN, finance_readers=200)
 row(
     "POST /finance/batches/",
     body={"programme": "{programme}"},
@@ -972,6 +973,8 @@ row(
     finance_token=ALLOWED,
 )
 row("GET /api/v1/settlement/payables", everyone=200, anonymous=401)
+row("GET /api/v1/settlement/payees", everyone=403, anonymous=401, finance_readers=200, finance_token=200)
+row("GET /api/v1/settlement/unmatched", everyone=403, anonymous=401, finance_readers=200, finance_token=200)
 row("GET /api/v1/settlement/batches", everyone=403, anonymous=401, finance_readers=200, finance_token=200)
 row(
     "POST /api/v1/settlement/batches",
