@@ -244,7 +244,10 @@ class ProblemDocumentedAPI(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if components.get("Problem", PROBLEM_SCHEMA) != PROBLEM_SCHEMA:
+            raise ValueError("an app schema is named Problem: the name belongs to the problem-details schema")
+        components["Problem"] = PROBLEM_SCHEMA
         for operations in schema["paths"].values():
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
