@@ -136,7 +136,7 @@ class Outcome:
 def run(base: str, work: Path, role: Role, phase: str, *, examples: int, seed: str) -> Outcome:
     reports = work / "reports" / f"{role.name}-{phase}"
     command = [
-        ".venv/bin/schemathesis",
+        str(Path(".venv/bin/schemathesis").resolve()),
         "--no-color",
         "run",
         f"{base}/api/v1/openapi.json",
@@ -169,7 +169,8 @@ def run(base: str, work: Path, role: Role, phase: str, *, examples: int, seed: s
     for header in role.headers:
         command += ["--header", header]
     started = time.monotonic()
-    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    # From the run's own directory: Schemathesis keeps its cache (for `st replay`) in ./.schemathesis.
+    finished = subprocess.run(command, capture_output=True, text=True, check=False, cwd=work)
     seconds = time.monotonic() - started
     output = finished.stdout + finished.stderr
     reports.mkdir(parents=True, exist_ok=True)
