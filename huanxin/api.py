@@ -14,6 +14,7 @@ from huanxin.policy.api import router as policy_router
 from huanxin.settlement.api import router as settlement_router
 from huanxin.subsidies.api import router as subsidies_router
 from huanxin.trace.api import router as trace_router
+from huanxin.vehicles.api import router as vehicles_router
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -45,3 +46,4 @@ api.add_router("/catalogue", catalogue_router)
 api.add_router("/subsidies", subsidies_router)
 api.add_router("/settlement", settlement_router)
 api.add_router("/trace", trace_router)
+api.add_router("/vehicles", vehicles_router)

@@ -267,3 +267,14 @@ def member_of_two_merchants(token_merchant: Organisation, other_merchant: Organi
 
 def district_codes() -> list[str]:
     return list(District.objects.values_list("code", flat=True))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test rolls back by serialisation, not only some: a plain one's flush re-creates
+    the content types under new ids, and the next serialising test then fails to load the old ones (a
+    duplicate ``django_content_type``), so which tests passed depended on their order."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            rollback = pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True})
+            item.add_marker(rollback, append=False)

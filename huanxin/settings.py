@@ -157,6 +157,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if options["server_side_binding"] and prepare_threshold > 0:
         options["prepare_threshold"] = prepare_threshold
 
+# A retried Idempotency-Key whose first attempt's worker died is taken over at once when the record's owner
+# (the database session on PostgreSQL, core.liveness) is gone. Behind a proxy that pools connections per
+# transaction the session is not the request's: turn it off there, and such a key waits for its age.
+HUANXIN_IDEMPOTENCY_OWNER_CHECK = env_bool("HUANXIN_IDEMPOTENCY_OWNER_CHECK", True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

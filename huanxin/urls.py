@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("huanxin.subsidies.urls")),
     path("", include("huanxin.settlement.urls")),
     path("", include("huanxin.trace.urls")),
+    path("vehicles/", include("huanxin.vehicles.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from huanxin.accounts.models import Organisation
+from huanxin.accounts.models import Organisation, Person
 from huanxin.accounts.roles import ADMINISTRATORS
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role, organisations_for
@@ -86,3 +86,23 @@ def _organisation_id(requested: int | str | None) -> int | None:
     if isinstance(requested, str) and requested.isdigit() and len(requested) <= 18:
         return int(requested)
     return None
+
+
+def persons_by_resident_id_digest(digests: Sequence[str]) -> dict[str, int]:
+    """The ids of the persons whose resident ID has one of these blind indexes (``purpose="resident_id"``), by
+    digest: another app links its records to a resident it knows only by the sealed ID number."""
+    wanted = sorted(set(digests))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = Person.objects.filter(resident_id_digest__in=wanted[start : start + 500])
+        found.update((digest, pk) for digest, pk in rows.values_list("resident_id_digest", "pk") if digest)
+    return found
+
+
+def organisations_by_uscc(codes: Sequence[str]) -> dict[str, int]:
+    """The ids of the organisations with these unified social credit codes, by code."""
+    wanted = sorted(set(codes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        found.update(Organisation.objects.filter(uscc__in=wanted[start : start + 500]).values_list("uscc", "pk"))
+    return found

@@ -117,6 +117,12 @@ BUDGET_WATCHERS: Roles = (Role.REVIEWER, Role.SUPERVISOR, Role.AUDITOR, Role.FIN
 FINANCE_READERS: Roles = (Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
 # Pay: assemble and approve payment batches, produce bank files, import bank results.
 FINANCE_OFFICERS: Roles = (Role.FINANCE_OFFICER,)
+# Read the vehicle registry: the VIN search with a vehicle's full history (owner masked) and the mandatory
+# scrapping list, for the vehicles of their districts (or the whole city, for a city-wide grant).
+VEHICLE_REGISTRY_READERS: Roles = (Role.REVIEWER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMINISTRATOR)
+# Keep the vehicle registry: import the traffic police's registration data (city-wide grants only: the file
+# covers the whole city).
+VEHICLE_REGISTRY_KEEPERS: Roles = (Role.ADMINISTRATOR, Role.REVIEWER)
 # Enrol organisations, grant roles, issue any token.
 ADMINISTRATORS: Roles = (Role.ADMINISTRATOR,)
 

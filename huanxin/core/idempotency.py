@@ -3,8 +3,10 @@
 The first request with a key stores a *pending* record, runs, and stores its response; a retry with
 the same key and the same body gets that response back (``Idempotent-Replayed: true``) and never
 acts twice. The same key with a different body is refused with 422; a retry that arrives while the
-first is still running gets 409. Keys are scoped to the caller (session user or API token) so one
-client can never replay another's response. 5xx responses are not stored: the client may retry.
+first is still running gets 409, and one that arrives after the first attempt's worker died takes the
+key over at once (the record names its owner, ``core.liveness``). Keys are scoped to the caller
+(session user or API token) so one client can never replay another's response. 5xx responses are not
+stored: the client may retry.
 
 A route registered with ``defer_to_view`` (an app's hottest endpoint) lets its view write the record with
 its own statements instead of the middleware's two: ``deferred()`` hands the view the request's
@@ -31,14 +33,15 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from huanxin.core import rows
+from huanxin.core import liveness, rows
 from huanxin.core.errors import PROBLEM_CONTENT_TYPE, ConflictError, DomainError, ValidationFailed
 from huanxin.core.models import IdempotencyRecord
 
 API_PREFIX = "/api/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 MAX_KEY_LENGTH = 255
-# A pending record older than this belongs to a request that died mid-flight; a retry may take it over.
+# A pending record whose owner cannot be judged (``core.liveness``) and that is older than this belongs to a
+# request that died mid-flight; a retry may take it over.
 STALE_PENDING = datetime.timedelta(minutes=5)
 
 
@@ -91,6 +94,7 @@ class Deferred:
             request_hash=self.fingerprint,
             method=self.request.method or "",
             path=self.request.path[:500],
+            owner=liveness.owner(),
         )
         connection = connections[DEFAULT_DB_ALIAS]
         return sql, [f.get_db_prep_save(f.pre_save(record, True), connection) for f in fields]
@@ -301,7 +305,12 @@ class IdempotencyMiddleware:
         # COMMIT are two more round trips on every mutating call) and no savepoint is needed.
         record = rows.insert_unless_conflict(
             IdempotencyRecord(
-                scope=scope, key=key, request_hash=fingerprint, method=request.method or "", path=request.path[:500]
+                scope=scope,
+                key=key,
+                request_hash=fingerprint,
+                method=request.method or "",
+                path=request.path[:500],
+                owner=liveness.owner(),
             )
         )
         if record is not None:
@@ -320,10 +329,11 @@ class IdempotencyMiddleware:
             )
         if existing.state == IdempotencyRecord.State.DONE:
             return _replay(existing)
-        if timezone.now() - existing.created_at > STALE_PENDING:
-            taken = IdempotencyRecord.objects.filter(pk=existing.pk, created_at=existing.created_at).update(
-                created_at=timezone.now()
-            )
+        if liveness.is_gone(existing.owner) or timezone.now() - existing.created_at > STALE_PENDING:
+            # The first attempt runs no more: this one takes the key over (of two racing retries, one does).
+            taken = IdempotencyRecord.objects.filter(
+                pk=existing.pk, state=existing.state, owner=existing.owner, created_at=existing.created_at
+            ).update(created_at=timezone.now(), owner=liveness.owner())
             if taken:
                 existing.refresh_from_db()
                 return existing

@@ -87,6 +87,9 @@ class IdempotencyRecord(models.Model):
     response_body = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Who runs the request while it is pending (``core.liveness``): a retry may take over a key whose
+    # owner is gone without waiting for the record to grow old.
+    owner = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = "幂等请求"

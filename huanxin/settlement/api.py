@@ -10,9 +10,9 @@ from huanxin.accounts.http import current_user
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.schemas import QueryInt
 from huanxin.policy.models import Programme
-from huanxin.settlement import queries, services
+from huanxin.settlement import queries, services, sources
 from huanxin.settlement.exports import bank_file_response
-from huanxin.settlement.models import Payable, PaymentBatch, SettlementPeriod
+from huanxin.settlement.models import Payable, Payee, PaymentBatch, SettlementPeriod
 from huanxin.settlement.schemas import (
     DeadlineOut,
     ExposureOut,
@@ -22,6 +22,8 @@ from huanxin.settlement.schemas import (
     PeriodOut,
     SettlementBatchIn,
     SettlementBatchOut,
+    SettlementPayeeOut,
+    SettlementUnmatchedOut,
     SlaOut,
     VerdictOut,
 )
@@ -71,13 +73,30 @@ def close(request: HttpRequest, period_id: QueryInt) -> Any:
     return period_out(period)
 
 
+def payee_out(y: Payee) -> SettlementPayeeOut:
+    return SettlementPayeeOut(
+        id=y.pk,
+        kind=y.kind,
+        name=y.name,
+        reference=y.reference,
+        organisation_id=y.organisation_id,
+        account_name=y.account_name,
+        bank_name=y.bank_name,
+        account_masked=y.account_masked,
+    )
+
+
 def payable_out(p: Payable) -> PayableOut:
     return PayableOut(
         id=p.pk,
+        programme=p.programme.code,
+        source_kind=p.source_kind,
+        source=sources.label(p.source_kind),
+        source_ref=p.source_ref,
+        payee=payee_out(p.payee) if p.payee else None,
         period_id=p.period_id,
-        programme=p.period.programme.code,
         recipient_id=p.recipient_id,
-        recipient=p.recipient.name,
+        recipient=p.recipient.name if p.recipient else None,
         redemption_count=p.redemption_count,
         redemptions_fen=p.redemptions_fen,
         clawback_count=p.clawback_count,
@@ -89,12 +108,33 @@ def payable_out(p: Payable) -> PayableOut:
     )
 
 
-@router.get("/payables", response=list[PayableOut], summary="应付款（商户：本商户）")
-def list_payables(request: HttpRequest, status: str | None = None) -> Any:
-    queryset = queries.payables_visible_to(request.user).order_by("-period__starts_at", "pk")
+@router.get("/payables", response=list[PayableOut], summary="应付款：各来源的支付指令及收款人（商户：本商户）")
+def list_payables(
+    request: HttpRequest,
+    status: str | None = None,
+    source_kind: str | None = None,
+    payee_kind: str | None = None,
+) -> Any:
+    queryset = queries.payables_visible_to(request.user).order_by("-pk")
     if status:
         queryset = queryset.filter(status=status)
+    if source_kind:
+        queryset = queryset.filter(source_kind=source_kind)
+    if payee_kind:
+        queryset = queryset.filter(payee__kind=payee_kind)
     return [payable_out(p) for p in queryset[:500]]
+
+
+@router.get("/payees", response=list[SettlementPayeeOut], summary="收款人（个人或单位，账号脱敏）")
+def list_payees(request: HttpRequest, kind: str | None = None) -> Any:
+    _finance(request)
+    return [payee_out(y) for y in queries.payees(kind=kind)[:500]]
+
+
+@router.get("/unmatched", response=list[SettlementUnmatchedOut], summary="非周期来源（汽车补贴、补发等）的未匹配支付")
+def list_unmatched(request: HttpRequest, source_kind: str | None = None) -> Any:
+    _finance(request)
+    return [SettlementUnmatchedOut(**u.__dict__) for u in queries.source_unmatched(source_kind=source_kind)]
 
 
 def batch_out(b: PaymentBatch) -> SettlementBatchOut:
@@ -137,6 +177,8 @@ def list_lines(request: HttpRequest, number: str) -> Any:
     return [
         LineOut(
             line_id=x.line_id,
+            source_kind=x.payable.source_kind,
+            payee_kind=x.payable.payee.kind if x.payable.payee else None,
             payee_name=x.payee_name,
             bank_name=x.bank_name,
             account_masked=x.account_masked,
@@ -145,7 +187,7 @@ def list_lines(request: HttpRequest, number: str) -> Any:
             bank_reference=x.bank_reference,
             failure_reason=x.failure_reason,
         )
-        for x in batch.lines.order_by("line_id")
+        for x in batch.lines.select_related("payable__payee").order_by("line_id")
     ]
 
 

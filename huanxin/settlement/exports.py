@@ -99,8 +99,8 @@ def statement_rows(payables: Iterable[Payable]) -> Iterator[list[str]]:
         if p.carried_out_fen:
             notes.insert(0, f"余额 {format_yuan(p.carried_out_fen, symbol=False, grouping=False)} 元结转下期")
         yield [
-            str(p.period),
-            p.period.programme.code,
+            str(p.period or ""),
+            p.programme.code,
             str(p.redemption_count),
             format_yuan(p.redemptions_fen, symbol=False, grouping=False),
             str(p.clawback_count),

@@ -1,20 +1,37 @@
-"""Reimbursing merchants: settlement periods, frozen payables, payment batches (maker-checker), bank
-files and bank results, down to the fen.
+"""Paying out subsidies: payees with their bank accounts, payables from any source, settlement periods of
+the consumer-goods programme, payment batches (maker-checker), bank files and bank results, down to the fen.
+
+A payable is one payment order from one source (``source_kind``, ``source_ref``): a merchant's consumer-goods
+period, a car subsidy, a top-up... Each source is paid once (a unique constraint); what the bank answers goes
+back to the source through the callbacks it registered (``settlement.sources``).
 
 A period covers a half-open range of Beijing time. The redemptions and clawbacks whose timestamps fall in
-it are what its payables add up; closing freezes those sums (with counts and the highest row ids seen), so
-reconciliation can prove later that nothing moved.
+it are what its merchants' payables add up; closing freezes those sums (with counts and the highest row ids
+seen), so reconciliation can prove later that nothing moved.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from huanxin.accounts.models import Organisation
+from huanxin.accounts.models import Organisation, Person
 from huanxin.policy.models import Programme
+from huanxin.settlement.sources import CONSUMER_SUBSIDY
+
+
+def consumer_source_ref(period_id: int, recipient_id: int) -> str:
+    """The source reference of a merchant's payable of a period (closing writes the same in SQL)."""
+    return f"{period_id}:{recipient_id}"
+
+
+def merchant_payee_reference(programme_id: int, organisation_id: int) -> str:
+    """The payee a merchant is paid to in a programme: its enrolment's bank account (synced from it)."""
+    return f"merchant:{programme_id}:{organisation_id}"
 
 
 class SettlementPeriod(models.Model):
@@ -55,11 +72,66 @@ class SettlementPeriod(models.Model):
         return f"{timezone.localtime(self.starts_at):%Y-%m-%d}"
 
 
-class Payable(models.Model):
-    """What one merchant is owed for one closed period: redemptions plus held sales decided in the period,
-    minus clawbacks, plus what was carried in. Sales still held are not in it.
+class Payee(models.Model):
+    """Someone settlement pays — a person or an organisation — and the bank account the money goes to.
 
-    A negative balance is not paid: it is carried into the merchant's next payable (``carried_out_fen``).
+    ``reference`` is the registering side's stable name for it (a merchant's enrolment in a programme is
+    ``merchant:<programme>:<organisation>``; a car applicant's might be ``person:<id>``): registering the same
+    reference again updates the account instead of adding a payee. The account number is sealed (encrypted,
+    blind-indexed, masked); only the bank file carries it in full. A payment line copies the account as it was
+    when the line was made, so changing a payee never rewrites what was paid.
+    """
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "个人"
+        ORGANISATION = "organisation", "单位"
+
+    kind = models.CharField("收款人类型", max_length=12, choices=Kind.choices)
+    reference = models.CharField("收款人标识", max_length=100, unique=True)
+    name = models.CharField("收款人", max_length=120)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="payees"
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="payees", db_index=False
+    )
+    account_name = models.CharField("账户名称", max_length=120)
+    bank_name = models.CharField("开户银行", max_length=100)
+    account_cipher = models.TextField()
+    account_digest = models.CharField(max_length=64)
+    account_masked = models.CharField("银行账号", max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "收款人"
+        verbose_name_plural = "收款人"
+        # Partial: merchants' payees (thousands, written on a period's first close) name no person and are
+        # found by reference; a person's payees and an account's holders are found through these.
+        indexes = [
+            models.Index(fields=["person"], condition=Q(person__isnull=False), name="settlement_payee_person_idx"),
+            models.Index(fields=["account_digest"], condition=Q(kind="person"), name="settlement_payee_account_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="person") & Q(organisation__isnull=True))
+                | (Q(kind="organisation") & Q(person__isnull=True)),
+                name="settlement_payee_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.account_masked}"
+
+
+class Payable(models.Model):
+    """One payment order: what a source owes one payee, paid once.
+
+    For the consumer-goods programme (``source_kind`` consumer-subsidy) it is what one merchant is owed for one
+    closed period: redemptions plus held sales decided in the period, minus clawbacks, plus what was carried
+    in; a negative balance is not paid but carried into the merchant's next payable (``carried_out_fen``). Its
+    payee is the merchant's enrolment account (none yet: no line until there is one). Every other source hands
+    settlement an amount and a payee (``services.request_payment``) and leaves the period and breakdown empty.
     """
 
     class Status(models.TextChoices):
@@ -68,8 +140,34 @@ class Payable(models.Model):
         IN_BATCH = "in_batch", "支付中"
         PAID = "paid", "已支付"
 
-    period = models.ForeignKey(SettlementPeriod, on_delete=models.PROTECT, related_name="payables")
-    recipient = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="payables")
+    # Indexes are few on purpose: a batch updates every payable's status twice, and each index is written
+    # again on every update. The queue index leads with the programme; a period is found through the
+    # (period, merchant) constraint; payees and sources are indexed for the payables other sources hand in
+    # (a merchant's are found by period and merchant).
+    # No database-level foreign key on the programme: a merchant's payable has it from its period (which has
+    # one), any other from the Programme its source hands over, and programmes are never deleted (PROTECT
+    # still holds in the ORM). Closing a city's day writes thousands of payables, and each foreign key is
+    # one more check per row at commit (measured: the largest part of what payees added to a close).
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="payables", db_index=False, db_constraint=False
+    )
+    source_kind = models.CharField("来源", max_length=40)
+    source_ref = models.CharField("来源编号", max_length=100)
+    payee = models.ForeignKey(
+        Payee, null=True, blank=True, on_delete=models.PROTECT, related_name="payables", db_index=False
+    )
+    # Consumer-goods payables only: the period and the merchant.
+    period = models.ForeignKey(
+        SettlementPeriod,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payables",
+        db_index=False,
+    )
+    recipient = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="payables"
+    )
     redemption_count = models.PositiveIntegerField(default=0)
     redemptions_fen = models.BigIntegerField(default=0)
     released_count = models.PositiveIntegerField(default=0)
@@ -87,13 +185,39 @@ class Payable(models.Model):
     class Meta:
         verbose_name = "应付款"
         verbose_name_plural = "应付款"
-        indexes = [models.Index(fields=["status", "id"], name="settlement_payable_queue_idx")]
+        indexes = [
+            models.Index(fields=["programme", "status", "id"], name="settlement_payable_queue_idx2"),
+            models.Index(
+                fields=["payee"], condition=~Q(source_kind=CONSUMER_SUBSIDY), name="settlement_payable_payee_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["period", "recipient"], name="settlement_payable_uniq"),
+            # A source is paid once: a second request for it finds the first. A merchant's period payable is
+            # once per (period, merchant) by the constraint above, its source_ref being "<period>:<merchant>".
+            models.UniqueConstraint(
+                fields=["source_kind", "source_ref"],
+                condition=~Q(source_kind=CONSUMER_SUBSIDY),
+                name="settlement_payable_source_uniq",
+            ),
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="settlement_payable_amount_nonneg"),
-            models.CheckConstraint(condition=Q(carried_out_fen__lte=0), name="settlement_payable_carry_nonpos"),
+            # A merchant's period payable has its period and merchant; any other has a payee and something to pay.
             models.CheckConstraint(
-                condition=Q(
+                condition=(Q(source_kind=CONSUMER_SUBSIDY) & Q(period__isnull=False) & Q(recipient__isnull=False))
+                | (
+                    ~Q(source_kind=CONSUMER_SUBSIDY)
+                    & Q(period__isnull=True)
+                    & Q(recipient__isnull=True)
+                    & Q(payee__isnull=False)
+                    & Q(amount_fen__gt=0)
+                ),
+                name="settlement_payable_source_shape",
+            ),
+            models.CheckConstraint(condition=Q(carried_out_fen__lte=0), name="settlement_payable_carry_nonpos"),
+            # A period payable's amount is its breakdown's balance (other sources have no breakdown).
+            models.CheckConstraint(
+                condition=Q(period__isnull=True)
+                | Q(
                     amount_fen=F("redemptions_fen")
                     + F("released_fen")
                     - F("clawbacks_fen")
@@ -105,7 +229,18 @@ class Payable(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.period_id}/{self.recipient_id} {self.amount_fen}"
+        return f"{self.source_kind}/{self.source_ref} {self.amount_fen}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A merchant's period payable names its source and programme from the period (closing sets them in bulk).
+        if self.period_id is not None and self.recipient_id is not None:
+            self.source_kind = self.source_kind or CONSUMER_SUBSIDY
+            self.source_ref = self.source_ref or consumer_source_ref(self.period_id, self.recipient_id)
+            if self.programme_id is None:
+                self.programme_id = SettlementPeriod.objects.values_list("programme_id", flat=True).get(
+                    pk=self.period_id
+                )
+        super().save(*args, **kwargs)
 
 
 class PaymentBatch(models.Model):

@@ -16,7 +16,7 @@ from huanxin.core.domain.money import format_yuan
 from huanxin.core.domain.workdays import add_working_days
 from huanxin.core.errors import ForbiddenError, NotFoundError
 from huanxin.core.permissions import has_role, organisations_for
-from huanxin.settlement.models import BankFile, Payable, PaymentBatch, PaymentLine, SettlementPeriod
+from huanxin.settlement.models import BankFile, Payable, Payee, PaymentBatch, PaymentLine, SettlementPeriod
 from huanxin.subsidies import queries as subsidies_queries
 from huanxin.subsidies.models import RedemptionHold
 
@@ -31,7 +31,7 @@ def is_finance(user: Any) -> bool:
 
 def payables_visible_to(user: Any) -> QuerySet[Payable]:
     """A merchant's managers see its payables; finance, auditors and administrators see all."""
-    queryset = Payable.objects.select_related("period", "period__programme", "recipient")
+    queryset = Payable.objects.select_related("period", "programme", "recipient", "payee")
     if is_finance(user):
         return queryset
     return queryset.filter(recipient_id__in=organisations_for(user, *MERCHANT_MANAGERS))
@@ -226,29 +226,77 @@ def unmatched_items(period: SettlementPeriod) -> list[Unmatched]:
             )
         for redemption_id in subsidies_queries.settled_sales_after(*window, period.max_redemption_id, limit=100):
             problems.append(Unmatched("redemption", str(redemption_id), "结算后才写入本期的核销，未计入应付"))
-    for payable in Payable.objects.filter(period=period).select_related("recipient").prefetch_related("lines"):
-        lines = list(payable.lines.all())
-        paid = sum(line.amount_fen for line in lines if line.status == PaymentLine.Status.PAID)
-        if payable.status == Payable.Status.QUEUED and not lines:
-            problems.append(
-                Unmatched(
-                    "payable",
-                    str(payable.pk),
-                    f"{payable.recipient.name} 应付 {format_yuan(payable.amount_fen)} 尚未进入支付批次",
-                )
-            )
-        for line in lines:
-            if line.status == PaymentLine.Status.FAILED:
-                problems.append(Unmatched("line", line.line_id, f"支付失败：{line.failure_reason}"))
-        if payable.status == Payable.Status.PAID and paid != payable.amount_fen:
-            problems.append(
-                Unmatched(
-                    "payable",
-                    str(payable.pk),
-                    f"已付 {format_yuan(paid)} 与应付 {format_yuan(payable.amount_fen)} 不符",
-                )
-            )
+    payables = Payable.objects.filter(period=period).select_related("recipient", "payee").prefetch_related("lines")
+    for payable in payables:
+        problems += _payable_problems(payable)
     return problems
+
+
+def _payable_problems(payable: Payable) -> list[Unmatched]:
+    """What does not tie up for one payable (its lines prefetched): queued and never put in a batch, a failed
+    line, paid a different sum than it owes."""
+    problems = []
+    lines = list(payable.lines.all())
+    paid = sum(line.amount_fen for line in lines if line.status == PaymentLine.Status.PAID)
+    if payable.status == Payable.Status.QUEUED and not lines:
+        who = payable.recipient.name if payable.recipient else (payable.payee.name if payable.payee else "")
+        problems.append(
+            Unmatched("payable", str(payable.pk), f"{who} 应付 {format_yuan(payable.amount_fen)} 尚未进入支付批次")
+        )
+    for line in lines:
+        if line.status == PaymentLine.Status.FAILED:
+            problems.append(Unmatched("line", line.line_id, f"支付失败：{line.failure_reason}"))
+    if payable.status == Payable.Status.PAID and paid != payable.amount_fen:
+        problems.append(
+            Unmatched(
+                "payable",
+                str(payable.pk),
+                f"已付 {format_yuan(paid)} 与应付 {format_yuan(payable.amount_fen)} 不符",
+            )
+        )
+    return problems
+
+
+def source_unmatched(*, source_kind: str | None = None, limit: int = 500) -> list[Unmatched]:
+    """Reconciliation of the payables that other sources handed settlement (no period): the same checks as a
+    period's, over the unfinished and mismatched ones (paid payables whose lines add up are left out)."""
+    queryset = (
+        Payable.objects.filter(period__isnull=True)
+        .exclude(status=Payable.Status.NOTHING_DUE)
+        .select_related("payee")
+        .prefetch_related("lines")
+        .order_by("pk")
+    )
+    if source_kind:
+        queryset = queryset.filter(source_kind=source_kind)
+    problems: list[Unmatched] = []
+    for payable in queryset.iterator(chunk_size=2000):
+        problems += _payable_problems(payable)
+        if len(problems) >= limit:
+            break
+    return problems[:limit]
+
+
+def finance_payables(
+    *, source_kind: str | None = None, status: str | None = None, payee_kind: str | None = None
+) -> QuerySet[Payable]:
+    """Payables from every source for the finance pages, newest first, with payee and programme."""
+    queryset = Payable.objects.select_related("programme", "payee", "period", "recipient").order_by("-pk")
+    if source_kind:
+        queryset = queryset.filter(source_kind=source_kind)
+    if status:
+        queryset = queryset.filter(status=status)
+    if payee_kind:
+        queryset = queryset.filter(payee__kind=payee_kind)
+    return queryset
+
+
+def payees(*, kind: str | None = None) -> QuerySet[Payee]:
+    """Payees, newest first (finance readers: masked accounts only)."""
+    queryset = Payee.objects.select_related("organisation").order_by("-pk")
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return queryset
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,23 @@ from ninja import Schema
 from pydantic import Field
 
 
+class SettlementPayeeOut(Schema):
+    id: int
+    kind: str
+    name: str
+    reference: str
+    organisation_id: int | None
+    account_name: str
+    bank_name: str
+    account_masked: str
+
+
+class SettlementUnmatchedOut(Schema):
+    kind: str
+    reference: str
+    detail: str
+
+
 class PeriodOut(Schema):
     id: int
     programme: str
@@ -20,10 +37,15 @@ class PeriodOut(Schema):
 
 class PayableOut(Schema):
     id: int
-    period_id: int
     programme: str
-    recipient_id: int
-    recipient: str
+    source_kind: str
+    source: str
+    source_ref: str
+    payee: SettlementPayeeOut | None
+    # A merchant's period payable (source consumer-subsidy) only; null for other sources.
+    period_id: int | None
+    recipient_id: int | None
+    recipient: str | None
     redemption_count: int
     redemptions_fen: int
     clawback_count: int
@@ -51,6 +73,8 @@ class SettlementBatchOut(Schema):
 
 class LineOut(Schema):
     line_id: str
+    source_kind: str
+    payee_kind: str | None
     payee_name: str
     bank_name: str
     account_masked: str

@@ -9,6 +9,7 @@ urlpatterns = [
     path("finance/", views.board, name="board"),
     path("finance/periods/", views.periods, name="periods"),
     path("finance/periods/<int:pk>/reconciliation/", views.reconciliation, name="reconciliation"),
+    path("finance/payables/", views.payables, name="payables"),
     path("finance/batches/", views.batches, name="batches"),
     path("finance/batches/<str:number>/", views.batch, name="batch"),
     path("finance/batches/<str:number>/approve/", views.approve, name="approve"),

@@ -22,7 +22,7 @@ from huanxin.core.notices import notify_rows
 from huanxin.core.permissions import has_role
 from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from huanxin.policy.models import Programme
-from huanxin.settlement import queries, services
+from huanxin.settlement import queries, services, sources
 from huanxin.settlement.exports import (
     attachment,
     bank_file_response,
@@ -30,7 +30,7 @@ from huanxin.settlement.exports import (
     statement_csv,
     statement_xlsx,
 )
-from huanxin.settlement.models import BankFile, BankImport, SettlementPeriod
+from huanxin.settlement.models import BankFile, BankImport, Payable, Payee, SettlementPeriod
 
 
 @login_required
@@ -166,7 +166,7 @@ def batch(request: AuthenticatedRequest, number: str) -> HttpResponse:
         "settlement/batch.html",
         {
             "batch": current,
-            "lines": current.lines.order_by("line_id")[:1000],
+            "lines": current.lines.select_related("payable__payee").order_by("line_id")[:1000],
             "summary": queries.batch_summary(current),
             "imports": BankImport.objects.filter(batch=current).order_by("-imported_at"),
             # Offered only to those who may download them (the link would be refused).
@@ -181,8 +181,32 @@ def batch(request: AuthenticatedRequest, number: str) -> HttpResponse:
 
 
 @login_required
+def payables(request: AuthenticatedRequest) -> HttpResponse:
+    """Payment orders from every source with their payee (person or organisation, masked account), and what
+    of the sources without periods does not tie up."""
+    _finance(request)
+    chosen = {
+        key: request.GET.get(key, "") for key in ("source_kind", "status", "payee_kind") if request.GET.get(key, "")
+    }
+    rows = list(queries.finance_payables(**chosen)[:200])
+    return render(
+        request,
+        "settlement/payables.html",
+        {
+            "rows": [(p, sources.label(p.source_kind)) for p in rows],
+            "chosen": chosen,
+            "source_choices": [(s.kind, s.label) for s in sources.SOURCES.values()],
+            "status_choices": Payable.Status.choices,
+            "payee_kinds": Payee.Kind.choices,
+            "unmatched": queries.source_unmatched(source_kind=chosen.get("source_kind"), limit=100),
+        },
+    )
+
+
+@login_required
 @require_POST
 def approve(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _finance(request)
     try:
         services.approve_batch(actor=request.user, batch=services.get_batch(number))
     except DomainError as error:
@@ -195,6 +219,7 @@ def approve(request: AuthenticatedRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def import_results(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _finance(request)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "请选择回盘文件")

@@ -323,12 +323,13 @@ def enrolment_exists(organisation: Any, programme_id: int) -> Exists:
 
 def payee_accounts_sql(programme_id: int) -> tuple[str, list[Any]]:
     """SQL (and its parameters) of a relation ``(organisation_id, account_name, bank_name, account_cipher,
-    account_masked)``: the bank account of every organisation enrolled in the programme, as sealed at
-    enrolment. For a caller's set-based statement to join (settlement makes a batch's payment lines in the
-    database, not one model instance per merchant)."""
+    account_digest, account_masked)``: the bank account of every organisation enrolled in the programme, as
+    sealed at enrolment. For a caller's set-based statement to read (settlement keeps the merchants' payees in
+    step with it in the database, not one model instance per merchant)."""
     return (
         "SELECT organisation_id, account_name, bank_name, bank_account_cipher AS account_cipher, "
-        "bank_account_masked AS account_masked FROM subsidies_enrolment WHERE programme_id = %s",
+        "bank_account_digest AS account_digest, bank_account_masked AS account_masked "
+        "FROM subsidies_enrolment WHERE programme_id = %s",
         [programme_id],
     )
 

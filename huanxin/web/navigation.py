@@ -18,6 +18,7 @@ from huanxin.accounts.roles import (
     ORGANISATION_MEMBERS,
     OVERSIGHT_STAFF,
     TRACE_RECORDERS,
+    VEHICLE_REGISTRY_READERS,
     Role,
 )
 from huanxin.core.permissions import has_role
@@ -44,6 +45,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("结算单", "settlement:statement", roles=MERCHANT_MANAGERS),
     NavItem("旧机追溯", "trace:workspace", roles=TRACE_RECORDERS),
     NavItem("追溯监管", "trace:staff", roles=OVERSIGHT_STAFF),
+    NavItem("机动车", "vehicles:search", roles=VEHICLE_REGISTRY_READERS),
     NavItem("清算支付", "settlement:board", roles=FINANCE_READERS),
     NavItem("机构", "accounts:organisations", roles=(*GOVERNMENT_STAFF, *ORGANISATION_MEMBERS)),
     NavItem("审计日志", "core:audit", roles=AUDIT_PAGE),

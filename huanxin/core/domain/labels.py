@@ -28,6 +28,13 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "account_name": "账户名称",
     "bank_name": "开户银行",
     "bank_account": "银行账号",
+    # Settlement's payees and payment orders
+    "account_number": "银行账号",
+    "payee_kind": "收款人类型",
+    "source_kind": "支付来源",
+    "source_ref": "来源编号",
+    "reference": "收款人标识",
+    "amount_fen": "金额",
     "organisation_id": "机构",
     "user_id": "用户",
     "token_id": "接口令牌",
@@ -151,6 +158,10 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "missed_inspection_cycles": "未取得检验合格标志的检验周期数",
     "passes_safety": "是否符合安全技术标准",
     "passes_emission": "是否符合排放标准",
+    # The vehicle registry (VIN search, traffic police import, mandatory-scrapping list)
+    "vin": "车辆识别代号",
+    "good_rows_only": "仅导入无误的行",
+    "bj_truck_only": "仅国四营运重型货车",
 }
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

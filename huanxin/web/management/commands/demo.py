@@ -16,6 +16,8 @@ from huanxin.policy.demo import load_demo_reports
 from huanxin.settlement.demo import load_demo as load_settlement
 from huanxin.subsidies.demo import load_demo as load_subsidies
 from huanxin.trace.demo import load_demo as load_trace
+from huanxin.vehicles.demo import DEMO_VINS
+from huanxin.vehicles.demo import load_demo as load_vehicles
 
 
 class Command(BaseCommand):
@@ -28,11 +30,14 @@ class Command(BaseCommand):
         load_subsidies(User.objects.get(username="admin"), User.objects.get(username="reviewer"))
         load_settlement(User.objects.get(username="finance"))
         load_trace()
+        load_vehicles(User.objects.get(username="admin"))
         self.stdout.write("")
         self.stdout.write(f"演示账户 / demo accounts（密码 / password: {DEMO_PASSWORD}）")
         width = max(len(a[0]) for a in accounts)
         for login, role, organisation in accounts:
             self.stdout.write(f"  {login.ljust(width)}  {role}  {organisation}")
+        # The staff VIN search (/vehicles/) takes a VIN typed or pasted: these have histories to show.
+        self.stdout.write(f"演示车辆 VIN / demo vehicles: {' '.join(DEMO_VINS.values())}")
         if settings.HUANXIN_SMS_BACKEND == "huanxin.accounts.sms.LogSmsBackend":
             # The server log shows codes masked; the demo's codes are kept in a file for whoever runs it.
             self.stdout.write(f"短信验证码不发送，见 / SMS codes are not sent, see: {demo_codes_path()}")

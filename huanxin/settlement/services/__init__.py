@@ -1,5 +1,6 @@
 """The write side of settlement: periods, closing them into payables, payment batches with maker and
-checker, bank files and bank results.
+checker, bank files and bank results. Payees and payment orders from other sources are in ``payees`` and
+``payables`` (``services.payables.request_payment``).
 
 Every job here is idempotent and resumable: closing a closed period does nothing, batch assembly keeps a
 cursor and picks up where a crash left it, and a bank result is recorded on a line once.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, OuterRef, QuerySet
+from django.db.models import Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from huanxin.accounts.models import User
@@ -27,6 +28,7 @@ from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.permissions import has_role
 from huanxin.policy.models import Programme
+from huanxin.settlement import sources
 from huanxin.settlement.domain.payables import (
     RESULT_WORDS,
     BankResultRow,
@@ -37,7 +39,18 @@ from huanxin.settlement.domain.payables import (
     period_bounds,
     settle_period,
 )
-from huanxin.settlement.models import BankFile, BankImport, Payable, PaymentBatch, PaymentLine, SettlementPeriod
+from huanxin.settlement.models import (
+    BankFile,
+    BankImport,
+    Payable,
+    Payee,
+    PaymentBatch,
+    PaymentLine,
+    SettlementPeriod,
+)
+from huanxin.settlement.payment_sources import PURPOSE
+from huanxin.settlement.services.payees import MERCHANT_PREFIX, attach_merchant_payees, sync_merchant_payees
+from huanxin.settlement.sources import CONSUMER_SUBSIDY
 from huanxin.subsidies import queries as subsidies_queries
 from huanxin.subsidies.services.clawbacks import take_clawbacks
 
@@ -45,7 +58,6 @@ from huanxin.subsidies.services.clawbacks import take_clawbacks
 CLOSE_GRACE = datetime.timedelta(minutes=5)
 # Payables per committed step of batch assembly: each chunk is a few set-based statements.
 ASSEMBLY_CHUNK = 2000
-PURPOSE = "以旧换新补贴清算款"
 
 Checkpoint = Callable[[str], None]
 
@@ -152,6 +164,8 @@ def close_period(
             clawbacks=clawbacks,
             open_carries={merchant: carried for merchant, (_, carried) in carries.items()},
         )
+        # Each merchant is paid to its payee in the programme, synced from its enrolment.
+        sync_merchant_payees(locked.programme)
         _insert_payables(locked, settlement.rows, now)
         checkpoint("payables_created")
         taken = [carries[row.recipient_id][0] for row in settlement.rows if row.recipient_id in carries]
@@ -210,16 +224,45 @@ def _payable_status(row: PayableRow) -> str:
     return _QUEUED if row.is_due else _NOTHING_DUE
 
 
+def _merchant_payee_ids(programme_id: int, recipients: list[int]) -> dict[int, int]:
+    """Merchant → its payee in the programme, for the merchants that have one (an enrolment)."""
+    found: dict[int, int] = {}
+    prefix = f"{MERCHANT_PREFIX}{programme_id}:"
+    for start in range(0, len(recipients), 500):
+        chunk = [f"{prefix}{recipient}" for recipient in recipients[start : start + 500]]
+        found.update(
+            (organisation, pk)
+            for organisation, pk in Payee.objects.filter(reference__in=chunk).values_list("organisation_id", "pk")
+            if organisation is not None
+        )
+    return found
+
+
 def _insert_payables(period: SettlementPeriod, rows: list[PayableRow], now: datetime.datetime) -> None:
-    """Write a period's payables. On PostgreSQL as one INSERT from a column array each: a city's day has
-    thousands of merchants, and ``bulk_create`` prepares every value of every row one by one in Python
-    (measured: about half of closing a 5,000-merchant day). The amounts still come from ``settle_period``;
-    only the writing is set-based."""
+    """Write a period's payables, each with the merchant's payee (none when it has no enrolment). On
+    PostgreSQL as one INSERT from a column array each, joined to the payees: a city's day has thousands of
+    merchants, and ``bulk_create`` prepares every value of every row one by one in Python (measured: about
+    half of closing a 5,000-merchant day). The amounts still come from ``settle_period``; only the writing is
+    set-based. The source reference is "<period>:<merchant>" (``models.consumer_source_ref``)."""
     if not rows:
         return
+    programme_id = period.programme_id
     if connection.vendor != "postgresql":
+        payees = _merchant_payee_ids(programme_id, [row.recipient_id for row in rows])
         Payable.objects.bulk_create(
-            [Payable(period=period, created_at=now, status=_payable_status(row), **row._asdict()) for row in rows],
+            [
+                Payable(
+                    period=period,
+                    programme_id=programme_id,
+                    source_kind=CONSUMER_SUBSIDY,
+                    source_ref=f"{period.pk}:{row.recipient_id}",
+                    payee_id=payees.get(row.recipient_id),
+                    created_at=now,
+                    status=_payable_status(row),
+                    **row._asdict(),
+                )
+                for row in rows
+            ],
             batch_size=2000,
         )
         return
@@ -228,12 +271,24 @@ def _insert_payables(period: SettlementPeriod, rows: list[PayableRow], now: date
     arrays.append([_payable_status(row) for row in rows])
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO settlement_payable (period_id, created_at, carry_taken, recipient_id, redemption_count, "
-            "redemptions_fen, released_count, released_fen, clawback_count, clawbacks_fen, carried_in_fen, "
-            "amount_fen, carried_out_fen, status) "
-            "SELECT %s, %s, false, * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
-            "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[])",
-            [period.pk, now, *arrays],
+            "INSERT INTO settlement_payable (period_id, programme_id, source_kind, created_at, carry_taken, "
+            "source_ref, payee_id, recipient_id, redemption_count, redemptions_fen, released_count, released_fen, "
+            "clawback_count, clawbacks_fen, carried_in_fen, amount_fen, carried_out_fen, status) "
+            "SELECT %s, %s, %s, %s, false, %s || r.recipient_id::text, y.id, r.* "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+            "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) AS r(recipient_id, "
+            "redemption_count, redemptions_fen, released_count, released_fen, clawback_count, clawbacks_fen, "
+            "carried_in_fen, amount_fen, carried_out_fen, status) "
+            "LEFT JOIN settlement_payee y ON y.reference = %s || r.recipient_id::text",
+            [
+                period.pk,
+                programme_id,
+                CONSUMER_SUBSIDY,
+                now,
+                f"{period.pk}:",
+                *arrays,
+                f"{MERCHANT_PREFIX}{programme_id}:",
+            ],
         )
 
 
@@ -262,10 +317,13 @@ def _next_number(now: datetime.datetime) -> str:
 
 def payable_now(programme: Programme) -> QuerySet[Payable]:
     """The programme's payables a new batch would carry: queued (in no batch, or sent back by the bank) and
-    owed to a merchant enrolled in the programme, whose enrolment gives the bank account. A queued payable of
-    a merchant without one gets no line (it shows as unmatched in reconciliation)."""
+    with a payee to pay — a merchant's once it is enrolled in the programme (its payee is synced from the
+    enrolment when the batch starts). A queued payable without one gets no line (it shows as unmatched in
+    reconciliation)."""
     enrolled = subsidies_queries.enrolment_exists(OuterRef("recipient_id"), programme.pk)
-    return Payable.objects.filter(period__programme=programme, status=Payable.Status.QUEUED).filter(enrolled)
+    return Payable.objects.filter(programme=programme, status=Payable.Status.QUEUED).filter(
+        Q(payee__isnull=False) | (Q(source_kind=CONSUMER_SUBSIDY) & enrolled)
+    )
 
 
 def _nothing_to_pay() -> ValidationFailed:
@@ -301,6 +359,11 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
     if refusal is not None:
         raise refusal
     now = timezone.now()
+    # The merchants' payees take their enrolments' accounts as they stand now, and merchants enrolled since
+    # their period closed get theirs (a resumed batch does it again: its remaining lines pay the same).
+    with transaction.atomic(durable=True):
+        sync_merchant_payees(programme, actor=actor)
+        attach_merchant_payees(programme.pk)
     batch = PaymentBatch.objects.filter(programme=programme, status=PaymentBatch.Status.ASSEMBLING).first()
     if batch is None:
         upto = payable_now(programme).aggregate(top=Max("pk"))["top"]
@@ -351,35 +414,32 @@ def _assemble_chunk(batch: PaymentBatch) -> int | None:
     returns the chunk's last payable id, or None when the batch's scope is exhausted. Runs inside the
     caller's transaction, with the batch row locked.
 
-    Set-based: the lines are made in the database from the payables and the merchants' enrolments (the
-    bank account is copied, sealed as it is), so a city's day of thousands of merchants is a few
-    statements instead of thousands of model instances. A payable whose merchant has no enrolment gets no
-    line: it stays queued and shows as unmatched in reconciliation.
+    Set-based: the lines are made in the database from the payables and their payees (the bank account is
+    copied, sealed as it is), so a city's day of thousands of merchants is a few statements instead of
+    thousands of model instances. A payable without a payee (a merchant with no enrolment) gets no line: it
+    stays queued and shows as unmatched in reconciliation.
     """
     scope: list[int | str] = [batch.programme_id, Payable.Status.QUEUED.value, batch.cursor_payable_id]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT max(id) FROM (SELECT p.id FROM settlement_payable p "
-            "JOIN settlement_settlementperiod s ON s.id = p.period_id "
-            "WHERE s.programme_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s ORDER BY p.id LIMIT %s) c",
+            "WHERE p.programme_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s ORDER BY p.id LIMIT %s) c",
             [*scope, batch.upto_payable_id, ASSEMBLY_CHUNK],
         )
         top = cursor.fetchone()[0]
         if top is None:
             return None
-        # The bank accounts are subsidies' (the merchants' enrolments in the programme), joined as the relation
-        # that app gives. line_id = batch number, "-", the payable id zero-padded to 10 digits (the same in
-        # SQLite and PostgreSQL).
-        accounts_sql, accounts_params = subsidies_queries.payee_accounts_sql(batch.programme_id)
+        # line_id = batch number, "-", the payable id zero-padded to 10 digits (the same in SQLite and
+        # PostgreSQL); the purpose is the one the payable's source registered.
+        purpose_sql, purpose_params = _purpose_sql()
         cursor.execute(
             "INSERT INTO settlement_paymentline (batch_id, payable_id, line_id, payee_name, bank_name, "  # noqa: S608
             "account_cipher, account_masked, amount_fen, purpose, status, bank_reference, failure_reason) "
             "SELECT %s, p.id, %s || substr('0000000000' || CAST(p.id AS text), length(CAST(p.id AS text)) + 1), "
-            "e.account_name, e.bank_name, e.account_cipher, e.account_masked, p.amount_fen, %s, %s, '', '' "
-            "FROM settlement_payable p JOIN settlement_settlementperiod s ON s.id = p.period_id "
-            f"JOIN ({accounts_sql}) e ON e.organisation_id = p.recipient_id "
-            "WHERE s.programme_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s",
-            [batch.pk, f"{batch.number}-", PURPOSE, PaymentLine.Status.PENDING.value, *accounts_params, *scope, top],
+            f"y.account_name, y.bank_name, y.account_cipher, y.account_masked, p.amount_fen, {purpose_sql}, %s, '', '' "
+            "FROM settlement_payable p JOIN settlement_payee y ON y.id = p.payee_id "
+            "WHERE p.programme_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s",
+            [batch.pk, f"{batch.number}-", *purpose_params, PaymentLine.Status.PENDING.value, *scope, top],
         )
         window = [batch.pk, batch.cursor_payable_id, top]
         cursor.execute(
@@ -398,6 +458,16 @@ def _assemble_chunk(batch: PaymentBatch) -> int | None:
     batch.total_fen += total
     batch.save(update_fields=["cursor_payable_id", "line_count", "total_fen"])
     return int(top)
+
+
+def _purpose_sql() -> tuple[str, list[str]]:
+    """A CASE expression on ``p.source_kind`` giving each registered source's purpose (用途)."""
+    registered = list(sources.SOURCES.values())
+    if not registered:
+        return "%s", [PURPOSE]
+    whens = " ".join("WHEN %s THEN %s" for _ in registered)
+    params = [value for source in registered for value in (source.kind, source.purpose)]
+    return f"CASE p.source_kind {whens} ELSE %s END", [*params, "补贴支付"]
 
 
 BANK_FILE_COLUMNS = ["行号", "收款人", "开户行", "收款账号", "金额（元）", "用途"]
@@ -601,6 +671,7 @@ def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, con
         by_row = {row.row_number: row for row in rows}
         paid: list[int] = []
         failed: list[int] = []
+        answered: list[tuple[PaymentLine, BankResultRow]] = []
         for verdict in verdicts:
             if not verdict.accepted:
                 continue
@@ -611,6 +682,7 @@ def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, con
                     status=PaymentLine.Status.PAID, bank_reference=row.bank_reference, result_at=now
                 )
                 paid.append(line.payable_id)
+                answered.append((line, row))
             else:
                 PaymentLine.objects.filter(pk=line.pk, status=PaymentLine.Status.PENDING).update(
                     status=PaymentLine.Status.FAILED,
@@ -619,9 +691,11 @@ def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, con
                     result_at=now,
                 )
                 failed.append(line.payable_id)
+                answered.append((line, row))
         # Paid payables are settled; failed ones go back to the queue for the next batch.
         Payable.objects.filter(pk__in=paid).update(status=Payable.Status.PAID)
         Payable.objects.filter(pk__in=failed).update(status=Payable.Status.QUEUED)
+        _tell_sources(answered, now)
         accepted = sum(v.accepted for v in verdicts)
         report = [v.__dict__ for v in verdicts]
         record = BankImport.objects.create(
@@ -642,6 +716,39 @@ def import_bank_results(*, actor: User, batch: PaymentBatch, file_name: str, con
             after={"file": file_name, "accepted": accepted, "refused": len(verdicts) - accepted},
         )
     return ImportOutcome(record=record, verdicts=report)
+
+
+def _tell_sources(answered: list[tuple[PaymentLine, BankResultRow]], now: datetime.datetime) -> None:
+    """Give each answered line's source the bank's word, in the import's transaction. Only sources that
+    registered a callback are asked (consumer-goods payables need none: their status is what is read)."""
+    listening = sources.listening_kinds()
+    if not answered or not listening:
+        return
+    payables = {
+        pk: (kind, ref, payee)
+        for pk, kind, ref, payee in Payable.objects.filter(
+            pk__in=[line.payable_id for line, _ in answered], source_kind__in=listening
+        ).values_list("pk", "source_kind", "source_ref", "payee_id")
+    }
+    for line, row in answered:
+        found = payables.get(line.payable_id)
+        if found is None:
+            continue
+        kind, ref, payee = found
+        sources.notify(
+            sources.PaymentResult(
+                source_kind=kind,
+                source_ref=ref,
+                payable_id=line.payable_id,
+                payee_id=payee,
+                line_id=line.line_id,
+                amount_fen=line.amount_fen,
+                paid=row.status == "paid",
+                bank_reference=row.bank_reference,
+                failure_reason="" if row.status == "paid" else row.reason,
+                at=now,
+            )
+        )
 
 
 def get_batch(number: str) -> PaymentBatch:

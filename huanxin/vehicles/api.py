@@ -1,0 +1,164 @@
+"""Vehicles API: the traffic police import, the VIN search with the full history, the mandatory-scrapping list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import File, Form, Query, Router, Status, UploadedFile
+
+from huanxin.accounts.http import current_user
+from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES
+from huanxin.core.errors import ForbiddenError, ValidationFailed
+from huanxin.core.schemas import QueryInt
+from huanxin.vehicles import queries, services
+from huanxin.vehicles.models import Vehicle, VehicleEvent
+from huanxin.vehicles.schemas import (
+    ScrapListFilter,
+    ScrapListItemOut,
+    ScrapListOut,
+    ScrapReasonOut,
+    ScrapSummaryOut,
+    VehicleEventOut,
+    VehicleImportReportOut,
+    VehicleOut,
+    VehicleSearchIn,
+)
+
+router = Router(tags=["机动车登记与报废"])
+
+READ_REFUSED = "只有政府监管人员可以查询机动车登记信息"
+
+
+def _require_reader(request: HttpRequest) -> None:
+    if not queries.can_read_registry(request.user):
+        raise ForbiddenError(READ_REFUSED, code="vehicle_registry_forbidden")
+
+
+@router.post(
+    "/imports",
+    response={201: VehicleImportReportOut},
+    summary="导入公安交管机动车登记数据（CSV 或 XLSX，multipart 字段 file；全市范围的系统管理员、审核人员）",
+    description=(
+        "有任何一行有误时整份文件都不导入（返回每一行的行号、字段和原因），除非 good_rows_only=true；"
+        "已记录过的相同业务不会重复记录，重复导入同一文件不产生变化。"
+    ),
+)
+def import_registrations(request: HttpRequest, file: File[UploadedFile], good_rows_only: Form[bool] = False) -> Any:
+    if not queries.can_import(request.user):
+        raise ForbiddenError(queries.IMPORT_REFUSED, code="vehicle_import_forbidden")
+    if file.size is not None and file.size > MAX_FILE_BYTES:
+        raise ValidationFailed.for_field(
+            "file", "file_too_large", f"文件大小超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请拆分为多个文件分批导入"
+        )
+    report = services.import_registrations(
+        actor=current_user(request), file_name=file.name or "", content=file.read(), good_rows_only=good_rows_only
+    )
+    return Status(201, report)
+
+
+@router.get("/imports/{int:import_id}", response=VehicleImportReportOut, summary="登记数据导入报告")
+def get_import(request: HttpRequest, import_id: QueryInt) -> Any:
+    return services.ImportReport.of(queries.get_import_for_user(request.user, import_id))
+
+
+def _event_out(event: VehicleEvent) -> VehicleEventOut:
+    return VehicleEventOut(
+        id=event.pk,
+        kind=event.kind,
+        kind_name=event.kind_name,
+        occurred_on=event.occurred_on,
+        owner_kind=event.owner_kind,
+        owner_name=event.owner_display_name,
+        owner_id_masked=event.owner_id_masked,
+        district=event.district_id,
+        use=event.use,
+        details=event.details,
+        source=event.source,
+        reference=event.reference,
+        recorded_at=event.recorded_at,
+    )
+
+
+def vehicle_out(vehicle: Vehicle) -> VehicleOut:
+    return VehicleOut(
+        id=vehicle.pk,
+        vin=vehicle.vin,
+        vehicle_type=vehicle.vehicle_type,
+        vehicle_type_name=vehicle.vehicle_type_name,
+        use=vehicle.use,
+        fuel=vehicle.fuel,
+        is_nev=vehicle.is_nev,
+        displacement_ml=vehicle.displacement_ml,
+        emission_standard=vehicle.emission_standard,
+        registered_on=vehicle.registered_on,
+        status=vehicle.status,
+        owner_kind=vehicle.owner_kind,
+        owner_name=vehicle.owner_display_name,
+        owner_id_masked=vehicle.owner_id_masked,
+        owner_since=vehicle.owner_since,
+        district=vehicle.district_id,
+        district_name=vehicle.district.name,
+        last_inspection_on=vehicle.last_inspection_on,
+        mileage_km=vehicle.mileage_km,
+        scrapped_on=vehicle.scrapped_on,
+        deregistered_on=vehicle.deregistered_on,
+        events=[_event_out(event) for event in queries.history(vehicle)],
+    )
+
+
+@router.post(
+    "/search",
+    response=VehicleOut,
+    summary="按车辆识别代号查询车辆及其全部生命周期记录（政府监管人员；VIN 在请求体中发送）",
+)
+def search_vehicle(request: HttpRequest, payload: VehicleSearchIn) -> Any:
+    _require_reader(request)
+    return vehicle_out(queries.get_vehicle_by_vin_for_user(request.user, payload.vin))
+
+
+@router.get(
+    "/scrapping-list",
+    response=ScrapListOut,
+    summary="强制报废清单：已达到或一年内达到强制报废标准的车辆，及 bj-truck-2024 覆盖的国四营运重型货车",
+)
+def scrapping_list(request: HttpRequest, filters: Query[ScrapListFilter]) -> Any:
+    _require_reader(request)
+    as_of = filters.as_of or timezone.localdate(timezone=services.BEIJING)
+    entries = list(
+        queries.scrap_list_for_user(
+            request.user,
+            as_of=as_of,
+            district=filters.district or "",
+            vehicle_type=filters.vehicle_type or "",
+            bj_truck_only=filters.bj_truck_only,
+        )
+    )
+    page = entries[filters.offset : filters.offset + filters.limit]
+    return ScrapListOut(
+        as_of=as_of,
+        count=len(entries),
+        summary=[ScrapSummaryOut(**row.__dict__) for row in queries.summarise(entries)],
+        items=[
+            ScrapListItemOut(
+                vin=entry.vehicle.vin,
+                vehicle_type=entry.vehicle.vehicle_type,
+                vehicle_type_name=entry.vehicle.vehicle_type_name,
+                use=entry.vehicle.use,
+                emission_standard=entry.vehicle.emission_standard,
+                district=entry.vehicle.district_id,
+                registered_on=entry.vehicle.registered_on,
+                owner_kind=entry.vehicle.owner_kind,
+                owner_name=entry.vehicle.owner_display_name,
+                status=entry.status,
+                status_name=entry.status_name,
+                must_scrap=entry.outlook.must_scrap,
+                service_life_ends_on=entry.outlook.service_life_ends_on,
+                guide_mileage_reached=entry.outlook.guide_mileage_reached,
+                bj_truck_2024=entry.outlook.bj_truck_2024,
+                reasons=[ScrapReasonOut(**reason) for reason in entry.outlook.reasons],
+            )
+            for entry in page
+        ],
+    )

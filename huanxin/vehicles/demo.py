@@ -1,0 +1,83 @@
+# ruff: noqa: E501 - the demo file is a table, one row a line
+"""Demo vehicles: a handful of cars and trucks with their histories, imported as the traffic police's file would
+be (through the same service), so the VIN search and the mandatory-scrapping list show something."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from stdnum.cn import ric, uscc
+
+from huanxin.accounts.models import User
+from huanxin.core.domain.identifiers import vin_check_digit
+from huanxin.vehicles import services
+from huanxin.vehicles.models import Vehicle
+
+HEADER = [
+    "业务类型", "车辆识别代号", "业务日期", "车辆类型", "使用性质", "燃料种类", "排量（毫升）", "排放标准",
+    "所有人类型", "所有人名称", "所有人证件号码", "登记区", "检验结果", "行驶里程（公里）", "注销原因",
+]  # fmt: skip
+
+
+def _vin(sixteen: str) -> str:
+    draft = sixteen[:8] + "0" + sixteen[8:]
+    return draft[:8] + vin_check_digit(draft) + draft[9:]
+
+
+def _resident_id(body: str) -> str:
+    return next(body + digit for digit in "0123456789X" if ric.is_valid(body + digit))
+
+
+def _uscc(body: str) -> str:
+    return body + uscc.calc_check_digit(body)
+
+
+# Printed by ``huanxin demo`` so a tester can paste them into the VIN search.
+DEMO_VINS = {
+    "private_car": _vin("LSVAB23C" + "DM000101"),
+    "taxi": _vin("LFV2A21K" + "JA000102"),
+    "taxi_due": _vin("LFV2A21K" + "KA000103"),
+    "truck_bj": _vin("LGBH52E0" + "EY000104"),
+    "truck_old": _vin("LGBH52E0" + "BY000105"),
+    "nev": _vin("LRW3E7EA" + "KC000106"),
+    "deregistered": _vin("LSVAB23C" + "9M000107"),
+}
+
+
+def _rows() -> list[list[str]]:
+    v = DEMO_VINS
+    li, zhao, wang = (
+        _resident_id("11010519800312123"),
+        _resident_id("11010819751120045"),
+        _resident_id("11010819900101567"),
+    )
+    taxi_company, haulier = _uscc("91110105MA01DHX71"), _uscc("91110112MA01DHX72")
+    r = "注册登记"
+    return [
+        [r, v["private_car"], "2010-03-15", "private_small", "非营运", "汽油", "1598", "国四", "个人", "李明", li, "朝阳区", "", "", ""],
+        ["转移登记", v["private_car"], "2018-06-20", "", "", "", "", "", "个人", "赵芳", zhao, "海淀区", "", "", ""],
+        ["检验", v["private_car"], "2024-03-10", "", "", "", "", "", "", "", "", "", "合格", "186000", ""],
+        [r, v["taxi"], "2018-01-10", "taxi_small", "营运", "汽油", "1798", "国五", "单位", "北京京城出租汽车有限公司", taxi_company, "东城区", "", "", ""],
+        ["检验", v["taxi"], "2025-01-08", "", "", "", "", "", "", "", "", "", "合格", "512000", ""],
+        [r, v["taxi_due"], "2019-06-01", "taxi_small", "营运", "插电式混合动力", "1498", "国六", "单位", "北京京城出租汽车有限公司", taxi_company, "东城区", "", "", ""],
+        [r, v["truck_bj"], "2014-05-20", "truck_heavy", "营运", "柴油", "11596", "国四", "单位", "北京京运物流有限公司", haulier, "通州区", "", "", ""],
+        ["检验", v["truck_bj"], "2025-05-12", "", "", "", "", "", "", "", "", "", "合格", "640000", ""],
+        [r, v["truck_old"], "2011-03-01", "truck_heavy", "营运", "柴油", "9726", "国三", "单位", "北京京运物流有限公司", haulier, "通州区", "", "", ""],
+        [r, v["nev"], "2019-08-01", "private_small", "非营运", "纯电动", "", "", "个人", "王静", wang, "大兴区", "", "", ""],
+        [r, v["deregistered"], "2009-04-02", "private_small", "非营运", "汽油", "1984", "国三", "个人", "李明", li, "朝阳区", "", "", ""],
+        ["注销登记", v["deregistered"], "2024-09-30", "", "", "", "", "", "", "", "", "", "", "", "报废"],
+    ]  # fmt: skip
+
+
+def demo_file() -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows([HEADER, *_rows()])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def load_demo(admin: User) -> None:
+    """Idempotent: imports the demo file once (a second run would find every event recorded anyway)."""
+    if Vehicle.objects.filter(vin__in=list(DEMO_VINS.values())).exists():
+        return
+    services.import_registrations(actor=admin, file_name="演示-机动车登记数据.csv", content=demo_file())

@@ -1,0 +1,55 @@
+"""Forms of the vehicle pages: the VIN search (POST), the traffic police upload, the scrapping-list filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from huanxin.accounts.models import District
+from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES, MAX_ROWS
+from huanxin.vehicles.models import VEHICLE_TYPE_CHOICES
+
+
+class VinSearchForm(forms.Form):
+    vin = forms.CharField(
+        label="车辆识别代号（VIN）",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        error_messages={"required": "请填写车辆识别代号（VIN）"},
+        help_text="17位，不含字母 I、O、Q",
+    )
+
+
+class RegistrationImportForm(forms.Form):
+    file = forms.FileField(
+        label="登记数据文件",
+        help_text=f"支持 .xlsx 和 .csv（UTF-8、GBK/GB18030 或 UTF-16 编码），不超过 "
+        f"{MAX_FILE_BYTES // (1024 * 1024)} MB、{MAX_ROWS:,} 行",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        error_messages={"required": "请选择要导入的文件", "empty": "文件是空的"},
+    )
+    good_rows_only = forms.BooleanField(
+        label="文件有错误时，仍导入无误的行",
+        required=False,
+        help_text="不勾选时，只要有一行有误，整个文件都不导入",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"文件大小超过 {MAX_FILE_BYTES // (1024 * 1024)} MB，请拆分为多个文件分批导入", code="file_too_large"
+            )
+        return upload
+
+
+class ScrapListForm(forms.Form):
+    as_of = forms.DateField(
+        label="评估日期", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    district = forms.ModelChoiceField(
+        queryset=District.objects.all(), label="登记区", required=False, empty_label="全部", to_field_name="code"
+    )
+    vehicle_type = forms.ChoiceField(label="车辆类型", required=False, choices=[("", "全部"), *VEHICLE_TYPE_CHOICES])
+    bj_truck_only = forms.BooleanField(label="只看国四营运重型货车（bj-truck-2024）", required=False)

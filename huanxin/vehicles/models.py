@@ -1,0 +1,289 @@
+"""The vehicle registry: one record per VIN, the events of its life, and the imports that brought them.
+
+A :class:`Vehicle` is one motor vehicle, identified by its VIN; its fixed facts (type, fuel, displacement,
+emission stage, registration date) come from its registration, and its current state (status, owner and since
+when, district, last inspection) is derived from its events by ``domain.lifecycle`` and only ever rewritten
+from them. A :class:`VehicleEvent` is one event of its life: appended, never changed or deleted. A
+:class:`VehicleImport` keeps the outcome of every upload of the traffic police's data.
+
+Later parts of the car programme point here: a scrapping enterprise's intake and its 报废机动车回收证明, and
+the residents' car applications, each reference a ``Vehicle`` (``on_delete=PROTECT``), and the intake appends the
+``scrapping`` event (``source="scrapping_enterprise"``, ``organisation`` and ``reference`` = certificate number).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from huanxin.accounts.models import District, Organisation, Person
+from huanxin.accounts.roles import VEHICLE_REGISTRY_READERS
+from huanxin.core.domain.masking import mask_name
+from huanxin.core.permissions import district_scope
+from huanxin.vehicles.domain import records
+from huanxin.vehicles.domain.scrapping import VEHICLE_TYPES
+
+
+def _choices(table: Any) -> list[tuple[str, str]]:
+    return list(table.items())
+
+
+VEHICLE_TYPE_CHOICES = [(code, limits.name) for code, limits in VEHICLE_TYPES.items()]
+
+
+class OwnerFields(models.Model):
+    """Who owns the vehicle (at an event, or now): a person or an organisation, the identity number sealed."""
+
+    owner_kind = models.CharField("所有人类型", max_length=12, choices=_choices(records.OWNER_KINDS), blank=True)
+    owner_name = models.CharField("所有人", max_length=120, blank=True)
+    # Resident ID (purpose "resident_id", the same blind index as accounts.Person) or unified social credit code
+    # (purpose "uscc"): AES-GCM ciphertext, keyed hash for lookups, masked display.
+    owner_id_cipher = models.TextField(blank=True)
+    owner_id_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    owner_id_masked = models.CharField("所有人证件号码", max_length=18, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def owner_display_name(self) -> str:
+        """A person's name masked (张**); an organisation's in full."""
+        return mask_name(self.owner_name) if self.owner_kind == "person" else self.owner_name
+
+
+class VehicleQuerySet(models.QuerySet["Vehicle"]):
+    def visible_to(self, user: Any) -> VehicleQuerySet:
+        """Registry readers see the vehicles registered in their districts (city-wide grants: all); others none."""
+        return district_scope(self, user, staff_roles=VEHICLE_REGISTRY_READERS, district_field="district_id")
+
+
+class Vehicle(OwnerFields):
+    """One motor vehicle, by VIN: its registered facts, and its current state as derived from its events."""
+
+    vin = models.CharField("车辆识别代号", max_length=17, unique=True)
+    vehicle_type = models.CharField("车辆类型", max_length=30, choices=VEHICLE_TYPE_CHOICES)
+    use = models.CharField("使用性质", max_length=16, choices=_choices(records.USES))
+    fuel = models.CharField("燃料种类", max_length=16, choices=_choices(records.FUELS))
+    displacement_ml = models.PositiveIntegerField("排量（毫升）", default=0)
+    emission_standard = models.CharField(
+        "排放标准", max_length=8, choices=_choices(records.EMISSION_STANDARDS), blank=True
+    )
+    registered_on = models.DateField("注册登记日期")
+    # Derived from the events (domain.lifecycle.derive_state); rewritten only by the service that appends one.
+    status = models.CharField("状态", max_length=16, choices=_choices(records.STATUSES))
+    owner_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="所有人（自然人）"
+    )
+    owner_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="所有人（单位）"
+    )
+    owner_since = models.DateField("登记为所有人的日期")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name="登记区")
+    last_inspection_on = models.DateField("最近检验日期", null=True, blank=True)
+    inspection_passed = models.BooleanField("最近检验合格", null=True, blank=True)
+    mileage_km = models.PositiveIntegerField("行驶里程（公里）", null=True, blank=True)
+    scrapped_on = models.DateField("报废回收日期", null=True, blank=True)
+    deregistered_on = models.DateField("注销登记日期", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    objects = VehicleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "机动车"
+        verbose_name_plural = "机动车"
+        ordering = ["vin"]
+        constraints = [
+            models.CheckConstraint(condition=Q(use__in=list(records.USES)), name="vehicles_vehicle_use_known"),
+            models.CheckConstraint(condition=Q(fuel__in=list(records.FUELS)), name="vehicles_vehicle_fuel_known"),
+            models.CheckConstraint(
+                condition=Q(vehicle_type__in=list(VEHICLE_TYPES)), name="vehicles_vehicle_type_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(emission_standard__in=["", *records.EMISSION_STANDARDS]),
+                name="vehicles_vehicle_emission_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=list(records.STATUSES)), name="vehicles_vehicle_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(owner_kind__in=list(records.OWNER_KINDS)), name="vehicles_vehicle_owner_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(owner_person__isnull=True) | Q(owner_organisation__isnull=True),
+                name="vehicles_vehicle_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(displacement_ml__lte=30_000), name="vehicles_vehicle_displacement_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(owner_since__gte=F("registered_on")), name="vehicles_vehicle_owner_after_registration"
+            ),
+        ]
+        indexes = [
+            # The mandatory-scrapping list walks the registry by district and type.
+            models.Index(fields=["district", "vehicle_type", "registered_on"], name="vehicles_vehicle_scrap_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.vin
+
+    @property
+    def vehicle_type_name(self) -> str:
+        return records.vehicle_type_name(self.vehicle_type)
+
+    @property
+    def is_nev(self) -> bool:
+        return records.is_nev(self.fuel)
+
+
+class VehicleImport(models.Model):
+    """One upload of the traffic police's data: who, when, which file, what became of its rows, and why each
+    refused row was refused. A file with refused rows imports nothing unless ``good_rows_only`` was asked."""
+
+    class Outcome(models.TextChoices):
+        IMPORTED = "imported", "已导入"
+        REFUSED = "refused", "有错误，未导入"
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="导入人"
+    )
+    uploaded_at = models.DateTimeField("导入时间", default=timezone.now, db_index=True)
+    file_name = models.CharField("文件名", max_length=200)
+    file_format = models.CharField("格式", max_length=10)
+    file_size = models.PositiveIntegerField("文件大小（字节）")
+    file_digest = models.CharField("文件 SHA-256", max_length=64)
+    good_rows_only = models.BooleanField("仅导入无误的行", default=False)
+    outcome = models.CharField("结果", max_length=10, choices=Outcome.choices)
+    total_rows = models.PositiveIntegerField("数据行数", default=0)
+    recorded_count = models.PositiveIntegerField("新记录", default=0)
+    unchanged_count = models.PositiveIntegerField("已有记录（未变）", default=0)
+    refused_count = models.PositiveIntegerField("拒绝", default=0)
+    withheld_count = models.PositiveIntegerField("无误但未导入", default=0)
+    refused_rows = models.JSONField("拒绝原因", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "登记数据导入"
+        verbose_name_plural = "登记数据导入"
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    total_rows=F("recorded_count") + F("unchanged_count") + F("refused_count") + F("withheld_count")
+                ),
+                name="vehicles_import_counts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["imported", "refused"]), name="vehicles_import_outcome_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}（{self.uploaded_at:%Y-%m-%d %H:%M}）"
+
+
+class VehicleEventImmutableError(RuntimeError):
+    """Raised on any attempt to change or delete a recorded vehicle event: a life is appended to, never edited."""
+
+
+_IMMUTABLE = "车辆生命周期记录只能追加，不能修改或删除"
+
+
+class VehicleEventQuerySet(models.QuerySet["VehicleEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise VehicleEventImmutableError(_IMMUTABLE)
+
+    def delete(self) -> NoReturn:
+        raise VehicleEventImmutableError(_IMMUTABLE)
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise VehicleEventImmutableError(_IMMUTABLE)
+
+
+class VehicleEvent(OwnerFields):
+    """One event of a vehicle's life (registration, transfer, inspection, scrapping, deregistration); appended,
+    never changed or deleted. At most one registration, one scrapping and one deregistration per vehicle, and
+    one event of a kind per vehicle and day: re-importing the same data finds it already recorded."""
+
+    class Source(models.TextChoices):
+        TRAFFIC_POLICE = "traffic_police", "公安交管登记数据"
+        SCRAPPING_ENTERPRISE = "scrapping_enterprise", "报废机动车回收拆解企业"
+        DEMO = "demo", "演示数据"
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="events", verbose_name="车辆")
+    kind = models.CharField("业务类型", max_length=16, choices=_choices(records.EVENT_KINDS))
+    occurred_on = models.DateField("业务日期")
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="登记区"
+    )
+    use = models.CharField("使用性质", max_length=16, choices=_choices(records.USES), blank=True)
+    details = models.JSONField("业务详情", default=dict, blank=True)
+    source = models.CharField("来源", max_length=24, choices=Source.choices)
+    import_record = models.ForeignKey(
+        VehicleImport, null=True, blank=True, on_delete=models.PROTECT, related_name="events", verbose_name="导入批次"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="办理机构"
+    )
+    reference = models.CharField("业务编号", max_length=60, blank=True)
+    # A keyed hash (crypto.blind_index) of every value of the event: the same event sent again is recognised as
+    # already recorded, a different one for the same vehicle, kind and day as a conflict. Keyed, because the
+    # values include the owner's identity number.
+    content_digest = models.CharField(max_length=64)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    recorded_at = models.DateTimeField("录入时间", default=timezone.now)
+
+    objects = VehicleEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "车辆生命周期记录"
+        verbose_name_plural = "车辆生命周期记录"
+        ordering = ["vehicle", "occurred_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["vehicle", "kind", "occurred_on"], name="vehicles_event_identity_uniq"),
+            models.UniqueConstraint(
+                fields=["vehicle"], condition=Q(kind="registration"), name="vehicles_event_one_registration"
+            ),
+            # A VIN is scrapped once (issue #13): the certificate's intake appends this event.
+            models.UniqueConstraint(
+                fields=["vehicle"], condition=Q(kind="scrapping"), name="vehicles_event_one_scrapping"
+            ),
+            models.UniqueConstraint(
+                fields=["vehicle"], condition=Q(kind="deregistration"), name="vehicles_event_one_deregistration"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=list(records.EVENT_KINDS)), name="vehicles_event_kind_known"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["registration", "transfer"], owner_kind__in=list(records.OWNER_KINDS))
+                | (~Q(kind__in=["registration", "transfer"]) & Q(owner_kind="")),
+                name="vehicles_event_owner_on_ownership_events",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle_id} {self.kind} {self.occurred_on}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise VehicleEventImmutableError(_IMMUTABLE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise VehicleEventImmutableError(_IMMUTABLE)
+
+    @property
+    def kind_name(self) -> str:
+        return records.EVENT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def reason_name(self) -> str:
+        """A deregistration's reason in Chinese (报废, 灭失, ...)."""
+        from huanxin.vehicles.domain.traffic import DEREGISTRATION_REASONS
+
+        reason = str(self.details.get("reason") or "")
+        return DEREGISTRATION_REASONS.get(reason, reason)
