@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -84,6 +85,9 @@ def issue_certificate(
     if day > today:
         raise ValidationFailed.for_field("intake_on", "future_date", "回收日期不能晚于今天")
     licence = _licence_on(enterprise, day)
+    if day != today:
+        # A backdated intake needs today's licence too: an enterprise whose licence lapsed issues nothing more.
+        _licence_on(enterprise, today)
     try:
         with transaction.atomic(durable=True):
             # Locked: a second intake of the same vehicle waits here and then finds it scrapped.
@@ -113,16 +117,25 @@ def issue_certificate(
                 owner_id_masked=vehicle.owner_id_masked,
                 issued_by=actor,
             )
-            services.append_event(
-                actor=actor,
-                vehicle=vehicle,
-                kind="scrapping",
-                occurred_on=day,
-                source=VehicleEvent.Source.SCRAPPING_ENTERPRISE,
-                organisation=enterprise,
-                reference=number,
-                details={"certificate": number},
-            )
+            try:
+                services.append_event(
+                    actor=actor,
+                    vehicle=vehicle,
+                    kind="scrapping",
+                    occurred_on=day,
+                    source=VehicleEvent.Source.SCRAPPING_ENTERPRISE,
+                    organisation=enterprise,
+                    reference=number,
+                    details={"certificate": number},
+                )
+            except ValidationFailed as refused:
+                # The event's date is what this form calls the intake date: the error names the field sent.
+                raise ValidationFailed.from_errors(
+                    [
+                        replace(error, field="intake_on") if error.field == "occurred_on" else error
+                        for error in refused.errors
+                    ]
+                ) from None
             audit.record(
                 actor=actor,
                 action="vehicles.scrapping.issue_certificate",
@@ -132,9 +145,12 @@ def issue_certificate(
                 district_code=vehicle.district_id,
             )
     except IntegrityError:
-        # Only another intake of the same vehicle committed between our read and our write gets here (SQLite,
-        # which takes no row lock; on PostgreSQL the lock above makes the loser see the vehicle scrapped).
-        raise ConflictError(ALREADY_SCRAPPED, code="vehicle_scrapped") from None
+        # Another intake of the same vehicle committed between our read and our write (SQLite, which takes no
+        # row lock; on PostgreSQL the lock above makes the loser see the vehicle scrapped). Any other conflict is
+        # not that, and is not reported as that.
+        if ScrapCertificate.objects.filter(vehicle__vin=canonical).exists():
+            raise ConflictError(ALREADY_SCRAPPED, code="vehicle_scrapped") from None
+        raise
     return certificate
 
 

@@ -172,10 +172,15 @@ class _Plan:
 def _recorded(
     vins: Sequence[str],
 ) -> tuple[dict[str, Vehicle], dict[str, list[EventFacts]], dict[tuple[str, str, datetime.date], str]]:
-    """The stored vehicles of these VINs, their events as facts, and each event's content digest by identity."""
+    """The stored vehicles of these VINs, their events as facts, and each event's content digest by identity.
+
+    The vehicles are locked (in VIN order, as ``vins`` come sorted) for the rest of the import's transaction: a
+    scrapping intake or another import that changes one of them waits, so the state written here is derived from
+    every event the vehicle has, not from a read that another writer overtook."""
     vehicles: dict[str, Vehicle] = {}
     for start in range(0, len(vins), BATCH_SIZE):
-        vehicles.update((v.vin, v) for v in Vehicle.objects.filter(vin__in=vins[start : start + BATCH_SIZE]))
+        batch = Vehicle.objects.select_for_update().filter(vin__in=vins[start : start + BATCH_SIZE]).order_by("vin")
+        vehicles.update((v.vin, v) for v in batch)
     existing: dict[str, list[EventFacts]] = defaultdict(list)
     recorded: dict[tuple[str, str, datetime.date], str] = {}
     by_pk = {vehicle.pk: vin for vin, vehicle in vehicles.items()}

@@ -106,6 +106,23 @@ def test_intake_is_refused_without_a_licence_valid_on_the_day_and_writes_nothing
     assert Vehicle.objects.get(vin=vin).status == "registered"
 
 
+def test_a_backdated_intake_is_refused_when_the_licence_has_lapsed_since(personas):
+    # Valid on the intake day a year ago, lapsed today: backdating does not keep a lapsed enterprise issuing.
+    today = timezone.localdate()
+    enterprise, staff = licensed_scrapper(
+        valid_from=today - datetime.timedelta(days=800), valid_until=today - datetime.timedelta(days=10)
+    )
+    vin = registered_vehicle(personas.admin)
+    before = counts()
+    with pytest.raises(ForbiddenError) as caught:
+        scrapping.issue_certificate(
+            actor=staff, enterprise=enterprise, vin=vin, intake_on=today - datetime.timedelta(days=365)
+        )
+    assert caught.value.code == "scrapper_not_licensed"
+    assert counts() == before
+    assert Vehicle.objects.get(vin=vin).status == "registered"
+
+
 def test_intake_is_refused_to_an_enterprise_with_no_licence_at_all(personas):
     enterprise = make_organisation(OrganisationKind.VEHICLE_SCRAPPER, "110113")
     staff = make_member(Role.DISMANTLER, enterprise)
@@ -180,7 +197,7 @@ def test_an_intake_dated_before_the_vehicles_last_event_or_in_the_future_is_refu
         scrapping.issue_certificate(
             actor=y.staff, enterprise=y.enterprise, vin=vin, intake_on=datetime.date(2021, 4, 1)
         )
-    assert early.value.errors[0].field == "occurred_on"
+    assert early.value.errors[0].field == "intake_on"
     with pytest.raises(ValidationFailed) as future:
         scrapping.issue_certificate(
             actor=y.staff,
