@@ -14,6 +14,7 @@ from huanxin.accounts.models import Organisation, OrganisationKind
 from huanxin.accounts.queries import acting_organisation
 from huanxin.accounts.roles import VEHICLE_SCRAPPING_STAFF
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES
+from huanxin.core import ratelimit
 from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.schemas import QueryInt
 from huanxin.vehicles import queries, scrapping, services
@@ -315,8 +316,10 @@ def certificate_check_out(certificate: ScrapCertificate) -> ScrapCertificateChec
     response=ScrapCertificateCheckOut,
     auth=None,
     summary="核验报废机动车回收证明（公开；不含所有人信息）",
+    openapi_extra={"x-problems": [429]},
 )
 def check_certificate(request: HttpRequest, number: str) -> Any:
+    scrapping.count_public_check(ratelimit.client_ip(request))
     certificate = queries.public_certificate(number)
     if certificate is None:
         raise NotFoundError("未找到该编号的报废机动车回收证明", code="certificate_not_found")

@@ -13,12 +13,14 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import replace
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Organisation, OrganisationKind, User
-from huanxin.core import audit
+from huanxin.accounts.services import TryAgainLater
+from huanxin.core import audit, ratelimit
 from huanxin.core.errors import ConflictError, ForbiddenError, ValidationFailed
 from huanxin.trace import services as trace_services
 from huanxin.vehicles import queries, services
@@ -250,3 +252,17 @@ def hand_over_battery(
     except IntegrityError:
         raise refusal from None
     return battery
+
+
+def count_public_check(client_ip: str) -> None:
+    """Count one look-up on the public certificate check from ``client_ip``; refused (429) past
+    ``HUANXIN_PUBLIC_CHECKS_PER_HOUR`` in an hour. Certificate numbers run in sequence per enterprise, so an
+    unlimited check would let anyone list every certificate a yard issued."""
+    limit = int(settings.HUANXIN_PUBLIC_CHECKS_PER_HOUR)
+    bucket = f"vehicles:certificate-check:{client_ip}"
+    if ratelimit.hit(bucket, limit=limit, window_seconds=3600):
+        return
+    wait = ratelimit.retry_after(bucket, limit=limit)
+    raise TryAgainLater(
+        f"核验次数过多，请 {max(1, -(-wait // 60))} 分钟后再试", code="certificate_check_limited", retry_after=wait
+    )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation
+from huanxin.core import ratelimit
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.notices import notify_rows
@@ -296,10 +297,31 @@ def hand_over_battery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- the public check
 
 
+def _check_refused(request: HttpRequest, number: str) -> HttpResponse | None:
+    """The page a client gets once it has used up its public checks for the hour (429), or None."""
+    try:
+        scrapping.count_public_check(ratelimit.client_ip(request))
+    except DomainError as refused:
+        response = render(
+            request,
+            "vehicles/certificate_check.html",
+            {"certificate": None, "number": number[:40], "searched": False, "refusal": refused.detail},
+            status=refused.status,
+        )
+        retry_after = getattr(refused, "retry_after", None)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
+        return response
+    return None
+
+
 def certificate_check_search(request: HttpRequest) -> HttpResponse:
     """Public: type a certificate number to check it."""
     number = request.GET.get("number", "")
     if number:
+        refused = _check_refused(request, number)
+        if refused is not None:
+            return refused
         found = queries.public_certificate(number)
         if found is not None:
             return redirect("vehicles:certificate_check", number=found.number)
@@ -314,6 +336,9 @@ def certificate_check_search(request: HttpRequest) -> HttpResponse:
 def certificate_check(request: HttpRequest, number: str) -> HttpResponse:
     """Public, no sign-in (the QR code on the certificate lands here): the number, the VIN partly masked, the
     vehicle type, the enterprise, the date and whether the certificate is valid — never the owner."""
+    refused = _check_refused(request, number)
+    if refused is not None:
+        return refused
     found = queries.public_certificate(number)
     return render(
         request,

@@ -349,3 +349,17 @@ def test_the_enterprise_pages_ask_a_signed_out_visitor_to_sign_in(personas):
         assert "/accounts/login" in response["Location"]
     assert Client().post(f"/vehicles/certificates/{certificate.pk}/assemblies/", {}).status_code == 302
     assert side_effects() == before
+
+
+def test_the_public_check_is_limited_per_client_address_and_says_when_to_come_back(personas, settings):
+    settings.HUANXIN_PUBLIC_CHECKS_PER_HOUR = 3
+    client = Client()
+    for _ in range(3):
+        assert client.get("/api/v1/vehicles/certificates/check/BF000000000000000000001").status_code == 404
+    refused = client.get("/api/v1/vehicles/certificates/check/BF000000000000000000001")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "certificate_check_limited"
+    assert int(refused["Retry-After"]) > 0
+    page = client.get("/vehicles/check/BF000000000000000000001/")
+    assert page.status_code == 429
+    assert "核验次数过多" in page.content.decode()
