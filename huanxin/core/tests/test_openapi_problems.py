@@ -39,7 +39,11 @@ def test_every_operation_documents_its_refusals_as_problem_details():
 
 def test_rate_limited_operations_say_so():
     documented = {(m, p) for _, p, m, o in _operations() if 429 in o["responses"]}
-    assert documented == {("post", "/api/v1/accounts/phone-codes"), ("post", "/api/v1/accounts/residents")}
+    assert documented == {
+        ("post", "/api/v1/accounts/phone-codes"),
+        ("post", "/api/v1/accounts/residents"),
+        ("get", "/api/v1/vehicles/certificates/check/{number}"),
+    }
 
 
 def test_the_problem_schema_is_what_the_api_answers():
