@@ -287,3 +287,25 @@ class VehicleEvent(OwnerFields):
 
         reason = str(self.details.get("reason") or "")
         return DEREGISTRATION_REASONS.get(reason, reason)
+
+
+# Car subsidy applications live in their own module; imported here so Django registers them in this app.
+from huanxin.vehicles.application_models import (  # noqa: E402
+    CarApplication,
+    CarApplicationStep,
+    CarProgrammeSettings,
+    EvidenceFile,
+    NevCatalogueEntry,
+)
+
+__all__ = [
+    "CarApplication",
+    "CarApplicationStep",
+    "CarProgrammeSettings",
+    "EvidenceFile",
+    "NevCatalogueEntry",
+    "OwnerFields",
+    "Vehicle",
+    "VehicleEvent",
+    "VehicleImport",
+]
