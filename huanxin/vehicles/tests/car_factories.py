@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from huanxin.accounts.models import Person, User
 from huanxin.policy import ledger
 from huanxin.policy.models import Programme
@@ -24,7 +26,8 @@ def car_programme(code: str = "cn-car-scrap-2026", budget_fen: int = 100_000_000
     programme, _ = Programme.objects.get_or_create(
         code=code, defaults={"name": code, "family": "car", "slices_per_district": 1, "status": "open"}
     )
-    ledger.allocate(programme, {"110105": budget_fen, "110108": budget_fen})
+    with transaction.atomic():
+        ledger.allocate(programme, {"110105": budget_fen, "110108": budget_fen})
     return programme
 
 
