@@ -162,3 +162,9 @@ def scrapping_list(request: HttpRequest, filters: Query[ScrapListFilter]) -> Any
             for entry in page
         ],
     )
+
+
+# Car subsidy applications (/api/v1/vehicles/applications…), in their own module.
+from huanxin.vehicles.application_api import router as applications_router  # noqa: E402
+
+router.add_router("/applications", applications_router)

@@ -168,7 +168,7 @@ def submit_application(
     if not new_invoice_number.strip():
         errors.append(FieldError("new_invoice_number", "required", "请填写新车发票号码"))
     if new_price_fen <= 0 or new_price_fen > 100_000_000_00:
-        errors.append(FieldError("new_price_fen", "invalid_amount", "新车价格应大于0"))
+        errors.append(FieldError("new_car_price_fen", "invalid_amount", "新车价格应大于0"))
     if new_energy not in CarApplication.NewEnergy.values:
         errors.append(FieldError("new_energy", "invalid_choice", "新车能源类型应为新能源或燃油"))
     if new_energy == "fuel" and not 0 < new_displacement_ml <= 30_000:
