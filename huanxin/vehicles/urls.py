@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huanxin.vehicles import views
+from huanxin.vehicles import application_views, views
 
 app_name = "vehicles"
 
@@ -9,4 +9,20 @@ urlpatterns = [
     path("imports/", views.import_registrations, name="imports"),
     path("imports/<int:pk>/", views.import_report, name="import"),
     path("scrapping/", views.scrapping_list, name="scrapping"),
+    # Car subsidy applications
+    path("applications/", application_views.my_applications, name="applications"),
+    path("applications/new/", application_views.apply, name="apply"),
+    path("applications/queue/", application_views.review_queue, name="application_queue"),
+    path("applications/<int:pk>/", application_views.application_detail, name="application"),
+    path("applications/<int:pk>/upload/", application_views.upload, name="application_upload"),
+    path(
+        "applications/<int:pk>/evidence/<int:evidence_id>/",
+        application_views.evidence_download,
+        name="application_evidence",
+    ),
+    path("applications/<int:pk>/accept/", application_views.accept, name="application_accept"),
+    path("applications/<int:pk>/supplement/", application_views.supplement, name="application_supplement"),
+    path("applications/<int:pk>/supplied/", application_views.supplied, name="application_supplied"),
+    path("applications/<int:pk>/decide/", application_views.decide, name="application_decide"),
+    path("applications/<int:pk>/reconsider/", application_views.reconsider, name="application_reconsider"),
 ]
