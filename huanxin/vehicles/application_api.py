@@ -17,6 +17,7 @@ from huanxin.vehicles.application_schemas import (
     CarAppDecisionIn,
     CarAppEvidenceOut,
     CarAppIn,
+    CarAppNevImportOut,
     CarAppOut,
     CarAppReconsiderationIn,
     CarAppSummaryOut,
@@ -215,3 +216,15 @@ def reconsideration(request: HttpRequest, application_id: int, payload: CarAppRe
         actor=current_user(request), application=_get(request, application_id), note=payload.note
     )
     return detail(application)
+
+
+@router.post(
+    "/nev-catalogue",
+    response={201: CarAppNevImportOut},
+    summary="导入《减免车辆购置税的新能源汽车车型目录》（CSV 或 XLSX，含“车辆型号”列；全市范围的目录管理人员）",
+)
+def import_nev_catalogue(request: HttpRequest, file: File[UploadedFile], batch: Form[str] = "") -> Any:
+    added = services.import_nev_catalogue_file(
+        actor=current_user(request), file_name=file.name or "", content=file.read(), batch=batch[:20]
+    )
+    return Status(201, {"added": added})

@@ -129,3 +129,7 @@ class CarAppDecisionIn(Schema):
 
 class CarAppReconsiderationIn(Schema):
     note: str = Field(..., max_length=500)
+
+
+class CarAppNevImportOut(Schema):
+    added: int = Field(..., description="新增的车型数（已有的车型不变）")

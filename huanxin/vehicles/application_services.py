@@ -768,3 +768,34 @@ def import_nev_catalogue(*, actor: User, rows: list[dict[str, str]], batch: str 
                 after={"rows": len(entries), "added": added, "batch": batch},
             )
     return added
+
+
+NEV_COLUMNS = {
+    "车辆型号": "model_code",
+    "型号": "model_code",
+    "生产企业": "manufacturer",
+    "企业名称": "manufacturer",
+    "品牌": "brand",
+    "通用名称": "brand",
+}
+
+
+def import_nev_catalogue_file(*, actor: User, file_name: str, content: bytes, batch: str = "") -> int:
+    """Import the NEV catalogue from a CSV/XLSX file with a 车辆型号 column (生产企业, 品牌 optional)."""
+    from huanxin.catalogue.domain.products import ImportFileError
+    from huanxin.catalogue.domain.tabular import read_table
+
+    if districts_for(actor, *CATALOGUE_KEEPERS) is not None:
+        raise ForbiddenError("只有全市范围的目录管理人员可以导入新能源汽车车型目录", code="nev_catalogue_forbidden")
+    try:
+        table = read_table(file_name, content)
+    except ImportFileError as error:
+        raise ValidationFailed.for_field("file", error.code, error.message) from None
+    columns = {index: NEV_COLUMNS.get(name.strip()) for index, name in enumerate(table.header)}
+    if "model_code" not in columns.values():
+        raise ValidationFailed.for_field("file", "missing_column", "文件缺少“车辆型号”列")
+    rows = [
+        {field: cells[index] for index, field in columns.items() if field and index < len(cells)}
+        for _, cells in table.rows
+    ]
+    return import_nev_catalogue(actor=actor, rows=rows, batch=batch)

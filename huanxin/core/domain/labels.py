@@ -113,6 +113,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "programme_code": "补贴项目",
     "application_id": "申请",
     "evidence_id": "申请材料",
+    "batch": "批次",
     "old_vin": "旧车车辆识别代号",
     "new_vin": "新车车辆识别代号",
     "certificate_number": "报废机动车回收证明编号",

@@ -112,3 +112,26 @@ def test_review_through_the_api_and_refusals_for_other_roles(personas, filed):
     assert decided["status"] == "approved"
     assert decided["amount_fen"] == 1_800_000
     assert decided["clock"]["stages"][2]["due_on"] == decided["clock"]["expected_payment_on"]
+
+
+def test_nev_catalogue_import_for_city_wide_keepers_only(personas):
+    from huanxin.vehicles.models import NevCatalogueEntry
+
+    content = (
+        "车辆型号,生产企业,品牌\r\n"
+        "BYD7152WT6HEVC3,比亚迪汽车工业有限公司,比亚迪\r\n"
+        "TSL7000BEVAR0,特斯拉（上海）有限公司,特斯拉\r\n"
+    )
+    for user in (personas.consumer, personas.district_reviewer, personas.finance, personas.clerk):
+        upload = SimpleUploadedFile("nev.csv", content.encode(), content_type="text/csv")
+        response = api_client_for(user).post(f"{BASE}/nev-catalogue", data={"file": upload})
+        assert response.status_code == 403
+    assert not NevCatalogueEntry.objects.exists()
+    for expected in (2, 0):
+        upload = SimpleUploadedFile("nev.csv", content.encode(), content_type="text/csv")
+        response = api_client_for(personas.admin).post(f"{BASE}/nev-catalogue", data={"file": upload})
+        assert response.status_code == 201, response.content
+        assert response.json()["added"] == expected
+    assert NevCatalogueEntry.objects.count() == 2
+    bad = SimpleUploadedFile("nev.csv", "品牌\r\nX\r\n".encode(), content_type="text/csv")
+    assert api_client_for(personas.admin).post(f"{BASE}/nev-catalogue", data={"file": bad}).status_code == 422
