@@ -359,3 +359,62 @@ def test_one_car_subsidy_per_person_per_year(scene):
         certificate="BF2026110009",
     )
     assert _checks(second)["one_per_year"] == "fail"
+
+
+def test_a_replacement_checks_the_transfer_and_a_failed_payment_comes_back(
+    scene, sms_outbox, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from huanxin.conftest import valid_resident_id
+    from huanxin.vehicles import services as registry
+    from huanxin.vehicles.tests.factories import csv_file, new_vin, registration, transfer
+
+    personas, _, new = scene
+    vin = new_vin()
+    registry.import_registrations(
+        actor=personas.admin,
+        file_name="r.csv",
+        content=csv_file(
+            [
+                registration(vin, on="2016-03-01", owner_id=personas.consumer_person.reveal_resident_id()),
+                transfer(vin, on="2026-10-10", owner_kind="个人", owner_name="赵六", owner_id=valid_resident_id()),
+            ]
+        ),
+    )
+    application = file_application(
+        personas.consumer,
+        programme_code="cn-car-replace-2026",
+        old_vin=vin,
+        new_vin=new,
+        certificate="",
+        transfer_invoice_number="FP-2026-1",
+    )
+    checks = _checks(application)
+    assert checks["transfer"] == "pass"
+    assert set(checks.values()) == {"pass"}, application.checks
+    car.accept(actor=personas.reviewer, application=application)
+    application = car.decide(
+        actor=personas.reviewer, application=application, approve=True, reason_code="all_checks_passed"
+    )
+    assert application.amount_fen == 1_200_000  # 8 % of 150,000 元
+    payable = Payable.objects.get(source_kind="car-subsidy", source_ref=str(application.pk))
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        notify(
+            PaymentResult(
+                "car-subsidy",
+                str(application.pk),
+                payable.pk,
+                application.payee_id,
+                "L1",
+                1_200_000,
+                False,
+                "",
+                "账户名不符",
+                datetime.datetime.now(tz=datetime.UTC),
+            )
+        )
+    application.refresh_from_db()
+    assert application.status == "payment_failed"
+    assert application.payment_failure == "账户名不符"
+    assert any(purpose == "car_payment_failed" for _, _, purpose in sms_outbox)
