@@ -10,15 +10,18 @@ from ninja import File, Form, Router, Status, UploadedFile
 
 from huanxin.accounts.http import current_user
 from huanxin.core.errors import ForbiddenError, ValidationFailed
+from huanxin.core.schemas import QueryInt
 from huanxin.vehicles import application_queries as queries
 from huanxin.vehicles import application_services as services
 from huanxin.vehicles.application_models import CarApplication
 from huanxin.vehicles.application_schemas import (
+    CarAppConfirmIn,
     CarAppDecisionIn,
     CarAppEvidenceOut,
     CarAppIn,
     CarAppNevImportOut,
     CarAppOut,
+    CarAppPrepareIn,
     CarAppReconsiderationIn,
     CarAppSummaryOut,
     CarAppSupplementIn,
@@ -47,7 +50,8 @@ def detail(application: CarApplication) -> dict[str, Any]:
         "new_energy": application.new_energy,
         "new_model_code": application.new_model_code,
         "new_displacement_ml": application.new_displacement_ml,
-        "account_masked": application.payee.account_masked,
+        "account_masked": application.payee.account_masked if application.payee else "",
+        "prepared": application.prepared_by_id is not None,
         "submitted_on": application.submitted_on,
         "accepted_on": application.accepted_on,
         "decided_on": application.decided_on,
@@ -97,7 +101,7 @@ def summary(application: CarApplication, clock: Any = None) -> dict[str, Any]:
     }
 
 
-def _get(request: HttpRequest, application_id: int) -> CarApplication:
+def _get(request: HttpRequest, application_id: QueryInt) -> CarApplication:
     return queries.get_application_for_user(request.user, application_id)
 
 
@@ -115,6 +119,18 @@ def submit(request: HttpRequest, payload: CarAppIn) -> Any:
     return Status(201, detail(queries.get_application_for_user(request.user, application.pk)))
 
 
+@router.post(
+    "/prepared",
+    response={201: CarAppOut},
+    summary="一站式代办：为居民准备申请，经本人确认后提交（汽车销售企业、报废机动车回收拆解企业人员）",
+)
+def prepare(request: HttpRequest, payload: CarAppPrepareIn) -> Any:
+    data = payload.dict()
+    data["new_price_fen"] = data.pop("new_car_price_fen")
+    application = services.prepare_application(actor=current_user(request), **data)
+    return Status(201, detail(queries.get_application_for_user(request.user, application.pk)))
+
+
 @router.get("/queue", response=list[CarAppSummaryOut], summary="待办申请，按截止日期排序（审核人员）")
 def queue(request: HttpRequest) -> Any:
     if not queries.is_reviewer(current_user(request)):
@@ -123,7 +139,7 @@ def queue(request: HttpRequest) -> Any:
 
 
 @router.get("/{int:application_id}", response=CarAppOut, summary="申请详情：核验结果、办理步骤、时限与预计到账日期")
-def get_application(request: HttpRequest, application_id: int) -> Any:
+def get_application(request: HttpRequest, application_id: QueryInt) -> Any:
     current_user(request)
     return detail(_get(request, application_id))
 
@@ -133,7 +149,7 @@ def get_application(request: HttpRequest, application_id: int) -> Any:
     response={201: CarAppEvidenceOut},
     summary="上传申请材料（JPEG、PNG 或 PDF；按文件内容判断类型；申请人本人）",
 )
-def upload_evidence(request: HttpRequest, application_id: int, kind: Form[str], file: File[UploadedFile]) -> Any:
+def upload_evidence(request: HttpRequest, application_id: QueryInt, kind: Form[str], file: File[UploadedFile]) -> Any:
     user = current_user(request)
     application = _get(request, application_id)
     limit = services.max_evidence_bytes()
@@ -166,18 +182,31 @@ def evidence_response(evidence: Any) -> HttpResponse:
 @router.get(
     "/{int:application_id}/evidence/{int:evidence_id}", summary="下载申请材料（申请人本人和审核人员；作为附件下载）"
 )
-def download_evidence(request: HttpRequest, application_id: int, evidence_id: int) -> HttpResponse:
+def download_evidence(request: HttpRequest, application_id: QueryInt, evidence_id: QueryInt) -> HttpResponse:
     current_user(request)
     return evidence_response(queries.get_evidence_for_user(request.user, application_id, evidence_id))
 
 
+@router.post(
+    "/{int:application_id}/confirm", response=CarAppOut, summary="确认企业代办的申请并填写本人收款账户（申请人本人）"
+)
+def confirm(request: HttpRequest, application_id: QueryInt, payload: CarAppConfirmIn) -> Any:
+    application = services.confirm_application(
+        actor=current_user(request),
+        application=_get(request, application_id),
+        bank_name=payload.bank_name,
+        account_number=payload.account_number,
+    )
+    return detail(application)
+
+
 @router.post("/{int:application_id}/accept", response=CarAppOut, summary="受理（审核人员）")
-def accept(request: HttpRequest, application_id: int) -> Any:
+def accept(request: HttpRequest, application_id: QueryInt) -> Any:
     return detail(services.accept(actor=current_user(request), application=_get(request, application_id)))
 
 
 @router.post("/{int:application_id}/supplement", response=CarAppOut, summary="要求补正材料，时限暂停（审核人员）")
-def supplement(request: HttpRequest, application_id: int, payload: CarAppSupplementIn) -> Any:
+def supplement(request: HttpRequest, application_id: QueryInt, payload: CarAppSupplementIn) -> Any:
     application = services.request_supplement(
         actor=current_user(request), application=_get(request, application_id), note=payload.note, due_on=payload.due_on
     )
@@ -185,17 +214,17 @@ def supplement(request: HttpRequest, application_id: int, payload: CarAppSupplem
 
 
 @router.post("/{int:application_id}/supplied", response=CarAppOut, summary="补正材料已提交，时限继续（申请人本人）")
-def supplied(request: HttpRequest, application_id: int) -> Any:
+def supplied(request: HttpRequest, application_id: QueryInt) -> Any:
     return detail(services.supply(actor=current_user(request), application=_get(request, application_id)))
 
 
 @router.post("/{int:application_id}/checks", response=CarAppOut, summary="重新运行自动核验（审核人员）")
-def recheck(request: HttpRequest, application_id: int) -> Any:
+def recheck(request: HttpRequest, application_id: QueryInt) -> Any:
     return detail(services.refresh_checks(actor=current_user(request), application=_get(request, application_id)))
 
 
 @router.post("/{int:application_id}/decision", response=CarAppOut, summary="审核决定或复核决定，附理由代码（审核人员）")
-def decision(request: HttpRequest, application_id: int, payload: CarAppDecisionIn) -> Any:
+def decision(request: HttpRequest, application_id: QueryInt, payload: CarAppDecisionIn) -> Any:
     application = services.decide(
         actor=current_user(request),
         application=_get(request, application_id),
@@ -211,7 +240,7 @@ def decision(request: HttpRequest, application_id: int, payload: CarAppDecisionI
     response=CarAppOut,
     summary="对不予补贴的决定申请复核，限一次（申请人本人）",
 )
-def reconsideration(request: HttpRequest, application_id: int, payload: CarAppReconsiderationIn) -> Any:
+def reconsideration(request: HttpRequest, application_id: QueryInt, payload: CarAppReconsiderationIn) -> Any:
     application = services.request_reconsideration(
         actor=current_user(request), application=_get(request, application_id), note=payload.note
     )

@@ -67,3 +67,23 @@ class DecisionForm(forms.Form):
 
 class ReconsiderationForm(forms.Form):
     note = forms.CharField(label="申请复核的理由", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PrepareForm(CarApplicationForm):
+    """A dealer's or scrapping enterprise's form: the resident's ID and consent instead of the bank account."""
+
+    resident_id = forms.CharField(label="申请人身份证号", max_length=18)
+    consent_note = forms.CharField(label="申请人授权说明", max_length=200, help_text="如授权书编号")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        del self.fields["bank_name"]
+        del self.fields["account_number"]
+        self.order_fields(["resident_id", "consent_note"])
+
+
+class ConfirmForm(forms.Form):
+    bank_name = forms.CharField(label="开户银行", max_length=100)
+    account_number = forms.CharField(
+        label="本人银行账号", max_length=40, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )

@@ -25,6 +25,7 @@ SUBSIDISED = ("approved", "paid", "payment_failed")
 # An application still in play (not refused for good, not withdrawn): one per person and VIN.
 CLOSED = ("refused", "withdrawn")
 STATUS_CODES = [
+    "prepared",
     "submitted",
     "accepted",
     "supplement",
@@ -75,7 +76,11 @@ class CarApplicationQuerySet(models.QuerySet["CarApplication"]):
     def visible_to(self, user: Any) -> CarApplicationQuerySet:
         """Reviewers see their districts' applications (city-wide: all); a resident sees their own."""
         return district_scope(
-            self, user, staff_roles=REVIEWERS, district_field="district_id", own=Q(applicant__user=user)
+            self,
+            user,
+            staff_roles=REVIEWERS,
+            district_field="district_id",
+            own=Q(applicant__user=user) | Q(prepared_by=user),
         )
 
 
@@ -87,6 +92,7 @@ class CarApplication(models.Model):
         REPLACE = "replace", "置换更新"
 
     class Status(models.TextChoices):
+        PREPARED = "prepared", "企业代办，待本人确认"
         SUBMITTED = "submitted", "已提交，待受理"
         ACCEPTED = "accepted", "已受理，审核中"
         SUPPLEMENT = "supplement", "待补正材料"
@@ -126,7 +132,11 @@ class CarApplication(models.Model):
     new_energy = models.CharField("新车能源类型", max_length=6, choices=NewEnergy.choices)
     new_model_code = models.CharField("新车车辆型号", max_length=40, blank=True)
     new_displacement_ml = models.PositiveIntegerField("新车排量（毫升）", default=0)
-    payee = models.ForeignKey(Payee, on_delete=models.PROTECT, related_name="+", verbose_name="收款账户")
+    # Null only while a prepared application waits for the resident, who gives their own bank account.
+    payee = models.ForeignKey(
+        Payee, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="收款账户"
+    )
+    consent_note = models.CharField("申请人授权说明", max_length=200, blank=True)
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     submitted_at = models.DateTimeField("提交时间", default=timezone.now)
     submitted_on = models.DateField("提交日期")
@@ -164,6 +174,9 @@ class CarApplication(models.Model):
         ordering = ["-submitted_at", "-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(new_price_fen__gt=0), name="vehicles_carapp_price_positive"),
+            models.CheckConstraint(
+                condition=Q(status="prepared") | Q(payee__isnull=False), name="vehicles_carapp_payee_once_submitted"
+            ),
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="vehicles_carapp_amount_nonneg"),
             models.CheckConstraint(condition=Q(status__in=STATUS_CODES), name="vehicles_carapp_status_known"),
             # The same application filed twice (a double tap, two devices) is one: one open application per

@@ -79,7 +79,7 @@ def clock(application: CarApplication, today: datetime.date | None = None) -> Cl
     return compute_clock(
         calendar=default_calendar(),
         limits=limits_for(application),
-        submitted_on=application.submitted_on,
+        submitted_on=None if application.status == "prepared" else application.submitted_on,
         accepted_on=application.accepted_on,
         decided_on=application.decided_on if approved is not None else None,
         paid_on=application.paid_on,

@@ -87,6 +87,7 @@ class CarAppOut(Schema):
     new_model_code: str
     new_displacement_ml: int
     account_masked: str
+    prepared: bool = Field(..., description="由企业代办")
     submitted_on: datetime.date
     accepted_on: datetime.date | None
     decided_on: datetime.date | None
@@ -133,3 +134,23 @@ class CarAppReconsiderationIn(Schema):
 
 class CarAppNevImportOut(Schema):
     added: int = Field(..., description="新增的车型数（已有的车型不变）")
+
+
+class CarAppPrepareIn(Schema):
+    resident_id: str = Field(..., max_length=18, description="申请人身份证号（须已在平台实名认证）")
+    consent_note: str = Field(..., max_length=200, description="申请人授权说明（如授权书编号）")
+    programme_code: str = Field(..., max_length=40)
+    old_vin: str = Field(..., max_length=40)
+    new_vin: str = Field(..., max_length=40)
+    certificate_number: str = Field("", max_length=60)
+    transfer_invoice_number: str = Field("", max_length=40)
+    new_invoice_number: str = Field(..., max_length=40)
+    new_car_price_fen: Int64
+    new_energy: str
+    new_model_code: str = Field("", max_length=40)
+    new_displacement_ml: Int64 = 0
+
+
+class CarAppConfirmIn(Schema):
+    bank_name: str = Field(..., max_length=100)
+    account_number: str = Field(..., max_length=40, description="申请人本人银行账号（加密保存）")

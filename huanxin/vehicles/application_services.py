@@ -15,16 +15,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from huanxin.accounts.models import Person, User
-from huanxin.accounts.roles import CATALOGUE_KEEPERS, REVIEWERS
+from huanxin.accounts.models import Organisation, OrganisationKind, Person, User
+from huanxin.accounts.roles import CAR_APPLICATION_PREPARERS, CATALOGUE_KEEPERS, REVIEWERS
 from huanxin.accounts.sms import send_notice
 from huanxin.core import audit, crypto
 from huanxin.core.domain.money import format_yuan
 from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
-from huanxin.core.permissions import districts_for
+from huanxin.core.permissions import districts_for, organisations_for
 from huanxin.policy import ledger
 from huanxin.policy.models import Programme
 from huanxin.policy.services import rule_set_for
+from huanxin.settlement.models import Payee
 from huanxin.settlement.services.payables import request_payment
 from huanxin.settlement.services.payees import register_payee
 from huanxin.settlement.sources import PaymentResult
@@ -46,7 +47,7 @@ SOURCE_KIND = "car-subsidy"
 EVIDENCE_PURPOSE = "car_evidence"
 DEFAULT_MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 MAX_DISPLACEMENT_ML = 2000
-OPEN_FOR_EVIDENCE = ("submitted", "accepted", "supplement")
+OPEN_FOR_EVIDENCE = ("prepared", "submitted", "accepted", "supplement")
 
 
 def max_evidence_bytes() -> int:
@@ -152,7 +153,98 @@ def submit_application(
     new_displacement_ml: int = 0,
 ) -> CarApplication:
     """File an application; filing the same one again (a double tap, two devices at once) returns the first."""
-    person = applicant_person(actor)
+    return _file(
+        actor=actor,
+        person=applicant_person(actor),
+        prepared=False,
+        consent_note="",
+        programme_code=programme_code,
+        old_vin=old_vin,
+        new_vin=new_vin,
+        new_invoice_number=new_invoice_number,
+        new_price_fen=new_price_fen,
+        new_energy=new_energy,
+        bank_name=bank_name,
+        account_number=account_number,
+        certificate_number=certificate_number,
+        transfer_invoice_number=transfer_invoice_number,
+        new_model_code=new_model_code,
+        new_displacement_ml=new_displacement_ml,
+    )
+
+
+def prepare_application(
+    *,
+    actor: User,
+    resident_id: str,
+    consent_note: str,
+    programme_code: str,
+    old_vin: str,
+    new_vin: str,
+    new_invoice_number: str,
+    new_price_fen: int,
+    new_energy: str,
+    certificate_number: str = "",
+    transfer_invoice_number: str = "",
+    new_model_code: str = "",
+    new_displacement_ml: int = 0,
+) -> CarApplication:
+    """一站式 (measure 十五): a car dealer's or scrapping enterprise's staff prepare a resident's application with
+    the resident's consent; it is submitted only when the resident confirms it on their phone and gives their own
+    bank account (a preparer never sets where the money goes)."""
+    preparer_orgs = Organisation.objects.filter(
+        pk__in=organisations_for(actor, *CAR_APPLICATION_PREPARERS),
+        kind__in=[OrganisationKind.CAR_DEALER, OrganisationKind.VEHICLE_SCRAPPER],
+    )
+    if not getattr(actor, "is_authenticated", False) or not preparer_orgs.exists():
+        raise ForbiddenError("只有汽车销售企业或报废机动车回收拆解企业的人员可以代办申请", code="car_prepare_forbidden")
+    if not consent_note.strip():
+        raise ValidationFailed.for_field("consent_note", "required", "请说明申请人的授权（如授权书编号）")
+    digest = crypto.blind_index(resident_id.strip().upper(), purpose="resident_id")
+    person = Person.objects.filter(resident_id_digest=digest, verified_at__isnull=False).first()
+    if person is None or person.user_id is None:
+        raise ValidationFailed.for_field(
+            "resident_id", "resident_not_found", "未找到已实名认证的居民，请申请人先在平台注册并完成实名认证"
+        )
+    return _file(
+        actor=actor,
+        person=person,
+        prepared=True,
+        consent_note=consent_note.strip()[:200],
+        programme_code=programme_code,
+        old_vin=old_vin,
+        new_vin=new_vin,
+        new_invoice_number=new_invoice_number,
+        new_price_fen=new_price_fen,
+        new_energy=new_energy,
+        bank_name="",
+        account_number="",
+        certificate_number=certificate_number,
+        transfer_invoice_number=transfer_invoice_number,
+        new_model_code=new_model_code,
+        new_displacement_ml=new_displacement_ml,
+    )
+
+
+def _file(
+    *,
+    actor: User,
+    person: Person,
+    prepared: bool,
+    consent_note: str,
+    programme_code: str,
+    old_vin: str,
+    new_vin: str,
+    new_invoice_number: str,
+    new_price_fen: int,
+    new_energy: str,
+    bank_name: str,
+    account_number: str,
+    certificate_number: str,
+    transfer_invoice_number: str,
+    new_model_code: str,
+    new_displacement_ml: int,
+) -> CarApplication:
     programme, kind = _car_programme(programme_code)
     errors: list[FieldError] = []
     old = _vin("old_vin", old_vin, errors)
@@ -187,16 +279,7 @@ def submit_application(
             and CarApplication.objects.filter(certificate_number=certificate_number).exclude(status__in=CLOSED).exists()
         ):
             raise ConflictError("该报废机动车回收证明已用于其他申请", code="certificate_already_used")
-        payee = register_payee(
-            reference=f"person:{person.pk}",
-            kind="person",
-            name=person.name,
-            account_name=person.name,
-            bank_name=bank_name,
-            account_number=account_number,
-            person=person,
-            actor=actor,
-        )
+        payee = None if prepared else _payee(actor, person, bank_name, account_number)
         application = CarApplication(
             number=f"QC{today:%Y%m%d}{secrets.token_hex(4).upper()}",
             programme=programme,
@@ -215,6 +298,9 @@ def submit_application(
             new_displacement_ml=new_displacement_ml if new_energy == "fuel" else 0,
             payee=payee,
             submitted_on=today,
+            status=CarApplication.Status.PREPARED if prepared else CarApplication.Status.SUBMITTED,
+            prepared_by=actor if prepared else None,
+            consent_note=consent_note,
         )
         try:
             with transaction.atomic():
@@ -226,8 +312,52 @@ def submit_application(
                 return found
             raise ConflictError("该车辆或报废证明已有办理中的申请", code="car_application_duplicate") from None
         _refresh_checks(application, today)
-        _step(application, "submitted", "提交申请", actor)
-        _audit(actor, "submitted", application, {"number": application.number, "programme": programme.code})
+        if prepared:
+            _step(application, "prepared", "企业代办申请，待本人确认", actor, note=consent_note)
+            _audit(actor, "prepared", application, {"number": application.number, "programme": programme.code})
+            _notify(
+                application,
+                f"企业已为您代办汽车以旧换新补贴申请{application.number}，请登录平台核对并确认后提交。",
+                "car_prepared",
+            )
+        else:
+            _step(application, "submitted", "提交申请", actor)
+            _audit(actor, "submitted", application, {"number": application.number, "programme": programme.code})
+    return application
+
+
+def _payee(actor: User, person: Person, bank_name: str, account_number: str) -> Payee:
+    return register_payee(
+        reference=f"person:{person.pk}",
+        kind="person",
+        name=person.name,
+        account_name=person.name,
+        bank_name=bank_name,
+        account_number=account_number,
+        person=person,
+        actor=actor,
+    )
+
+
+def confirm_application(
+    *, actor: User, application: CarApplication, bank_name: str, account_number: str
+) -> CarApplication:
+    """The resident confirms an application prepared for them, with their own bank account: it is submitted now
+    and the accept clock starts today."""
+    if application.applicant.user_id != actor.pk:
+        raise ForbiddenError("只有申请人本人可以确认代办的申请", code="car_application_forbidden")
+    today = today_local()
+    with transaction.atomic():
+        application = _locked(application)
+        _require_status(application, "prepared")
+        application.payee = _payee(actor, application.applicant, bank_name, account_number)
+        application.status = CarApplication.Status.SUBMITTED
+        application.submitted_on = today
+        application.submitted_at = timezone.now()
+        application.save(update_fields=["payee", "status", "submitted_on", "submitted_at"])
+        _refresh_checks(application, today)
+        _step(application, "submitted", "本人确认并提交申请", actor)
+        _audit(actor, "confirmed", application, {"status": application.status})
     return application
 
 
@@ -644,6 +774,8 @@ def decide(
         except IntegrityError:
             raise ConflictError("该车辆已享受过补贴", code="vin_already_subsidised") from None
         if approve:
+            if application.payee is None:
+                raise ConflictError("申请人尚未确认收款账户", code="payee_missing")
             request_payment(
                 payee=application.payee,
                 programme=application.programme,

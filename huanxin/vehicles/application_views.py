@@ -21,8 +21,10 @@ from huanxin.vehicles import application_services as services
 from huanxin.vehicles.application_api import evidence_response
 from huanxin.vehicles.application_forms import (
     CarApplicationForm,
+    ConfirmForm,
     DecisionForm,
     EvidenceForm,
+    PrepareForm,
     ReconsiderationForm,
     SupplementForm,
 )
@@ -99,6 +101,7 @@ def _context(request: AuthenticatedRequest, application: CarApplication, **forms
         "supplement_form": forms.get("supplement_form") or SupplementForm(),
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "reconsideration_form": forms.get("reconsideration_form") or ReconsiderationForm(),
+        "confirm_form": forms.get("confirm_form") or ConfirmForm(),
     }
 
 
@@ -253,3 +256,62 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     rows = queries.review_queue(request.user)
     missing = sorted({year for _, clock in rows for year in clock.uncovered_years})
     return render(request, "vehicles/applications/queue.html", {"rows": rows, "missing_years": missing})
+
+
+@login_required
+def prepare(request: AuthenticatedRequest) -> HttpResponse:
+    """一站式: a dealer or scrapping enterprise prepares a resident's application; the resident confirms it."""
+    form = PrepareForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = services.prepare_application(
+                    actor=request.user,
+                    resident_id=data["resident_id"],
+                    consent_note=data["consent_note"],
+                    programme_code=data["programme_code"],
+                    old_vin=data["old_vin"],
+                    new_vin=data["new_vin"],
+                    certificate_number=data["certificate_number"],
+                    transfer_invoice_number=data["transfer_invoice_number"],
+                    new_invoice_number=data["new_invoice_number"],
+                    new_price_fen=int(data["new_price_yuan"] * Decimal(100)),
+                    new_energy=data["new_energy"],
+                    new_model_code=data["new_model_code"],
+                    new_displacement_ml=data["new_displacement_ml"] or 0,
+                )
+            except ForbiddenError:
+                raise PermissionDenied from None
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = 422
+            else:
+                messages.success(request, f"已代办申请 {application.number}，请提醒申请人登录平台确认")
+                return redirect("vehicles:application", application.pk)
+        else:
+            status = 422
+    return render(request, "vehicles/applications/prepare.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "vehicles/applications/detail.html", _context(request, application, confirm_form=form), status=422
+        )
+    try:
+        services.confirm_application(
+            actor=request.user,
+            application=application,
+            bank_name=form.cleaned_data["bank_name"],
+            account_number=form.cleaned_data["account_number"],
+        )
+    except DomainError as error:
+        return _redo(request, application, error, confirm_form=form)
+    messages.success(request, "申请已确认提交")
+    return redirect("vehicles:application", application.pk)

@@ -12,6 +12,8 @@ urlpatterns = [
     # Car subsidy applications
     path("applications/", application_views.my_applications, name="applications"),
     path("applications/new/", application_views.apply, name="apply"),
+    path("applications/prepare/", application_views.prepare, name="prepare"),
+    path("applications/<int:pk>/confirm/", application_views.confirm, name="application_confirm"),
     path("applications/queue/", application_views.review_queue, name="application_queue"),
     path("applications/<int:pk>/", application_views.application_detail, name="application"),
     path("applications/<int:pk>/upload/", application_views.upload, name="application_upload"),

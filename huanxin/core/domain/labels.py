@@ -114,6 +114,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "application_id": "申请",
     "evidence_id": "申请材料",
     "batch": "批次",
+    "consent_note": "申请人授权说明",
     "old_vin": "旧车车辆识别代号",
     "new_vin": "新车车辆识别代号",
     "certificate_number": "报废机动车回收证明编号",

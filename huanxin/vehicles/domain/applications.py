@@ -163,7 +163,7 @@ def compute_clock(
     *,
     calendar: WorkCalendar,
     limits: ClockLimits,
-    submitted_on: datetime.date,
+    submitted_on: datetime.date | None,
     accepted_on: datetime.date | None,
     decided_on: datetime.date | None,
     paid_on: datetime.date | None,
@@ -172,7 +172,8 @@ def compute_clock(
     today: datetime.date,
 ) -> Clock:
     """The three clocks of one application as of ``today``; a stage's due day moves on by every working day
-    its clock was paused for 补正 (a pause still open counts up to today)."""
+    its clock was paused for 补正 (a pause still open counts up to today). No clock runs before submission
+    (``submitted_on`` None: an application prepared for a resident who has not confirmed it yet)."""
     uncovered: set[int] = set()
 
     def due(start: datetime.date | None, days: int, stage: str) -> tuple[datetime.date | None, int]:
@@ -201,7 +202,7 @@ def compute_clock(
         ),
         Stage("pay", STAGE_TITLES["pay"], pay_start, pay_due, paid_on, False, 0),
     )
-    if approved is False:
+    if approved is False or submitted_on is None:
         expected = None
     elif paid_on is not None:
         expected = paid_on

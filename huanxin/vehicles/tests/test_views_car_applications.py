@@ -87,3 +87,40 @@ def test_a_reviewer_works_the_queue_and_others_are_refused(scene):
         "预计最晚到账"
         in client_for(personas.consumer).get(f"/vehicles/applications/{application.pk}/").content.decode()
     )
+
+
+def test_a_dealer_prepares_on_the_page_and_the_resident_confirms_on_the_phone(scene):
+    from huanxin.accounts.models import OrganisationKind, Role
+    from huanxin.conftest import make_member, make_organisation
+
+    personas, old, vin = scene
+    dealer = make_member(Role.CAR_DEALER, make_organisation(OrganisationKind.CAR_DEALER, "110105"))
+    assert client_for(personas.clerk).post("/vehicles/applications/prepare/", {}).status_code in (403, 422)
+    response = client_for(dealer).post(
+        "/vehicles/applications/prepare/",
+        {
+            "resident_id": personas.consumer_person.reveal_resident_id(),
+            "consent_note": "授权书 1",
+            "programme_code": "cn-car-scrap-2026",
+            "old_vin": old.vin,
+            "certificate_number": "BF-WEB-1",
+            "new_vin": vin,
+            "new_energy": "nev",
+            "new_model_code": MODEL,
+            "new_invoice_number": "FP1",
+            "new_price_yuan": "150000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    application = CarApplication.objects.get()
+    assert application.status == "prepared"
+    resident = client_for(personas.consumer)
+    page = resident.get(f"/vehicles/applications/{application.pk}/").content.decode()
+    assert "确认并提交申请" in page
+    response = resident.post(
+        f"/vehicles/applications/{application.pk}/confirm/",
+        {"bank_name": "中国银行", "account_number": "6216600100001234567"},
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == "submitted"
