@@ -18,5 +18,7 @@ class AccountsConfig(AppConfig):
                 audit_by_district=roles.AUDIT_BY_DISTRICT,
                 audit_by_organisation=roles.AUDIT_BY_ORGANISATION,
                 audit_page=roles.AUDIT_PAGE,
+                authority_kind=roles.OrganisationKind.GOVERNMENT,
+                authority_roles=roles.GOVERNMENT_STAFF,
             )
         )

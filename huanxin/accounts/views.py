@@ -35,7 +35,7 @@ from huanxin.accounts.roles import GOVERNMENT_STAFF, ORGANISATION_MEMBERS
 from huanxin.core import ratelimit
 from huanxin.core.errors import ConflictError, DomainError
 from huanxin.core.forms import apply_domain_error
-from huanxin.core.permissions import has_role
+from huanxin.core.permissions import has_role, organisations_for
 
 # Refusals that lift by themselves: answered with 429 Too Many Requests.
 LIMIT_CODES = frozenset({"login_locked", "signin_source_limited", "otp_resend_cooldown", "otp_rate_limited"})
@@ -262,7 +262,7 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def organisations(request: AuthenticatedRequest) -> HttpResponse:
     """Organisations this user may see, filterable by kind; administrators enrol new ones."""
-    if not has_role(request.user, *GOVERNMENT_STAFF, *ORGANISATION_MEMBERS):
+    if not (has_role(request.user, *GOVERNMENT_STAFF) or organisations_for(request.user, *ORGANISATION_MEMBERS)):
         raise PermissionDenied
     queryset = Organisation.objects.visible_to(request.user).select_related("district").order_by("kind", "name")
     kind = request.GET.get("kind", "")

@@ -35,6 +35,10 @@ class KernelRoles:
     audit_by_district: tuple[str, ...] = ()
     audit_by_organisation: tuple[str, ...] = ()
     audit_page: tuple[str, ...] = ()
+    # Roles that carry public authority (pay, review, audit, administer) only when held in an organisation of
+    # this kind: elsewhere (a bank's staff hold the finance officer role) they make a member, nothing more.
+    authority_kind: str = ""
+    authority_roles: tuple[str, ...] = ()
 
 
 _roles = KernelRoles()
@@ -58,6 +62,9 @@ class Grant:
     role: str
     organisation_id: int | None
     district_code: str | None
+    # False for a role of public authority held outside a government organisation: it counts for membership
+    # of that organisation (``organisations_for``) and for no capability (``has_role``, ``districts_for``).
+    authority: bool = True
 
 
 def grants(user: Any) -> tuple[Grant, ...]:
@@ -68,14 +75,23 @@ def grants(user: Any) -> tuple[Grant, ...]:
     cached: tuple[Grant, ...] | None = getattr(user, "_huanxin_grants", None)
     if cached is None:
         confined_to = confining_organisation(user)
-        rows = user.memberships.values_list("role", "organisation_id", "district_id")
+        rows = user.memberships.values_list("role", "organisation_id", "district_id", "organisation__kind")
         if confined_to is not None:
             rows = rows.filter(organisation_id=confined_to)
-        cached = tuple(Grant(role, org, district) for role, org, district in rows)
+        cached = tuple(
+            Grant(role, org, district, authority=_carries_authority(role, kind)) for role, org, district, kind in rows
+        )
         if user.is_superuser and confined_to is None and _roles.superuser:
             cached += (Grant(_roles.superuser, None, None),)
         user._huanxin_grants = cached
     return cached
+
+
+def _carries_authority(role: str, organisation_kind: str | None) -> bool:
+    """A role of public authority counts as such only in a government organisation (or in none)."""
+    if role not in _roles.authority_roles or organisation_kind is None:
+        return True
+    return organisation_kind == _roles.authority_kind
 
 
 def forget_grants(user: Any) -> None:
@@ -112,8 +128,8 @@ def require_in_person(user: Any) -> None:
 
 
 def has_role(user: Any, *roles: str) -> bool:
-    """Whether the user holds any of ``roles`` anywhere."""
-    return any(grant.role in roles for grant in grants(user))
+    """Whether the user holds any of ``roles`` anywhere (a role of public authority only where it carries it)."""
+    return any(grant.role in roles and grant.authority for grant in grants(user))
 
 
 def organisations_for(user: Any, *roles: str) -> set[int]:
@@ -125,7 +141,7 @@ def districts_for(user: Any, *roles: str) -> set[str] | None:
     """Districts in which the user holds any of ``roles``: ``None`` means the whole city, empty means none."""
     districts: set[str] = set()
     for grant in grants(user):
-        if grant.role in roles:
+        if grant.role in roles and grant.authority:
             if grant.district_code is None:
                 return None
             districts.add(grant.district_code)

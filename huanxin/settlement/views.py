@@ -206,6 +206,7 @@ def payables(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def approve(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _finance(request)
     try:
         services.approve_batch(actor=request.user, batch=services.get_batch(number))
     except DomainError as error:
@@ -218,6 +219,7 @@ def approve(request: AuthenticatedRequest, number: str) -> HttpResponse:
 @login_required
 @require_POST
 def import_results(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    _finance(request)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, "请选择回盘文件")

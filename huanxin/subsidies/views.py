@@ -26,7 +26,7 @@ from huanxin.accounts.queries import acting_organisation
 from huanxin.accounts.roles import BUDGET_WATCHERS, MERCHANT_MANAGERS, MERCHANT_STAFF, REVIEWERS, Roles
 from huanxin.catalogue.models import ProductModel
 from huanxin.core.domain.money import format_yuan
-from huanxin.core.errors import DomainError, NotFoundError
+from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import districts_for, has_role
 from huanxin.core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
@@ -166,6 +166,9 @@ def cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         services.cancel_qualification(actor=request.user, qualification=qualification)
     except NotFoundError:
         raise Http404 from None
+    except ForbiddenError:
+        # Staff who may read the qualification may not cancel it: refused as the API refuses them.
+        raise PermissionDenied from None
     except DomainError as error:
         messages.error(request, error.detail)
     else:
@@ -597,6 +600,9 @@ def holds(request: AuthenticatedRequest) -> HttpResponse:
     _require_staff(request)
     form = HoldDecisionForm(request.POST or None)
     if request.method == "POST":
+        if not queries.can_decide_holds(request.user):
+            # Supervisors, auditors and administrators read the queue; only reviewers decide.
+            raise PermissionDenied
         wanted = request.POST.get("hold", "")
         try:
             hold = queries.get_hold_for_user(request.user, int(wanted) if wanted.isdigit() else 0)

@@ -112,3 +112,21 @@ def test_staff_pages_by_role(personas, path, persona, status):
 def test_another_merchants_organisation_page_is_not_found_for_a_clerk(personas):
     response = client_for(personas.clerk).get(f"/accounts/organisations/{personas.other_merchant.pk}/")
     assert response.status_code == 404
+
+
+def test_a_banks_finance_officer_is_a_member_of_the_bank_and_holds_no_public_authority(personas):
+    from huanxin.accounts.models import OrganisationKind, Role
+    from huanxin.accounts.roles import FINANCE_OFFICERS, GOVERNMENT_STAFF, ORGANISATION_MEMBERS
+    from huanxin.conftest import make_member, make_organisation
+    from huanxin.core.permissions import districts_for, has_role, organisations_for
+
+    bank = make_organisation(OrganisationKind.BANK, "110102", name="演示银行")
+    officer = make_member(Role.FINANCE_OFFICER, bank)
+    assert not has_role(officer, *FINANCE_OFFICERS)
+    assert districts_for(officer, *GOVERNMENT_STAFF) == set()
+    assert organisations_for(officer, *ORGANISATION_MEMBERS) == {bank.pk}
+    assert _names(Organisation.objects.visible_to(officer)) == {"演示银行"}
+    assert client_for(officer).get("/accounts/organisations/").status_code == 200
+    assert client_for(officer).get("/finance/batches/").status_code == 403
+    # The same role in a government organisation carries it.
+    assert has_role(personas.finance, *FINANCE_OFFICERS)
