@@ -11,7 +11,7 @@ from django.utils import timezone
 from huanxin.accounts.roles import REVIEWERS
 from huanxin.core.domain.workdays import default_calendar
 from huanxin.core.errors import NotFoundError
-from huanxin.core.permissions import districts_for
+from huanxin.core.permissions import districts_for, in_person
 from huanxin.vehicles.application_models import CarApplication, CarProgrammeSettings, EvidenceFile
 from huanxin.vehicles.domain.applications import Clock, ClockLimits, Pause, compute_clock
 
@@ -28,7 +28,8 @@ def can_read(user: Any, application: CarApplication) -> bool:
 
 
 def own_applications(user: Any) -> QuerySet[CarApplication]:
-    if not getattr(user, "is_authenticated", False):
+    # A resident's own rows are never reached through an organisation's API token.
+    if not getattr(user, "is_authenticated", False) or not in_person(user):
         return CarApplication.objects.none()
     return CarApplication.objects.filter(applicant__user_id=user.pk).select_related("programme")
 

@@ -173,6 +173,16 @@ def submit_application(
     )
 
 
+def can_prepare(user: Any) -> bool:
+    """Staff of a car dealer or of a vehicle-scrapping enterprise (一站式 preparers)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Organisation.objects.filter(
+        pk__in=organisations_for(user, *CAR_APPLICATION_PREPARERS),
+        kind__in=[OrganisationKind.CAR_DEALER, OrganisationKind.VEHICLE_SCRAPPER],
+    ).exists()
+
+
 def prepare_application(
     *,
     actor: User,
@@ -192,11 +202,7 @@ def prepare_application(
     """一站式 (measure 十五): a car dealer's or scrapping enterprise's staff prepare a resident's application with
     the resident's consent; it is submitted only when the resident confirms it on their phone and gives their own
     bank account (a preparer never sets where the money goes)."""
-    preparer_orgs = Organisation.objects.filter(
-        pk__in=organisations_for(actor, *CAR_APPLICATION_PREPARERS),
-        kind__in=[OrganisationKind.CAR_DEALER, OrganisationKind.VEHICLE_SCRAPPER],
-    )
-    if not getattr(actor, "is_authenticated", False) or not preparer_orgs.exists():
+    if not can_prepare(actor):
         raise ForbiddenError("只有汽车销售企业或报废机动车回收拆解企业的人员可以代办申请", code="car_prepare_forbidden")
     if not consent_note.strip():
         raise ValidationFailed.for_field("consent_note", "required", "请说明申请人的授权（如授权书编号）")

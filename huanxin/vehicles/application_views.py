@@ -32,11 +32,24 @@ from huanxin.vehicles.application_models import CarApplication
 from huanxin.vehicles.domain.applications import RESULT_NAMES
 
 
-def _application(request: AuthenticatedRequest, pk: int) -> CarApplication:
+def _application(request: AuthenticatedRequest, pk: int, *, act_as: str = "") -> CarApplication:
+    """The application if the user may see it (else 404); with ``act_as`` also if they may act on it in that
+    capacity (a reviewer of its district; its applicant; its applicant or preparer), else 403."""
     try:
-        return queries.get_application_for_user(request.user, pk)
+        application = queries.get_application_for_user(request.user, pk)
     except NotFoundError:
         raise Http404 from None
+    user = request.user
+    is_applicant = application.applicant.user_id == user.pk
+    allowed = {
+        "": True,
+        "reviewer": not is_applicant and services.is_reviewer_for(user, application),
+        "applicant": is_applicant,
+        "uploader": is_applicant or application.prepared_by_id == user.pk,
+    }[act_as]
+    if not allowed:
+        raise PermissionDenied
+    return application
 
 
 @login_required
@@ -133,7 +146,7 @@ def _redo(request: AuthenticatedRequest, application: CarApplication, error: Dom
 @login_required
 @require_POST
 def upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, act_as="uploader")
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(
@@ -159,7 +172,7 @@ def upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, act_as="reviewer")
     try:
         services.accept(actor=request.user, application=application)
     except DomainError as error:
@@ -171,7 +184,7 @@ def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def supplement(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, act_as="reviewer")
     form = SupplementForm(request.POST)
     if not form.is_valid():
         return render(
@@ -196,7 +209,7 @@ def supplement(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def supplied(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, act_as="applicant")
     try:
         services.supply(actor=request.user, application=application)
     except DomainError as error:
@@ -208,7 +221,7 @@ def supplied(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, act_as="reviewer")
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return render(
@@ -232,7 +245,7 @@ def decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def reconsider(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, act_as="applicant")
     form = ReconsiderationForm(request.POST)
     if not form.is_valid():
         return render(
@@ -261,6 +274,8 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def prepare(request: AuthenticatedRequest) -> HttpResponse:
     """一站式: a dealer or scrapping enterprise prepares a resident's application; the resident confirms it."""
+    if not services.can_prepare(request.user):
+        raise PermissionDenied
     form = PrepareForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -298,7 +313,7 @@ def prepare(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk)
+    application = _application(request, pk, act_as="applicant")
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         return render(
