@@ -16,7 +16,7 @@ from django.utils import timezone
 from huanxin.accounts.models import District, Person
 from huanxin.accounts.roles import REVIEWERS
 from huanxin.core.permissions import district_scope
-from huanxin.policy.models import Programme
+from huanxin.policy.models import Programme, RuleSetVersion
 from huanxin.settlement.models import Payee
 from huanxin.vehicles.domain.applications import EVIDENCE_KINDS
 
@@ -260,3 +260,56 @@ class EvidenceFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.kind}"
+
+
+class CarTopUpRun(models.Model):
+    """Top-ups owed because a rule version took effect in the past (standards raised after the fact): listed by
+    one person, paid once a second person approves. One run per rule version that is not rejected."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准，已发起支付"
+        REJECTED = "rejected", "已驳回"
+
+    rule_version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "汽车补贴追溯补差"
+        verbose_name_plural = "汽车补贴追溯补差"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_version"], condition=~Q(status="rejected"), name="vehicles_topuprun_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_version_id} {self.status}"
+
+
+class CarTopUp(models.Model):
+    """One application's top-up under a rule version: the new amount less what was paid; only ever upwards."""
+
+    run = models.ForeignKey(CarTopUpRun, on_delete=models.PROTECT, related_name="items")
+    application = models.ForeignKey(CarApplication, on_delete=models.PROTECT, related_name="top_ups")
+    rule_version = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="+")
+    paid_before_fen = models.BigIntegerField("此前补贴（分）")
+    new_amount_fen = models.BigIntegerField("新标准补贴（分）")
+    delta_fen = models.BigIntegerField("补差（分）")
+
+    class Meta:
+        verbose_name = "汽车补贴补差"
+        verbose_name_plural = "汽车补贴补差"
+        constraints = [
+            models.CheckConstraint(condition=Q(delta_fen__gt=0), name="vehicles_topup_only_up"),
+            models.UniqueConstraint(fields=["application", "rule_version"], name="vehicles_topup_once_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} +{self.delta_fen}"

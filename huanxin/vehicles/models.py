@@ -294,6 +294,8 @@ from huanxin.vehicles.application_models import (  # noqa: E402
     CarApplication,
     CarApplicationStep,
     CarProgrammeSettings,
+    CarTopUp,
+    CarTopUpRun,
     EvidenceFile,
     NevCatalogueEntry,
 )
@@ -302,6 +304,8 @@ __all__ = [
     "CarApplication",
     "CarApplicationStep",
     "CarProgrammeSettings",
+    "CarTopUp",
+    "CarTopUpRun",
     "EvidenceFile",
     "NevCatalogueEntry",
     "OwnerFields",

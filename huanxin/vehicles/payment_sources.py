@@ -18,3 +18,6 @@ def _failed(result: PaymentResult) -> None:
 
 
 register("car-subsidy", label="汽车以旧换新补贴", purpose="汽车以旧换新补贴", on_paid=_paid, on_failed=_failed)
+
+# Retroactive top-ups (standards raised after the fact) are their own source: see vehicles.topups.
+from huanxin.vehicles import topups  # noqa: E402, F401
