@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from huanxin.accounts.api import router as accounts_router
 from huanxin.accounts.services import authenticate_token
 from huanxin.catalogue.api import router as catalogue_router
 from huanxin.core.api import router as core_router
-from huanxin.core.api_support import StaffSession, TokenAuth, install_error_handlers
+from huanxin.core.api_support import ProblemDocumentedAPI, StaffSession, TokenAuth, install_error_handlers
 from huanxin.core.parsing import StrictJSONParser
 from huanxin.policy.api import router as policy_router
 from huanxin.settlement.api import router as settlement_router
@@ -24,7 +23,7 @@ class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+api = ProblemDocumentedAPI(
     renderer=ChineseJSONRenderer(),
     parser=StrictJSONParser(),
     title="换新 Huanxin API",

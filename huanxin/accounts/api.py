@@ -41,7 +41,13 @@ def list_districts(request: HttpRequest) -> Any:
     return District.objects.all()
 
 
-@router.post("/phone-codes", response={202: PhoneCodeOut}, auth=None, summary="发送注册短信验证码")
+@router.post(
+    "/phone-codes",
+    response={202: PhoneCodeOut},
+    auth=None,
+    summary="发送注册短信验证码",
+    openapi_extra={"x-problems": [429]},
+)
 def send_phone_code(request: HttpRequest, payload: PhoneCodeIn) -> Any:
     sent = services.request_phone_code(phone=payload.phone, client_ip=ratelimit.client_ip(request))
     return Status(
@@ -49,7 +55,13 @@ def send_phone_code(request: HttpRequest, payload: PhoneCodeIn) -> Any:
     )
 
 
-@router.post("/residents", response={201: MeOut}, auth=None, summary="居民注册（手机号 + 验证码）")
+@router.post(
+    "/residents",
+    response={201: MeOut},
+    auth=None,
+    summary="居民注册（手机号 + 验证码）",
+    openapi_extra={"x-problems": [429]},
+)
 def register_resident(request: HttpRequest, payload: ResidentRegisterIn) -> Any:
     user = services.register_resident(
         phone=payload.phone, code=payload.code, password=payload.password, district=payload.district

@@ -238,6 +238,10 @@ class Licence(models.Model):
         WEEE_DISMANTLING = "weee_dismantling", "废弃电器电子产品处理资格证书"
         RENEWABLE_RECYCLING = "renewable_recycling", "再生资源回收经营者备案"
         VEHICLE_SCRAPPING = "vehicle_scrapping", "报废机动车回收拆解企业资质认定"
+        # 《新能源汽车动力蓄电池回收利用管理暂行办法》and MIIT's 《新能源汽车废旧动力蓄电池综合利用行业规范条件》:
+        # the enterprises announced as meeting them, for cascade use (梯次利用) or for recycling (再生利用).
+        BATTERY_CASCADE_USE = "battery_cascade_use", "废旧动力蓄电池梯次利用企业（行业规范条件公告）"
+        BATTERY_RECYCLING = "battery_recycling", "废旧动力蓄电池再生利用企业（行业规范条件公告）"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="licences")
     kind = models.CharField(max_length=30, choices=Kind.choices)

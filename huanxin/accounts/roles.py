@@ -75,6 +75,10 @@ MERCHANT_STAFF: Roles = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER)
 MERCHANT_MANAGERS: Roles = (Role.MERCHANT_MANAGER,)
 # Record what happens to old items (一机一码): take-backs at the till, pickups, hand-overs, dismantling.
 TRACE_RECORDERS: Roles = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYCLER, Role.DISMANTLER)
+# Run a vehicle-scrapping enterprise's yard (报废机动车回收拆解企业; its staff hold the dismantler role): record
+# the intake of a vehicle, issue its 报废机动车回收证明, record the five major assemblies and hand the traction
+# battery of a new-energy vehicle to a battery recycler.
+VEHICLE_SCRAPPING_STAFF: Roles = (Role.DISMANTLER,)
 # Members of a non-government organisation: each sees its own organisation's record and licences (a bank's
 # staff hold the finance officer role).
 ORGANISATION_MEMBERS: Roles = (

@@ -157,3 +157,102 @@ def install_error_handlers(api: NinjaAPI) -> None:
         error = DomainError(str(exc.message), code=f"http_{exc.status_code}")
         error.status = exc.status_code  # type: ignore[misc]
         return problem_response(request, error)
+
+
+# The refusals every endpoint may answer, as problem details. Which of them an operation documents follows from
+# what it takes: any query string may carry a NUL (422) and any input can fail validation (422); an operation
+# behind authentication answers 401 without credentials and 403 without the role or for a missing CSRF token;
+# one that names objects (in its path, query or body) answers 404 when they do not exist or are not visible;
+# a write answers 409 when the object is not in the state it assumed or its Idempotency-Key is in use; a body
+# that is not UTF-8 JSON is a 400 or 415; a request line longer than the application server reads (gunicorn:
+# 4 KB, e.g. a query parameter repeated many times) is a 414 from the server itself. Endpoints that answer
+# something more (429, …) declare it themselves.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details；`code` 稳定，`errors` 逐字段说明",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+                "required": ["field", "code", "message"],
+            },
+        },
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail", "code", "errors"],
+}
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "请求无法解析",
+    401: "未认证：请先登录或提供有效的接口令牌",
+    403: "无权操作（或会话请求缺少 CSRF 令牌）",
+    404: "对象不存在或不可见",
+    409: "状态冲突，或 Idempotency-Key 正被使用 / 用于不同的请求",
+    415: "请求体须为 UTF-8 JSON",
+    422: "输入有误（逐字段说明）",
+    429: "请求过于频繁（见 Retry-After）",
+}
+# Answered by the application server before the request reaches the application: its own page, not JSON.
+_SERVER_REFUSALS = {414: "请求行过长（应用服务器读取的请求行最长约 4 KB）"}
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def problem_statuses(method: str, operation: dict[str, Any]) -> set[int]:
+    """The refusals an operation documents, from what it takes (see ``PROBLEM_SCHEMA``)."""
+    statuses = {422}
+    parameters = operation.get("parameters") or []
+    has_body = "requestBody" in operation
+    if operation.get("security"):
+        statuses |= {401, 403}
+    if parameters or has_body:
+        statuses.add(404)
+    if parameters:
+        statuses.add(414)
+    if method in _WRITES:
+        statuses.add(409)
+    if has_body:
+        statuses |= {400, 415}
+    return statuses
+
+
+def _documented_problem(status: int) -> dict[str, Any]:
+    if status in _SERVER_REFUSALS:
+        return {"description": _SERVER_REFUSALS[status], "content": {"text/html": {"schema": {"type": "string"}}}}
+    return {
+        "description": _PROBLEM_DESCRIPTIONS[status],
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+class ProblemDocumentedAPI(NinjaAPI):
+    """A NinjaAPI whose OpenAPI document lists, for every operation, the problem-details refusals it may answer
+    next to its own responses, so a client (and the fuzz in CI) knows every status and body to expect. An
+    operation adds refusals of its own with ``openapi_extra={"x-problems": [429]}``."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if components.get("Problem", PROBLEM_SCHEMA) != PROBLEM_SCHEMA:
+            raise ValueError("an app schema is named Problem: the name belongs to the problem-details schema")
+        components["Problem"] = PROBLEM_SCHEMA
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in sorted(problem_statuses(method, operation) | set(operation.pop("x-problems", []))):
+                    # ninja keys responses by integer status
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = _documented_problem(status)
+        return schema

@@ -28,8 +28,12 @@ _PG = "pg"
 _OS = "os"
 
 
-# The database session's identity: its pid is reused by later sessions, its start time is not.
-SESSION_QUERY = "SELECT pid, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+# The database session's identity: its pid is reused by later sessions, its start time is not. The time is
+# kept as ISO 8601 text with its offset (independent of the session's DateStyle) and compared as a timestamp.
+SESSION_QUERY = (
+    "SELECT pid, to_char(backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+    " FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+)
 
 
 def owner(using: str = DEFAULT_DB_ALIAS) -> str:
@@ -63,8 +67,11 @@ def is_gone(token: str, using: str = DEFAULT_DB_ALIAS) -> bool:
         with connections[using].cursor() as cursor:
             # Within a transaction PostgreSQL keeps the first snapshot of the sessions it read: drop it.
             cursor.execute("SELECT pg_stat_clear_snapshot()")
+            # A session of another database role shows its pid but may hide its start time (NULL without
+            # pg_read_all_stats): such a session counts as alive, never as gone.
             cursor.execute(
-                "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s AND backend_start::text = %s)",
+                "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+                " AND (backend_start IS NULL OR backend_start = %s::timestamptz))",
                 [int(pid), started],
             )
             row = cursor.fetchone()

@@ -14,6 +14,11 @@ periodic jobs are registered in ``jobs``::
 
 The callbacks run in the transaction that records the bank's answer: when one raises, nothing of that import
 is recorded (the finance officer sees the error and can import the file again).
+
+A failure is not final: the payable goes back to the queue and is paid in the next batch, to the payee's
+account as it stands then (``PaymentResult.requeued``). ``on_failed`` tells the source so that it can show
+it (e.g. "the bank refused the account, correct it"); it must not give the money back or request the payment
+again, or the same subsidy would be paid twice.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class PaymentResult:
     bank_reference: str
     failure_reason: str
     at: datetime.datetime
+    # A failed payment is queued again for the next batch (never by the source): always True when not paid.
+    requeued: bool = False
 
 
 Callback = Callable[[PaymentResult], None]

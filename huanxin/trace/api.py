@@ -259,13 +259,12 @@ def export_events(
 def import_events(request: HttpRequest, organisation_id: QueryInt | None = None) -> Any:
     import json
 
+    from huanxin.core.parsing import load_json
     from huanxin.trace import epcis
 
     organisation = _organisation(request, organisation_id)
-    try:
-        document = json.loads(request.body or b"null")
-    except json.JSONDecodeError:
-        raise ValidationFailed.for_field("body", "invalid_json", "请求体不是有效的 JSON") from None
+    # The boundary's own reading (UTF-8 without BOM, bounded depth, no NUL): a refusal, never a server error.
+    document = load_json(request.body or b"null")
     report = epcis.import_document(actor=current_user(request), organisation=organisation, document=document)
     if not report.accepted:
         problem = ValidationFailed(report.message, code=report.code)

@@ -32,7 +32,7 @@ from huanxin.core import audit
 from huanxin.core.errors import ForbiddenError, ValidationFailed
 from huanxin.core.permissions import organisations_for
 from huanxin.trace.domain.canonical import GENESIS, canonical_text, text_hash
-from huanxin.trace.domain.codes import InvalidCode, giai_element, is_canonical, parse_code
+from huanxin.trace.domain.codes import InvalidCode, giai_element, is_canonical, parse_code, printed_code
 from huanxin.trace.domain.recording import (
     UNRECORDED,
     ItemState,
@@ -42,7 +42,16 @@ from huanxin.trace.domain.recording import (
     item_refusal,
     licensed_on,
 )
-from huanxin.trace.domain.rules import EXT, KINDS, Kind, Refusal, plausibility, trade_of
+from huanxin.trace.domain.rules import (
+    EXT,
+    KINDS,
+    Kind,
+    Refusal,
+    plausibility,
+    receiver_is_licensed,
+    receiver_licences,
+    trade_of,
+)
 from huanxin.trace.models import ChainLink, TraceEvent, TraceFlag, TraceItem
 
 MAX_BATCH = 1000
@@ -187,6 +196,8 @@ class _Batch:
     prepared: dict[int, tuple[str, str, str]]  # by index: the category, the canonical text and its hash
     stored_hashes: set[str]  # of those hashes, the ones already recorded
     licences: list[tuple[datetime.date, datetime.date | None]] | None = None  # read at the first dismantling
+    # Licences of receivers of items whose category requires one (organisation id -> kind, from, until).
+    receiver_licences: dict[int, list[tuple[str, datetime.date, datetime.date | None]]] = field(default_factory=dict)
     seen_hashes: set[str] = field(default_factory=set)
     rows: list[dict[str, Any]] = field(default_factory=list)  # TraceEvent fields of the accepted events
     links: list[tuple[str, int, str, str, str]] = field(default_factory=list)  # code, sequence, previous, link, hash
@@ -210,15 +221,40 @@ def record_events(
     """
     if len(events) > MAX_BATCH:
         raise ValidationFailed.for_field("events", "too_many", f"每批最多 {MAX_BATCH} 个事件")
+    with transaction.atomic(durable=True):
+        return _record_in_transaction(actor, organisation, events, now)
+
+
+def record_events_step(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    events: Sequence[EventInput],
+    now: datetime.datetime | None = None,
+) -> list[EventResult]:
+    """``record_events`` as a step of the caller's transaction, not an entry point: another app's service records
+    trace events together with its own rows (the scrapping enterprise's battery hand-over), all or nothing."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_events_step() runs inside the caller's transaction")
+    if len(events) > MAX_BATCH:
+        raise ValidationFailed.for_field("events", "too_many", f"每批最多 {MAX_BATCH} 个事件")
+    return _record_in_transaction(actor, organisation, events, now)
+
+
+def _record_in_transaction(
+    actor: User | None,
+    organisation: Organisation,
+    events: Sequence[EventInput],
+    now: datetime.datetime | None,
+) -> list[EventResult]:
     events, unreadable = _canonical_codes(events)
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        batch = _load_batch(actor, organisation, events, unreadable, now)
-        # Every rule runs for every event, in order, against the items as the events before it left them.
-        results = [_decide(batch, index, data, unreadable.get(index, "")) for index, data in enumerate(events)]
-        if batch.rows:
-            _write_batch(batch)
-            _audit_batch(actor, organisation, results)
+    batch = _load_batch(actor, organisation, events, unreadable, now)
+    # Every rule runs for every event, in order, against the items as the events before it left them.
+    results = [_decide(batch, index, data, unreadable.get(index, "")) for index, data in enumerate(events)]
+    if batch.rows:
+        _write_batch(batch)
+        _audit_batch(actor, organisation, results)
     return results
 
 
@@ -303,6 +339,13 @@ def _decide(batch: _Batch, index: int, data: EventInput, unreadable: str) -> Eve
         )
         if refusal is not None:
             return _refused(index, refusal)
+        receiver = destination_id if kind.code in ("ship", "load") else batch.recorder.organisation_id
+        required = receiver_licences(_category_of(batch, code))
+        if required and kind.code in ("ship", "load", "receive", "unload"):
+            holds = receiver is not None and _holds_licence(batch, receiver, required, data.event_time)
+            refusal = receiver_is_licensed(kind, required, holds)
+            if refusal is not None:
+                return _refused(index, replace(refusal, message=f"{printed_code(code)}：{refusal.message}"))
     _accept(batch, data, kind, (category, canonical, digest), destination_id)
     return EventResult(index, "recorded", event_hash=digest, items=tuple(data.codes))
 
@@ -316,6 +359,22 @@ def _licensed(batch: _Batch, moment: datetime.datetime) -> bool:
             )
         )
     return licensed_on(timezone.localdate(moment), batch.licences)
+
+
+def _category_of(batch: _Batch, code: str) -> str:
+    """An item's category: as stored, or as commissioned earlier in this batch."""
+    return batch.stored[code][1] if code in batch.stored else batch.new_categories.get(code, "")
+
+
+def _holds_licence(batch: _Batch, organisation_id: int, kinds: frozenset[str], moment: datetime.datetime) -> bool:
+    """Whether the organisation holds a licence of one of ``kinds`` covering the event's Beijing date (each
+    organisation's licences read once a batch)."""
+    if organisation_id not in batch.receiver_licences:
+        batch.receiver_licences[organisation_id] = list(
+            Licence.objects.filter(organisation_id=organisation_id).values_list("kind", "valid_from", "valid_until")
+        )
+    spans = [(start, end) for kind, start, end in batch.receiver_licences[organisation_id] if kind in kinds]
+    return licensed_on(timezone.localdate(moment), spans)
 
 
 def _accept(
@@ -673,4 +732,37 @@ def commission_pickup(
     refused = [r for r in results if r.status == "refused"]
     if refused:
         raise ValidationFailed(refused[0].message, code=refused[0].code)
+    return TraceItem.objects.get(code=code)
+
+
+TRACTION_BATTERY = "traction_battery"
+
+
+def hand_over_traction_battery(
+    *,
+    actor: User,
+    organisation: Organisation,
+    battery_code: str,
+    recycler: Organisation,
+    when: datetime.datetime,
+) -> TraceItem:
+    """A step of the caller's transaction (the scrapping enterprise's battery hand-over): give a scrapped NEV's
+    traction battery a trace code (its GB/T 34014 code kept as the item's serial) held by the scrapping
+    enterprise, and ship it to the battery recycler, which must hold a cascade-use or recycling licence valid
+    on the day (``EXTRA_CATEGORIES``); the recycler then records its receipt like any other. A refusal raises
+    with its reason and the caller's transaction writes nothing."""
+    code = new_code()
+    results = record_events_step(
+        actor=actor,
+        organisation=organisation,
+        events=[
+            EventInput("commission", [code], when, category=TRACTION_BATTERY),
+            EventInput("ship", [code], when + datetime.timedelta(milliseconds=1), destination=recycler),
+        ],
+    )
+    refused = [r for r in results if r.status == "refused"]
+    if refused:
+        field_name = "recycler" if refused[0].code in ("receiver_not_licensed", "destination_required") else "codes"
+        raise ValidationFailed.for_field(field_name, refused[0].code, refused[0].message)
+    TraceItem.objects.filter(code=code).update(serial=battery_code)
     return TraceItem.objects.get(code=code)

@@ -1,4 +1,5 @@
-"""Vehicles API: the traffic police import, the VIN search with the full history, the mandatory-scrapping list."""
+"""Vehicles API: the traffic police import, the VIN search with the full history, the mandatory-scrapping list,
+and scrapping (certificates, five major assemblies, traction batteries; the public certificate check)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,25 @@ from django.utils import timezone
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from huanxin.accounts.http import current_user
+from huanxin.accounts.models import Organisation, OrganisationKind
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import VEHICLE_SCRAPPING_STAFF
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES
-from huanxin.core.errors import ForbiddenError, ValidationFailed
+from huanxin.core.errors import ForbiddenError, NotFoundError, ValidationFailed
 from huanxin.core.schemas import QueryInt
-from huanxin.vehicles import queries, services
-from huanxin.vehicles.models import Vehicle, VehicleEvent
+from huanxin.vehicles import queries, scrapping, services
+from huanxin.vehicles.domain.certificates import AssemblyInput
+from huanxin.vehicles.models import ScrapCertificate, Vehicle, VehicleEvent
 from huanxin.vehicles.schemas import (
+    ScrapAssembliesIn,
+    ScrapAssemblyOut,
+    ScrapBatteryIn,
+    ScrapBatteryOut,
+    ScrapCertificateCheckOut,
+    ScrapCertificateFilter,
+    ScrapCertificateIn,
+    ScrapCertificateListOut,
+    ScrapCertificateOut,
     ScrapListFilter,
     ScrapListItemOut,
     ScrapListOut,
@@ -162,6 +176,151 @@ def scrapping_list(request: HttpRequest, filters: Query[ScrapListFilter]) -> Any
             for entry in page
         ],
     )
+
+
+# ---------------------------------------------------------------- scrapping
+
+
+def _enterprise(request: HttpRequest, organisation_id: int | None) -> Organisation:
+    return acting_organisation(
+        request,
+        roles=VEHICLE_SCRAPPING_STAFF,
+        kinds=[OrganisationKind.VEHICLE_SCRAPPER],
+        requested=organisation_id,
+        refusal=ForbiddenError(queries.SCRAPPING_REFUSED, code="scrapping_forbidden"),
+    )
+
+
+def certificate_out(certificate: ScrapCertificate) -> ScrapCertificateOut:
+    vehicle = certificate.vehicle
+    return ScrapCertificateOut(
+        id=certificate.pk,
+        number=certificate.number,
+        vin=vehicle.vin,
+        vehicle_type=vehicle.vehicle_type,
+        vehicle_type_name=vehicle.vehicle_type_name,
+        fuel=vehicle.fuel,
+        is_nev=vehicle.is_nev,
+        enterprise_id=certificate.enterprise_id,
+        enterprise_name=certificate.enterprise.name,
+        licence_number=certificate.licence_number,
+        intake_on=certificate.intake_on,
+        status=certificate.status,
+        owner_kind=certificate.owner_kind,
+        owner_name=certificate.owner_display_name,
+        owner_id_masked=certificate.owner_id_masked,
+        issued_at=certificate.issued_at,
+        check_url=queries.check_url(certificate.number),
+        assemblies=[
+            ScrapAssemblyOut(
+                assembly=a.assembly,
+                assembly_name=a.get_assembly_display(),
+                destination=a.destination,
+                destination_name=a.get_destination_display(),
+                receiver_name=a.receiver_name,
+                recorded_at=a.recorded_at,
+            )
+            for a in queries.assemblies_of(certificate)
+        ],
+        batteries=[
+            ScrapBatteryOut(
+                id=b.pk,
+                battery_code=b.code,
+                trace_code=b.trace_code,
+                recycler_id=b.recycler_id,
+                recycler_name=b.recycler.name,
+                handed_over_at=b.handed_over_at,
+            )
+            for b in queries.batteries_of(certificate)
+        ],
+    )
+
+
+@router.post(
+    "/certificates",
+    response={201: ScrapCertificateOut},
+    summary="报废机动车回收：登记车辆回收并开具报废机动车回收证明（报废机动车回收拆解企业人员）",
+    description="企业资质须在回收日期有效；车辆须在机动车登记信息中且未报废、未注销；一辆车只能报废一次。",
+)
+def issue_certificate(request: HttpRequest, payload: ScrapCertificateIn) -> Any:
+    enterprise = _enterprise(request, payload.organisation_id)
+    certificate = scrapping.issue_certificate(
+        actor=current_user(request), enterprise=enterprise, vin=payload.vin, intake_on=payload.intake_on
+    )
+    return Status(201, certificate_out(certificate))
+
+
+@router.get("/certificates", response=ScrapCertificateListOut, summary="本企业开具的报废机动车回收证明（最新在前）")
+def list_certificates(request: HttpRequest, filters: Query[ScrapCertificateFilter]) -> Any:
+    enterprise = _enterprise(request, filters.organisation_id)
+    found = queries.certificates_of(enterprise).select_related("enterprise")
+    page = found[filters.offset : filters.offset + filters.limit]
+    return ScrapCertificateListOut(count=found.count(), items=[certificate_out(c) for c in page])
+
+
+@router.get("/certificates/{int:certificate_id}", response=ScrapCertificateOut, summary="报废机动车回收证明（本企业）")
+def get_certificate(request: HttpRequest, certificate_id: QueryInt, organisation_id: QueryInt | None = None) -> Any:
+    enterprise = _enterprise(request, organisation_id)
+    return certificate_out(queries.get_certificate_of(enterprise, certificate_id))
+
+
+@router.post(
+    "/certificates/{int:certificate_id}/assemblies",
+    response={201: ScrapCertificateOut},
+    summary="记录五大总成（发动机、方向机、变速器、前后桥、车架）的去向，每证一次",
+)
+def record_assemblies(request: HttpRequest, certificate_id: QueryInt, payload: ScrapAssembliesIn) -> Any:
+    enterprise = _enterprise(request, payload.organisation_id)
+    scrapping.record_assemblies(
+        actor=current_user(request),
+        enterprise=enterprise,
+        certificate_id=certificate_id,
+        assemblies=[AssemblyInput(a.assembly, a.destination, a.receiver_name) for a in payload.assemblies],
+    )
+    return Status(201, certificate_out(queries.get_certificate_of(enterprise, certificate_id)))
+
+
+@router.post(
+    "/certificates/{int:certificate_id}/batteries",
+    response={201: ScrapCertificateOut},
+    summary="新能源汽车动力蓄电池：按 GB/T 34014 编码登记并经追溯链移交梯次利用或再生利用企业",
+)
+def hand_over_battery(request: HttpRequest, certificate_id: QueryInt, payload: ScrapBatteryIn) -> Any:
+    enterprise = _enterprise(request, payload.organisation_id)
+    scrapping.hand_over_battery(
+        actor=current_user(request),
+        enterprise=enterprise,
+        certificate_id=certificate_id,
+        battery_code=payload.battery_code,
+        recycler_id=payload.recycler_id,
+    )
+    return Status(201, certificate_out(queries.get_certificate_of(enterprise, certificate_id)))
+
+
+def certificate_check_out(certificate: ScrapCertificate) -> ScrapCertificateCheckOut:
+    return ScrapCertificateCheckOut(
+        number=certificate.number,
+        valid=certificate.status == ScrapCertificate.Status.VALID,
+        status=certificate.status,
+        status_name=certificate.get_status_display(),
+        vin_masked=certificate.masked_vin,
+        vehicle_type_name=certificate.vehicle.vehicle_type_name,
+        enterprise_name=certificate.enterprise.name,
+        intake_on=certificate.intake_on,
+    )
+
+
+@router.get(
+    "/certificates/check/{number}",
+    response=ScrapCertificateCheckOut,
+    auth=None,
+    summary="核验报废机动车回收证明（公开；不含所有人信息）",
+)
+def check_certificate(request: HttpRequest, number: str) -> Any:
+    certificate = queries.public_certificate(number)
+    if certificate is None:
+        raise NotFoundError("未找到该编号的报废机动车回收证明", code="certificate_not_found")
+    return certificate_check_out(certificate)
 
 
 # Car subsidy applications (/api/v1/vehicles/applications…), in their own module.

@@ -1,18 +1,24 @@
 # ruff: noqa: E501 - the demo file is a table, one row a line
 """Demo vehicles: a handful of cars and trucks with their histories, imported as the traffic police's file would
-be (through the same service), so the VIN search and the mandatory-scrapping list show something."""
+be (through the same service), so the VIN search and the mandatory-scrapping list show something; one of them scrapped by the demo scrapping
+enterprise, with its certificate."""
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 from stdnum.cn import ric, uscc
 
-from huanxin.accounts.models import User
+from huanxin.accounts.models import Organisation, OrganisationKind, User
 from huanxin.core.domain.identifiers import vin_check_digit
-from huanxin.vehicles import services
-from huanxin.vehicles.models import Vehicle
+from huanxin.vehicles import scrapping, services
+from huanxin.vehicles.domain.certificates import AssemblyInput
+from huanxin.vehicles.models import ScrapCertificate, Vehicle
+
+# The demo scrapping enterprise (accounts.demo: 北京顺达报废汽车回收拆解有限公司).
+SCRAPPER_USCC = "91110113MA01HX0E0P"
 
 HEADER = [
     "业务类型", "车辆识别代号", "业务日期", "车辆类型", "使用性质", "燃料种类", "排量（毫升）", "排放标准",
@@ -42,7 +48,9 @@ DEMO_VINS = {
     "truck_old": _vin("LGBH52E0" + "BY000105"),
     "nev": _vin("LRW3E7EA" + "KC000106"),
     "deregistered": _vin("LSVAB23C" + "9M000107"),
+    "scrapped": _vin("LSVAB23C" + "BM000108"),
 }
+SCRAPPED_ON = datetime.date(2025, 11, 20)
 
 
 def _rows() -> list[list[str]]:
@@ -52,6 +60,7 @@ def _rows() -> list[list[str]]:
         _resident_id("11010819751120045"),
         _resident_id("11010819900101567"),
     )
+    liu = _resident_id("11010619820615234")
     taxi_company, haulier = _uscc("91110105MA01DHX71"), _uscc("91110112MA01DHX72")
     r = "注册登记"
     return [
@@ -67,6 +76,7 @@ def _rows() -> list[list[str]]:
         [r, v["nev"], "2019-08-01", "private_small", "非营运", "纯电动", "", "", "个人", "王静", wang, "大兴区", "", "", ""],
         [r, v["deregistered"], "2009-04-02", "private_small", "非营运", "汽油", "1984", "国三", "个人", "李明", li, "朝阳区", "", "", ""],
         ["注销登记", v["deregistered"], "2024-09-30", "", "", "", "", "", "", "", "", "", "", "", "报废"],
+        [r, v["scrapped"], "2011-05-10", "private_small", "非营运", "汽油", "1598", "国四", "个人", "刘洋", liu, "丰台区", "", "", ""],
     ]  # fmt: skip
 
 
@@ -77,7 +87,30 @@ def demo_file() -> bytes:
 
 
 def load_demo(admin: User) -> None:
-    """Idempotent: imports the demo file once (a second run would find every event recorded anyway)."""
-    if Vehicle.objects.filter(vin__in=list(DEMO_VINS.values())).exists():
+    """Idempotent: imports the demo file once (a second run would find every event recorded anyway), then has
+    the demo scrapping enterprise scrap one car: its certificate and its five major assemblies."""
+    if not Vehicle.objects.filter(vin__in=list(DEMO_VINS.values())).exists():
+        services.import_registrations(actor=admin, file_name="演示-机动车登记数据.csv", content=demo_file())
+    scrapper = User.objects.filter(username="scrapper").first()
+    enterprise = Organisation.objects.filter(kind=OrganisationKind.VEHICLE_SCRAPPER, uscc=SCRAPPER_USCC).first()
+    if (
+        scrapper is None
+        or enterprise is None
+        or ScrapCertificate.objects.filter(vehicle__vin=DEMO_VINS["scrapped"]).exists()
+    ):
         return
-    services.import_registrations(actor=admin, file_name="演示-机动车登记数据.csv", content=demo_file())
+    certificate = scrapping.issue_certificate(
+        actor=scrapper, enterprise=enterprise, vin=DEMO_VINS["scrapped"], intake_on=SCRAPPED_ON
+    )
+    scrapping.record_assemblies(
+        actor=scrapper,
+        enterprise=enterprise,
+        certificate_id=certificate.pk,
+        assemblies=[
+            AssemblyInput("engine", "remanufacturing", "北京京再发动机再制造有限公司"),
+            AssemblyInput("steering", "smelting", "首钢京唐钢铁联合有限责任公司"),
+            AssemblyInput("gearbox", "remanufacturing", "北京京再发动机再制造有限公司"),
+            AssemblyInput("axles", "smelting", "首钢京唐钢铁联合有限责任公司"),
+            AssemblyInput("frame", "smelting", "首钢京唐钢铁联合有限责任公司"),
+        ],
+    )

@@ -1,4 +1,5 @@
-"""Forms of the vehicle pages: the VIN search (POST), the traffic police upload, the scrapping-list filters."""
+"""Forms of the vehicle pages: the VIN search (POST), the traffic police upload, the scrapping-list filters, and
+the scrapping enterprise's intake, five assemblies and battery hand-over."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django import forms
 
 from huanxin.accounts.models import District
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES, MAX_ROWS
+from huanxin.vehicles.domain.certificates import ASSEMBLIES, DESTINATIONS, AssemblyInput
 from huanxin.vehicles.models import VEHICLE_TYPE_CHOICES
 
 
@@ -53,3 +55,66 @@ class ScrapListForm(forms.Form):
     )
     vehicle_type = forms.ChoiceField(label="车辆类型", required=False, choices=[("", "全部"), *VEHICLE_TYPE_CHOICES])
     bj_truck_only = forms.BooleanField(label="只看国四营运重型货车（bj-truck-2024）", required=False)
+
+
+# ---------------------------------------------------------------- scrapping
+
+
+class IntakeForm(forms.Form):
+    vin = forms.CharField(
+        label="车辆识别代号（VIN）",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        error_messages={"required": "请填写车辆识别代号（VIN）"},
+        help_text="17位，见车辆铭牌或行驶证；车辆须在机动车登记信息中且未报废、未注销",
+    )
+    intake_on = forms.DateField(
+        label="回收日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="不填为今天；本企业资质须在该日有效",
+    )
+
+
+class AssembliesForm(forms.Form):
+    """One destination and receiving party per major assembly, five rows."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, name in ASSEMBLIES.items():
+            self.fields[f"{code}_destination"] = forms.ChoiceField(
+                label=f"{name}去向",
+                choices=[("", "请选择"), *DESTINATIONS.items()],
+                required=False,
+            )
+            self.fields[f"{code}_receiver"] = forms.CharField(label=f"{name}接收单位", max_length=120, required=False)
+
+    def rows(self) -> list[tuple[str, Any, Any]]:
+        """Each assembly's name with its two fields, for the template."""
+        return [(name, self[f"{code}_destination"], self[f"{code}_receiver"]) for code, name in ASSEMBLIES.items()]
+
+    def assemblies(self) -> list[AssemblyInput]:
+        """The rows filled in (a row left blank is missing, and the service says which are)."""
+        data = self.cleaned_data
+        rows = [
+            AssemblyInput(code, data.get(f"{code}_destination") or "", data.get(f"{code}_receiver") or "")
+            for code in ASSEMBLIES
+        ]
+        return [row for row in rows if row.destination or row.receiver_name.strip()]
+
+
+class BatteryForm(forms.Form):
+    battery_code = forms.CharField(
+        label="动力蓄电池编码",
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        error_messages={"required": "请填写动力蓄电池编码"},
+        help_text="GB/T 34014，24位数字和大写字母，见电池包铭牌",
+    )
+    recycler = forms.ChoiceField(label="接收企业（梯次利用或再生利用）", choices=[])
+
+    def __init__(self, *args: Any, recyclers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recycler"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "请选择"), *((str(pk), name) for pk, name in recyclers)]

@@ -24,7 +24,7 @@ from huanxin.accounts.models import District, Organisation, Person
 from huanxin.accounts.roles import VEHICLE_REGISTRY_READERS
 from huanxin.core.domain.masking import mask_name
 from huanxin.core.permissions import district_scope
-from huanxin.vehicles.domain import records
+from huanxin.vehicles.domain import certificates, records
 from huanxin.vehicles.domain.scrapping import VEHICLE_TYPES
 
 
@@ -289,8 +289,140 @@ class VehicleEvent(OwnerFields):
         return DEREGISTRATION_REASONS.get(reason, reason)
 
 
+# ---------------------------------------------------------------- scrapping
+
+
+class ScrapCertificate(OwnerFields):
+    """A vehicle's intake at a licensed scrapping enterprise and the 报废机动车回收证明 it issued: its number, the
+    vehicle, the enterprise and the licence it held that day, and the owner as on the registry's record (sealed).
+    A VIN is scrapped once: one certificate per vehicle, whoever issues it."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", "有效"
+        REVOKED = "revoked", "已作废"
+
+    number = models.CharField("证明编号", max_length=certificates.NUMBER_LENGTH)
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="+", verbose_name="车辆")
+    enterprise = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name="报废机动车回收拆解企业"
+    )
+    licence_number = models.CharField("资质认定证书编号", max_length=60)
+    intake_on = models.DateField("回收日期")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.VALID)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="开具人"
+    )
+    issued_at = models.DateTimeField("开具时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "报废机动车回收证明"
+        verbose_name_plural = "报废机动车回收证明"
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="vehicles_certificate_number_uniq"),
+            # A VIN is scrapped once (issue #13), by one enterprise: two intakes at once leave one certificate.
+            models.UniqueConstraint(fields=["vehicle"], name="vehicles_certificate_one_per_vehicle"),
+            models.CheckConstraint(
+                condition=Q(status__in=["valid", "revoked"]), name="vehicles_certificate_status_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["enterprise", "issued_at"], name="vehicles_certificate_org_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def masked_vin(self) -> str:
+        return certificates.masked_vin(self.vehicle.vin)
+
+
+class CertificateSequence(models.Model):
+    """How many certificates an enterprise has numbered in a year: the sequence part of the next number, moved by
+    one guarded update so that two certificates issued at once never share a number."""
+
+    enterprise = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "证明编号序列"
+        verbose_name_plural = "证明编号序列"
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year"], name="vehicles_sequence_enterprise_year_uniq"),
+            models.CheckConstraint(
+                condition=Q(last__lte=certificates.MAX_SEQUENCE), name="vehicles_sequence_within_six_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.year}: {self.last}"
+
+
+class ScrapAssembly(models.Model):
+    """Where one of a scrapped vehicle's five major assemblies went (remanufacturing or smelting) and who received
+    it; each of the five recorded once per certificate."""
+
+    certificate = models.ForeignKey(
+        ScrapCertificate, on_delete=models.PROTECT, related_name="assemblies", verbose_name="回收证明"
+    )
+    assembly = models.CharField("总成", max_length=12, choices=_choices(certificates.ASSEMBLIES))
+    destination = models.CharField("去向", max_length=20, choices=_choices(certificates.DESTINATIONS))
+    receiver_name = models.CharField("接收单位", max_length=certificates.MAX_RECEIVER_NAME)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    recorded_at = models.DateTimeField("录入时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "五大总成去向"
+        verbose_name_plural = "五大总成去向"
+        ordering = ["certificate", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["certificate", "assembly"], name="vehicles_assembly_once_uniq"),
+            models.CheckConstraint(
+                condition=Q(assembly__in=list(certificates.ASSEMBLIES)), name="vehicles_assembly_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(destination__in=list(certificates.DESTINATIONS)), name="vehicles_assembly_destination_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id} {self.assembly}"
+
+
+class TractionBattery(models.Model):
+    """A scrapped new-energy vehicle's traction battery: its GB/T 34014 code, its trace code, and the battery
+    recycler it was handed to through the traceability chain. A battery is handed over once."""
+
+    certificate = models.ForeignKey(
+        ScrapCertificate, on_delete=models.PROTECT, related_name="batteries", verbose_name="回收证明"
+    )
+    code = models.CharField("动力蓄电池编码", max_length=certificates.BATTERY_CODE_LENGTH)
+    trace_code = models.CharField("追溯码", max_length=80)
+    recycler = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name="接收企业（梯次利用/再生利用）"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="录入人"
+    )
+    handed_over_at = models.DateTimeField("移交时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "动力蓄电池移交"
+        verbose_name_plural = "动力蓄电池移交"
+        ordering = ["certificate", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="vehicles_battery_code_uniq"),
+            models.UniqueConstraint(fields=["trace_code"], name="vehicles_battery_trace_code_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 # Car subsidy applications live in their own module; imported here so Django registers them in this app.
-from huanxin.vehicles.application_models import (  # noqa: E402
+from huanxin.vehicles.application_models import (  # noqa: E402, F401
     CarApplication,
     CarApplicationStep,
     CarProgrammeSettings,
@@ -299,17 +431,3 @@ from huanxin.vehicles.application_models import (  # noqa: E402
     EvidenceFile,
     NevCatalogueEntry,
 )
-
-__all__ = [
-    "CarApplication",
-    "CarApplicationStep",
-    "CarProgrammeSettings",
-    "CarTopUp",
-    "CarTopUpRun",
-    "EvidenceFile",
-    "NevCatalogueEntry",
-    "OwnerFields",
-    "Vehicle",
-    "VehicleEvent",
-    "VehicleImport",
-]

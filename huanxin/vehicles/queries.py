@@ -7,17 +7,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
-from huanxin.accounts.models import District
-from huanxin.accounts.roles import VEHICLE_REGISTRY_KEEPERS, VEHICLE_REGISTRY_READERS
+from huanxin.accounts.models import District, Licence, Organisation, OrganisationKind
+from huanxin.accounts.roles import VEHICLE_REGISTRY_KEEPERS, VEHICLE_REGISTRY_READERS, VEHICLE_SCRAPPING_STAFF
 from huanxin.core.errors import NotFoundError, ValidationFailed
-from huanxin.core.permissions import districts_for, has_role
+from huanxin.core.permissions import districts_for, has_role, organisations_for
+from huanxin.vehicles.domain import certificates
 from huanxin.vehicles.domain import outlook as outlooks
 from huanxin.vehicles.domain.lifecycle import KIND_ORDER
 from huanxin.vehicles.domain.scrapping import VEHICLE_TYPES
 from huanxin.vehicles.domain.vin import VinError, validate_vin
-from huanxin.vehicles.models import Vehicle, VehicleEvent, VehicleImport
+from huanxin.vehicles.models import (
+    ScrapAssembly,
+    ScrapCertificate,
+    TractionBattery,
+    Vehicle,
+    VehicleEvent,
+    VehicleImport,
+)
 
 # The range of days the list can be asked for: registrations go back to 1950, and the longest service life (30
 # years) plus the one-year horizon must stay within the calendar.
@@ -203,3 +213,68 @@ def summarise(entries: list[ScrapListEntry]) -> list[ScrapSummaryRow]:
         )
         for (district, code), row in sorted(counts.items())
     ]
+
+
+# ---------------------------------------------------------------- scrapping
+
+
+SCRAPPING_REFUSED = "只有报废机动车回收拆解企业的人员可以办理报废机动车回收"
+
+
+def scrapping_enterprises_of(user: Any) -> QuerySet[Organisation]:
+    """The vehicle-scrapping enterprises the user works for (as their staff), by id."""
+    ids = organisations_for(user, *VEHICLE_SCRAPPING_STAFF)
+    return Organisation.objects.filter(pk__in=ids, kind=OrganisationKind.VEHICLE_SCRAPPER).order_by("pk")
+
+
+def can_scrap(user: Any) -> bool:
+    """Whether the user works for a vehicle-scrapping enterprise (the scrapping pages and endpoints)."""
+    return scrapping_enterprises_of(user).exists()
+
+
+def certificates_of(enterprise: Organisation) -> QuerySet[ScrapCertificate]:
+    """The certificates an enterprise issued, newest first."""
+    found = ScrapCertificate.objects.filter(enterprise=enterprise).select_related("vehicle")
+    return found.order_by("-issued_at", "-pk")
+
+
+def get_certificate_of(enterprise: Organisation, pk: int) -> ScrapCertificate:
+    """One of the enterprise's own certificates, or 404 (another enterprise's is not disclosed)."""
+    found = (
+        ScrapCertificate.objects.filter(pk=pk, enterprise=enterprise).select_related("vehicle", "enterprise").first()
+    )
+    if found is None:
+        raise NotFoundError("回收证明不存在或不属于本企业", code="certificate_not_found")
+    return found
+
+
+def public_certificate(number: str) -> ScrapCertificate | None:
+    """A certificate by its number, for the public check page (anyone: no identity is shown there)."""
+    canonical = certificates.normalise_number(number)
+    if not canonical or len(canonical) > certificates.NUMBER_LENGTH:
+        return None
+    return ScrapCertificate.objects.filter(number=canonical).select_related("vehicle", "enterprise").first()
+
+
+def assemblies_of(certificate: ScrapCertificate) -> list[ScrapAssembly]:
+    """The five assemblies recorded for a certificate, in the order of the regulation's list."""
+    order = {code: index for index, code in enumerate(certificates.ASSEMBLIES)}
+    return sorted(ScrapAssembly.objects.filter(certificate=certificate), key=lambda a: order[a.assembly])
+
+
+def batteries_of(certificate: ScrapCertificate) -> QuerySet[TractionBattery]:
+    return TractionBattery.objects.filter(certificate=certificate).select_related("recycler").order_by("pk")
+
+
+def battery_recyclers(on: datetime.date) -> QuerySet[Organisation]:
+    """Organisations holding a cascade-use or recycling licence for traction batteries valid on the day."""
+    kinds = [Licence.Kind.BATTERY_CASCADE_USE, Licence.Kind.BATTERY_RECYCLING]
+    licensed = Licence.objects.filter(kind__in=kinds, valid_from__lte=on).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on)
+    )
+    return Organisation.objects.filter(pk__in=licensed.values("organisation_id")).order_by("name", "pk")
+
+
+def check_url(number: str) -> str:
+    """The public check page of a certificate, as its QR code carries it (the platform's public address)."""
+    return f"{settings.HUANXIN_TRACE_RESOLVER}{reverse('vehicles:certificate_check', args=[number])}"

@@ -8,7 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from huanxin.core.schemas import MAX_OFFSET, MAX_PAGE_SIZE
+from huanxin.core.schemas import MAX_OFFSET, MAX_PAGE_SIZE, Int64, QueryInt
 
 
 class VehicleSearchIn(Schema):
@@ -130,3 +130,93 @@ class ScrapListOut(Schema):
     count: int
     summary: list[ScrapSummaryOut] = Field(..., description="按登记区和车辆类型汇总")
     items: list[ScrapListItemOut]
+
+
+# ---------------------------------------------------------------- scrapping
+
+
+class ScrapCertificateIn(Schema):
+    organisation_id: Int64 | None = Field(None, description="办理企业（报废机动车回收拆解企业）；只属于一家时可省略")
+    vin: str = Field(..., max_length=40, description="车辆识别代号（17位）")
+    intake_on: datetime.date | None = Field(None, description="回收日期（默认今天）")
+
+
+class ScrapAssemblyIn(Schema):
+    assembly: str = Field(..., max_length=12, description="engine / steering / gearbox / axles / frame")
+    destination: str = Field(..., max_length=20, description="remanufacturing（再制造企业）/ smelting（钢铁企业冶炼）")
+    receiver_name: str = Field(..., max_length=120, description="接收单位名称")
+
+
+class ScrapAssembliesIn(Schema):
+    organisation_id: Int64 | None = None
+    assemblies: list[ScrapAssemblyIn] = Field(..., max_length=10, description="五大总成各一项")
+
+
+class ScrapBatteryIn(Schema):
+    organisation_id: Int64 | None = None
+    battery_code: str = Field(..., max_length=60, description="动力蓄电池编码（GB/T 34014，24位）")
+    recycler_id: Int64 = Field(..., description="接收企业（持有有效梯次利用或再生利用资质）")
+
+
+class ScrapAssemblyOut(Schema):
+    assembly: str
+    assembly_name: str
+    destination: str
+    destination_name: str
+    receiver_name: str
+    recorded_at: datetime.datetime
+
+
+class ScrapBatteryOut(Schema):
+    id: int
+    battery_code: str
+    trace_code: str
+    recycler_id: int
+    recycler_name: str
+    handed_over_at: datetime.datetime
+
+
+class ScrapCertificateOut(Schema):
+    id: int
+    number: str
+    vin: str
+    vehicle_type: str
+    vehicle_type_name: str
+    fuel: str
+    is_nev: bool
+    enterprise_id: int
+    enterprise_name: str
+    licence_number: str
+    intake_on: datetime.date
+    status: str
+    owner_kind: str
+    owner_name: str = Field(..., description="所有人（个人姓名已脱敏）")
+    owner_id_masked: str
+    issued_at: datetime.datetime
+    check_url: str = Field(..., description="公开核验页地址（二维码内容）")
+    assemblies: list[ScrapAssemblyOut]
+    batteries: list[ScrapBatteryOut]
+
+
+class ScrapCertificateCheckOut(Schema):
+    """What anyone may learn about a certificate: never the owner."""
+
+    number: str
+    valid: bool
+    status: str
+    status_name: str
+    vin_masked: str
+    vehicle_type_name: str
+    enterprise_name: str
+    intake_on: datetime.date
+
+
+class ScrapCertificateFilter(Schema):
+    organisation_id: QueryInt | None = Field(None, description="办理企业；只属于一家时可省略")
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE, description="每页条数（1–500）")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过的条数")
+
+
+class ScrapCertificateListOut(Schema):
+    count: int
+    items: list[ScrapCertificateOut]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from huanxin.accounts.models import User
+from huanxin.accounts.models import Organisation, User
 from huanxin.accounts.queries import organisations_by_uscc, persons_by_resident_id_digest
 from huanxin.catalogue.domain.tabular import read_table
 from huanxin.core import audit, crypto
@@ -171,10 +172,15 @@ class _Plan:
 def _recorded(
     vins: Sequence[str],
 ) -> tuple[dict[str, Vehicle], dict[str, list[EventFacts]], dict[tuple[str, str, datetime.date], str]]:
-    """The stored vehicles of these VINs, their events as facts, and each event's content digest by identity."""
+    """The stored vehicles of these VINs, their events as facts, and each event's content digest by identity.
+
+    The vehicles are locked (in VIN order, as ``vins`` come sorted) for the rest of the import's transaction: a
+    scrapping intake or another import that changes one of them waits, so the state written here is derived from
+    every event the vehicle has, not from a read that another writer overtook."""
     vehicles: dict[str, Vehicle] = {}
     for start in range(0, len(vins), BATCH_SIZE):
-        vehicles.update((v.vin, v) for v in Vehicle.objects.filter(vin__in=vins[start : start + BATCH_SIZE]))
+        batch = Vehicle.objects.select_for_update().filter(vin__in=vins[start : start + BATCH_SIZE]).order_by("vin")
+        vehicles.update((v.vin, v) for v in batch)
     existing: dict[str, list[EventFacts]] = defaultdict(list)
     recorded: dict[tuple[str, str, datetime.date], str] = {}
     by_pk = {vehicle.pk: vin for vin, vehicle in vehicles.items()}
@@ -402,3 +408,65 @@ def import_registrations(*, actor: User, file_name: str, content: bytes, good_ro
             "另一次导入同时写入了相同车辆的记录，请重新导入本文件", code="vehicle_import_conflict"
         ) from None
     return ImportReport.of(record)
+
+
+# ---------------------------------------------------------------- one event appended by another verb
+
+
+def append_event(
+    *,
+    actor: User,
+    vehicle: Vehicle,
+    kind: str,
+    occurred_on: datetime.date,
+    source: str,
+    organisation: Organisation | None = None,
+    reference: str = "",
+    details: dict[str, Any] | None = None,
+) -> VehicleEvent:
+    """A step of the caller's transaction (the scrapping enterprise's certificate), not an entry point: append one
+    event that names no owner (an inspection, a scrapping, a deregistration) to the vehicle's life if it may follow
+    the recorded ones (``lifecycle.refusal_for``), and derive the vehicle's state again from all of its events."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("append_event() runs inside the caller's transaction")
+    if kind not in lifecycle.KIND_ORDER or kind in ("registration", "transfer"):
+        raise ValueError(f"append_event() does not record {kind!r} events")
+    recorded = [_facts_of_event(event) for event in VehicleEvent.objects.filter(vehicle=vehicle)]
+    state = lifecycle.derive_state(recorded)
+    refusal = lifecycle.refusal_for(state, kind, occurred_on)
+    if refusal is not None:
+        code, message = refusal
+        raise ValidationFailed.for_field("occurred_on" if code == lifecycle.BEFORE_LAST_EVENT else "vin", code, message)
+    details = dict(details or {})
+    facts = EventFacts(kind=kind, occurred_on=occurred_on, details=details)
+    canonical = json.dumps(
+        {
+            "vin": vehicle.vin,
+            "kind": kind,
+            "occurred_on": occurred_on.isoformat(),
+            "source": source,
+            "organisation": organisation.pk if organisation else None,
+            "reference": reference,
+            "details": details,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    now = timezone.now()
+    event = VehicleEvent.objects.create(
+        vehicle=vehicle,
+        kind=kind,
+        occurred_on=occurred_on,
+        details=details,
+        source=source,
+        organisation=organisation,
+        reference=reference,
+        content_digest=crypto.blind_index(canonical, purpose=EVENT_PURPOSE),
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    after = lifecycle.apply(state, facts)
+    persons, organisations = _owner_links([after])
+    _set_state(vehicle, after, persons, organisations, now)
+    vehicle.save(update_fields=list(STATE_FIELDS))
+    return event

@@ -1,25 +1,38 @@
 """Vehicle pages for government staff: the VIN search with the full history, the traffic police import and its
-report, the mandatory-scrapping list."""
+report, the mandatory-scrapping list; for scrapping enterprises: intake, certificates, assemblies, batteries; and
+the public certificate check."""
 
 from __future__ import annotations
 
+import segno
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.accounts.models import Organisation
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
 from huanxin.core.notices import notify_rows
-from huanxin.vehicles import queries, services
+from huanxin.vehicles import queries, scrapping, services
 from huanxin.vehicles.domain.traffic import FIELD_LABELS
-from huanxin.vehicles.forms import RegistrationImportForm, ScrapListForm, VinSearchForm
+from huanxin.vehicles.forms import (
+    AssembliesForm,
+    BatteryForm,
+    IntakeForm,
+    RegistrationImportForm,
+    ScrapListForm,
+    VinSearchForm,
+)
 
 REFUSALS_PER_PAGE = 100
 SCRAP_LIST_PER_PAGE = 50
+CERTIFICATES_PER_PAGE = 50
 
 
 def _require_reader(request: AuthenticatedRequest) -> None:
@@ -145,4 +158,166 @@ def scrapping_list(request: AuthenticatedRequest) -> HttpResponse:
             "extra_query": kept.urlencode() + "&" if kept else "",
         },
         status=200 if not form.errors else 422,
+    )
+
+
+# ---------------------------------------------------------------- scrapping enterprises
+
+
+def _enterprise(request: AuthenticatedRequest) -> Organisation:
+    """The scrapping enterprise the page acts for: the one chosen (``org``), else the user's first; staff of
+    none are refused."""
+    mine = list(queries.scrapping_enterprises_of(request.user))
+    if not mine:
+        raise PermissionDenied
+    wanted = request.POST.get("org") or request.GET.get("org") or ""
+    return next((o for o in mine if str(o.pk) == wanted), mine[0])
+
+
+@login_required
+def certificates(request: AuthenticatedRequest) -> HttpResponse:
+    """The scrapping enterprise's intake: record a vehicle by VIN and issue its 报废机动车回收证明; the
+    certificates issued so far."""
+    enterprise = _enterprise(request)
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            certificate = scrapping.issue_certificate(
+                actor=request.user,
+                enterprise=enterprise,
+                vin=form.cleaned_data["vin"],
+                intake_on=form.cleaned_data["intake_on"],
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, f"已开具报废机动车回收证明 {certificate.number}")
+            return redirect("vehicles:certificate", pk=certificate.pk)
+    page = Paginator(queries.certificates_of(enterprise), CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "vehicles/certificates.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "enterprises": queries.scrapping_enterprises_of(request.user),
+            "page": page,
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+def _certificate_page(
+    request: AuthenticatedRequest,
+    enterprise: Organisation,
+    pk: int,
+    *,
+    assemblies_form: AssembliesForm | None = None,
+    battery_form: BatteryForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    try:
+        certificate = queries.get_certificate_of(enterprise, pk)
+    except NotFoundError:
+        raise Http404 from None
+    link = queries.check_url(certificate.number)
+    today = timezone.localdate(timezone=services.BEIJING)
+    recyclers = [(o.pk, o.name) for o in queries.battery_recyclers(today)]
+    return render(
+        request,
+        "vehicles/certificate.html",
+        {
+            "certificate": certificate,
+            "enterprise": enterprise,
+            "check_url": link,
+            "qr_svg": segno.make(link, error="m").svg_inline(scale=5, dark="#1f2328", omitsize=True),
+            "assemblies": queries.assemblies_of(certificate),
+            "batteries": queries.batteries_of(certificate),
+            "assemblies_form": assemblies_form or AssembliesForm(),
+            "battery_form": battery_form or BatteryForm(recyclers=recyclers),
+        },
+        status=status,
+    )
+
+
+@login_required
+def certificate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """One certificate with its QR code (to the public check page), its assemblies and its batteries."""
+    return _certificate_page(request, _enterprise(request), pk)
+
+
+@login_required
+@require_POST
+def record_assemblies(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Record where the five major assemblies went."""
+    enterprise = _enterprise(request)
+    form = AssembliesForm(request.POST)
+    if form.is_valid():
+        try:
+            scrapping.record_assemblies(
+                actor=request.user, enterprise=enterprise, certificate_id=pk, assemblies=form.assemblies()
+            )
+        except NotFoundError:
+            raise Http404 from None
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, "已记录五大总成去向")
+            return redirect("vehicles:certificate", pk=pk)
+    return _certificate_page(request, enterprise, pk, assemblies_form=form, status=422)
+
+
+@login_required
+@require_POST
+def hand_over_battery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Record a new-energy vehicle's traction battery by its GB/T 34014 code and hand it to a battery recycler."""
+    enterprise = _enterprise(request)
+    today = timezone.localdate(timezone=services.BEIJING)
+    form = BatteryForm(request.POST, recyclers=[(o.pk, o.name) for o in queries.battery_recyclers(today)])
+    if form.is_valid():
+        try:
+            battery = scrapping.hand_over_battery(
+                actor=request.user,
+                enterprise=enterprise,
+                certificate_id=pk,
+                battery_code=form.cleaned_data["battery_code"],
+                recycler_id=int(form.cleaned_data["recycler"]),
+            )
+        except NotFoundError:
+            raise Http404 from None
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, f"动力蓄电池 {battery.code} 已移交 {battery.recycler.name}，追溯码已生成")
+            return redirect("vehicles:certificate", pk=pk)
+    return _certificate_page(request, enterprise, pk, battery_form=form, status=422)
+
+
+# ---------------------------------------------------------------- the public check
+
+
+def certificate_check_search(request: HttpRequest) -> HttpResponse:
+    """Public: type a certificate number to check it."""
+    number = request.GET.get("number", "")
+    if number:
+        found = queries.public_certificate(number)
+        if found is not None:
+            return redirect("vehicles:certificate_check", number=found.number)
+    return render(
+        request,
+        "vehicles/certificate_check.html",
+        {"certificate": None, "number": number[:40], "searched": bool(number)},
+        status=404 if number else 200,
+    )
+
+
+def certificate_check(request: HttpRequest, number: str) -> HttpResponse:
+    """Public, no sign-in (the QR code on the certificate lands here): the number, the VIN partly masked, the
+    vehicle type, the enterprise, the date and whether the certificate is valid — never the owner."""
+    found = queries.public_certificate(number)
+    return render(
+        request,
+        "vehicles/certificate_check.html",
+        {"certificate": found, "number": number[:40], "searched": True},
+        status=200 if found else 404,
     )

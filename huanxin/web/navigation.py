@@ -19,9 +19,11 @@ from huanxin.accounts.roles import (
     OVERSIGHT_STAFF,
     TRACE_RECORDERS,
     VEHICLE_REGISTRY_READERS,
+    VEHICLE_SCRAPPING_STAFF,
+    OrganisationKind,
     Role,
 )
-from huanxin.core.permissions import has_role
+from huanxin.core.permissions import has_role, organisations_for
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,22 @@ class NavItem:
     label: str
     url_name: str
     roles: tuple[str, ...] = ()
+    # When set, the roles count only in an organisation of one of these kinds (a dismantler's staff of a
+    # vehicle-scrapping enterprise, not of an appliance dismantler).
+    organisation_kinds: tuple[str, ...] = ()
+
+
+def _allowed(user: Any, item: NavItem) -> bool:
+    if not item.roles:
+        return True
+    if not has_role(user, *item.roles):
+        return False
+    if not item.organisation_kinds:
+        return True
+    from huanxin.accounts.models import Organisation
+
+    ids = organisations_for(user, *item.roles)
+    return Organisation.objects.filter(pk__in=ids, kind__in=item.organisation_kinds).exists()
 
 
 NAV_ITEMS: list[NavItem] = [
@@ -46,6 +64,12 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("旧机追溯", "trace:workspace", roles=TRACE_RECORDERS),
     NavItem("追溯监管", "trace:staff", roles=OVERSIGHT_STAFF),
     NavItem("机动车", "vehicles:search", roles=VEHICLE_REGISTRY_READERS),
+    NavItem(
+        "报废车回收",
+        "vehicles:certificates",
+        roles=VEHICLE_SCRAPPING_STAFF,
+        organisation_kinds=(OrganisationKind.VEHICLE_SCRAPPER,),
+    ),
     NavItem("清算支付", "settlement:board", roles=FINANCE_READERS),
     NavItem("机构", "accounts:organisations", roles=(*GOVERNMENT_STAFF, *ORGANISATION_MEMBERS)),
     NavItem("审计日志", "core:audit", roles=AUDIT_PAGE),
@@ -56,7 +80,7 @@ def items_for(user: Any) -> list[dict[str, str]]:
     """The entries this user should see, resolved to URLs (entries of apps not installed are skipped)."""
     visible = []
     for item in NAV_ITEMS:
-        if item.roles and not has_role(user, *item.roles):
+        if not _allowed(user, item):
             continue
         try:
             visible.append({"label": item.label, "url": reverse(item.url_name), "name": item.url_name})

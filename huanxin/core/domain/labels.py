@@ -180,6 +180,15 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "vin": "车辆识别代号",
     "good_rows_only": "仅导入无误的行",
     "bj_truck_only": "仅国四营运重型货车",
+    # Scrapping (报废机动车回收证明, five major assemblies, traction battery)
+    "intake_on": "回收日期",
+    "certificate_id": "回收证明",
+    "destination": "去向",
+    "assemblies": "五大总成去向",
+    "assembly": "总成",
+    "receiver_name": "接收单位",
+    "battery_code": "动力蓄电池编码",
+    "recycler_id": "接收企业",
 }
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

@@ -50,6 +50,7 @@ SESSION_PERSONAS = (
     "other_recycler",
     "dismantler",
     "other_dismantler",
+    "scrapper",
     "car_dealer",
     "declarant",
     "second_hand_dealer",
@@ -70,6 +71,7 @@ TOKEN_HOLDERS = {
     "manager_token": "manager",
     "recycler_token": "recycler",
     "dismantler_token": "dismantler",
+    "scrapper_token": "scrapper",
     "car_dealer_token": "car_dealer",
     "declarant_token": "declarant",
     "second_hand_dealer_token": "second_hand_dealer",
@@ -96,6 +98,7 @@ FOREIGN = (
     "other_recycler",
     "dismantler",
     "other_dismantler",
+    "scrapper",
     "car_dealer",
     "declarant",
     "second_hand_dealer",
@@ -104,6 +107,7 @@ FOREIGN = (
     "other_district_reviewer",
     "recycler_token",
     "dismantler_token",
+    "scrapper_token",
     "car_dealer_token",
     "declarant_token",
     "second_hand_dealer_token",
@@ -129,8 +133,19 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "other_recycler",
         "dismantler",
         "other_dismantler",
+        "scrapper",
     ),
-    "trace_tokens": ("clerk_token", "manager_token", "recycler_token", "dismantler_token", "dual_token"),
+    "trace_tokens": (
+        "clerk_token",
+        "manager_token",
+        "recycler_token",
+        "dismantler_token",
+        "scrapper_token",
+        "dual_token",
+    ),
+    # The staff of a vehicle-scrapping enterprise (a dismantler's role in an organisation of that kind), and its
+    # token: the only ones let into the scrapping routes.
+    "scrappers": ("scrapper", "scrapper_token"),
     # Reviewers, supervisors, auditors and administrators (OVERSIGHT_STAFF), of either district or the city.
     "oversight": _OVERSIGHT,
     # Those who oversee the first organisation's district: all oversight but the Haidian reviewer.
@@ -552,13 +567,43 @@ row(
     admin=200,
 )
 row("GET /vehicles/scrapping/", everyone=403, anonymous=LOGIN, oversight=200)
+row("GET /vehicles/certificates/", everyone=403, anonymous=LOGIN, scrappers=200)
+row("POST /vehicles/certificates/", body={}, everyone=403, anonymous=LOGIN, scrappers=ALLOWED)
+row(
+    "GET /vehicles/certificates/{pk}/",
+    url="/vehicles/certificates/{certificate}/",
+    everyone=403,
+    anonymous=LOGIN,
+    scrappers=200,
+)
+row(
+    "POST /vehicles/certificates/{pk}/assemblies/",
+    url="/vehicles/certificates/{certificate}/assemblies/",
+    body={},
+    everyone=403,
+    anonymous=LOGIN,
+    scrappers=ALLOWED,
+)
+row(
+    "POST /vehicles/certificates/{pk}/batteries/",
+    url="/vehicles/certificates/{certificate}/batteries/",
+    body={},
+    everyone=403,
+    anonymous=LOGIN,
+    scrappers=ALLOWED,
+)
+# The certificate's QR code lands here: anyone, signed in or not; it shows no owner.
+row("GET /vehicles/check/", public=True, everyone=200)
+row("GET /vehicles/check/{number}/", url="/vehicles/check/{certificate_number}/", public=True, everyone=200)
 # Car subsidy applications: the consumer's own (Chaoyang); reviewers of Chaoyang or the city act on it.
 CAR = "/vehicles/applications/{car_application}/"
 row("GET /vehicles/applications/", everyone=200, anonymous=LOGIN)
 row("GET /vehicles/applications/new/", everyone=403, anonymous=LOGIN, residents=200)
 row("POST /vehicles/applications/new/", body={}, everyone=403, anonymous=LOGIN, residents=ALLOWED)
-row("GET /vehicles/applications/prepare/", everyone=403, anonymous=LOGIN, car_dealer=200)
-row("POST /vehicles/applications/prepare/", body={}, everyone=403, anonymous=LOGIN, car_dealer=ALLOWED)
+row("GET /vehicles/applications/prepare/", everyone=403, anonymous=LOGIN, car_dealer=200, scrapper=200)
+row(
+    "POST /vehicles/applications/prepare/", body={}, everyone=403, anonymous=LOGIN, car_dealer=ALLOWED, scrapper=ALLOWED
+)
 row("GET /vehicles/applications/queue/", everyone=403, anonymous=LOGIN, reviewers=200)
 row(
     "GET /vehicles/applications/{pk}/",
@@ -1125,6 +1170,39 @@ row(
     other_district_reviewer=404,
 )
 row("GET /api/v1/vehicles/scrapping-list", everyone=403, anonymous=401, oversight=200)
+# A malformed VIN or an incomplete body: the scrapping enterprise is let through to the service's refusal (422),
+# nobody else past the guard.
+row("POST /api/v1/vehicles/certificates", body={"vin": "LSV0"}, everyone=403, anonymous=401, scrappers=ALLOWED)
+row("GET /api/v1/vehicles/certificates", everyone=403, anonymous=401, scrappers=200)
+row(
+    "GET /api/v1/vehicles/certificates/{certificate_id}",
+    url="/api/v1/vehicles/certificates/{certificate}",
+    everyone=403,
+    anonymous=401,
+    scrappers=200,
+)
+row(
+    "POST /api/v1/vehicles/certificates/{certificate_id}/assemblies",
+    url="/api/v1/vehicles/certificates/{certificate}/assemblies",
+    body={"assemblies": []},
+    everyone=403,
+    anonymous=401,
+    scrappers=ALLOWED,
+)
+row(
+    "POST /api/v1/vehicles/certificates/{certificate_id}/batteries",
+    url="/api/v1/vehicles/certificates/{certificate}/batteries",
+    body={"battery_code": "X", "recycler_id": 1},
+    everyone=403,
+    anonymous=401,
+    scrappers=ALLOWED,
+)
+row(
+    "GET /api/v1/vehicles/certificates/check/{number}",
+    url="/api/v1/vehicles/certificates/check/{certificate_number}",
+    public=True,
+    everyone=200,
+)
 CAR_API = "/api/v1/vehicles/applications/{car_application}"
 CAR_BODY = {
     "programme_code": "cn-car-scrap-2026",
@@ -1150,6 +1228,7 @@ row(
     everyone=403,
     anonymous=401,
     car_dealer=ALLOWED,
+    scrappers=ALLOWED,
 )
 row("GET /api/v1/vehicles/applications/queue", everyone=403, anonymous=401, reviewers=200)
 row(

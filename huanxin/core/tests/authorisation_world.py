@@ -29,6 +29,7 @@ from huanxin.subsidies.models import RedemptionHold
 from huanxin.subsidies.tests.conftest import build_scene
 from huanxin.trace import services as trace_services
 from huanxin.vehicles import application_services as car_applications
+from huanxin.vehicles import scrapping
 from huanxin.vehicles import services as vehicle_services
 from huanxin.vehicles.tests.car_factories import PNG, car_programme, file_application, new_car, scrapped_car
 from huanxin.vehicles.tests.factories import csv_file as vehicle_csv
@@ -96,6 +97,14 @@ def build_world() -> World:
     other_recycler_org = make_organisation(OrganisationKind.RECYCLER, "110108", name="海淀回收")
     other_dismantler_org = make_organisation(OrganisationKind.DISMANTLER, "110108", name="海淀拆解")
     bank = make_organisation(OrganisationKind.BANK, "110102", name="演示银行北京分行")
+    # A licensed vehicle-scrapping enterprise (its staff hold the dismantler role).
+    scrapper_org = make_organisation(OrganisationKind.VEHICLE_SCRAPPER, "110106", name="丰台报废车")
+    Licence.objects.create(
+        organisation=scrapper_org,
+        kind=Licence.Kind.VEHICLE_SCRAPPING,
+        number="京报废车资字M-1",
+        valid_from=datetime.date(2020, 1, 1),
+    )
     users: dict[str, User | None] = {
         "anonymous": None,
         "outsider": p.outsider,
@@ -109,6 +118,7 @@ def build_world() -> World:
         "other_recycler": make_member(Role.RECYCLER, other_recycler_org),
         "dismantler": p.dismantler,
         "other_dismantler": make_member(Role.DISMANTLER, other_dismantler_org),
+        "scrapper": make_member(Role.DISMANTLER, scrapper_org),
         "car_dealer": make_member(Role.CAR_DEALER, make_organisation(OrganisationKind.CAR_DEALER, "110105")),
         "declarant": make_member(Role.DECLARANT, make_organisation(OrganisationKind.DECLARING_ENTERPRISE, "110105")),
         "second_hand_dealer": make_member(
@@ -164,6 +174,16 @@ def build_world() -> World:
     vehicles_report = vehicle_services.import_registrations(
         actor=p.admin, file_name="vehicles.csv", content=vehicle_csv([registration(vin, owner_id=valid_resident_id())])
     )
+    # Another car (a new-energy one), scrapped by the scrapping enterprise: its certificate.
+    scrapped_vin = new_vin()
+    vehicle_services.import_registrations(
+        actor=p.admin,
+        file_name="scrapped.csv",
+        content=vehicle_csv([registration(scrapped_vin, fuel="纯电动", displacement="", owner_id=valid_resident_id())]),
+    )
+    scrapper = users["scrapper"]
+    assert scrapper is not None
+    certificate = scrapping.issue_certificate(actor=scrapper, enterprise=scrapper_org, vin=scrapped_vin)
     # The consumer's car subsidy application (scrap-and-replace) with one evidence file.
     car_programme()
     old_car = scrapped_car(p.admin, p.consumer_person, certificate="BF-MATRIX-1")
@@ -205,6 +225,8 @@ def build_world() -> World:
         "token": revocable.pk,
         "vin": vin,
         "vehicle_import": vehicles_report.import_id,
+        "certificate": certificate.pk,
+        "certificate_number": certificate.number,
         "car_application": car_application.pk,
         "car_evidence": evidence.pk,
         "car_old_vin": old_car.vin,

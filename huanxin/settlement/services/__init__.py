@@ -363,7 +363,7 @@ def prepare_batch(*, actor: User, programme: Programme, checkpoint: Checkpoint =
     # their period closed get theirs (a resumed batch does it again: its remaining lines pay the same).
     with transaction.atomic(durable=True):
         sync_merchant_payees(programme, actor=actor)
-        attach_merchant_payees(programme.pk)
+        attach_merchant_payees(programme, actor=actor)
     batch = PaymentBatch.objects.filter(programme=programme, status=PaymentBatch.Status.ASSEMBLING).first()
     if batch is None:
         upto = payable_now(programme).aggregate(top=Max("pk"))["top"]
@@ -747,6 +747,7 @@ def _tell_sources(answered: list[tuple[PaymentLine, BankResultRow]], now: dateti
                 bank_reference=row.bank_reference,
                 failure_reason="" if row.status == "paid" else row.reason,
                 at=now,
+                requeued=row.status != "paid",
             )
         )
 

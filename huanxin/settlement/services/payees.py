@@ -9,6 +9,7 @@ before it assembles a batch, so a batch pays the account the enrolment holds the
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -37,9 +38,14 @@ def _problems(
     errors: list[FieldError] = []
     if not reference or len(reference) > 100:
         errors.append(FieldError("reference", "invalid_reference", "收款人标识应为1至100个字符"))
+    elif reference.startswith(MERCHANT_PREFIX):
+        # Merchants' payees are kept from their enrolments under these references; no source may take one.
+        errors.append(FieldError("reference", "reserved_reference", f"收款人标识不能以“{MERCHANT_PREFIX}”开头"))
     if kind not in Payee.Kind.values:
         errors.append(FieldError("kind", "invalid_choice", "收款人类型应为个人或单位"))
-    if not (account.isdigit() and 8 <= len(account) <= 32):
+    # ASCII digits only: str.isdigit() also takes full-width and other scripts' digits, which the bank's file
+    # cannot carry and whose blind index would differ from the same account typed in ASCII.
+    if not (account.isascii() and account.isdigit() and 8 <= len(account) <= 32):
         errors.append(FieldError("account_number", "invalid_bank_account", "银行账号应为8至32位数字"))
     for field, label, value, limit in (
         ("name", "收款人", name, 120),
@@ -81,7 +87,7 @@ def register_payee(
         account_name.strip(),
         bank_name.strip(),
     )
-    account = "".join(account_number.split())
+    account = "".join(unicodedata.normalize("NFKC", account_number).split())
     errors = _problems(
         reference=reference, kind=kind, name=name, account_name=account_name, bank_name=bank_name, account=account
     )
@@ -184,13 +190,23 @@ def sync_merchant_payees(programme: Programme, *, actor: Any = "settlement-job")
     return written
 
 
-def attach_merchant_payees(programme_id: int) -> None:
+def attach_merchant_payees(programme: Programme, *, actor: Any = "settlement-job") -> int:
     """Give every queued merchant payable of the programme that has no payee yet (its merchant had no
-    enrolment when the period closed) its merchant's payee, if there is one now."""
+    enrolment when the period closed) its merchant's payee, if there is one now; how many were given one.
+    The payee decides which account is paid, so the change is audited (one row for the programme)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE settlement_payable SET payee_id = (SELECT y.id FROM settlement_payee y WHERE y.reference = "  # noqa: S608
             f"{_merchant_reference_sql('settlement_payable.programme_id', 'settlement_payable.recipient_id')}) "
             "WHERE programme_id = %s AND status = %s AND source_kind = %s AND payee_id IS NULL",
-            [programme_id, Payable.Status.QUEUED.value, CONSUMER_SUBSIDY],
+            [programme.pk, Payable.Status.QUEUED.value, CONSUMER_SUBSIDY],
         )
+        attached = cursor.rowcount
+    if attached:
+        audit.record(
+            actor=actor,
+            action="settlement.payable.attach_payee",
+            target=programme,
+            after={"payables_given_their_payee": attached},
+        )
+    return int(attached)

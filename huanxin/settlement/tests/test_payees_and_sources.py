@@ -109,6 +109,15 @@ def test_a_person_payee_keeps_the_account_sealed_and_registering_again_updates_i
     assert "6217***********8777" in str(update.after)
 
 
+def test_a_full_width_account_number_is_stored_as_ascii_digits(scene):
+    # Typed on a phone's full-width keyboard: the same account as its ASCII digits, the form the bank reads.
+    full_width = "".join(chr(ord(digit) + 0xFEE0) for digit in "6217000011112222333")
+    payee = person_payee(scene, account=full_width)
+    assert payee.account_masked == "6217***********2333"
+    assert person_payee(scene, account="6217000011112222333").pk == payee.pk
+    assert not AuditEntry.objects.filter(action="settlement.payee.update").exists()
+
+
 @pytest.mark.parametrize(
     ("field", "overrides", "code"),
     [
@@ -118,6 +127,8 @@ def test_a_person_payee_keeps_the_account_sealed_and_registering_again_updates_i
         ("bank_name", {"bank_name": " "}, "required"),
         ("kind", {"kind": "robot"}, "invalid_choice"),
         ("reference", {"reference": ""}, "invalid_reference"),
+        ("reference", {"reference": "merchant:1:5"}, "reserved_reference"),
+        ("account_number", {"account_number": "٦٢١٧٠٠٠٠١١١١٢٢٢٢"}, "invalid_bank_account"),  # Arabic-Indic digits
     ],
 )
 def test_a_bad_payee_is_refused_on_its_field_and_nothing_is_written(scene, field, overrides, code):
@@ -266,10 +277,10 @@ def test_the_bank_answer_goes_back_to_the_source_and_a_failure_is_paid_in_the_ne
     )
     assert outcome.record.accepted == 3
     # Only the source that registered callbacks hears back; the merchant's period needs no word.
-    heard = sorted((r.source_ref, r.paid, r.bank_reference, r.failure_reason, r.amount_fen) for r in HEARD)
+    heard = sorted((r.source_ref, r.paid, r.requeued, r.bank_reference, r.failure_reason, r.amount_fen) for r in HEARD)
     assert heard == [
-        ("application-1", True, "B-2", "", 2_000_000),
-        ("application-2", False, "B-3", "户名不符", 1_500_000),
+        ("application-1", True, False, "B-2", "", 2_000_000),
+        ("application-2", False, True, "B-3", "户名不符", 1_500_000),
     ]
     assert Payable.objects.get(pk=person.payable_id).status == "paid"
     assert Payable.objects.get(pk=company.payable_id).status == "queued"

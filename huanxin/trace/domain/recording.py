@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.trace.domain.canonical import GENESIS, link_hash
 from huanxin.trace.domain.codes import printed_code
-from huanxin.trace.domain.rules import MATERIALS, Kind, Refusal, check_transition, is_uri
+from huanxin.trace.domain.rules import EXTRA_CATEGORIES, MATERIALS, Kind, Refusal, check_transition, is_uri
 
 # How far an event time may run ahead of the platform's clock, or behind an item's last event: devices'
 # clocks drift, and a scanner's queue is sent a little late.
@@ -78,9 +78,9 @@ def time_has_offset(event_time: datetime.datetime) -> Refusal | None:
 
 
 def category_known(kind: Kind, category: str) -> Refusal | None:
-    """A commissioning's category, when given, is one the programme has: it decides a dismantling's plausible
-    output."""
-    if kind.code == "commission" and category and category not in CATEGORIES:
+    """A commissioning's category, when given, is one the programme has (a subsidy category or one of trace's
+    own, such as the traction battery): it decides a dismantling's plausible output."""
+    if kind.code == "commission" and category and category not in CATEGORIES and category not in EXTRA_CATEGORIES:
         return Refusal("unknown_category", "品类无效", "category")
     return None
 

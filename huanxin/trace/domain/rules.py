@@ -212,6 +212,16 @@ def check_transition(
     )
 
 
+def receiver_is_licensed(kind: Kind, required: frozenset[str], licensed: bool) -> Refusal | None:
+    """An item whose category names receiver licences (a traction battery: ``EXTRA_CATEGORIES``) is shipped to,
+    and received by, only an organisation holding one of them valid on the event date."""
+    if kind.code in ("ship", "load", "receive", "unload") and required and not licensed:
+        return Refusal(
+            "receiver_not_licensed", "接收方在事件日期没有有效的相应资质（如废旧动力蓄电池梯次利用或再生利用企业）"
+        )
+    return None
+
+
 # What the workspace offers for one scanned item, in this order (a load needs a vehicle: API and import only).
 OFFERED_KINDS = ("receive", "ship", "collect", "dismantle", "destroy")
 
@@ -239,6 +249,30 @@ def kinds_open_to(
     ]
 
 
+@dataclass(frozen=True)
+class TraceCategory:
+    """A category trace records beyond the subsidy categories (``catalogue.domain.categories.CATEGORIES``): its
+    name, and the licences (``accounts.Licence.Kind`` values) of which its receiver must hold one."""
+
+    name: str
+    receiver_licences: frozenset[str] = frozenset()
+
+
+# Declared as data: a new category is a row here (and its plausible mass below), not code.
+EXTRA_CATEGORIES: dict[str, TraceCategory] = {
+    # 《新能源汽车动力蓄电池回收利用管理暂行办法》(工信部联节〔2018〕43号): a scrapping enterprise hands a
+    # scrapped NEV's traction battery to a cascade-use (梯次利用) or recycling (再生利用) enterprise, and the
+    # hand-over is recorded on the traceability platform.
+    "traction_battery": TraceCategory("新能源汽车动力蓄电池", frozenset({"battery_cascade_use", "battery_recycling"})),
+}
+
+
+def receiver_licences(category: str) -> frozenset[str]:
+    """The licence kinds a receiver of an item of ``category`` must hold one of (none for most categories)."""
+    extra = EXTRA_CATEGORIES.get(category)
+    return extra.receiver_licences if extra else frozenset()
+
+
 # Total material a dismantled unit can plausibly yield, in grams (GB/T 2019 sample weights, rounded out).
 MASS_RANGES_G: dict[str, tuple[int, int]] = {
     "fridge": (15_000, 180_000),
@@ -249,6 +283,8 @@ MASS_RANGES_G: dict[str, tuple[int, int]] = {
     "water_heater": (5_000, 80_000),
     "range_hood": (8_000, 40_000),
     "microwave": (8_000, 25_000),
+    # A passenger car's pack weighs from about 20 kg (a plug-in hybrid's) to 1 t (a large bus's).
+    "traction_battery": (20_000, 1_000_000),
 }
 MATERIALS = {
     "metals": "金属",

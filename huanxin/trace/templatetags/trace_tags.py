@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import template
 
+from huanxin.catalogue.domain.categories import category_name
 from huanxin.trace.domain.codes import printed_code
-from huanxin.trace.domain.rules import EXT, KINDS, MATERIALS
+from huanxin.trace.domain.rules import EXT, EXTRA_CATEGORIES, KINDS, MATERIALS
 
 register = template.Library()
 
@@ -32,3 +33,11 @@ def item_state(state: str) -> str:
 def trace_code(code: str) -> str:
     """``urn:epc:id:giai:6999999.639079541759`` → ``6999999.639079541759``, as the label prints it."""
     return printed_code(code)
+
+
+@register.filter(name="trace_category")
+def trace_category(code: str | None) -> str:
+    """A subsidy category's name (冰箱), or one of trace's own (新能源汽车动力蓄电池); the code if neither."""
+    if code in EXTRA_CATEGORIES:
+        return EXTRA_CATEGORIES[code].name
+    return category_name(code or "")

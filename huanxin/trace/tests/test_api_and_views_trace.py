@@ -136,6 +136,26 @@ def test_epcis_export_over_the_api_validates_and_reimporting_it_changes_nothing(
     assert refused.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"\n\xd1\xaf\x96\x8a6", "invalid_encoding"),  # not UTF-8: was a server error (found by the fuzz)
+        (b"\xef\xbb\xbf{}", "invalid_encoding"),
+        (b'{"epcisBody": "\\u0000"}', "nul_character"),
+        (b"[" * 40 + b"]" * 40, "too_deep"),
+        (b"{", "invalid_json"),
+    ],
+)
+def test_an_epcis_import_that_is_not_json_we_read_is_refused_with_its_reason(chain, body, code):
+    before = TraceEvent.objects.count()
+    response = client_for(chain.dismantler_user).post(
+        "/api/v1/trace/epcis/import", data=body, content_type="application/ld+json"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == code
+    assert TraceEvent.objects.count() == before
+
+
 def test_the_public_verification_shows_each_events_proof_reading_the_day_once(chain, django_assert_max_num_queries):
     from huanxin.trace import integrity
 

@@ -56,6 +56,39 @@ def test_the_demo_loads_vehicles_with_histories_once(personas):
     assert Vehicle.objects.count() == len(DEMO_VINS)
     assert VehicleImport.objects.count() == 1
     assert VehicleImport.objects.get().refused_count == 0
-    assert VehicleEvent.objects.count() == 12
+    assert VehicleEvent.objects.count() == 13
     assert Vehicle.objects.get(vin=DEMO_VINS["deregistered"]).status == "deregistered"
     assert Vehicle.objects.get(vin=DEMO_VINS["private_car"]).owner_name == "赵芳"
+
+
+def test_the_demo_scrapping_enterprise_scraps_one_car_once(personas):
+    import datetime
+
+    from huanxin.accounts.models import Licence, Organisation, OrganisationKind, Role
+    from huanxin.conftest import make_member
+    from huanxin.vehicles.demo import SCRAPPER_USCC
+    from huanxin.vehicles.models import ScrapAssembly, ScrapCertificate
+
+    # As accounts.demo sets it up: the enterprise, its licence and its demo user "scrapper".
+    enterprise = Organisation.objects.create(
+        kind=OrganisationKind.VEHICLE_SCRAPPER,
+        uscc=SCRAPPER_USCC,
+        district_id="110113",
+        name="北京顺达报废汽车回收拆解有限公司",
+    )
+    Licence.objects.create(
+        organisation=enterprise,
+        kind=Licence.Kind.VEHICLE_SCRAPPING,
+        number="京报废车资字2022-008",
+        valid_from=datetime.date(2023, 1, 1),
+        valid_until=datetime.date(2027, 12, 31),
+    )
+    make_member(Role.DISMANTLER, enterprise, username="scrapper")
+    load_demo(personas.admin)
+    load_demo(personas.admin)
+    certificate = ScrapCertificate.objects.get()
+    assert certificate.vehicle.vin == DEMO_VINS["scrapped"]
+    assert certificate.vehicle.status == "scrapped"
+    assert certificate.number == "BFMA01HX0E02025000001"
+    assert certificate.enterprise.name == "北京顺达报废汽车回收拆解有限公司"
+    assert ScrapAssembly.objects.filter(certificate=certificate).count() == 5

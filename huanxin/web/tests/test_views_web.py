@@ -28,6 +28,26 @@ def test_not_found_page_is_chinese():
     assert "页面不存在" in response.content.decode()
 
 
+def test_an_api_address_no_route_matches_is_problem_details():
+    # A text where the path takes a number matches no route: the API still answers in its own format.
+    response = Client().get("/api/v1/catalogue/products/null,null")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_server_error_under_the_api_is_problem_details():
+    from django.test import RequestFactory
+
+    from huanxin.web.views import server_error
+
+    response = server_error(RequestFactory().get("/api/v1/programmes"))
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/problem+json"
+    page = server_error(RequestFactory().get("/"))
+    assert page["Content-Type"].startswith("text/html")
+
+
 def test_only_chinese_is_offered_until_there_are_translations():
     from django.conf import settings
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from huanxin.core.errors import DomainError
 from huanxin.core.jsoncli import MalformedInput, answer, dumps
 from huanxin.vehicles import queries
 from huanxin.vehicles.domain.scrapping import VEHICLE_TYPES, ScrapInputError, check_scrapping
@@ -55,15 +56,19 @@ class Command(BaseCommand):
             raise CommandError("--as-of 应为 YYYY-MM-DD 格式的日期") from None
         if options["vehicle_type"] and options["vehicle_type"] not in VEHICLE_TYPES:
             raise CommandError(f"未知的车辆类型：{options['vehicle_type']}")
-        entries = list(
-            queries.scrap_list(
-                Vehicle.objects.all(),
-                as_of=as_of,
-                district=options["district"],
-                vehicle_type=options["vehicle_type"],
-                bj_truck_only=options["bj_truck_only"],
+        try:
+            entries = list(
+                queries.scrap_list(
+                    Vehicle.objects.all(),
+                    as_of=as_of,
+                    district=options["district"],
+                    vehicle_type=options["vehicle_type"],
+                    bj_truck_only=options["bj_truck_only"],
+                )
             )
-        )
+        except DomainError as refused:
+            # An evaluation day outside the range the list takes, as the API refuses it: a message, no traceback.
+            raise CommandError(refused.detail) from None
         for entry in entries:
             vehicle = entry.vehicle
             self.stdout.write(

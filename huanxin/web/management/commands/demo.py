@@ -18,6 +18,7 @@ from huanxin.subsidies.demo import load_demo as load_subsidies
 from huanxin.trace.demo import load_demo as load_trace
 from huanxin.vehicles.demo import DEMO_VINS
 from huanxin.vehicles.demo import load_demo as load_vehicles
+from huanxin.vehicles.models import ScrapCertificate
 
 
 class Command(BaseCommand):
@@ -38,6 +39,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {login.ljust(width)}  {role}  {organisation}")
         # The staff VIN search (/vehicles/) takes a VIN typed or pasted: these have histories to show.
         self.stdout.write(f"演示车辆 VIN / demo vehicles: {' '.join(DEMO_VINS.values())}")
+        # The scrapped demo car's certificate: its public check page opens without signing in.
+        for number in ScrapCertificate.objects.filter(vehicle__vin=DEMO_VINS["scrapped"]).values_list(
+            "number", flat=True
+        ):
+            self.stdout.write(f"演示报废机动车回收证明 / demo scrap certificate: {number}（/vehicles/check/{number}/）")
         if settings.HUANXIN_SMS_BACKEND == "huanxin.accounts.sms.LogSmsBackend":
             # The server log shows codes masked; the demo's codes are kept in a file for whoever runs it.
             self.stdout.write(f"短信验证码不发送，见 / SMS codes are not sent, see: {demo_codes_path()}")
