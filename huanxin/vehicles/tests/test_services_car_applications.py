@@ -418,3 +418,32 @@ def test_a_replacement_checks_the_transfer_and_a_failed_payment_comes_back(
     assert application.status == "payment_failed"
     assert application.payment_failure == "账户名不符"
     assert any(purpose == "car_payment_failed" for _, _, purpose in sms_outbox)
+
+
+def test_a_certificate_issued_by_a_licensed_scrapper_passes_the_certificate_check(personas):
+    from huanxin.vehicles import scrapping
+    from huanxin.vehicles import services as registry
+    from huanxin.vehicles.tests.factories import csv_file, deregistration, new_vin, registration
+    from huanxin.vehicles.tests.scrapping_fixtures import licensed_scrapper
+
+    car_programme()
+    vin = new_vin()
+    person = personas.consumer_person
+    registry.import_registrations(
+        actor=personas.admin,
+        file_name="r.csv",
+        content=csv_file([registration(vin, on="2012-05-01", owner_id=person.reveal_resident_id())]),
+    )
+    enterprise, staff = licensed_scrapper()
+    certificate = scrapping.issue_certificate(
+        actor=staff, enterprise=enterprise, vin=vin, intake_on=datetime.date(2026, 11, 25)
+    )
+    registry.import_registrations(
+        actor=personas.admin, file_name="d.csv", content=csv_file([deregistration(vin, on="2026-11-30")])
+    )
+    application = file_application(
+        personas.consumer, old_vin=vin, new_vin=new_car(personas.admin, person), certificate=certificate.number
+    )
+    checks = {c["code"]: c for c in application.checks}
+    assert checks["certificate"]["result"] == "pass", checks["certificate"]
+    assert checks["deregistered"]["result"] == "pass", checks["deregistered"]
