@@ -148,3 +148,7 @@ AUDIT_BY_ORGANISATION: Roles = (
 )
 # The audit page: those who read more than their own actions.
 AUDIT_PAGE: Roles = (Role.AUDITOR, Role.ADMINISTRATOR, Role.REVIEWER, Role.SUPERVISOR)
+
+# Prepare a resident's car subsidy application with their consent (一站式, measure 十五): staff of a car dealer,
+# or of a licensed vehicle-scrapping enterprise (the service checks the organisation's kind).
+CAR_APPLICATION_PREPARERS: Roles = (Role.CAR_DEALER, Role.DISMANTLER)

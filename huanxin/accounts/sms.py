@@ -52,6 +52,10 @@ class LogSmsBackend:
             path,
         )
 
+    def send_text(self, phone: str, text: str, purpose: str) -> None:
+        """A notice (not a code): the demo logs it with the number masked; production's gateway sends it."""
+        logger.info("短信通知 → %s（%s）：%s", mask_mobile(phone), purpose, text)
+
 
 class OutboxSmsBackend:
     """Keeps sent messages in memory; for tests that must read the code a resident would receive."""
@@ -62,6 +66,9 @@ class OutboxSmsBackend:
     def send_code(self, phone: str, code: str, purpose: str) -> None:
         self.outbox.append((phone, code, purpose))
 
+    def send_text(self, phone: str, text: str, purpose: str) -> None:
+        self.outbox.append((phone, text, purpose))
+
 
 @lru_cache(maxsize=4)
 def _backend(path: str) -> SmsBackend:
@@ -71,3 +78,14 @@ def _backend(path: str) -> SmsBackend:
 
 def get_sms_backend() -> SmsBackend:
     return _backend(settings.HUANXIN_SMS_BACKEND)
+
+
+def send_notice(phone: str, text: str, purpose: str) -> None:
+    """Send a notice by SMS (补正 asked, decided, paid) through the configured backend; a backend that only
+    sends codes logs the notice instead of failing the caller."""
+    backend = get_sms_backend()
+    sender = getattr(backend, "send_text", None)
+    if sender is None:
+        logger.warning("短信通道不支持通知短信，未发送：%s → %s", purpose, mask_mobile(phone))
+        return
+    sender(phone, text, purpose)

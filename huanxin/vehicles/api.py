@@ -324,3 +324,9 @@ def check_certificate(request: HttpRequest, number: str) -> Any:
     if certificate is None:
         raise NotFoundError("未找到该编号的报废机动车回收证明", code="certificate_not_found")
     return certificate_check_out(certificate)
+
+
+# Car subsidy applications (/api/v1/vehicles/applications…), in their own module.
+from huanxin.vehicles.application_api import router as applications_router  # noqa: E402
+
+router.add_router("/applications", applications_router)

@@ -419,3 +419,15 @@ class TractionBattery(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+# Car subsidy applications live in their own module; imported here so Django registers them in this app.
+from huanxin.vehicles.application_models import (  # noqa: E402, F401
+    CarApplication,
+    CarApplicationStep,
+    CarProgrammeSettings,
+    CarTopUp,
+    CarTopUpRun,
+    EvidenceFile,
+    NevCatalogueEntry,
+)

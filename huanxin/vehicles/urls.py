@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huanxin.vehicles import views
+from huanxin.vehicles import application_views, views
 
 app_name = "vehicles"
 
@@ -16,4 +16,22 @@ urlpatterns = [
     # Public: the QR code on a certificate lands here; no sign-in.
     path("check/", views.certificate_check_search, name="certificate_check_search"),
     path("check/<str:number>/", views.certificate_check, name="certificate_check"),
+    # Car subsidy applications
+    path("applications/", application_views.my_applications, name="applications"),
+    path("applications/new/", application_views.apply, name="apply"),
+    path("applications/prepare/", application_views.prepare, name="prepare"),
+    path("applications/<int:pk>/confirm/", application_views.confirm, name="application_confirm"),
+    path("applications/queue/", application_views.review_queue, name="application_queue"),
+    path("applications/<int:pk>/", application_views.application_detail, name="application"),
+    path("applications/<int:pk>/upload/", application_views.upload, name="application_upload"),
+    path(
+        "applications/<int:pk>/evidence/<int:evidence_id>/",
+        application_views.evidence_download,
+        name="application_evidence",
+    ),
+    path("applications/<int:pk>/accept/", application_views.accept, name="application_accept"),
+    path("applications/<int:pk>/supplement/", application_views.supplement, name="application_supplement"),
+    path("applications/<int:pk>/supplied/", application_views.supplied, name="application_supplied"),
+    path("applications/<int:pk>/decide/", application_views.decide, name="application_decide"),
+    path("applications/<int:pk>/reconsider/", application_views.reconsider, name="application_reconsider"),
 ]

@@ -595,6 +595,57 @@ row(
 # The certificate's QR code lands here: anyone, signed in or not; it shows no owner.
 row("GET /vehicles/check/", public=True, everyone=200)
 row("GET /vehicles/check/{number}/", url="/vehicles/check/{certificate_number}/", public=True, everyone=200)
+# Car subsidy applications: the consumer's own (Chaoyang); reviewers of Chaoyang or the city act on it.
+CAR = "/vehicles/applications/{car_application}/"
+row("GET /vehicles/applications/", everyone=200, anonymous=LOGIN)
+row("GET /vehicles/applications/new/", everyone=403, anonymous=LOGIN, residents=200)
+row("POST /vehicles/applications/new/", body={}, everyone=403, anonymous=LOGIN, residents=ALLOWED)
+row("GET /vehicles/applications/prepare/", everyone=403, anonymous=LOGIN, car_dealer=200, scrapper=200)
+row(
+    "POST /vehicles/applications/prepare/", body={}, everyone=403, anonymous=LOGIN, car_dealer=ALLOWED, scrapper=ALLOWED
+)
+row("GET /vehicles/applications/queue/", everyone=403, anonymous=LOGIN, reviewers=200)
+row(
+    "GET /vehicles/applications/{pk}/",
+    url=CAR,
+    everyone=404,
+    anonymous=LOGIN,
+    consumer=200,
+    district_reviewer=200,
+    reviewer=200,
+)
+row(
+    "GET /vehicles/applications/{pk}/evidence/{evidence_id}/",
+    url=CAR + "evidence/{car_evidence}/",
+    everyone=404,
+    anonymous=LOGIN,
+    consumer=200,
+    district_reviewer=200,
+    reviewer=200,
+)
+for action in ("upload", "supplied", "reconsider", "confirm"):
+    # The applicant's own verbs: reviewers see the application but may not act as its applicant.
+    row(
+        f"POST /vehicles/applications/{{pk}}/{action}/",
+        url=CAR + f"{action}/",
+        body={},
+        everyone=404,
+        anonymous=LOGIN,
+        consumer=ALLOWED,
+        district_reviewer=403,
+        reviewer=403,
+    )
+for action in ("accept", "supplement", "decide"):
+    row(
+        f"POST /vehicles/applications/{{pk}}/{action}/",
+        url=CAR + f"{action}/",
+        body={},
+        everyone=404,
+        anonymous=LOGIN,
+        consumer=403,
+        district_reviewer=ALLOWED,
+        reviewer=ALLOWED,
+    )
 row("GET /admin/", everyone=302)
 row("GET /admin/login/", public=True, everyone=200)
 row("POST /admin/login/", body={"username": "nobody", "password": "wrong"}, public=True, everyone=200)
@@ -1152,5 +1203,104 @@ row(
     public=True,
     everyone=200,
 )
+CAR_API = "/api/v1/vehicles/applications/{car_application}"
+CAR_BODY = {
+    "programme_code": "cn-car-scrap-2026",
+    "old_vin": "{car_old_vin}",
+    "new_vin": "{car_new_vin}",
+    "certificate_number": "BF-MATRIX-1",
+    "new_invoice_number": "FP-MATRIX",
+    "new_car_price_fen": 15_000_000,
+    "new_energy": "nev",
+    "new_model_code": "BYD7152WT6HEVC3",
+}
+row("GET /api/v1/vehicles/applications", everyone=200, anonymous=401)
+row(
+    "POST /api/v1/vehicles/applications",
+    body={**CAR_BODY, "bank_name": "中国银行", "account_number": "6216600100001234567"},
+    everyone=403,
+    anonymous=401,
+    residents=ALLOWED,
+)
+row(
+    "POST /api/v1/vehicles/applications/prepared",
+    body={**CAR_BODY, "resident_id": "{resident_id}", "consent_note": "授权书"},
+    everyone=403,
+    anonymous=401,
+    car_dealer=ALLOWED,
+    scrappers=ALLOWED,
+)
+row("GET /api/v1/vehicles/applications/queue", everyone=403, anonymous=401, reviewers=200)
+row(
+    "POST /api/v1/vehicles/applications/nev-catalogue",
+    body={"file": CSV_FILE},
+    content_type="multipart/form-data",
+    everyone=403,
+    anonymous=401,
+    reviewer=ALLOWED,
+    admin=ALLOWED,
+)
+row(
+    "GET /api/v1/vehicles/applications/{application_id}",
+    url=CAR_API,
+    everyone=404,
+    anonymous=401,
+    consumer=200,
+    district_reviewer=200,
+    reviewer=200,
+)
+row(
+    "GET /api/v1/vehicles/applications/{application_id}/evidence/{evidence_id}",
+    url=CAR_API + "/evidence/{car_evidence}",
+    everyone=404,
+    anonymous=401,
+    consumer=200,
+    district_reviewer=200,
+    reviewer=200,
+)
+row(
+    "POST /api/v1/vehicles/applications/{application_id}/evidence",
+    url=CAR_API + "/evidence",
+    body={"kind": "id_card", "file": CSV_FILE},
+    content_type="multipart/form-data",
+    everyone=404,
+    anonymous=401,
+    consumer=ALLOWED,
+    district_reviewer=403,
+    reviewer=403,
+)
+CAR_APPLICANT_VERBS: tuple[tuple[str, Any], ...] = (
+    ("confirm", {"bank_name": "中国银行", "account_number": "6216600100001234567"}),
+    ("supplied", None),
+    ("reconsideration", {"note": "理由"}),
+)
+for action, body in CAR_APPLICANT_VERBS:
+    row(
+        f"POST /api/v1/vehicles/applications/{{application_id}}/{action}",
+        url=CAR_API + f"/{action}",
+        body=body,
+        everyone=404,
+        anonymous=401,
+        consumer=ALLOWED,
+        district_reviewer=403,
+        reviewer=403,
+    )
+CAR_REVIEWER_VERBS: tuple[tuple[str, Any], ...] = (
+    ("accept", None),
+    ("supplement", {"note": "请补充新车登记证书", "due_on": "2099-01-01"}),
+    ("checks", None),
+    ("decision", {"approve": False, "reason_code": "other"}),
+)
+for action, body in CAR_REVIEWER_VERBS:
+    row(
+        f"POST /api/v1/vehicles/applications/{{application_id}}/{action}",
+        url=CAR_API + f"/{action}",
+        body=body,
+        everyone=404,
+        anonymous=401,
+        consumer=403,
+        district_reviewer=ALLOWED,
+        reviewer=ALLOWED,
+    )
 
 ROWS: list[Row] = row.rows

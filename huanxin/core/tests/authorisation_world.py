@@ -28,8 +28,10 @@ from huanxin.subsidies import services as subsidies
 from huanxin.subsidies.models import RedemptionHold
 from huanxin.subsidies.tests.conftest import build_scene
 from huanxin.trace import services as trace_services
+from huanxin.vehicles import application_services as car_applications
 from huanxin.vehicles import scrapping
 from huanxin.vehicles import services as vehicle_services
+from huanxin.vehicles.tests.car_factories import PNG, car_programme, file_application, new_car, scrapped_car
 from huanxin.vehicles.tests.factories import csv_file as vehicle_csv
 from huanxin.vehicles.tests.factories import new_vin, registration
 
@@ -182,6 +184,19 @@ def build_world() -> World:
     scrapper = users["scrapper"]
     assert scrapper is not None
     certificate = scrapping.issue_certificate(actor=scrapper, enterprise=scrapper_org, vin=scrapped_vin)
+    # The consumer's car subsidy application (scrap-and-replace) with one evidence file.
+    car_programme()
+    old_car = scrapped_car(p.admin, p.consumer_person, certificate="BF-MATRIX-1")
+    car_new_vin = new_car(p.admin, p.consumer_person)
+    car_application = file_application(p.consumer, old_vin=old_car.vin, new_vin=car_new_vin, certificate="BF-MATRIX-1")
+    evidence = car_applications.add_evidence(
+        actor=p.consumer,
+        application=car_application,
+        kind="id_card",
+        file_name="id.png",
+        declared_type="image/png",
+        content=PNG,
+    )
     # The plan's first measure is reported on by the city government's staff.
     unit = MeasureUnit.objects.filter(measure__number=1).select_related("unit").first().unit
     ResponsibleUnit.objects.filter(pk=unit.pk).update(organisation=p.government)
@@ -212,6 +227,10 @@ def build_world() -> World:
         "vehicle_import": vehicles_report.import_id,
         "certificate": certificate.pk,
         "certificate_number": certificate.number,
+        "car_application": car_application.pk,
+        "car_evidence": evidence.pk,
+        "car_old_vin": old_car.vin,
+        "car_new_vin": car_new_vin,
         "measure": 1,
         "unit": unit.short_name,
         "tv": scene.tv.pk,
@@ -238,6 +257,8 @@ def build_world() -> World:
         "qualification code": qualification.code,
         "item code": item.code,
         "store address": scene.store.address,
+        "car application number": car_application.number,
+        "scrap certificate number": "BF-MATRIX-1",
     }
     return World(personas_by_name, sessions, objects, secrets)
 

@@ -1,0 +1,939 @@
+"""The write side of car subsidy applications: filing, evidence, the automatic checks, review with the legal
+clocks, the decision that spends the budget and asks settlement to pay, and the bank's answer.
+
+Every verb checks who is acting, owns its transaction and writes its audit row (and the applicant's step) in it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from huanxin.accounts.models import Organisation, OrganisationKind, Person, User
+from huanxin.accounts.roles import CAR_APPLICATION_PREPARERS, CATALOGUE_KEEPERS, REVIEWERS
+from huanxin.accounts.sms import send_notice
+from huanxin.core import audit, crypto
+from huanxin.core.domain.money import format_yuan
+from huanxin.core.errors import ConflictError, FieldError, ForbiddenError, NotFoundError, ValidationFailed
+from huanxin.core.permissions import districts_for, organisations_for
+from huanxin.policy import ledger
+from huanxin.policy.models import Programme
+from huanxin.policy.services import rule_set_for
+from huanxin.settlement.models import Payee
+from huanxin.settlement.services.payables import request_payment
+from huanxin.settlement.services.payees import register_payee
+from huanxin.settlement.sources import PaymentResult
+from huanxin.vehicles.application_models import (
+    CLOSED,
+    SUBSIDISED,
+    CarApplication,
+    CarApplicationStep,
+    EvidenceFile,
+    NevCatalogueEntry,
+)
+from huanxin.vehicles.domain import applications as domain
+from huanxin.vehicles.domain.applications import FAIL, PASS, UNKNOWN, Check
+from huanxin.vehicles.domain.records import policy_fuel
+from huanxin.vehicles.domain.vin import VinError, validate_vin
+from huanxin.vehicles.models import Vehicle, VehicleEvent
+
+SOURCE_KIND = "car-subsidy"
+EVIDENCE_PURPOSE = "car_evidence"
+DEFAULT_MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+MAX_DISPLACEMENT_ML = 2000
+OPEN_FOR_EVIDENCE = ("prepared", "submitted", "accepted", "supplement")
+
+
+def max_evidence_bytes() -> int:
+    return int(getattr(settings, "HUANXIN_CAR_EVIDENCE_MAX_BYTES", DEFAULT_MAX_EVIDENCE_BYTES))
+
+
+def today_local() -> datetime.date:
+    return timezone.localdate()
+
+
+# ---------------------------------------------------------------- who may act
+
+
+def applicant_person(actor: Any) -> Person:
+    """The signed-in resident's verified profile; anyone else is refused."""
+    person = Person.objects.filter(user_id=actor.pk).first() if getattr(actor, "is_authenticated", False) else None
+    if person is None or not person.is_verified or person.district_id is None:
+        raise ForbiddenError("只有已实名认证的居民可以申请汽车以旧换新补贴", code="car_application_forbidden")
+    return person
+
+
+def is_reviewer_for(actor: Any, application: CarApplication) -> bool:
+    districts = districts_for(actor, *REVIEWERS)
+    return districts is None or application.district_id in districts
+
+
+def _require_reviewer(actor: Any, application: CarApplication, *, deciding: bool = False) -> None:
+    if not getattr(actor, "is_authenticated", False) or not is_reviewer_for(actor, application):
+        raise ForbiddenError("只有该区的审核人员可以办理汽车补贴申请", code="car_review_forbidden")
+    if actor.pk in (application.applicant.user_id, application.filed_by_id):
+        raise ForbiddenError("不能办理本人的申请", code="car_review_own")
+    if application.prepared_by_id == actor.pk:
+        raise ForbiddenError("不能办理本人代办的申请", code="car_review_prepared")
+    if deciding and application.status == "reconsideration" and application.first_decided_by_id == actor.pk:
+        raise ForbiddenError("复核须由原审核人以外的审核人员决定", code="car_reconsideration_same_reviewer")
+
+
+def _require_status(application: CarApplication, *allowed: str) -> None:
+    if application.status not in allowed:
+        raise ConflictError(
+            f"申请当前状态为“{application.get_status_display()}”，不能办理此操作", code="car_application_state"
+        )
+
+
+def _step(application: CarApplication, kind: str, title: str, actor: Any, *, reason: str = "", note: str = "") -> None:
+    CarApplicationStep.objects.create(
+        application=application, kind=kind, title=title, reason_code=reason, note=note, actor=actor
+    )
+
+
+def _audit(actor: Any, action: str, application: CarApplication, after: dict[str, Any]) -> None:
+    audit.record(
+        actor=actor,
+        action=f"vehicles.car_application.{action}",
+        target=application,
+        after=after,
+        district_code=application.district_id,
+    )
+
+
+def _notify(application: CarApplication, text: str, purpose: str) -> None:
+    phone = application.applicant.reveal_phone()
+    if phone:
+        transaction.on_commit(lambda: send_notice(phone, text, purpose))
+
+
+# ---------------------------------------------------------------- filing
+
+
+def _car_programme(code: str) -> tuple[Programme, str]:
+    programme = Programme.objects.filter(code=code).first()
+    if programme is None or programme.family != "car":
+        raise ValidationFailed.for_field("programme", "unknown_programme", "请选择汽车报废更新或置换更新补贴项目")
+    if code.startswith("cn-car-scrap-"):
+        return programme, CarApplication.Kind.SCRAP
+    if code.startswith("cn-car-replace-"):
+        return programme, CarApplication.Kind.REPLACE
+    raise ValidationFailed.for_field("programme", "unknown_programme", "请选择汽车报废更新或置换更新补贴项目")
+
+
+def _vin(field: str, value: str, errors: list[FieldError]) -> str:
+    try:
+        return validate_vin(value)
+    except VinError as error:
+        errors.append(FieldError(field, error.code, error.message))
+        return ""
+
+
+def submit_application(
+    *,
+    actor: User,
+    programme_code: str,
+    old_vin: str,
+    new_vin: str,
+    new_invoice_number: str,
+    new_price_fen: int,
+    new_energy: str,
+    bank_name: str,
+    account_number: str,
+    certificate_number: str = "",
+    transfer_invoice_number: str = "",
+    new_model_code: str = "",
+    new_displacement_ml: int = 0,
+) -> CarApplication:
+    """File an application; filing the same one again (a double tap, two devices at once) returns the first."""
+    return _file(
+        actor=actor,
+        person=applicant_person(actor),
+        prepared=False,
+        consent_note="",
+        programme_code=programme_code,
+        old_vin=old_vin,
+        new_vin=new_vin,
+        new_invoice_number=new_invoice_number,
+        new_price_fen=new_price_fen,
+        new_energy=new_energy,
+        bank_name=bank_name,
+        account_number=account_number,
+        certificate_number=certificate_number,
+        transfer_invoice_number=transfer_invoice_number,
+        new_model_code=new_model_code,
+        new_displacement_ml=new_displacement_ml,
+    )
+
+
+def can_prepare(user: Any) -> bool:
+    """Staff of a car dealer or of a vehicle-scrapping enterprise (一站式 preparers)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Organisation.objects.filter(
+        pk__in=organisations_for(user, *CAR_APPLICATION_PREPARERS),
+        kind__in=[OrganisationKind.CAR_DEALER, OrganisationKind.VEHICLE_SCRAPPER],
+    ).exists()
+
+
+def prepare_application(
+    *,
+    actor: User,
+    resident_id: str,
+    consent_note: str,
+    programme_code: str,
+    old_vin: str,
+    new_vin: str,
+    new_invoice_number: str,
+    new_price_fen: int,
+    new_energy: str,
+    certificate_number: str = "",
+    transfer_invoice_number: str = "",
+    new_model_code: str = "",
+    new_displacement_ml: int = 0,
+) -> CarApplication:
+    """一站式 (measure 十五): a car dealer's or scrapping enterprise's staff prepare a resident's application with
+    the resident's consent; it is submitted only when the resident confirms it on their phone and gives their own
+    bank account (a preparer never sets where the money goes)."""
+    if not can_prepare(actor):
+        raise ForbiddenError("只有汽车销售企业或报废机动车回收拆解企业的人员可以代办申请", code="car_prepare_forbidden")
+    if not consent_note.strip():
+        raise ValidationFailed.for_field("consent_note", "required", "请说明申请人的授权（如授权书编号）")
+    digest = crypto.blind_index(resident_id.strip().upper(), purpose="resident_id")
+    person = Person.objects.filter(resident_id_digest=digest, verified_at__isnull=False).first()
+    if person is None or person.user_id is None:
+        raise ValidationFailed.for_field(
+            "resident_id", "resident_not_found", "未找到已实名认证的居民，请申请人先在平台注册并完成实名认证"
+        )
+    return _file(
+        actor=actor,
+        person=person,
+        prepared=True,
+        consent_note=consent_note.strip()[:200],
+        programme_code=programme_code,
+        old_vin=old_vin,
+        new_vin=new_vin,
+        new_invoice_number=new_invoice_number,
+        new_price_fen=new_price_fen,
+        new_energy=new_energy,
+        bank_name="",
+        account_number="",
+        certificate_number=certificate_number,
+        transfer_invoice_number=transfer_invoice_number,
+        new_model_code=new_model_code,
+        new_displacement_ml=new_displacement_ml,
+    )
+
+
+def _file(
+    *,
+    actor: User,
+    person: Person,
+    prepared: bool,
+    consent_note: str,
+    programme_code: str,
+    old_vin: str,
+    new_vin: str,
+    new_invoice_number: str,
+    new_price_fen: int,
+    new_energy: str,
+    bank_name: str,
+    account_number: str,
+    certificate_number: str,
+    transfer_invoice_number: str,
+    new_model_code: str,
+    new_displacement_ml: int,
+) -> CarApplication:
+    programme, kind = _car_programme(programme_code)
+    errors: list[FieldError] = []
+    old = _vin("old_vin", old_vin, errors)
+    new = _vin("new_vin", new_vin, errors)
+    if old and old == new:
+        errors.append(FieldError("new_vin", "same_vin", "新车与旧车的车辆识别代号不能相同"))
+    certificate_number = certificate_number.strip()
+    transfer_invoice_number = transfer_invoice_number.strip()
+    if kind == CarApplication.Kind.SCRAP and not certificate_number:
+        errors.append(FieldError("certificate_number", "required", "报废更新须填写报废机动车回收证明编号"))
+    if kind == CarApplication.Kind.REPLACE and not transfer_invoice_number:
+        errors.append(FieldError("transfer_invoice_number", "required", "置换更新须填写旧车转让发票号码"))
+    if not new_invoice_number.strip():
+        errors.append(FieldError("new_invoice_number", "required", "请填写新车发票号码"))
+    if new_price_fen <= 0 or new_price_fen > 100_000_000_00:
+        errors.append(FieldError("new_car_price_fen", "invalid_amount", "新车价格应大于0"))
+    if new_energy not in CarApplication.NewEnergy.values:
+        errors.append(FieldError("new_energy", "invalid_choice", "新车能源类型应为新能源或燃油"))
+    if new_energy == "fuel" and not 0 < new_displacement_ml <= 30_000:
+        errors.append(FieldError("new_displacement_ml", "required", "燃油车须填写排量（毫升）"))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    today = today_local()
+    district = person.district_id or ""
+    with transaction.atomic():
+        existing = CarApplication.objects.filter(applicant=person, old_vin=old, new_vin=new).exclude(status__in=CLOSED)
+        found = existing.first()
+        if found is not None:
+            return found
+        if (
+            certificate_number
+            and CarApplication.objects.filter(certificate_number=certificate_number).exclude(status__in=CLOSED).exists()
+        ):
+            raise ConflictError("该报废机动车回收证明已用于其他申请", code="certificate_already_used")
+        payee = None if prepared else _payee(actor, person, bank_name, account_number)
+        application = CarApplication(
+            number=f"QC{today:%Y%m%d}{secrets.token_hex(4).upper()}",
+            programme=programme,
+            kind=kind,
+            applicant=person,
+            filed_by=actor,
+            district_id=district,
+            old_vin=old,
+            new_vin=new,
+            certificate_number=certificate_number,
+            transfer_invoice_number=transfer_invoice_number,
+            new_invoice_number=new_invoice_number.strip(),
+            new_price_fen=new_price_fen,
+            new_energy=new_energy,
+            new_model_code=new_model_code.strip().upper(),
+            new_displacement_ml=new_displacement_ml if new_energy == "fuel" else 0,
+            payee=payee,
+            submitted_on=today,
+            status=CarApplication.Status.PREPARED if prepared else CarApplication.Status.SUBMITTED,
+            prepared_by=actor if prepared else None,
+            consent_note=consent_note,
+        )
+        try:
+            with transaction.atomic():
+                application.save()
+        except IntegrityError:
+            same = CarApplication.objects.filter(applicant=person, old_vin=old, new_vin=new).exclude(status__in=CLOSED)
+            found = same.first()
+            if found is not None:
+                return found
+            raise ConflictError("该车辆或报废证明已有办理中的申请", code="car_application_duplicate") from None
+        _refresh_checks(application, today)
+        if prepared:
+            _step(application, "prepared", "企业代办申请，待本人确认", actor, note=consent_note)
+            _audit(actor, "prepared", application, {"number": application.number, "programme": programme.code})
+            _notify(
+                application,
+                f"企业已为您代办汽车以旧换新补贴申请{application.number}，请登录平台核对并确认后提交。",
+                "car_prepared",
+            )
+        else:
+            _step(application, "submitted", "提交申请", actor)
+            _audit(actor, "submitted", application, {"number": application.number, "programme": programme.code})
+    return application
+
+
+def _payee(actor: User, person: Person, bank_name: str, account_number: str) -> Payee:
+    return register_payee(
+        reference=f"person:{person.pk}",
+        kind="person",
+        name=person.name,
+        account_name=person.name,
+        bank_name=bank_name,
+        account_number=account_number,
+        person=person,
+        actor=actor,
+    )
+
+
+def confirm_application(
+    *, actor: User, application: CarApplication, bank_name: str, account_number: str
+) -> CarApplication:
+    """The resident confirms an application prepared for them, with their own bank account: it is submitted now
+    and the accept clock starts today."""
+    if application.applicant.user_id != actor.pk:
+        raise ForbiddenError("只有申请人本人可以确认代办的申请", code="car_application_forbidden")
+    today = today_local()
+    with transaction.atomic():
+        application = _locked(application)
+        _require_status(application, "prepared")
+        application.payee = _payee(actor, application.applicant, bank_name, account_number)
+        application.status = CarApplication.Status.SUBMITTED
+        application.submitted_on = today
+        application.submitted_at = timezone.now()
+        application.save(update_fields=["payee", "status", "submitted_on", "submitted_at"])
+        _refresh_checks(application, today)
+        _step(application, "submitted", "本人确认并提交申请", actor)
+        _audit(actor, "confirmed", application, {"status": application.status})
+    return application
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def add_evidence(
+    *, actor: User, application: CarApplication, kind: str, file_name: str, declared_type: str, content: bytes
+) -> EvidenceFile:
+    """Store one evidence file sealed, with its SHA-256; its type is read from its bytes (JPEG, PNG, PDF), and a
+    file that is not what its name or declared type says is refused with nothing stored."""
+    if actor.pk not in (application.applicant.user_id, application.prepared_by_id):
+        raise ForbiddenError("只有申请人可以上传申请材料", code="car_evidence_forbidden")
+    _require_status(application, *OPEN_FOR_EVIDENCE)
+    if kind not in domain.EVIDENCE_KINDS:
+        raise ValidationFailed.for_field("kind", "invalid_choice", "请选择材料类型")
+    limit = max_evidence_bytes()
+    if not content:
+        raise ValidationFailed.for_field("file", "empty_file", "文件为空")
+    if len(content) > limit:
+        raise ValidationFailed.for_field("file", "file_too_large", f"文件不能超过 {limit // (1024 * 1024)} MB")
+    actual = domain.sniff_file_type(content)
+    if actual is None:
+        raise ValidationFailed.for_field("file", "file_type_refused", "只接受 JPEG、PNG 图片或 PDF 文件")
+    claimed = domain.claimed_type(file_name, declared_type)
+    if claimed is not None and claimed != actual:
+        raise ValidationFailed.for_field("file", "file_type_mismatch", "文件内容与文件名或声明的类型不符")
+    digest = hashlib.sha256(content).hexdigest()
+    name = (file_name or "file").replace("/", "_").replace("\\", "_")[-100:]
+    with transaction.atomic():
+        if EvidenceFile.objects.filter(application=application, sha256=digest).exists():
+            raise ConflictError("该文件已上传过", code="evidence_duplicate")
+        evidence = EvidenceFile.objects.create(
+            application=application,
+            kind=kind,
+            file_name=name,
+            content_type=actual,
+            size=len(content),
+            sha256=digest,
+            sealed=crypto.encrypt_bytes(content, purpose=EVIDENCE_PURPOSE),
+            uploaded_by=actor,
+        )
+        _step(application, "evidence", f"上传材料：{domain.EVIDENCE_KINDS[kind]}", actor)
+        _audit(actor, "evidence_added", application, {"kind": kind, "sha256": digest, "size": len(content)})
+    return evidence
+
+
+def open_evidence(evidence: EvidenceFile) -> bytes:
+    """The file's bytes (the caller has checked who reads them); its SHA-256 is checked on the way out."""
+    content = crypto.decrypt_bytes(bytes(evidence.sealed), purpose=EVIDENCE_PURPOSE)
+    if hashlib.sha256(content).hexdigest() != evidence.sha256:
+        raise RuntimeError(f"evidence {evidence.pk}: content does not match its SHA-256")
+    return content
+
+
+# ---------------------------------------------------------------- automatic checks
+
+
+def _owner_matches(person: Person, *, owner_person_id: int | None, owner_digest: str) -> bool:
+    if owner_person_id is not None and owner_person_id == person.pk:
+        return True
+    return bool(person.resident_id_digest) and owner_digest == person.resident_id_digest
+
+
+def _applicant_owned_since(vehicle: Vehicle, person: Person) -> datetime.date | None:
+    """Since when the applicant held the vehicle in the ownership run that is theirs most recently."""
+    since = None
+    for event in vehicle.events.filter(kind__in=["registration", "transfer"]).order_by("occurred_on", "pk"):
+        mine = _owner_matches(person, owner_person_id=None, owner_digest=event.owner_id_digest)
+        if mine and since is None:
+            since = event.occurred_on
+        elif not mine and since is not None and vehicle.owner_person_id != person.pk:
+            # Transferred away after holding it: a replacement's old car.
+            return since
+    if vehicle.owner_person_id == person.pk and since is None:
+        return vehicle.owner_since
+    return since
+
+
+def _transferred_away(vehicle: Vehicle, person: Person) -> bool:
+    return not _owner_matches(person, owner_person_id=vehicle.owner_person_id, owner_digest=vehicle.owner_id_digest)
+
+
+def _history_programmes(application: CarApplication) -> list[dict[str, str]]:
+    others = CarApplication.objects.filter(
+        applicant_id=application.applicant_id, status__in=SUBSIDISED, submitted_on__year=application.submitted_on.year
+    ).exclude(pk=application.pk)
+    return [{"programme": code} for code in others.values_list("programme__code", flat=True)]
+
+
+def run_checks(application: CarApplication, today: datetime.date) -> list[Check]:
+    """Every automatic check the platform can make, each with its result and the reason in Chinese."""
+    person = application.applicant
+    checks: list[Check] = []
+    old = Vehicle.objects.filter(vin=application.old_vin).first()
+    scrap = application.kind == CarApplication.Kind.SCRAP
+    in_catalogue = NevCatalogueEntry.objects.filter(model_code=application.new_model_code).exists()
+    owned_since = _applicant_owned_since(old, person) if old is not None else None
+
+    # The old car's history.
+    if old is None:
+        checks.append(
+            Check("vehicle_history", "旧车登记信息", UNKNOWN, "机动车登记数据中没有该旧车，请人工核对登记证书")
+        )
+    elif owned_since is None:
+        checks.append(Check("vehicle_history", "旧车登记信息", FAIL, "旧车登记信息中所有人不是申请人"))
+    else:
+        checks.append(
+            Check(
+                "vehicle_history",
+                "旧车登记信息",
+                PASS,
+                f"旧车燃料{old.get_fuel_display()}，{old.registered_on:%Y-%m-%d} 注册登记，"
+                f"{owned_since:%Y-%m-%d} 起登记在申请人名下",
+            )
+        )
+
+    # The rule engine.
+    if old is None or owned_since is None:
+        checks.append(Check("rules", "补贴政策条件", UNKNOWN, "缺少旧车登记信息，无法按政策条件核验"))
+    else:
+        payload = _engine_payload(application, old, owned_since, in_catalogue)
+        try:
+            decision = rule_set_for(application.programme.code, application.submitted_on).evaluate(payload)
+        except Exception as error:
+            checks.append(Check("rules", "补贴政策条件", UNKNOWN, f"无法按政策条件核验：{error}"))
+        else:
+            failed = [r.message for r in decision.reasons if not r.passed]
+            if decision.eligible:
+                checks.append(
+                    Check("rules", "补贴政策条件", PASS, f"符合政策条件，补贴金额 {format_yuan(decision.amount_fen)}")
+                )
+            else:
+                checks.append(Check("rules", "补贴政策条件", FAIL, "；".join(failed) or "不符合政策条件"))
+
+    # The certificate (scrap) or the transfer (replacement).
+    if scrap:
+        event = (
+            VehicleEvent.objects.filter(kind="scrapping", reference=application.certificate_number)
+            .select_related("vehicle")
+            .first()
+        )
+        if event is None:
+            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "未查到该编号的报废机动车回收证明"))
+        elif event.vehicle.vin != application.old_vin:
+            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "报废证明所载车辆与旧车车辆识别代号不符"))
+        elif owned_since is None:
+            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "报废车辆的所有人不是申请人"))
+        else:
+            checks.append(
+                Check(
+                    "certificate",
+                    "报废机动车回收证明",
+                    PASS,
+                    f"证明有效：{event.occurred_on:%Y-%m-%d} 回收，车辆与所有人一致",
+                )
+            )
+        if old is None:
+            checks.append(Check("deregistered", "注销登记", UNKNOWN, "机动车登记数据中没有该旧车"))
+        elif old.deregistered_on is None:
+            checks.append(Check("deregistered", "注销登记", FAIL, "旧车尚未办理注销登记"))
+        else:
+            checks.append(Check("deregistered", "注销登记", PASS, f"旧车已于 {old.deregistered_on:%Y-%m-%d} 注销登记"))
+    elif old is None:
+        checks.append(Check("transfer", "旧车转让", UNKNOWN, "机动车登记数据中没有该旧车，请人工核对转让发票"))
+    elif _transferred_away(old, person):
+        checks.append(Check("transfer", "旧车转让", PASS, "旧车已转移登记至他人名下"))
+    else:
+        checks.append(Check("transfer", "旧车转让", FAIL, "旧车仍登记在申请人名下，尚未转让"))
+
+    # The new car.
+    if application.new_energy == "nev":
+        if in_catalogue:
+            checks.append(
+                Check("new_car", "新车车型", PASS, f"车型 {application.new_model_code} 已列入新能源汽车车型目录")
+            )
+        elif not NevCatalogueEntry.objects.exists():
+            checks.append(Check("new_car", "新车车型", UNKNOWN, "尚未导入新能源汽车车型目录，请人工核对"))
+        else:
+            checks.append(Check("new_car", "新车车型", FAIL, "新车车型未列入新能源汽车车型目录"))
+    elif application.new_displacement_ml <= MAX_DISPLACEMENT_ML:
+        checks.append(
+            Check("new_car", "新车车型", PASS, f"燃油车排量 {application.new_displacement_ml} 毫升，不超过2.0升")
+        )
+    else:
+        checks.append(
+            Check("new_car", "新车车型", FAIL, f"燃油车排量 {application.new_displacement_ml} 毫升，超过2.0升")
+        )
+    new = Vehicle.objects.filter(vin=application.new_vin).first()
+    if new is None:
+        checks.append(Check("new_registration", "新车登记", UNKNOWN, "机动车登记数据中尚无该新车，请人工核对登记证书"))
+    elif _owner_matches(person, owner_person_id=new.owner_person_id, owner_digest=new.owner_id_digest):
+        checks.append(
+            Check("new_registration", "新车登记", PASS, f"新车已于 {new.owner_since:%Y-%m-%d} 登记在申请人名下")
+        )
+    else:
+        checks.append(Check("new_registration", "新车登记", FAIL, "新车未登记在申请人名下"))
+
+    # One car subsidy per person per year, across both programmes.
+    if _history_programmes(application):
+        checks.append(
+            Check("one_per_year", "每人每年一次", FAIL, f"申请人 {application.submitted_on.year} 年已享受过汽车补贴")
+        )
+    else:
+        checks.append(
+            Check("one_per_year", "每人每年一次", PASS, f"申请人 {application.submitted_on.year} 年未享受过汽车补贴")
+        )
+
+    # Neither VIN ever subsidised.
+    vins = [application.old_vin, application.new_vin]
+    reused = (
+        CarApplication.objects.filter(status__in=SUBSIDISED)
+        .exclude(pk=application.pk)
+        .filter(old_vin__in=vins)
+        .exists()
+        or CarApplication.objects.filter(status__in=SUBSIDISED)
+        .exclude(pk=application.pk)
+        .filter(new_vin__in=vins)
+        .exists()
+    )
+    if reused:
+        checks.append(Check("vin_once", "车辆未重复补贴", FAIL, "旧车或新车已享受过补贴"))
+    else:
+        checks.append(Check("vin_once", "车辆未重复补贴", PASS, "旧车和新车均未享受过补贴"))
+    return checks
+
+
+def _refresh_checks(application: CarApplication, today: datetime.date) -> list[Check]:
+    checks = run_checks(application, today)
+    application.checks = [c.as_dict() for c in checks]
+    application.checks_at = timezone.now()
+    application.save(update_fields=["checks", "checks_at"])
+    return checks
+
+
+def _engine_payload(
+    application: CarApplication, old: Vehicle, owned_since: datetime.date, in_catalogue: bool
+) -> dict[str, Any]:
+    """The rule engine's input (POLICY.md, car): the old car from the registry, the new car as filed."""
+    new_vehicle: dict[str, Any] = {
+        "energy": application.new_energy,
+        "price_fen": application.new_price_fen,
+        "in_nev_catalogue": in_catalogue,
+    }
+    if application.new_energy == "fuel":
+        new_vehicle["displacement_l"] = application.new_displacement_ml / 1000
+    return {
+        "old_vehicle": {
+            "fuel": policy_fuel(old.fuel),
+            "registered_on": old.registered_on.isoformat(),
+            "owned_since": owned_since.isoformat(),
+        },
+        "new_vehicle": new_vehicle,
+        "applied_on": application.submitted_on.isoformat(),
+        "history": _history_programmes(application),
+    }
+
+
+def _amount(application: CarApplication) -> int:
+    """The subsidy the rule engine grants now (0 when it does not)."""
+    old = Vehicle.objects.filter(vin=application.old_vin).first()
+    owned_since = _applicant_owned_since(old, application.applicant) if old is not None else None
+    if old is None or owned_since is None:
+        return 0
+    in_catalogue = NevCatalogueEntry.objects.filter(model_code=application.new_model_code).exists()
+    payload = _engine_payload(application, old, owned_since, in_catalogue)
+    decision = rule_set_for(application.programme.code, application.submitted_on).evaluate(payload)
+    return decision.amount_fen if decision.eligible else 0
+
+
+def refresh_checks(*, actor: User, application: CarApplication) -> CarApplication:
+    """Run the automatic checks again (a reviewer, after new data arrived)."""
+    _require_reviewer(actor, application)
+    with transaction.atomic():
+        _refresh_checks(application, today_local())
+        _audit(actor, "checked", application, {"checks": application.checks})
+    return application
+
+
+# ---------------------------------------------------------------- review
+
+
+def _locked(application: CarApplication) -> CarApplication:
+    return CarApplication.objects.select_for_update().select_related("applicant", "programme").get(pk=application.pk)
+
+
+def _close_pause(application: CarApplication, today: datetime.date) -> None:
+    for pause in application.pauses:
+        if pause.get("end") is None:
+            pause["end"] = today.isoformat()
+
+
+def accept(*, actor: User, application: CarApplication) -> CarApplication:
+    """受理: the decide clock starts."""
+    _require_reviewer(actor, application)
+    with transaction.atomic():
+        application = _locked(application)
+        _require_reviewer(actor, application)
+        _require_status(application, "submitted")
+        application.status = CarApplication.Status.ACCEPTED
+        application.accepted_on = today_local()
+        application.accepted_by = actor
+        application.save(update_fields=["status", "accepted_on", "accepted_by"])
+        _refresh_checks(application, application.accepted_on)
+        _step(application, "accepted", "已受理", actor)
+        _audit(actor, "accepted", application, {"status": application.status})
+    return application
+
+
+def request_supplement(*, actor: User, application: CarApplication, note: str, due_on: datetime.date) -> CarApplication:
+    """补正: ask the applicant for more material by a day; the running clock stops until it comes."""
+    _require_reviewer(actor, application)
+    today = today_local()
+    errors = []
+    if not note.strip():
+        errors.append(FieldError("note", "required", "请说明需要补正的材料"))
+    if due_on <= today:
+        errors.append(FieldError("due_on", "invalid_date", "补正截止日期应晚于今天"))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    with transaction.atomic():
+        application = _locked(application)
+        _require_reviewer(actor, application)
+        _require_status(application, "submitted", "accepted")
+        stage = "accept" if application.status == "submitted" else "decide"
+        application.pauses = [*application.pauses, {"stage": stage, "start": today.isoformat(), "end": None}]
+        application.status = CarApplication.Status.SUPPLEMENT
+        application.supplement_due_on = due_on
+        application.supplement_note = note.strip()
+        application.save(update_fields=["pauses", "status", "supplement_due_on", "supplement_note"])
+        _step(application, "supplement_requested", f"要求补正材料（截止 {due_on:%Y-%m-%d}）", actor, note=note.strip())
+        _audit(actor, "supplement_requested", application, {"due_on": due_on.isoformat(), "stage": stage})
+        _notify(
+            application,
+            f"您的汽车以旧换新补贴申请{application.number}需补正材料：{note.strip()[:60]}。"
+            f"请于{due_on:%Y年%m月%d日}前补正，逾期将不予补贴。",
+            "car_supplement",
+        )
+    return application
+
+
+def supply(*, actor: User, application: CarApplication) -> CarApplication:
+    """The applicant has given the material asked for: the clock runs again where it stopped."""
+    if actor.pk not in (application.applicant.user_id, application.prepared_by_id):
+        raise ForbiddenError("只有申请人可以提交补正材料", code="car_application_forbidden")
+    today = today_local()
+    with transaction.atomic():
+        application = _locked(application)
+        _require_status(application, "supplement")
+        if application.supplement_due_on is not None and today > application.supplement_due_on:
+            raise ConflictError("补正期限已过", code="supplement_overdue")
+        stage = application.pauses[-1]["stage"] if application.pauses else "decide"
+        _close_pause(application, today)
+        application.status = CarApplication.Status.SUBMITTED if stage == "accept" else CarApplication.Status.ACCEPTED
+        application.save(update_fields=["pauses", "status"])
+        _refresh_checks(application, today)
+        _step(application, "supplement_given", "已补正材料", actor)
+        _audit(actor, "supplement_given", application, {"status": application.status})
+    return application
+
+
+def decide(
+    *, actor: User, application: CarApplication, approve: bool, reason_code: str, note: str = ""
+) -> CarApplication:
+    """Approve (spend the subsidy through the budget ledger and ask settlement to pay) or refuse, with a reason
+    code. A reconsideration (复核) is decided the same way by another reviewer."""
+    reasons = domain.APPROVAL_REASONS if approve else domain.REFUSAL_REASONS
+    if reason_code not in reasons:
+        raise ValidationFailed.for_field("reason_code", "invalid_choice", "请选择决定理由")
+    _require_reviewer(actor, application, deciding=True)
+    today = today_local()
+    with transaction.atomic():
+        application = _locked(application)
+        _require_reviewer(actor, application, deciding=True)
+        # A 补正 whose deadline passed may be refused (材料不全或补正逾期).
+        overdue = (
+            application.status == "supplement"
+            and application.supplement_due_on is not None
+            and today > application.supplement_due_on
+        )
+        if overdue and not approve:
+            _close_pause(application, today)
+        else:
+            _require_status(application, "accepted", "reconsideration")
+        was_reconsideration = application.status == "reconsideration"
+        _refresh_checks(application, today)
+        if approve:
+            failed = [c["title"] for c in application.checks if c["result"] == FAIL]
+            if failed:
+                raise ConflictError(f"以下核验未通过，不能批准：{'、'.join(failed)}", code="checks_failed")
+            amount = _amount(application)
+            if amount <= 0:
+                raise ConflictError("按政策条件补贴金额为零，不能批准", code="checks_failed")
+            ledger.lock_programme(application.programme_id)
+            pools = ledger.slice_ids(application.programme_id, application.district_id)
+            pool = ledger.hold(pools, 0, amount, slow=True) if pools else None
+            if pool is None:
+                raise ConflictError("该区补贴资金不足，暂不能批准", code="budget_exhausted")
+            ledger.spend(pool, held=amount, spent=amount)
+            application.amount_fen = amount
+            application.pool_id = pool
+            application.status = CarApplication.Status.APPROVED
+        else:
+            application.status = CarApplication.Status.REFUSED
+        if not was_reconsideration:
+            application.first_decided_by = actor
+        application.decided_on = today
+        application.decided_by = actor
+        application.reason_code = reason_code
+        application.decision_note = note.strip()
+        try:
+            with transaction.atomic():
+                application.save()
+        except IntegrityError:
+            raise ConflictError("该车辆已享受过补贴", code="vin_already_subsidised") from None
+        if approve:
+            if application.payee is None:
+                raise ConflictError("申请人尚未确认收款账户", code="payee_missing")
+            request_payment(
+                payee=application.payee,
+                programme=application.programme,
+                source_kind=SOURCE_KIND,
+                source_ref=str(application.pk),
+                amount_fen=application.amount_fen,
+                actor=actor,
+            )
+        verb = "复核" if was_reconsideration else "审核"
+        title = (
+            f"{verb}通过，补贴 {format_yuan(application.amount_fen)}"
+            if approve
+            else f"{verb}未通过：{reasons[reason_code]}"
+        )
+        _step(application, "decided", title, actor, reason=reason_code, note=note.strip())
+        _audit(
+            actor,
+            "approved" if approve else "refused",
+            application,
+            {"reason_code": reason_code, "amount_fen": application.amount_fen, "reconsideration": was_reconsideration},
+        )
+        _notify(application, f"您的汽车以旧换新补贴申请{application.number}{title}。", "car_decided")
+    return application
+
+
+def request_reconsideration(*, actor: User, application: CarApplication, note: str) -> CarApplication:
+    """复核: the applicant asks once for a refusal to be looked at again, by another reviewer."""
+    if application.applicant.user_id != actor.pk:
+        raise ForbiddenError("只有申请人可以申请复核", code="car_application_forbidden")
+    if not note.strip():
+        raise ValidationFailed.for_field("note", "required", "请说明申请复核的理由")
+    with transaction.atomic():
+        application = _locked(application)
+        _require_status(application, "refused")
+        if application.reconsideration_requested:
+            raise ConflictError("每件申请只能申请一次复核", code="reconsideration_once")
+        application.reconsideration_requested = True
+        application.status = CarApplication.Status.RECONSIDERATION
+        try:
+            with transaction.atomic():
+                application.save(update_fields=["reconsideration_requested", "status"])
+        except IntegrityError:
+            raise ConflictError("该车辆已有其他办理中的申请", code="car_application_duplicate") from None
+        _step(application, "reconsideration", "申请复核", actor, note=note.strip())
+        _audit(actor, "reconsideration_requested", application, {"note": note.strip()})
+    return application
+
+
+# ---------------------------------------------------------------- the bank's answer (settlement callbacks)
+
+
+def _application_of(result: PaymentResult) -> CarApplication:
+    application = CarApplication.objects.select_for_update().filter(pk=int(result.source_ref)).first()
+    if application is None:
+        raise NotFoundError(f"汽车补贴申请 {result.source_ref} 不存在", code="car_application_not_found")
+    return application
+
+
+def mark_paid(result: PaymentResult) -> None:
+    """Settlement's on_paid: the money arrived (在导入银行结果的事务中)."""
+    application = _application_of(result)
+    if application.status == "paid":
+        return
+    application.status = CarApplication.Status.PAID
+    application.paid_on = timezone.localdate(result.at)
+    application.bank_reference = result.bank_reference[:60]
+    application.payment_failure = ""
+    application.save(update_fields=["status", "paid_on", "bank_reference", "payment_failure"])
+    _step(application, "paid", f"补贴 {format_yuan(result.amount_fen)} 已到账", None)
+    _audit(None, "paid", application, {"bank_reference": result.bank_reference, "amount_fen": result.amount_fen})
+    _notify(
+        application,
+        f"您的汽车以旧换新补贴申请{application.number}的补贴{format_yuan(result.amount_fen)}已拨付到账。",
+        "car_paid",
+    )
+
+
+def mark_failed(result: PaymentResult) -> None:
+    """Settlement's on_failed: the bank refused the payment (wrong account...)."""
+    application = _application_of(result)
+    application.status = CarApplication.Status.PAYMENT_FAILED
+    application.payment_failure = result.failure_reason[:200]
+    application.save(update_fields=["status", "payment_failure"])
+    _step(application, "payment_failed", f"拨付失败：{result.failure_reason[:100]}", None)
+    _audit(None, "payment_failed", application, {"failure_reason": result.failure_reason})
+    _notify(
+        application,
+        f"您的汽车以旧换新补贴申请{application.number}拨付失败（{result.failure_reason[:40]}），请核对收款账户。",
+        "car_payment_failed",
+    )
+
+
+# ---------------------------------------------------------------- NEV catalogue import
+
+
+def import_nev_catalogue(*, actor: User, rows: list[dict[str, str]], batch: str = "") -> int:
+    """Add the catalogue's models (车辆型号, 生产企业, 品牌); known models are left as they are. Catalogue keepers."""
+    if districts_for(actor, *CATALOGUE_KEEPERS) is not None:
+        raise ForbiddenError("只有全市范围的目录管理人员可以导入新能源汽车车型目录", code="nev_catalogue_forbidden")
+    entries = []
+    for row in rows:
+        code = (row.get("model_code") or "").strip().upper()
+        if code:
+            entries.append(
+                NevCatalogueEntry(
+                    model_code=code[:40],
+                    manufacturer=(row.get("manufacturer") or "")[:120],
+                    brand=(row.get("brand") or "")[:60],
+                    batch=batch[:20],
+                )
+            )
+    with transaction.atomic():
+        before = NevCatalogueEntry.objects.count()
+        NevCatalogueEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        added = NevCatalogueEntry.objects.count() - before
+        last = NevCatalogueEntry.objects.order_by("-pk").first()
+        if added and last is not None:
+            audit.record(
+                actor=actor,
+                action="vehicles.nev_catalogue.imported",
+                target=last,
+                after={"rows": len(entries), "added": added, "batch": batch},
+            )
+    return added
+
+
+NEV_COLUMNS = {
+    "车辆型号": "model_code",
+    "型号": "model_code",
+    "生产企业": "manufacturer",
+    "企业名称": "manufacturer",
+    "品牌": "brand",
+    "通用名称": "brand",
+}
+
+
+def import_nev_catalogue_file(*, actor: User, file_name: str, content: bytes, batch: str = "") -> int:
+    """Import the NEV catalogue from a CSV/XLSX file with a 车辆型号 column (生产企业, 品牌 optional)."""
+    from huanxin.catalogue.domain.products import ImportFileError
+    from huanxin.catalogue.domain.tabular import read_table
+
+    if districts_for(actor, *CATALOGUE_KEEPERS) is not None:
+        raise ForbiddenError("只有全市范围的目录管理人员可以导入新能源汽车车型目录", code="nev_catalogue_forbidden")
+    try:
+        table = read_table(file_name, content)
+    except ImportFileError as error:
+        raise ValidationFailed.for_field("file", error.code, error.message) from None
+    columns = {index: NEV_COLUMNS.get(name.strip()) for index, name in enumerate(table.header)}
+    if "model_code" not in columns.values():
+        raise ValidationFailed.for_field("file", "missing_column", "文件缺少“车辆型号”列")
+    rows = [
+        {field: cells[index] for index, field in columns.items() if field and index < len(cells)}
+        for _, cells in table.rows
+    ]
+    return import_nev_catalogue(actor=actor, rows=rows, batch=batch)

@@ -1,0 +1,332 @@
+"""Car application pages: residents apply on a phone, upload and follow the clock; reviewers work a queue sorted
+by deadline with every check's result and the evidence. Every write goes through application_services."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
+from huanxin.core.forms import apply_domain_error
+from huanxin.vehicles import application_queries as queries
+from huanxin.vehicles import application_services as services
+from huanxin.vehicles.application_api import evidence_response
+from huanxin.vehicles.application_forms import (
+    CarApplicationForm,
+    ConfirmForm,
+    DecisionForm,
+    EvidenceForm,
+    PrepareForm,
+    ReconsiderationForm,
+    SupplementForm,
+)
+from huanxin.vehicles.application_models import CarApplication
+from huanxin.vehicles.domain.applications import RESULT_NAMES
+
+
+def _application(request: AuthenticatedRequest, pk: int, *, act_as: str = "") -> CarApplication:
+    """The application if the user may see it (else 404); with ``act_as`` also if they may act on it in that
+    capacity (a reviewer of its district; its applicant; its applicant or preparer), else 403."""
+    try:
+        application = queries.get_application_for_user(request.user, pk)
+    except NotFoundError:
+        raise Http404 from None
+    user = request.user
+    is_applicant = application.applicant.user_id == user.pk
+    allowed = {
+        "": True,
+        "reviewer": not is_applicant and services.is_reviewer_for(user, application),
+        "applicant": is_applicant,
+        "uploader": is_applicant or application.prepared_by_id == user.pk,
+    }[act_as]
+    if not allowed:
+        raise PermissionDenied
+    return application
+
+
+@login_required
+def my_applications(request: AuthenticatedRequest) -> HttpResponse:
+    rows = [(a, queries.clock(a)) for a in queries.own_applications(request.user)]
+    return render(request, "vehicles/applications/mine.html", {"rows": rows})
+
+
+@login_required
+def apply(request: AuthenticatedRequest) -> HttpResponse:
+    try:
+        services.applicant_person(request.user)
+    except DomainError:
+        raise PermissionDenied from None
+    form = CarApplicationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = services.submit_application(
+                    actor=request.user,
+                    programme_code=data["programme_code"],
+                    old_vin=data["old_vin"],
+                    new_vin=data["new_vin"],
+                    certificate_number=data["certificate_number"],
+                    transfer_invoice_number=data["transfer_invoice_number"],
+                    new_invoice_number=data["new_invoice_number"],
+                    new_price_fen=int(data["new_price_yuan"] * Decimal(100)),
+                    new_energy=data["new_energy"],
+                    new_model_code=data["new_model_code"],
+                    new_displacement_ml=data["new_displacement_ml"] or 0,
+                    bank_name=data["bank_name"],
+                    account_number=data["account_number"],
+                )
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = 422
+            else:
+                messages.success(request, f"申请已提交，编号 {application.number}。请上传申请材料。")
+                return redirect("vehicles:application", application.pk)
+        else:
+            status = 422
+    return render(request, "vehicles/applications/apply.html", {"form": form}, status=status)
+
+
+def _context(request: AuthenticatedRequest, application: CarApplication, **forms: Any) -> dict[str, Any]:
+    user = request.user
+    is_applicant = application.applicant.user_id == user.pk
+    reviewer = not is_applicant and services.is_reviewer_for(user, application)
+    clock = queries.clock(application)
+    return {
+        "application": application,
+        "clock": clock,
+        "steps": application.steps.all(),
+        "evidence": application.evidence.all(),
+        "checks": [{**c, "result_name": RESULT_NAMES.get(c["result"], c["result"])} for c in application.checks],
+        "is_applicant": is_applicant,
+        "is_reviewer": reviewer,
+        "can_upload": is_applicant and application.status in services.OPEN_FOR_EVIDENCE,
+        "evidence_form": forms.get("evidence_form") or EvidenceForm(),
+        "supplement_form": forms.get("supplement_form") or SupplementForm(),
+        "decision_form": forms.get("decision_form") or DecisionForm(),
+        "reconsideration_form": forms.get("reconsideration_form") or ReconsiderationForm(),
+        "confirm_form": forms.get("confirm_form") or ConfirmForm(),
+    }
+
+
+@login_required
+def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk)
+    return render(request, "vehicles/applications/detail.html", _context(request, application))
+
+
+@login_required
+def evidence_download(request: AuthenticatedRequest, pk: int, evidence_id: int) -> HttpResponse:
+    try:
+        evidence = queries.get_evidence_for_user(request.user, pk, evidence_id)
+    except NotFoundError:
+        raise Http404 from None
+    return evidence_response(evidence)
+
+
+def _redo(request: AuthenticatedRequest, application: CarApplication, error: DomainError, **forms: Any) -> HttpResponse:
+    for form in forms.values():
+        apply_domain_error(form, error)
+    if not forms:
+        messages.error(request, error.first_message)
+        return redirect("vehicles:application", application.pk)
+    status = 403 if isinstance(error, ForbiddenError) else 422
+    return render(request, "vehicles/applications/detail.html", _context(request, application, **forms), status=status)
+
+
+@login_required
+@require_POST
+def upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk, act_as="uploader")
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(
+            request, "vehicles/applications/detail.html", _context(request, application, evidence_form=form), status=422
+        )
+    upload_file = form.cleaned_data["file"]
+    limit = services.max_evidence_bytes()
+    try:
+        services.add_evidence(
+            actor=request.user,
+            application=application,
+            kind=form.cleaned_data["kind"],
+            file_name=upload_file.name or "",
+            declared_type=upload_file.content_type or "",
+            content=upload_file.read(limit + 1),
+        )
+    except DomainError as error:
+        return _redo(request, application, error, evidence_form=form)
+    messages.success(request, "材料已上传")
+    return redirect("vehicles:application", application.pk)
+
+
+@login_required
+@require_POST
+def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk, act_as="reviewer")
+    try:
+        services.accept(actor=request.user, application=application)
+    except DomainError as error:
+        return _redo(request, application, error)
+    messages.success(request, "已受理")
+    return redirect("vehicles:application", application.pk)
+
+
+@login_required
+@require_POST
+def supplement(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk, act_as="reviewer")
+    form = SupplementForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "vehicles/applications/detail.html",
+            _context(request, application, supplement_form=form),
+            status=422,
+        )
+    try:
+        services.request_supplement(
+            actor=request.user,
+            application=application,
+            note=form.cleaned_data["note"],
+            due_on=form.cleaned_data["due_on"],
+        )
+    except DomainError as error:
+        return _redo(request, application, error, supplement_form=form)
+    messages.success(request, "已通知申请人补正材料，办理时限暂停")
+    return redirect("vehicles:application", application.pk)
+
+
+@login_required
+@require_POST
+def supplied(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk, act_as="applicant")
+    try:
+        services.supply(actor=request.user, application=application)
+    except DomainError as error:
+        return _redo(request, application, error)
+    messages.success(request, "补正材料已提交，办理时限继续计算")
+    return redirect("vehicles:application", application.pk)
+
+
+@login_required
+@require_POST
+def decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk, act_as="reviewer")
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "vehicles/applications/detail.html", _context(request, application, decision_form=form), status=422
+        )
+    verb, _, reason = form.cleaned_data["decision"].partition(":")
+    try:
+        services.decide(
+            actor=request.user,
+            application=application,
+            approve=verb == "approve",
+            reason_code=reason,
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as error:
+        return _redo(request, application, error, decision_form=form)
+    messages.success(request, "已作出决定，申请人将收到短信通知")
+    return redirect("vehicles:application", application.pk)
+
+
+@login_required
+@require_POST
+def reconsider(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk, act_as="applicant")
+    form = ReconsiderationForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "vehicles/applications/detail.html",
+            _context(request, application, reconsideration_form=form),
+            status=422,
+        )
+    try:
+        services.request_reconsideration(actor=request.user, application=application, note=form.cleaned_data["note"])
+    except DomainError as error:
+        return _redo(request, application, error, reconsideration_form=form)
+    messages.success(request, "已申请复核，将由其他审核人员办理")
+    return redirect("vehicles:application", application.pk)
+
+
+@login_required
+def review_queue(request: AuthenticatedRequest) -> HttpResponse:
+    if not queries.is_reviewer(request.user):
+        raise PermissionDenied
+    rows = queries.review_queue(request.user)
+    missing = sorted({year for _, clock in rows for year in clock.uncovered_years})
+    return render(request, "vehicles/applications/queue.html", {"rows": rows, "missing_years": missing})
+
+
+@login_required
+def prepare(request: AuthenticatedRequest) -> HttpResponse:
+    """一站式: a dealer or scrapping enterprise prepares a resident's application; the resident confirms it."""
+    if not services.can_prepare(request.user):
+        raise PermissionDenied
+    form = PrepareForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = services.prepare_application(
+                    actor=request.user,
+                    resident_id=data["resident_id"],
+                    consent_note=data["consent_note"],
+                    programme_code=data["programme_code"],
+                    old_vin=data["old_vin"],
+                    new_vin=data["new_vin"],
+                    certificate_number=data["certificate_number"],
+                    transfer_invoice_number=data["transfer_invoice_number"],
+                    new_invoice_number=data["new_invoice_number"],
+                    new_price_fen=int(data["new_price_yuan"] * Decimal(100)),
+                    new_energy=data["new_energy"],
+                    new_model_code=data["new_model_code"],
+                    new_displacement_ml=data["new_displacement_ml"] or 0,
+                )
+            except ForbiddenError:
+                raise PermissionDenied from None
+            except DomainError as error:
+                apply_domain_error(form, error)
+                status = 422
+            else:
+                messages.success(request, f"已代办申请 {application.number}，请提醒申请人登录平台确认")
+                return redirect("vehicles:application", application.pk)
+        else:
+            status = 422
+    return render(request, "vehicles/applications/prepare.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    application = _application(request, pk, act_as="applicant")
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "vehicles/applications/detail.html", _context(request, application, confirm_form=form), status=422
+        )
+    try:
+        services.confirm_application(
+            actor=request.user,
+            application=application,
+            bank_name=form.cleaned_data["bank_name"],
+            account_number=form.cleaned_data["account_number"],
+        )
+    except DomainError as error:
+        return _redo(request, application, error, confirm_form=form)
+    messages.success(request, "申请已确认提交")
+    return redirect("vehicles:application", application.pk)
