@@ -11,6 +11,7 @@ import io
 
 from stdnum.cn import ric, uscc
 
+from huanxin.accounts.demo import DEMO_RESIDENT_ID, DEMO_RESIDENT_NAME
 from huanxin.accounts.models import Organisation, OrganisationKind, User
 from huanxin.core.domain.identifiers import vin_check_digit
 from huanxin.vehicles import scrapping, services
@@ -60,7 +61,6 @@ def _rows() -> list[list[str]]:
         _resident_id("11010819751120045"),
         _resident_id("11010819900101567"),
     )
-    liu = _resident_id("11010619820615234")
     taxi_company, haulier = _uscc("91110105MA01DHX71"), _uscc("91110112MA01DHX72")
     r = "注册登记"
     return [
@@ -76,14 +76,27 @@ def _rows() -> list[list[str]]:
         [r, v["nev"], "2019-08-01", "private_small", "非营运", "纯电动", "", "", "个人", "王静", wang, "大兴区", "", "", ""],
         [r, v["deregistered"], "2009-04-02", "private_small", "非营运", "汽油", "1984", "国三", "个人", "李明", li, "朝阳区", "", "", ""],
         ["注销登记", v["deregistered"], "2024-09-30", "", "", "", "", "", "", "", "", "", "", "", "报废"],
-        [r, v["scrapped"], "2011-05-10", "private_small", "非营运", "汽油", "1598", "国四", "个人", "刘洋", liu, "丰台区", "", "", ""],
+        # The demo resident's own old car: scrapped by the demo scrapping enterprise and then deregistered, so the
+        # resident can walk the car scrap-and-replace application from their phone.
+        [r, v["scrapped"], "2011-05-10", "private_small", "非营运", "汽油", "1598", "国四", "个人", DEMO_RESIDENT_NAME, DEMO_RESIDENT_ID, "朝阳区", "", "", ""],
     ]  # fmt: skip
 
 
-def demo_file() -> bytes:
+def _deregistration() -> bytes:
+    """The traffic police's deregistration of the scrapped car, a week after the intake (a second file: nothing
+    may follow a deregistration, so it can only be imported once the car is scrapped)."""
+    row = ["注销登记", DEMO_VINS["scrapped"], (SCRAPPED_ON + datetime.timedelta(days=7)).isoformat()]
+    return _csv([row + [""] * 11 + ["报废"]])
+
+
+def _csv(rows: list[list[str]]) -> bytes:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator="\r\n").writerows([HEADER, *_rows()])
+    csv.writer(buffer, lineterminator="\r\n").writerows([HEADER, *rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def demo_file() -> bytes:
+    return _csv(_rows())
 
 
 def load_demo(admin: User) -> None:
@@ -114,3 +127,4 @@ def load_demo(admin: User) -> None:
             AssemblyInput("frame", "smelting", "首钢京唐钢铁联合有限责任公司"),
         ],
     )
+    services.import_registrations(actor=admin, file_name="演示-机动车注销登记.csv", content=_deregistration())

@@ -88,7 +88,14 @@ def test_the_demo_scrapping_enterprise_scraps_one_car_once(personas):
     load_demo(personas.admin)
     certificate = ScrapCertificate.objects.get()
     assert certificate.vehicle.vin == DEMO_VINS["scrapped"]
-    assert certificate.vehicle.status == "scrapped"
+    # Scrapped, then deregistered by the traffic police's second file (imported once, however often the demo runs).
+    assert certificate.vehicle.status == "deregistered"
+    assert certificate.vehicle.owner_name == "张三"
+    assert [e.kind for e in certificate.vehicle.events.order_by("occurred_on")] == [
+        "registration",
+        "scrapping",
+        "deregistration",
+    ]
     assert certificate.number == "BFMA01HX0E02025000001"
     assert certificate.enterprise.name == "北京顺达报废汽车回收拆解有限公司"
     assert ScrapAssembly.objects.filter(certificate=certificate).count() == 5
