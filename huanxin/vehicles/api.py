@@ -330,3 +330,8 @@ def check_certificate(request: HttpRequest, number: str) -> Any:
 from huanxin.vehicles.application_api import router as applications_router  # noqa: E402
 
 router.add_router("/applications", applications_router)
+
+# Retroactive top-ups of car subsidies (/api/v1/vehicles/top-ups…).
+from huanxin.vehicles.topup_api import router as top_ups_router  # noqa: E402
+
+router.add_router("/top-ups", top_ups_router)

@@ -14,10 +14,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
+from huanxin.accounts.roles import RULE_EDITORS
 from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
 from huanxin.core.forms import apply_domain_error
+from huanxin.core.permissions import districts_for
 from huanxin.vehicles import application_queries as queries
 from huanxin.vehicles import application_services as services
+from huanxin.vehicles import topups
 from huanxin.vehicles.application_api import evidence_response
 from huanxin.vehicles.application_forms import (
     CarApplicationForm,
@@ -28,7 +31,7 @@ from huanxin.vehicles.application_forms import (
     ReconsiderationForm,
     SupplementForm,
 )
-from huanxin.vehicles.application_models import CarApplication
+from huanxin.vehicles.application_models import CarApplication, CarTopUpRun
 from huanxin.vehicles.domain.applications import RESULT_NAMES
 
 
@@ -268,7 +271,12 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     rows = queries.review_queue(request.user)
     missing = sorted({year for _, clock in rows for year in clock.uncovered_years})
-    return render(request, "vehicles/applications/queue.html", {"rows": rows, "missing_years": missing})
+    can_top_up = districts_for(request.user, *RULE_EDITORS) is None  # city-wide reviewers (see vehicles.topups)
+    return render(
+        request,
+        "vehicles/applications/queue.html",
+        {"rows": rows, "missing_years": missing, "can_top_up": can_top_up},
+    )
 
 
 @login_required
@@ -330,3 +338,39 @@ def confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return _redo(request, application, error, confirm_form=form)
     messages.success(request, "申请已确认提交")
     return redirect("vehicles:application", application.pk)
+
+
+@login_required
+def top_ups(request: AuthenticatedRequest) -> HttpResponse:
+    """Retroactive top-ups: the car rule versions effective in the past that owe decided applications more, and
+    the lists prepared from them; one city-wide reviewer prepares a list, another approves (and so pays) it."""
+    try:
+        owing = topups.versions_owing(request.user)
+        runs = topups.runs_for(request.user)
+    except ForbiddenError:
+        raise PermissionDenied from None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "approve":
+                run = CarTopUpRun.objects.filter(pk=_int(request.POST.get("run"))).first()
+                if run is None:
+                    raise NotFoundError("没有该补差清单", code="top_up_run_not_found")
+                topups.approve_top_ups(actor=request.user, run=run)
+                messages.success(request, "补差清单已审批，补差款已交结算支付")
+            else:
+                version = next((v for v, _ in owing if v.pk == _int(request.POST.get("version"))), None)
+                if version is None:
+                    raise NotFoundError("该规则版本没有需要补差的申请", code="no_top_ups")
+                topups.prepare_top_ups(actor=request.user, version=version)
+                messages.success(request, "补差清单已列出，待另一名审核人员审批")
+        except DomainError as refused:
+            messages.error(request, refused.detail)
+        return redirect("vehicles:top_ups")
+    rows = [(version, len(owed), sum(o.delta_fen for o in owed)) for version, owed in owing]
+    return render(request, "vehicles/applications/top_ups.html", {"owing": rows, "runs": runs})
+
+
+def _int(value: str | None) -> int:
+    """A form's id field: digits only and within 64 bits, else 0 (which names nothing)."""
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else 0

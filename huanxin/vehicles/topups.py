@@ -51,9 +51,38 @@ class Owed:
         return self.new_amount_fen - self.paid_before_fen
 
 
-def _require_city_wide(actor: Any) -> None:
+def require_city_wide(actor: Any) -> None:
     if not getattr(actor, "is_authenticated", False) or districts_for(actor, *RULE_EDITORS) is not None:
         raise ForbiddenError("只有全市范围的审核人员或系统管理员可以办理追溯补差", code="car_topup_forbidden")
+
+
+def versions_owing(actor: Any) -> list[tuple[RuleSetVersion, list[Owed]]]:
+    """The published car rule versions that took effect in the past and owe decided applications more, each with
+    what it owes and no top-up list yet (city-wide reviewers)."""
+    require_city_wide(actor)
+    listed = set(CarTopUpRun.objects.exclude(status="rejected").values_list("rule_version_id", flat=True))
+    versions = (
+        RuleSetVersion.objects.filter(
+            status=RuleSetVersion.Status.PUBLISHED,
+            effective_from__lte=timezone.localdate(),
+            programme__code__startswith="cn-car-",
+        )
+        .exclude(pk__in=listed)
+        .select_related("programme")
+        .order_by("-effective_from", "-pk")
+    )
+    owing = [(version, owed_under(version)) for version in versions]
+    return [(version, owed) for version, owed in owing if owed]
+
+
+def runs_for(actor: Any) -> list[CarTopUpRun]:
+    """The top-up lists, newest first (city-wide reviewers)."""
+    require_city_wide(actor)
+    return list(
+        CarTopUpRun.objects.select_related("rule_version__programme", "prepared_by", "approved_by")
+        .prefetch_related("items")
+        .order_by("-pk")[:100]
+    )
 
 
 def owed_under(version: RuleSetVersion) -> list[Owed]:
@@ -87,7 +116,7 @@ def owed_under(version: RuleSetVersion) -> list[Owed]:
 
 def prepare_top_ups(*, actor: User, version: RuleSetVersion) -> CarTopUpRun:
     """List what the version owes; nothing is paid until a second person approves."""
-    _require_city_wide(actor)
+    require_city_wide(actor)
     owed = owed_under(version)
     if not owed:
         raise ConflictError("该规则版本没有需要补差的申请", code="no_top_ups")
@@ -119,7 +148,7 @@ def prepare_top_ups(*, actor: User, version: RuleSetVersion) -> CarTopUpRun:
 def approve_top_ups(*, actor: User, run: CarTopUpRun) -> CarTopUpRun:
     """A second person approves: each top-up is spent through the ledger and handed to settlement (paid once per
     application and version: the payable's source is the application and the version)."""
-    _require_city_wide(actor)
+    require_city_wide(actor)
     if run.prepared_by_id == actor.pk:
         raise ForbiddenError("不能审批自己提交的补差清单（须由另一人审批）", code="four_eyes")
     with transaction.atomic():

@@ -22,6 +22,7 @@ urlpatterns = [
     path("applications/prepare/", application_views.prepare, name="prepare"),
     path("applications/<int:pk>/confirm/", application_views.confirm, name="application_confirm"),
     path("applications/queue/", application_views.review_queue, name="application_queue"),
+    path("top-ups/", application_views.top_ups, name="top_ups"),
     path("applications/<int:pk>/", application_views.application_detail, name="application"),
     path("applications/<int:pk>/upload/", application_views.upload, name="application_upload"),
     path(

@@ -605,6 +605,9 @@ row(
     "POST /vehicles/applications/prepare/", body={}, everyone=403, anonymous=LOGIN, car_dealer=ALLOWED, scrapper=ALLOWED
 )
 row("GET /vehicles/applications/queue/", everyone=403, anonymous=LOGIN, reviewers=200)
+# Retroactive top-ups: city-wide reviewers (the municipal reviewer and the administrator) only.
+row("GET /vehicles/top-ups/", everyone=403, anonymous=LOGIN, reviewer=200, admin=200)
+row("POST /vehicles/top-ups/", body={}, everyone=403, anonymous=LOGIN, reviewer=ALLOWED, admin=ALLOWED)
 row(
     "GET /vehicles/applications/{pk}/",
     url=CAR,
@@ -1231,6 +1234,24 @@ row(
     scrappers=ALLOWED,
 )
 row("GET /api/v1/vehicles/applications/queue", everyone=403, anonymous=401, reviewers=200)
+row("GET /api/v1/vehicles/top-ups", everyone=403, anonymous=401, reviewer=200, admin=200)
+row("GET /api/v1/vehicles/top-ups/owed", everyone=403, anonymous=401, reviewer=200, admin=200)
+row(
+    "POST /api/v1/vehicles/top-ups",
+    body={"rule_version": 1},
+    everyone=403,
+    anonymous=401,
+    reviewer=ALLOWED,
+    admin=ALLOWED,
+)
+row(
+    "POST /api/v1/vehicles/top-ups/{run_id}/approve",
+    url="/api/v1/vehicles/top-ups/999999/approve",
+    everyone=403,
+    anonymous=401,
+    reviewer=ALLOWED,
+    admin=ALLOWED,
+)
 row(
     "POST /api/v1/vehicles/applications/nev-catalogue",
     body={"file": CSV_FILE},
