@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar, Self
 
 from huanxin.catalogue.domain.categories import resolve_category
 from huanxin.core.domain.text import FORMULA_CODE, formula_message, starts_like_formula
@@ -100,7 +101,11 @@ class ProductRow:
 
 @dataclass(frozen=True)
 class RowError:
-    """Why one row (or one cell of it) was refused: the spreadsheet row number, the field, a stable code."""
+    """Why one row (or one cell of it) was refused: the spreadsheet row number, the field, a stable code.
+
+    Every import of the platform reports its rows with this (a subclass names its own columns in ``labels``)."""
+
+    labels: ClassVar[Mapping[str, str]] = FIELD_LABELS
 
     row: int
     column: str
@@ -110,13 +115,13 @@ class RowError:
 
     @property
     def column_label(self) -> str:
-        return FIELD_LABELS.get(self.column, self.column)
+        return self.labels.get(self.column, self.column)
 
     def as_dict(self) -> dict[str, str | int]:
         return {"row": self.row, "column": self.column, "code": self.code, "message": self.message, "value": self.value}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, str | int]) -> RowError:
+    def from_dict(cls, data: Mapping[str, str | int]) -> Self:
         return cls(
             row=int(data["row"]),
             column=str(data["column"]),

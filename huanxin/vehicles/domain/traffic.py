@@ -13,8 +13,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
+from huanxin.catalogue.domain import products
 from huanxin.catalogue.domain.products import ImportFileError
 from huanxin.core.domain.identifiers import IdentifierError, validate_resident_id, validate_uscc
 from huanxin.core.domain.text import FORMULA_CODE, formula_message, starts_like_formula
@@ -93,31 +94,10 @@ _PASSED: Final = {"合格": True, "通过": True, "是": True, "true": True, "1"
 
 
 @dataclass(frozen=True)
-class RowError:
-    """Why one row (or one cell of it) was refused: the spreadsheet row number, the field, a stable code."""
+class RowError(products.RowError):
+    """Why one row (or one cell of it) was refused, named with the traffic-police file's columns."""
 
-    row: int
-    column: str
-    code: str
-    message: str
-    value: str = ""
-
-    @property
-    def column_label(self) -> str:
-        return FIELD_LABELS.get(self.column, self.column)
-
-    def as_dict(self) -> dict[str, str | int]:
-        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message, "value": self.value}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, str | int]) -> RowError:
-        return cls(
-            row=int(data["row"]),
-            column=str(data["column"]),
-            code=str(data["code"]),
-            message=str(data["message"]),
-            value=str(data.get("value", "")),
-        )
+    labels: ClassVar[Mapping[str, str]] = FIELD_LABELS
 
 
 @dataclass(frozen=True)
