@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 
 from huanxin.accounts.http import current_user
 from huanxin.core.errors import NotFoundError
-from huanxin.core.schemas import Int64
+from huanxin.core.schemas import Int64, QueryInt
 from huanxin.policy.models import RuleSetVersion
 from huanxin.vehicles import topups
 from huanxin.vehicles.application_models import CarTopUpRun
@@ -93,7 +93,7 @@ def prepare(request: HttpRequest, payload: CarTopUpPrepareIn) -> Any:
 
 
 @router.post("/{int:run_id}/approve", response=CarTopUpRunOut, summary="审批补差清单并发起支付（非清单提交人）")
-def approve(request: HttpRequest, run_id: int) -> Any:
+def approve(request: HttpRequest, run_id: QueryInt) -> Any:
     user = current_user(request)
     topups.require_city_wide(user)
     run = CarTopUpRun.objects.filter(pk=run_id).select_related("rule_version__programme").first()

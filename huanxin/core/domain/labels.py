@@ -112,6 +112,8 @@ FIELD_LABELS: Final[dict[str, str]] = {
     # Car subsidy applications (vehicles)
     "programme_code": "补贴项目",
     "application_id": "申请",
+    "rule_version": "规则版本",
+    "run_id": "补差清单",
     "evidence_id": "申请材料",
     "batch": "批次",
     "consent_note": "申请人授权说明",
