@@ -31,7 +31,7 @@ from huanxin.vehicles.application_forms import (
     ReconsiderationForm,
     SupplementForm,
 )
-from huanxin.vehicles.application_models import CarApplication, CarTopUpRun
+from huanxin.vehicles.application_models import CarApplication
 from huanxin.vehicles.domain.applications import RESULT_NAMES
 
 
@@ -345,27 +345,29 @@ def top_ups(request: AuthenticatedRequest) -> HttpResponse:
     """Retroactive top-ups: the car rule versions effective in the past that owe decided applications more, and
     the lists prepared from them; one city-wide reviewer prepares a list, another approves (and so pays) it."""
     try:
-        owing = topups.versions_owing(request.user)
-        runs = topups.runs_for(request.user)
+        topups.require_city_wide(request.user)
     except ForbiddenError:
         raise PermissionDenied from None
     if request.method == "POST":
         try:
             if request.POST.get("action") == "approve":
-                run = CarTopUpRun.objects.filter(pk=_int(request.POST.get("run"))).first()
+                run = topups.top_up_run(_int(request.POST.get("run")))
                 if run is None:
                     raise NotFoundError("没有该补差清单", code="top_up_run_not_found")
                 topups.approve_top_ups(actor=request.user, run=run)
                 messages.success(request, "补差清单已审批，补差款已交结算支付")
             else:
-                version = next((v for v, _ in owing if v.pk == _int(request.POST.get("version"))), None)
+                version = topups.car_rule_version(_int(request.POST.get("version")))
                 if version is None:
-                    raise NotFoundError("该规则版本没有需要补差的申请", code="no_top_ups")
+                    raise NotFoundError("没有该汽车补贴规则版本", code="rule_version_not_found")
                 topups.prepare_top_ups(actor=request.user, version=version)
                 messages.success(request, "补差清单已列出，待另一名审核人员审批")
         except DomainError as refused:
             messages.error(request, refused.detail)
         return redirect("vehicles:top_ups")
+    # Only the page shows what every version owes: a POST acts on one version or list and recomputes nothing else.
+    owing = topups.versions_owing(request.user)
+    runs = topups.runs_for(request.user)
     rows = [(version, len(owed), sum(o.delta_fen for o in owed)) for version, owed in owing]
     return render(request, "vehicles/applications/top_ups.html", {"owing": rows, "runs": runs})
 

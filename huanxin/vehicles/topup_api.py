@@ -11,7 +11,6 @@ from ninja import Router, Schema, Status
 from huanxin.accounts.http import current_user
 from huanxin.core.errors import NotFoundError
 from huanxin.core.schemas import Int64, QueryInt
-from huanxin.policy.models import RuleSetVersion
 from huanxin.vehicles import topups
 from huanxin.vehicles.application_models import CarTopUpRun
 
@@ -86,8 +85,8 @@ def list_runs(request: HttpRequest) -> Any:
 def prepare(request: HttpRequest, payload: CarTopUpPrepareIn) -> Any:
     user = current_user(request)
     topups.require_city_wide(user)
-    version = RuleSetVersion.objects.filter(pk=payload.rule_version).select_related("programme").first()
-    if version is None or not version.programme.code.startswith("cn-car-"):
+    version = topups.car_rule_version(payload.rule_version)
+    if version is None:
         raise NotFoundError("没有该汽车补贴规则版本", code="rule_version_not_found")
     return Status(201, run_out(topups.prepare_top_ups(actor=user, version=version)))
 
@@ -96,7 +95,7 @@ def prepare(request: HttpRequest, payload: CarTopUpPrepareIn) -> Any:
 def approve(request: HttpRequest, run_id: QueryInt) -> Any:
     user = current_user(request)
     topups.require_city_wide(user)
-    run = CarTopUpRun.objects.filter(pk=run_id).select_related("rule_version__programme").first()
+    run = topups.top_up_run(run_id)
     if run is None:
         raise NotFoundError("没有该补差清单", code="top_up_run_not_found")
     return run_out(topups.approve_top_ups(actor=user, run=run))

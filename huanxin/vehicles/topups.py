@@ -51,6 +51,10 @@ class Owed:
         return self.new_amount_fen - self.paid_before_fen
 
 
+# Codes of the car programmes (cn-car-scrap-*, cn-car-replace-*): the rule versions top-ups are computed for.
+CAR_PROGRAMMES = "cn-car-"
+
+
 def require_city_wide(actor: Any) -> None:
     if not getattr(actor, "is_authenticated", False) or districts_for(actor, *RULE_EDITORS) is not None:
         raise ForbiddenError("只有全市范围的审核人员或系统管理员可以办理追溯补差", code="car_topup_forbidden")
@@ -65,7 +69,7 @@ def versions_owing(actor: Any) -> list[tuple[RuleSetVersion, list[Owed]]]:
         RuleSetVersion.objects.filter(
             status=RuleSetVersion.Status.PUBLISHED,
             effective_from__lte=timezone.localdate(),
-            programme__code__startswith="cn-car-",
+            programme__code__startswith=CAR_PROGRAMMES,
         )
         .exclude(pk__in=listed)
         .select_related("programme")
@@ -73,6 +77,20 @@ def versions_owing(actor: Any) -> list[tuple[RuleSetVersion, list[Owed]]]:
     )
     owing = [(version, owed_under(version)) for version in versions]
     return [(version, owed) for version, owed in owing if owed]
+
+
+def car_rule_version(pk: int) -> RuleSetVersion | None:
+    """The rule version ``pk`` of a car programme (the only ones top-ups are for), or None."""
+    return (
+        RuleSetVersion.objects.filter(pk=pk, programme__code__startswith=CAR_PROGRAMMES)
+        .select_related("programme")
+        .first()
+    )
+
+
+def top_up_run(pk: int) -> CarTopUpRun | None:
+    """The top-up list ``pk``, or None."""
+    return CarTopUpRun.objects.filter(pk=pk).select_related("rule_version__programme").first()
 
 
 def runs_for(actor: Any) -> list[CarTopUpRun]:
