@@ -267,6 +267,9 @@ HUANXIN_LOGIN_MAX_FAILURES = env_int("HUANXIN_LOGIN_MAX_FAILURES", 5)
 HUANXIN_LOGIN_LOCK_SECONDS = env_int("HUANXIN_LOGIN_LOCK_SECONDS", 900)
 # Look-ups of the public scrap-certificate check per client address and hour (numbers run in sequence).
 HUANXIN_PUBLIC_CHECKS_PER_HOUR = env_int("HUANXIN_PUBLIC_CHECKS_PER_HOUR", 300)
+# Owner identity numbers that did not match the registry, per scrapping-enterprise user and hour, before intake
+# refuses to check more (the check would otherwise tell anyone with a yard login whose ID owns which car).
+HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR = env_int("HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR", 20)
 # Seconds before another code may be sent to the same number (shown as a countdown on the page).
 HUANXIN_OTP_RESEND_SECONDS = env_int("HUANXIN_OTP_RESEND_SECONDS", 60)
 # The request header a trusted reverse proxy puts the client's address in (e.g. X-Forwarded-For or

@@ -30,6 +30,7 @@ from huanxin.vehicles.schemas import (
     ScrapCertificateIn,
     ScrapCertificateListOut,
     ScrapCertificateOut,
+    ScrapCertificateRevokeIn,
     ScrapListFilter,
     ScrapListItemOut,
     ScrapListOut,
@@ -211,6 +212,10 @@ def certificate_out(certificate: ScrapCertificate) -> ScrapCertificateOut:
         owner_name=certificate.owner_display_name,
         owner_id_masked=certificate.owner_id_masked,
         issued_at=certificate.issued_at,
+        owner_checked_at=certificate.owner_checked_at,
+        revoked_at=certificate.revoked_at,
+        revocation_reason=certificate.revocation_reason,
+        revocation_reason_name=certificate.get_revocation_reason_display() if certificate.revocation_reason else "",
         check_url=queries.check_url(certificate.number),
         assemblies=[
             ScrapAssemblyOut(
@@ -241,14 +246,40 @@ def certificate_out(certificate: ScrapCertificate) -> ScrapCertificateOut:
     "/certificates",
     response={201: ScrapCertificateOut},
     summary="报废机动车回收：登记车辆回收并开具报废机动车回收证明（报废机动车回收拆解企业人员）",
-    description="企业资质须在回收日期有效；车辆须在机动车登记信息中且未报废、未注销；一辆车只能报废一次。",
+    description=(
+        "企业资质须在回收日期有效；车辆须在机动车登记信息中且未报废、未注销；交车人须出示登记所有人的证件，"
+        "证件号码与机动车登记不符的被拒绝（每人每小时不符次数有上限，超过返回429）；一辆车只能报废一次。"
+    ),
+    openapi_extra={"x-problems": [429]},
 )
 def issue_certificate(request: HttpRequest, payload: ScrapCertificateIn) -> Any:
     enterprise = _enterprise(request, payload.organisation_id)
     certificate = scrapping.issue_certificate(
-        actor=current_user(request), enterprise=enterprise, vin=payload.vin, intake_on=payload.intake_on
+        actor=current_user(request),
+        enterprise=enterprise,
+        vin=payload.vin,
+        owner_id_number=payload.owner_id_number,
+        intake_on=payload.intake_on,
     )
     return Status(201, certificate_out(certificate))
+
+
+@router.post(
+    "/certificates/{int:certificate_id}/revoke",
+    response=ScrapCertificateOut,
+    summary="作废本企业开具有误的报废机动车回收证明（车辆恢复在用，可重新办理回收）",
+    description="车辆已凭证明注销登记，或已凭证明批准汽车补贴的，不能作废。",
+)
+def revoke_certificate(request: HttpRequest, certificate_id: QueryInt, payload: ScrapCertificateRevokeIn) -> Any:
+    enterprise = _enterprise(request, payload.organisation_id)
+    scrapping.revoke_certificate(
+        actor=current_user(request),
+        enterprise=enterprise,
+        certificate_id=certificate_id,
+        reason=payload.reason,
+        note=payload.note,
+    )
+    return certificate_out(queries.get_certificate_of(enterprise, certificate_id))
 
 
 @router.get("/certificates", response=ScrapCertificateListOut, summary="本企业开具的报废机动车回收证明（最新在前）")

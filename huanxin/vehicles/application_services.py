@@ -41,7 +41,7 @@ from huanxin.vehicles.domain import applications as domain
 from huanxin.vehicles.domain.applications import FAIL, PASS, UNKNOWN, Check
 from huanxin.vehicles.domain.records import policy_fuel
 from huanxin.vehicles.domain.vin import VinError, validate_vin
-from huanxin.vehicles.models import Vehicle, VehicleEvent
+from huanxin.vehicles.models import ScrapCertificate, Vehicle, VehicleEvent
 
 SOURCE_KIND = "car-subsidy"
 EVIDENCE_PURPOSE = "car_evidence"
@@ -508,6 +508,8 @@ def run_checks(application: CarApplication, today: datetime.date) -> list[Check]
         )
         if event is None:
             checks.append(Check("certificate", "报废机动车回收证明", FAIL, "未查到该编号的报废机动车回收证明"))
+        elif ScrapCertificate.objects.filter(number=application.certificate_number, status="revoked").exists():
+            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "该报废机动车回收证明已由开具企业作废"))
         elif event.vehicle.vin != application.old_vin:
             checks.append(Check("certificate", "报废机动车回收证明", FAIL, "报废证明所载车辆与旧车车辆识别代号不符"))
         elif owned_since is None:

@@ -113,7 +113,11 @@ def load_demo(admin: User) -> None:
     ):
         return
     certificate = scrapping.issue_certificate(
-        actor=scrapper, enterprise=enterprise, vin=DEMO_VINS["scrapped"], intake_on=SCRAPPED_ON
+        actor=scrapper,
+        enterprise=enterprise,
+        vin=DEMO_VINS["scrapped"],
+        owner_id_number=DEMO_RESIDENT_ID,
+        intake_on=SCRAPPED_ON,
     )
     scrapping.record_assemblies(
         actor=scrapper,

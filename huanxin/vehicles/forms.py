@@ -9,7 +9,7 @@ from django import forms
 
 from huanxin.accounts.models import District
 from huanxin.catalogue.domain.tabular import MAX_FILE_BYTES, MAX_ROWS
-from huanxin.vehicles.domain.certificates import ASSEMBLIES, DESTINATIONS, AssemblyInput
+from huanxin.vehicles.domain.certificates import ASSEMBLIES, DESTINATIONS, REVOCATION_REASONS, AssemblyInput
 from huanxin.vehicles.models import VEHICLE_TYPE_CHOICES
 
 
@@ -68,6 +68,13 @@ class IntakeForm(forms.Form):
         error_messages={"required": "请填写车辆识别代号（VIN）"},
         help_text="17位，见车辆铭牌或行驶证；车辆须在机动车登记信息中且未报废、未注销",
     )
+    owner_id_number = forms.CharField(
+        label="所有人证件号码",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        error_messages={"required": "请填写所有人证件号码"},
+        help_text="查验交车人出示的登记所有人证件：个人为居民身份证号码，单位为统一社会信用代码；须与机动车登记一致",
+    )
     intake_on = forms.DateField(
         label="回收日期",
         required=False,
@@ -118,3 +125,18 @@ class BatteryForm(forms.Form):
         field = self.fields["recycler"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "请选择"), *((str(pk), name) for pk, name in recyclers)]
+
+
+class RevokeCertificateForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="作废原因",
+        choices=[("", "请选择"), *REVOCATION_REASONS.items()],
+        error_messages={"required": "请选择作废原因", "invalid_choice": "请选择作废原因"},
+    )
+    note = forms.CharField(
+        label="作废说明",
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="选择“其他原因”时必填",
+    )

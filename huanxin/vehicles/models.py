@@ -246,13 +246,15 @@ class VehicleEvent(OwnerFields):
         verbose_name_plural = "车辆生命周期记录"
         ordering = ["vehicle", "occurred_on", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["vehicle", "kind", "occurred_on"], name="vehicles_event_identity_uniq"),
+            # Identity of what the traffic police send (re-imported, it is found recorded). A scrapping enterprise's
+            # intake and revocation are not imported, and a revoked intake may be followed by a true one that day.
+            models.UniqueConstraint(
+                fields=["vehicle", "kind", "occurred_on"],
+                condition=~Q(kind__in=["scrapping", "scrap_revoked"]),
+                name="vehicles_event_identity_uniq",
+            ),
             models.UniqueConstraint(
                 fields=["vehicle"], condition=Q(kind="registration"), name="vehicles_event_one_registration"
-            ),
-            # A VIN is scrapped once (issue #13): the certificate's intake appends this event.
-            models.UniqueConstraint(
-                fields=["vehicle"], condition=Q(kind="scrapping"), name="vehicles_event_one_scrapping"
             ),
             models.UniqueConstraint(
                 fields=["vehicle"], condition=Q(kind="deregistration"), name="vehicles_event_one_deregistration"
@@ -313,6 +315,17 @@ class ScrapCertificate(OwnerFields):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="开具人"
     )
     issued_at = models.DateTimeField("开具时间", default=timezone.now)
+    # When the person handing the vehicle in showed the owner's identity number and it matched the registry's
+    # owner (certificates issued before that check existed have none).
+    owner_checked_at = models.DateTimeField("所有人身份核验时间", null=True, blank=True)
+    revoked_at = models.DateTimeField("作废时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revocation_reason = models.CharField(
+        "作废原因", max_length=20, blank=True, choices=list(certificates.REVOCATION_REASONS.items())
+    )
+    revocation_note = models.CharField("作废说明", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "报废机动车回收证明"
@@ -320,10 +333,18 @@ class ScrapCertificate(OwnerFields):
         ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="vehicles_certificate_number_uniq"),
-            # A VIN is scrapped once (issue #13), by one enterprise: two intakes at once leave one certificate.
-            models.UniqueConstraint(fields=["vehicle"], name="vehicles_certificate_one_per_vehicle"),
+            # A VIN is scrapped once (issue #13), by one enterprise: two intakes at once leave one valid
+            # certificate. One revoked as issued in error leaves the vehicle free for a true intake later.
+            models.UniqueConstraint(
+                fields=["vehicle"], condition=Q(status="valid"), name="vehicles_certificate_one_valid_per_vehicle"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["valid", "revoked"]), name="vehicles_certificate_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="valid", revoked_at__isnull=True)
+                | Q(status="revoked", revoked_at__isnull=False) & ~Q(revocation_reason=""),
+                name="vehicles_certificate_revocation_complete",
             ),
         ]
         indexes = [models.Index(fields=["enterprise", "issued_at"], name="vehicles_certificate_org_idx")]

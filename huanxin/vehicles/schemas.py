@@ -138,7 +138,20 @@ class ScrapListOut(Schema):
 class ScrapCertificateIn(Schema):
     organisation_id: Int64 | None = Field(None, description="办理企业（报废机动车回收拆解企业）；只属于一家时可省略")
     vin: str = Field(..., max_length=40, description="车辆识别代号（17位）")
+    owner_id_number: str = Field(
+        ...,
+        max_length=40,
+        description="交车时出示的登记所有人证件号码：个人为居民身份证号码，单位为统一社会信用代码；须与机动车登记一致",
+    )
     intake_on: datetime.date | None = Field(None, description="回收日期（默认今天）")
+
+
+class ScrapCertificateRevokeIn(Schema):
+    organisation_id: Int64 | None = Field(None, description="开具企业；只属于一家时可省略")
+    reason: str = Field(
+        ..., max_length=20, description="作废原因：wrong_vehicle / not_handed_over / duplicate / fraud / other"
+    )
+    note: str = Field("", max_length=200, description="作废说明（原因为 other 时必填）")
 
 
 class ScrapAssemblyIn(Schema):
@@ -193,6 +206,10 @@ class ScrapCertificateOut(Schema):
     owner_name: str = Field(..., description="所有人（个人姓名已脱敏）")
     owner_id_masked: str
     issued_at: datetime.datetime
+    owner_checked_at: datetime.datetime | None = Field(None, description="交车时核验所有人证件的时间")
+    revoked_at: datetime.datetime | None = None
+    revocation_reason: str = Field("", description="作废原因代码")
+    revocation_reason_name: str = ""
     check_url: str = Field(..., description="公开核验页地址（二维码内容）")
     assemblies: list[ScrapAssemblyOut]
     batteries: list[ScrapBatteryOut]

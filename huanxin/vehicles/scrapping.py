@@ -10,6 +10,7 @@ code and hand-over are recorded by ``trace.services.hand_over_traction_battery``
 from __future__ import annotations
 
 import datetime
+import hmac
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -20,7 +21,8 @@ from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Organisation, OrganisationKind, User
 from huanxin.accounts.services import TryAgainLater
-from huanxin.core import audit, ratelimit
+from huanxin.core import audit, crypto, ratelimit
+from huanxin.core.domain.identifiers import IdentifierError, validate_resident_id, validate_uscc
 from huanxin.core.errors import ConflictError, ForbiddenError, ValidationFailed
 from huanxin.trace import services as trace_services
 from huanxin.vehicles import queries, services
@@ -71,17 +73,66 @@ def _next_sequence(enterprise: Organisation, year: int) -> int:
     return int(counter.values_list("last", flat=True).get())
 
 
+OWNER_MISMATCH = "证件号码与机动车登记的所有人不符：车辆须凭登记所有人的身份证件（单位为统一社会信用代码）交车"
+
+
+def _owner_digest(owner_kind: str, owner_id_number: str) -> str:
+    """The blind index of the identity number shown at intake, as the registry keeps the owner's: a resident ID
+    for a person, a unified social credit code for an organisation (each checked for its form first)."""
+    try:
+        if owner_kind == "person":
+            return crypto.blind_index(validate_resident_id(owner_id_number), purpose="resident_id")
+        return crypto.blind_index(validate_uscc(owner_id_number), purpose="uscc")
+    except IdentifierError as exc:
+        raise ValidationFailed.for_field("owner_id_number", exc.code, exc.message) from None
+
+
+def _owner_presented(vehicle: Vehicle, owner_id_number: str) -> bool:
+    digest = _owner_digest(vehicle.owner_kind, owner_id_number)
+    return bool(vehicle.owner_id_digest) and hmac.compare_digest(digest, vehicle.owner_id_digest)
+
+
+def _check_owner(actor: User, vin: str, owner_id_number: str) -> None:
+    """The identity number shown at intake is the registered owner's. Checked before the intake's transaction so
+    that a mismatch is counted (and the count survives the refusal): past the hourly limit the enterprise user is
+    told to wait, so that a yard login cannot probe whose identity number owns which vehicle."""
+    limit = int(settings.HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR)
+    bucket = f"vehicles:intake-owner:{actor.pk}"
+    wait = ratelimit.retry_after(bucket, limit=limit)
+    if wait:
+        raise TryAgainLater(
+            f"所有人证件核验不符次数过多，请 {max(1, -(-wait // 60))} 分钟后再试",
+            code="owner_checks_limited",
+            retry_after=wait,
+            field="owner_id_number",
+        )
+    vehicle = Vehicle.objects.filter(vin=vin).only("owner_kind", "owner_id_digest").first()
+    if vehicle is None or _owner_presented(vehicle, owner_id_number):
+        return
+    ratelimit.hit(bucket, limit=limit, window_seconds=3600)
+    raise ValidationFailed.for_field("owner_id_number", "owner_mismatch", OWNER_MISMATCH)
+
+
 def issue_certificate(
-    *, actor: User, enterprise: Organisation, vin: str, intake_on: datetime.date | None = None
+    *,
+    actor: User,
+    enterprise: Organisation,
+    vin: str,
+    owner_id_number: str,
+    intake_on: datetime.date | None = None,
 ) -> ScrapCertificate:
     """Take a vehicle in and issue its 报废机动车回收证明: the enterprise's licence must be valid on the intake
-    date; the VIN must be on the registry and neither scrapped nor deregistered; the owner is the one on record.
-    A VIN is scrapped once (a constraint): of two intakes at once, one gets the certificate, the other a conflict."""
+    date; the VIN must be on the registry and neither scrapped nor deregistered; whoever hands it in shows the
+    registered owner's identity number (a resident ID, or an organisation's credit code), matched against the
+    registry's record. A VIN is scrapped once (a constraint on valid certificates): of two intakes at once, one
+    gets the certificate, the other a conflict."""
     _require_enterprise(actor, enterprise)
     try:
         canonical = validate_vin(vin)
     except VinError as exc:
         raise ValidationFailed.for_field("vin", exc.code, exc.message) from None
+    if not (owner_id_number or "").strip():
+        raise ValidationFailed.for_field("owner_id_number", "required", "请填写所有人证件号码")
     today = timezone.localdate(timezone=services.BEIJING)
     day = intake_on or today
     if day > today:
@@ -90,6 +141,7 @@ def issue_certificate(
     if day != today:
         # A backdated intake needs today's licence too: an enterprise whose licence lapsed issues nothing more.
         _licence_on(enterprise, today)
+    _check_owner(actor, canonical, owner_id_number)
     try:
         with transaction.atomic(durable=True):
             # Locked: a second intake of the same vehicle waits here and then finds it scrapped.
@@ -103,6 +155,9 @@ def issue_certificate(
                     ALREADY_SCRAPPED if vehicle.status == "scrapped" else "该车辆已注销登记，不能再办理报废回收",
                     code="vehicle_scrapped" if vehicle.status == "scrapped" else "vehicle_deregistered",
                 )
+            if not _owner_presented(vehicle, owner_id_number):
+                # Transferred to someone else since the check above.
+                raise ValidationFailed.for_field("owner_id_number", "owner_mismatch", OWNER_MISMATCH)
             number = certificates.certificate_number(
                 uscc=enterprise.uscc, year=day.year, sequence=_next_sequence(enterprise, day.year)
             )
@@ -118,6 +173,7 @@ def issue_certificate(
                 owner_id_digest=vehicle.owner_id_digest,
                 owner_id_masked=vehicle.owner_id_masked,
                 issued_by=actor,
+                owner_checked_at=timezone.now(),
             )
             try:
                 services.append_event(
@@ -142,7 +198,13 @@ def issue_certificate(
                 actor=actor,
                 action="vehicles.scrapping.issue_certificate",
                 target=certificate,
-                after={"number": number, "vin": vehicle.vin, "intake_on": day.isoformat(), "licence": licence.number},
+                after={
+                    "number": number,
+                    "vin": vehicle.vin,
+                    "intake_on": day.isoformat(),
+                    "licence": licence.number,
+                    "owner_checked": True,
+                },
                 organisation_id=enterprise.pk,
                 district_code=vehicle.district_id,
             )
@@ -150,15 +212,92 @@ def issue_certificate(
         # Another intake of the same vehicle committed between our read and our write (SQLite, which takes no
         # row lock; on PostgreSQL the lock above makes the loser see the vehicle scrapped). Any other conflict is
         # not that, and is not reported as that.
-        if ScrapCertificate.objects.filter(vehicle__vin=canonical).exists():
+        if ScrapCertificate.objects.filter(vehicle__vin=canonical, status=ScrapCertificate.Status.VALID).exists():
             raise ConflictError(ALREADY_SCRAPPED, code="vehicle_scrapped") from None
         raise
     return certificate
 
 
 def _own_certificate(actor: User, enterprise: Organisation, certificate_id: int) -> ScrapCertificate:
+    """A valid certificate of the actor's enterprise (a revoked one takes no more records)."""
     _require_enterprise(actor, enterprise)
-    return queries.get_certificate_of(enterprise, certificate_id)
+    certificate = queries.get_certificate_of(enterprise, certificate_id)
+    if certificate.status != ScrapCertificate.Status.VALID:
+        raise ConflictError("该报废机动车回收证明已作废", code="certificate_revoked")
+    return certificate
+
+
+def revoke_certificate(
+    *, actor: User, enterprise: Organisation, certificate_id: int, reason: str, note: str = ""
+) -> ScrapCertificate:
+    """作废: the issuing enterprise revokes a certificate it issued in error. The vehicle's life gets a
+    ``scrap_revoked`` event (appended; the scrapping stays on record) and is in use again, so the vehicle really
+    handed in can be taken in later. Refused once the traffic police deregistered the vehicle on the strength of
+    it, or once a subsidy was granted on it (that money is recovered through a clawback, not by revoking)."""
+    from huanxin.vehicles.application_models import CLOSED, SUBSIDISED, CarApplication, CarApplicationStep
+
+    if reason not in certificates.REVOCATION_REASONS:
+        raise ValidationFailed.for_field("reason", "invalid_choice", "请选择作废原因")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise ValidationFailed.for_field("note", "too_long", "作废说明不能超过200字")
+    if reason == "other" and not note:
+        raise ValidationFailed.for_field("note", "required", "选择“其他原因”时请说明作废原因")
+    certificate = _own_certificate(actor, enterprise, certificate_id)
+    today = timezone.localdate(timezone=services.BEIJING)
+    with transaction.atomic(durable=True):
+        certificate = ScrapCertificate.objects.select_for_update().get(pk=certificate.pk)
+        vehicle = Vehicle.objects.select_for_update().get(pk=certificate.vehicle_id)
+        if certificate.status != ScrapCertificate.Status.VALID:
+            raise ConflictError("该报废机动车回收证明已作废", code="certificate_revoked")
+        if vehicle.status == "deregistered":
+            raise ConflictError(
+                "车辆已凭该证明注销登记，不能作废；如证明有误，请与公安交管部门核实处理",
+                code="vehicle_deregistered",
+            )
+        backing = CarApplication.objects.filter(certificate_number=certificate.number)
+        if backing.filter(status__in=SUBSIDISED).exists():
+            raise ConflictError(
+                "已凭该证明批准了汽车以旧换新补贴，不能作废；如发现虚假交车，请报监管部门追回补贴",
+                code="certificate_subsidised",
+            )
+        services.append_event(
+            actor=actor,
+            vehicle=vehicle,
+            kind="scrap_revoked",
+            occurred_on=today,
+            source=VehicleEvent.Source.SCRAPPING_ENTERPRISE,
+            organisation=enterprise,
+            reference=certificate.number,
+            details={"certificate": certificate.number, "reason": reason},
+        )
+        certificate.status = ScrapCertificate.Status.REVOKED
+        certificate.revoked_at = timezone.now()
+        certificate.revoked_by = actor
+        certificate.revocation_reason = reason
+        certificate.revocation_note = note
+        certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason", "revocation_note"])
+        # Applications still in play that cite it show it on their steps; their certificate check fails from
+        # now on (it is run again before any decision).
+        reason_name = certificates.REVOCATION_REASONS[reason]
+        for application in backing.exclude(status__in=CLOSED):
+            CarApplicationStep.objects.create(
+                application=application,
+                kind="certificate_revoked",
+                title=f"报废机动车回收证明 {certificate.number} 已由开具企业作废：{reason_name}",
+                note=note,
+                actor=actor,
+            )
+        audit.record(
+            actor=actor,
+            action="vehicles.scrapping.revoke_certificate",
+            target=certificate,
+            before={"status": "valid"},
+            after={"status": "revoked", "reason": reason, "note": note, "vin": vehicle.vin},
+            organisation_id=enterprise.pk,
+            district_code=vehicle.district_id,
+        )
+    return certificate
 
 
 def record_assemblies(

@@ -13,6 +13,7 @@ urlpatterns = [
     path("certificates/<int:pk>/", views.certificate, name="certificate"),
     path("certificates/<int:pk>/assemblies/", views.record_assemblies, name="certificate_assemblies"),
     path("certificates/<int:pk>/batteries/", views.hand_over_battery, name="certificate_batteries"),
+    path("certificates/<int:pk>/revoke/", views.revoke_certificate, name="certificate_revoke"),
     # Public: the QR code on a certificate lands here; no sign-in.
     path("check/", views.certificate_check_search, name="certificate_check_search"),
     path("check/<str:number>/", views.certificate_check, name="certificate_check"),

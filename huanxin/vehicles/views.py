@@ -27,6 +27,7 @@ from huanxin.vehicles.forms import (
     BatteryForm,
     IntakeForm,
     RegistrationImportForm,
+    RevokeCertificateForm,
     ScrapListForm,
     VinSearchForm,
 )
@@ -187,6 +188,7 @@ def certificates(request: AuthenticatedRequest) -> HttpResponse:
                 actor=request.user,
                 enterprise=enterprise,
                 vin=form.cleaned_data["vin"],
+                owner_id_number=form.cleaned_data["owner_id_number"],
                 intake_on=form.cleaned_data["intake_on"],
             )
         except DomainError as error:
@@ -215,6 +217,7 @@ def _certificate_page(
     *,
     assemblies_form: AssembliesForm | None = None,
     battery_form: BatteryForm | None = None,
+    revoke_form: RevokeCertificateForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     try:
@@ -236,6 +239,7 @@ def _certificate_page(
             "batteries": queries.batteries_of(certificate),
             "assemblies_form": assemblies_form or AssembliesForm(),
             "battery_form": battery_form or BatteryForm(recyclers=recyclers),
+            "revoke_form": revoke_form or RevokeCertificateForm(),
         },
         status=status,
     )
@@ -292,6 +296,31 @@ def hand_over_battery(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, f"动力蓄电池 {battery.code} 已移交 {battery.recycler.name}，追溯码已生成")
             return redirect("vehicles:certificate", pk=pk)
     return _certificate_page(request, enterprise, pk, battery_form=form, status=422)
+
+
+@login_required
+@require_POST
+def revoke_certificate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """作废 a certificate the enterprise issued in error; the vehicle is in use again."""
+    enterprise = _enterprise(request)
+    form = RevokeCertificateForm(request.POST)
+    if form.is_valid():
+        try:
+            certificate = scrapping.revoke_certificate(
+                actor=request.user,
+                enterprise=enterprise,
+                certificate_id=pk,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except NotFoundError:
+            raise Http404 from None
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, f"报废机动车回收证明 {certificate.number} 已作废，车辆恢复在用")
+            return redirect("vehicles:certificate", pk=pk)
+    return _certificate_page(request, enterprise, pk, revoke_form=form, status=422)
 
 
 # ---------------------------------------------------------------- the public check

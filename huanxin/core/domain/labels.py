@@ -184,6 +184,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "bj_truck_only": "仅国四营运重型货车",
     # Scrapping (报废机动车回收证明, five major assemblies, traction battery)
     "intake_on": "回收日期",
+    "owner_id_number": "所有人证件号码",
     "certificate_id": "回收证明",
     "destination": "去向",
     "assemblies": "五大总成去向",

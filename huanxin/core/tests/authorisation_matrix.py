@@ -592,6 +592,15 @@ row(
     anonymous=LOGIN,
     scrappers=ALLOWED,
 )
+# An empty body: the issuing enterprise reaches the service's refusal (422) and revokes nothing.
+row(
+    "POST /vehicles/certificates/{pk}/revoke/",
+    url="/vehicles/certificates/{certificate}/revoke/",
+    body={},
+    everyone=403,
+    anonymous=LOGIN,
+    scrappers=ALLOWED,
+)
 # The certificate's QR code lands here: anyone, signed in or not; it shows no owner.
 row("GET /vehicles/check/", public=True, everyone=200)
 row("GET /vehicles/check/{number}/", url="/vehicles/check/{certificate_number}/", public=True, everyone=200)
@@ -1175,7 +1184,13 @@ row(
 row("GET /api/v1/vehicles/scrapping-list", everyone=403, anonymous=401, oversight=200)
 # A malformed VIN or an incomplete body: the scrapping enterprise is let through to the service's refusal (422),
 # nobody else past the guard.
-row("POST /api/v1/vehicles/certificates", body={"vin": "LSV0"}, everyone=403, anonymous=401, scrappers=ALLOWED)
+row(
+    "POST /api/v1/vehicles/certificates",
+    body={"vin": "LSV0", "owner_id_number": "1"},
+    everyone=403,
+    anonymous=401,
+    scrappers=ALLOWED,
+)
 row("GET /api/v1/vehicles/certificates", everyone=403, anonymous=401, scrappers=200)
 row(
     "GET /api/v1/vehicles/certificates/{certificate_id}",
@@ -1196,6 +1211,14 @@ row(
     "POST /api/v1/vehicles/certificates/{certificate_id}/batteries",
     url="/api/v1/vehicles/certificates/{certificate}/batteries",
     body={"battery_code": "X", "recycler_id": 1},
+    everyone=403,
+    anonymous=401,
+    scrappers=ALLOWED,
+)
+row(
+    "POST /api/v1/vehicles/certificates/{certificate_id}/revoke",
+    url="/api/v1/vehicles/certificates/{certificate}/revoke",
+    body={"reason": "not-a-reason"},
     everyone=403,
     anonymous=401,
     scrappers=ALLOWED,

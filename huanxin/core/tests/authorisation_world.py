@@ -175,15 +175,17 @@ def build_world() -> World:
         actor=p.admin, file_name="vehicles.csv", content=vehicle_csv([registration(vin, owner_id=valid_resident_id())])
     )
     # Another car (a new-energy one), scrapped by the scrapping enterprise: its certificate.
-    scrapped_vin = new_vin()
+    scrapped_vin, scrapped_owner = new_vin(), valid_resident_id()
     vehicle_services.import_registrations(
         actor=p.admin,
         file_name="scrapped.csv",
-        content=vehicle_csv([registration(scrapped_vin, fuel="纯电动", displacement="", owner_id=valid_resident_id())]),
+        content=vehicle_csv([registration(scrapped_vin, fuel="纯电动", displacement="", owner_id=scrapped_owner)]),
     )
     scrapper = users["scrapper"]
     assert scrapper is not None
-    certificate = scrapping.issue_certificate(actor=scrapper, enterprise=scrapper_org, vin=scrapped_vin)
+    certificate = scrapping.issue_certificate(
+        actor=scrapper, enterprise=scrapper_org, vin=scrapped_vin, owner_id_number=scrapped_owner
+    )
     # The consumer's car subsidy application (scrap-and-replace) with one evidence file.
     car_programme()
     old_car = scrapped_car(p.admin, p.consumer_person, certificate="BF-MATRIX-1")

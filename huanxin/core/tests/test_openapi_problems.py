@@ -43,6 +43,7 @@ def test_rate_limited_operations_say_so():
         ("post", "/api/v1/accounts/phone-codes"),
         ("post", "/api/v1/accounts/residents"),
         ("get", "/api/v1/vehicles/certificates/check/{number}"),
+        ("post", "/api/v1/vehicles/certificates"),
     }
 
 

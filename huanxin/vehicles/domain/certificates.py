@@ -52,6 +52,18 @@ def masked_vin(vin: str) -> str:
     return mask_middle(vin, 3, 4)
 
 
+# ---------------------------------------------------------------- revocation
+
+# Why an issuing enterprise revokes (作废) a certificate it issued.
+REVOCATION_REASONS: Final[Mapping[str, str]] = {
+    "wrong_vehicle": "车辆识别代号录入错误，所开证明不是交车车辆的",
+    "not_handed_over": "车辆未实际交付回收",
+    "duplicate": "重复开具",
+    "fraud": "核查发现虚假交车或证明被冒用",
+    "other": "其他原因",
+}
+
+
 # ---------------------------------------------------------------- the five major assemblies
 
 ASSEMBLIES: Final[Mapping[str, str]] = {

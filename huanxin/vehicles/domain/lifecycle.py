@@ -19,7 +19,10 @@ KIND_ORDER: Final[Mapping[str, int]] = {
     "registration": 0,
     "transfer": 1,
     "inspection": 2,
+    # A certificate revoked (issued in error) ranks with the scrapping it undoes: on one day they keep the order
+    # they were recorded in (the sort is stable), so intake, revocation and a new intake read back as they happened.
     "scrapping": 3,
+    "scrap_revoked": 3,
     "deregistration": 4,
 }
 
@@ -29,6 +32,7 @@ ALREADY_REGISTERED: Final = "vehicle_already_registered"
 ALREADY_DEREGISTERED: Final = "vehicle_deregistered"
 ALREADY_SCRAPPED: Final = "vehicle_scrapped"
 BEFORE_LAST_EVENT: Final = "event_before_last"
+NOT_SCRAPPED: Final = "vehicle_not_scrapped"
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,9 @@ def apply(state: VehicleState, event: EventFacts) -> VehicleState:
         }
     elif event.kind == "scrapping":
         changes |= {"status": "scrapped", "scrapped_on": event.occurred_on}
+    elif event.kind == "scrap_revoked":
+        # The certificate was revoked (issued in error): the vehicle is back in use as before its intake.
+        changes |= {"status": "registered", "scrapped_on": None}
     elif event.kind == "deregistration":
         changes |= {"status": "deregistered", "deregistered_on": event.occurred_on}
     return dataclasses.replace(state, **changes)
@@ -125,7 +132,8 @@ def derive_state(events: Iterable[EventFacts]) -> VehicleState:
 def refusal_for(state: VehicleState, kind: str, occurred_on: datetime.date) -> tuple[str, str] | None:
     """Why an event of ``kind`` on ``occurred_on`` cannot follow the recorded ones, as (code, Chinese message);
     None when it may. A life starts with its registration and ends with its deregistration; after scrapping only
-    the deregistration follows; nothing is recorded before the last recorded event."""
+    the deregistration (or the certificate's revocation) follows; a revocation follows only a scrapping; nothing is
+    recorded before the last recorded event."""
     if kind == "registration":
         if state.status:
             return ALREADY_REGISTERED, "该车辆已有注册登记记录，不能重复登记"
@@ -134,8 +142,10 @@ def refusal_for(state: VehicleState, kind: str, occurred_on: datetime.date) -> t
         return NOT_REGISTERED, "该车辆没有注册登记记录，请先导入注册登记数据"
     if state.status == "deregistered":
         return ALREADY_DEREGISTERED, "该车辆已注销登记，不能再记录其他业务"
-    if state.status == "scrapped" and kind != "deregistration":
+    if state.status == "scrapped" and kind not in ("deregistration", "scrap_revoked"):
         return ALREADY_SCRAPPED, "该车辆已报废回收，只能办理注销登记"
+    if kind == "scrap_revoked" and state.status != "scrapped":
+        return NOT_SCRAPPED, "该车辆没有有效的报废回收记录"
     if state.last_event_on is not None and occurred_on < state.last_event_on:
         return BEFORE_LAST_EVENT, f"业务日期早于该车辆最近一次业务的日期（{state.last_event_on:%Y-%m-%d}）"
     return None

@@ -47,6 +47,7 @@ EVENT_KINDS: Final[Mapping[str, str]] = {
     "transfer": "转移登记",
     "inspection": "安全技术检验",
     "scrapping": "报废回收",
+    "scrap_revoked": "报废回收证明作废",
     "deregistration": "注销登记",
 }
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from huanxin.accounts.models import Licence, Organisation, OrganisationKind, Role, User
 from huanxin.conftest import make_member, make_organisation, valid_resident_id
+from huanxin.core import crypto
 from huanxin.vehicles import scrapping, services
 from huanxin.vehicles.domain.certificates import ASSEMBLIES, AssemblyInput
-from huanxin.vehicles.models import ScrapCertificate
+from huanxin.vehicles.models import ScrapCertificate, Vehicle
 from huanxin.vehicles.tests.factories import csv_file, new_vin, registration
 
 _sequence = itertools.count(1)
@@ -70,9 +71,18 @@ def registered_vehicle(admin: User, *, fuel: str = "汽油", owner_id: str = "",
     return vin
 
 
+def owner_id_of(vin: str) -> str:
+    """The registered owner's identity number, as whoever hands the vehicle in shows it at intake."""
+    vehicle = Vehicle.objects.get(vin=vin.upper())
+    purpose = "resident_id" if vehicle.owner_kind == "person" else "uscc"
+    return crypto.decrypt(vehicle.owner_id_cipher, purpose=purpose)
+
+
 def issued(yard: Yard, admin: User, *, fuel: str = "汽油") -> ScrapCertificate:
     vin = registered_vehicle(admin, fuel=fuel)
-    return scrapping.issue_certificate(actor=yard.staff, enterprise=yard.enterprise, vin=vin)
+    return scrapping.issue_certificate(
+        actor=yard.staff, enterprise=yard.enterprise, vin=vin, owner_id_number=owner_id_of(vin)
+    )
 
 
 def five_assemblies(receiver: str = "北京再制造有限公司") -> list[AssemblyInput]:

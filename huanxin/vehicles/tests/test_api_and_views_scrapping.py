@@ -4,9 +4,9 @@ battery hand-over; the public check that shows no identity; refusals for every o
 import json
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
-from huanxin.conftest import api_client_for, client_for, token_client_for
+from huanxin.conftest import api_client_for, client_for, token_client_for, valid_resident_id
 from huanxin.core.models import AuditEntry
 from huanxin.trace.models import TraceItem
 from huanxin.vehicles.models import ScrapAssembly, ScrapCertificate, TractionBattery, Vehicle
@@ -15,6 +15,8 @@ from huanxin.vehicles.tests.scrapping_fixtures import (
     battery_code,
     five_assemblies,
     issued,
+    licensed_scrapper,
+    owner_id_of,
     registered_vehicle,
     yard,
 )
@@ -53,7 +55,11 @@ def test_the_enterprise_scraps_a_vehicle_through_the_api(personas):
     y = yard()
     vin = registered_vehicle(personas.admin, fuel="纯电动")
     client = api_client_for(y.staff)
-    response = post_json(client, "/api/v1/vehicles/certificates", {"vin": vin, "intake_on": "2025-05-06"})
+    response = post_json(
+        client,
+        "/api/v1/vehicles/certificates",
+        {"vin": vin, "owner_id_number": owner_id_of(vin), "intake_on": "2025-05-06"},
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["vin"] == vin
@@ -90,7 +96,11 @@ def test_the_enterprise_scraps_a_vehicle_through_the_api(personas):
 def test_a_token_of_the_enterprise_issues_a_certificate(personas):
     y = yard()
     vin = registered_vehicle(personas.admin)
-    response = post_json(token_client_for(y.staff, y.enterprise), "/api/v1/vehicles/certificates", {"vin": vin})
+    response = post_json(
+        token_client_for(y.staff, y.enterprise),
+        "/api/v1/vehicles/certificates",
+        {"vin": vin, "owner_id_number": owner_id_of(vin)},
+    )
     assert response.status_code == 201, response.content
 
 
@@ -99,7 +109,7 @@ def test_every_mutating_call_is_idempotent_with_a_key(personas):
     vin = registered_vehicle(personas.admin, fuel="纯电动")
     client = api_client_for(y.staff)
     calls = [
-        ("/api/v1/vehicles/certificates", {"vin": vin}),
+        ("/api/v1/vehicles/certificates", {"vin": vin, "owner_id_number": owner_id_of(vin)}),
     ]
     first = post_json(client, calls[0][0], calls[0][1], HTTP_IDEMPOTENCY_KEY="c-1")
     again = post_json(client, calls[0][0], calls[0][1], HTTP_IDEMPOTENCY_KEY="c-1")
@@ -126,7 +136,9 @@ def test_every_mutating_call_is_idempotent_with_a_key(personas):
 def test_api_refusals_name_the_field(personas):
     y = yard()
     client = api_client_for(y.staff)
-    bad_vin = post_json(client, "/api/v1/vehicles/certificates", {"vin": "LSV123"})
+    bad_vin = post_json(
+        client, "/api/v1/vehicles/certificates", {"vin": "LSV123", "owner_id_number": "110105199003070011"}
+    )
     assert bad_vin.status_code == 422
     assert bad_vin.json()["errors"][0]["field"] == "vin"
     certificate = issued(y, personas.admin, fuel="纯电动")
@@ -145,7 +157,11 @@ def test_api_refusals_name_the_field(personas):
         }
         or bad_code.json()["errors"][0]["code"] == "battery_code_length"
     )
-    again = post_json(client, "/api/v1/vehicles/certificates", {"vin": certificate.vehicle.vin})
+    again = post_json(
+        client,
+        "/api/v1/vehicles/certificates",
+        {"vin": certificate.vehicle.vin, "owner_id_number": owner_id_of(certificate.vehicle.vin)},
+    )
     assert again.status_code == 409
 
 
@@ -157,11 +173,11 @@ def test_the_api_refuses_every_other_role_with_no_side_effect(personas, who):
     before = side_effects()
     client = api_client_for(getattr(personas, who))
     responses = [
-        post_json(client, "/api/v1/vehicles/certificates", {"vin": vin}),
+        post_json(client, "/api/v1/vehicles/certificates", {"vin": vin, "owner_id_number": owner_id_of(vin)}),
         post_json(
             client,
             "/api/v1/vehicles/certificates",
-            {"vin": vin, "organisation_id": y.enterprise.pk},
+            {"vin": vin, "owner_id_number": owner_id_of(vin), "organisation_id": y.enterprise.pk},
         ),
         post_json(
             client, f"/api/v1/vehicles/certificates/{certificate.pk}/assemblies", {"assemblies": assemblies_body()}
@@ -192,7 +208,11 @@ def test_another_scrapping_enterprise_cannot_reach_a_certificate(personas):
     named = post_json(
         client,
         "/api/v1/vehicles/certificates",
-        {"vin": registered_vehicle(personas.admin), "organisation_id": y.enterprise.pk},
+        {
+            "vin": (vin := registered_vehicle(personas.admin)),
+            "owner_id_number": owner_id_of(vin),
+            "organisation_id": y.enterprise.pk,
+        },
     )
     assert named.status_code == 403
     assert side_effects() == before
@@ -227,7 +247,9 @@ def test_the_enterprise_works_through_the_pages(personas):
     vin = registered_vehicle(personas.admin, fuel="纯电动")
     client = client_for(y.staff)
     assert client.get("/vehicles/certificates/").status_code == 200
-    response = client.post("/vehicles/certificates/", {"vin": vin, "intake_on": "2025-02-03"})
+    response = client.post(
+        "/vehicles/certificates/", {"vin": vin, "owner_id_number": owner_id_of(vin), "intake_on": "2025-02-03"}
+    )
     assert response.status_code == 302
     certificate = ScrapCertificate.objects.get(vehicle__vin=vin)
     assert response["Location"] == f"/vehicles/certificates/{certificate.pk}/"
@@ -264,7 +286,9 @@ def test_a_page_intake_of_an_unknown_vin_shows_the_reason_and_writes_nothing(per
 
     y = yard()
     before = side_effects()
-    response = client_for(y.staff).post("/vehicles/certificates/", {"vin": new_vin()})
+    response = client_for(y.staff).post(
+        "/vehicles/certificates/", {"vin": new_vin(), "owner_id_number": "110105199003070011"}
+    )
     assert response.status_code == 422
     assert "机动车登记信息中没有该车辆识别代号" in response.content.decode()
     assert side_effects() == before
@@ -290,7 +314,12 @@ def test_pages_are_refused_to_every_other_role_with_no_side_effect(personas, who
     before = side_effects()
     client = client_for(getattr(personas, who))
     assert client.get("/vehicles/certificates/").status_code == 403
-    assert client.post("/vehicles/certificates/", {"vin": vin, "org": y.enterprise.pk}).status_code == 403
+    assert (
+        client.post(
+            "/vehicles/certificates/", {"vin": vin, "owner_id_number": owner_id_of(vin), "org": y.enterprise.pk}
+        ).status_code
+        == 403
+    )
     assert client.get(f"/vehicles/certificates/{certificate.pk}/").status_code == 403
     assert client.post(f"/vehicles/certificates/{certificate.pk}/assemblies/", {}).status_code == 403
     assert client.post(f"/vehicles/certificates/{certificate.pk}/batteries/", {}).status_code == 403
@@ -363,3 +392,72 @@ def test_the_public_check_is_limited_per_client_address_and_says_when_to_come_ba
     page = client.get("/vehicles/check/BF000000000000000000001/")
     assert page.status_code == 429
     assert "核验次数过多" in page.content.decode()
+
+
+# ---------------------------------------------------------------- the owner at intake, revocation
+
+
+@override_settings(HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR=1)
+def test_the_api_refuses_a_wrong_owner_then_asks_to_wait(personas):
+    y = yard()
+    vin = registered_vehicle(personas.admin)
+    client = api_client_for(y.staff)
+    before = side_effects()
+    wrong = post_json(client, "/api/v1/vehicles/certificates", {"vin": vin, "owner_id_number": valid_resident_id()})
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0] == {
+        "field": "owner_id_number",
+        "code": "owner_mismatch",
+        "message": wrong.json()["errors"][0]["message"],
+    }
+    limited = post_json(client, "/api/v1/vehicles/certificates", {"vin": vin, "owner_id_number": owner_id_of(vin)})
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert side_effects() == before
+
+
+def test_the_enterprise_revokes_a_certificate_through_the_api_and_the_public_check_says_so(personas):
+    y = yard()
+    certificate = issued(y, personas.admin)
+    client = api_client_for(y.staff)
+    bad = post_json(client, f"/api/v1/vehicles/certificates/{certificate.pk}/revoke", {"reason": "other"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "note"
+    assert ScrapCertificate.objects.get(pk=certificate.pk).status == "valid"
+    response = post_json(
+        client, f"/api/v1/vehicles/certificates/{certificate.pk}/revoke", {"reason": "other", "note": "重复录入"}
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["revocation_reason"], body["revocation_reason_name"]) == (
+        "revoked",
+        "other",
+        "其他原因",
+    )
+    check = Client().get(f"/api/v1/vehicles/certificates/check/{certificate.number}")
+    assert (check.json()["valid"], check.json()["status"]) == (False, "revoked")
+    page = Client().get(f"/vehicles/check/{certificate.number}/")
+    assert "已作废" in page.content.decode()
+    assert Vehicle.objects.get(pk=certificate.vehicle_id).status == "registered"
+
+
+def test_the_enterprise_revokes_on_the_certificate_page(personas):
+    y = yard()
+    certificate = issued(y, personas.admin)
+    client = client_for(y.staff)
+    page = client.get(f"/vehicles/certificates/{certificate.pk}/").content.decode()
+    assert "作废本证明" in page
+    refused = client.post(f"/vehicles/certificates/{certificate.pk}/revoke/", {"reason": ""})
+    assert refused.status_code == 422
+    assert "请选择作废原因" in refused.content.decode()
+    assert ScrapCertificate.objects.get(pk=certificate.pk).status == "valid"
+    done = client.post(f"/vehicles/certificates/{certificate.pk}/revoke/", {"reason": "not_handed_over"})
+    assert done.status_code == 302
+    after = client.get(f"/vehicles/certificates/{certificate.pk}/").content.decode()
+    assert "车辆未实际交付回收" in after
+    assert "作废本证明" not in after
+    # Another enterprise's staff cannot reach it.
+    other_staff = licensed_scrapper()[1]
+    assert client_for(other_staff).post(
+        f"/vehicles/certificates/{certificate.pk}/revoke/", {"reason": "duplicate"}
+    ).status_code in (403, 404)

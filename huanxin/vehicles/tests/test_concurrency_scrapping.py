@@ -12,7 +12,7 @@ from huanxin.conftest import make_member
 from huanxin.core.errors import ConflictError
 from huanxin.vehicles import scrapping
 from huanxin.vehicles.models import ScrapCertificate, Vehicle, VehicleEvent
-from huanxin.vehicles.tests.scrapping_fixtures import licensed_scrapper, registered_vehicle
+from huanxin.vehicles.tests.scrapping_fixtures import licensed_scrapper, owner_id_of, registered_vehicle
 from huanxin.vehicles.tests.test_concurrency_import import race
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
@@ -31,8 +31,12 @@ def test_two_enterprises_scrapping_the_same_vin_at_once_leave_one_certificate(pe
 
     results = race(
         [
-            lambda: scrapping.issue_certificate(actor=first_staff, enterprise=first, vin=vin),
-            lambda: scrapping.issue_certificate(actor=second_staff, enterprise=second, vin=vin),
+            lambda: scrapping.issue_certificate(
+                actor=first_staff, enterprise=first, vin=vin, owner_id_number=owner_id_of(vin)
+            ),
+            lambda: scrapping.issue_certificate(
+                actor=second_staff, enterprise=second, vin=vin, owner_id_number=owner_id_of(vin)
+            ),
         ]
     )
     certificates = [r for r in results if isinstance(r, ScrapCertificate)]
@@ -51,8 +55,12 @@ def test_one_enterprise_issuing_two_certificates_at_once_numbers_them_apart(pers
 
     results = race(
         [
-            lambda: scrapping.issue_certificate(actor=staff, enterprise=enterprise, vin=vins[0]),
-            lambda: scrapping.issue_certificate(actor=other_clerk, enterprise=enterprise, vin=vins[1]),
+            lambda: scrapping.issue_certificate(
+                actor=staff, enterprise=enterprise, vin=vins[0], owner_id_number=owner_id_of(vins[0])
+            ),
+            lambda: scrapping.issue_certificate(
+                actor=other_clerk, enterprise=enterprise, vin=vins[1], owner_id_number=owner_id_of(vins[1])
+            ),
         ]
     )
     assert all(isinstance(r, ScrapCertificate) for r in results), results

@@ -424,7 +424,7 @@ def test_a_certificate_issued_by_a_licensed_scrapper_passes_the_certificate_chec
     from huanxin.vehicles import scrapping
     from huanxin.vehicles import services as registry
     from huanxin.vehicles.tests.factories import csv_file, deregistration, new_vin, registration
-    from huanxin.vehicles.tests.scrapping_fixtures import licensed_scrapper
+    from huanxin.vehicles.tests.scrapping_fixtures import licensed_scrapper, owner_id_of
 
     car_programme()
     vin = new_vin()
@@ -436,7 +436,11 @@ def test_a_certificate_issued_by_a_licensed_scrapper_passes_the_certificate_chec
     )
     enterprise, staff = licensed_scrapper()
     certificate = scrapping.issue_certificate(
-        actor=staff, enterprise=enterprise, vin=vin, intake_on=datetime.date(2026, 11, 25)
+        actor=staff,
+        enterprise=enterprise,
+        vin=vin,
+        owner_id_number=owner_id_of(vin),
+        intake_on=datetime.date(2026, 11, 25),
     )
     registry.import_registrations(
         actor=personas.admin, file_name="d.csv", content=csv_file([deregistration(vin, on="2026-11-30")])

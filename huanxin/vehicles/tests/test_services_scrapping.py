@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from huanxin.accounts.models import Licence, OrganisationKind, Role
-from huanxin.conftest import make_member, make_organisation
+from huanxin.conftest import make_member, make_organisation, valid_resident_id
 from huanxin.core.errors import ConflictError, DomainError, ForbiddenError, ValidationFailed
 from huanxin.core.models import AuditEntry
 from huanxin.trace import integrity
@@ -27,6 +27,7 @@ from huanxin.vehicles.tests.scrapping_fixtures import (
     issued,
     licensed_battery_recycler,
     licensed_scrapper,
+    owner_id_of,
     registered_vehicle,
     yard,
 )
@@ -47,7 +48,11 @@ def test_a_licensed_enterprise_takes_a_vehicle_in_and_issues_its_certificate(per
     y = yard()
     vin = registered_vehicle(personas.admin)
     certificate = scrapping.issue_certificate(
-        actor=y.staff, enterprise=y.enterprise, vin=vin.lower(), intake_on=datetime.date(2025, 3, 4)
+        actor=y.staff,
+        enterprise=y.enterprise,
+        vin=vin.lower(),
+        owner_id_number=owner_id_of(vin),
+        intake_on=datetime.date(2025, 3, 4),
     )
     assert certificate.number == f"BF{y.enterprise.uscc[8:17]}2025000001"
     assert len(certificate.number) == 21
@@ -72,19 +77,22 @@ def test_numbers_count_up_per_enterprise_and_year(personas):
     first = scrapping.issue_certificate(
         actor=y.staff,
         enterprise=y.enterprise,
-        vin=registered_vehicle(personas.admin),
+        vin=(vin := registered_vehicle(personas.admin)),
+        owner_id_number=owner_id_of(vin),
         intake_on=datetime.date(2025, 12, 30),
     )
     second = scrapping.issue_certificate(
         actor=y.staff,
         enterprise=y.enterprise,
-        vin=registered_vehicle(personas.admin),
+        vin=(vin := registered_vehicle(personas.admin)),
+        owner_id_number=owner_id_of(vin),
         intake_on=datetime.date(2025, 12, 31),
     )
     third = scrapping.issue_certificate(
         actor=y.staff,
         enterprise=y.enterprise,
-        vin=registered_vehicle(personas.admin),
+        vin=(vin := registered_vehicle(personas.admin)),
+        owner_id_number=owner_id_of(vin),
         intake_on=datetime.date(2026, 1, 2),
     )
     assert [c.number[-10:] for c in (first, second, third)] == ["2025000001", "2025000002", "2026000001"]
@@ -100,7 +108,13 @@ def test_intake_is_refused_without_a_licence_valid_on_the_day_and_writes_nothing
     vin = registered_vehicle(personas.admin)
     before = counts()
     with pytest.raises(ForbiddenError) as caught:
-        scrapping.issue_certificate(actor=staff, enterprise=enterprise, vin=vin, intake_on=datetime.date(2025, 6, 1))
+        scrapping.issue_certificate(
+            actor=staff,
+            enterprise=enterprise,
+            vin=vin,
+            owner_id_number=owner_id_of(vin),
+            intake_on=datetime.date(2025, 6, 1),
+        )
     assert caught.value.code == "scrapper_not_licensed"
     assert counts() == before
     assert Vehicle.objects.get(vin=vin).status == "registered"
@@ -116,7 +130,11 @@ def test_a_backdated_intake_is_refused_when_the_licence_has_lapsed_since(persona
     before = counts()
     with pytest.raises(ForbiddenError) as caught:
         scrapping.issue_certificate(
-            actor=staff, enterprise=enterprise, vin=vin, intake_on=today - datetime.timedelta(days=365)
+            actor=staff,
+            enterprise=enterprise,
+            vin=vin,
+            owner_id_number=owner_id_of(vin),
+            intake_on=today - datetime.timedelta(days=365),
         )
     assert caught.value.code == "scrapper_not_licensed"
     assert counts() == before
@@ -128,7 +146,12 @@ def test_intake_is_refused_to_an_enterprise_with_no_licence_at_all(personas):
     staff = make_member(Role.DISMANTLER, enterprise)
     before = counts()
     with pytest.raises(ForbiddenError):
-        scrapping.issue_certificate(actor=staff, enterprise=enterprise, vin=registered_vehicle(personas.admin))
+        scrapping.issue_certificate(
+            actor=staff,
+            enterprise=enterprise,
+            vin=(vin := registered_vehicle(personas.admin)),
+            owner_id_number=owner_id_of(vin),
+        )
     assert counts() == before
 
 
@@ -142,7 +165,7 @@ def test_intake_is_refused_to_a_non_member_and_to_an_appliance_dismantler(person
         (personas.admin, y.enterprise),
     ]:
         with pytest.raises(ForbiddenError):
-            scrapping.issue_certificate(actor=actor, enterprise=enterprise, vin=vin)
+            scrapping.issue_certificate(actor=actor, enterprise=enterprise, vin=vin, owner_id_number=owner_id_of(vin))
     assert counts() == before
 
 
@@ -150,11 +173,15 @@ def test_an_unknown_vin_is_refused_and_writes_nothing(personas):
     y = yard()
     before = counts()
     with pytest.raises(ValidationFailed) as caught:
-        scrapping.issue_certificate(actor=y.staff, enterprise=y.enterprise, vin=new_vin())
+        scrapping.issue_certificate(
+            actor=y.staff, enterprise=y.enterprise, vin=new_vin(), owner_id_number=valid_resident_id()
+        )
     assert caught.value.errors[0].field == "vin"
     assert caught.value.code == "vehicle_not_found" or caught.value.errors[0].code == "vehicle_not_found"
     with pytest.raises(ValidationFailed) as bad:
-        scrapping.issue_certificate(actor=y.staff, enterprise=y.enterprise, vin="LSV1234")
+        scrapping.issue_certificate(
+            actor=y.staff, enterprise=y.enterprise, vin="LSV1234", owner_id_number=valid_resident_id()
+        )
     assert bad.value.errors[0].field == "vin"
     assert counts() == before
     assert not AuditEntry.objects.filter(action__startswith="vehicles.scrapping").exists()
@@ -164,11 +191,11 @@ def test_a_vin_is_scrapped_once_whoever_asks(personas):
     y = yard()
     other, other_staff = licensed_scrapper()
     vin = registered_vehicle(personas.admin)
-    scrapping.issue_certificate(actor=y.staff, enterprise=y.enterprise, vin=vin)
+    scrapping.issue_certificate(actor=y.staff, enterprise=y.enterprise, vin=vin, owner_id_number=owner_id_of(vin))
     before = counts()
     for actor, enterprise in [(y.staff, y.enterprise), (other_staff, other)]:
         with pytest.raises(ConflictError) as caught:
-            scrapping.issue_certificate(actor=actor, enterprise=enterprise, vin=vin)
+            scrapping.issue_certificate(actor=actor, enterprise=enterprise, vin=vin, owner_id_number=owner_id_of(vin))
         assert caught.value.code == "vehicle_scrapped"
     assert counts() == before
 
@@ -184,7 +211,7 @@ def test_a_deregistered_vehicle_is_refused(personas):
     )
     before = counts()
     with pytest.raises(ConflictError) as caught:
-        scrapping.issue_certificate(actor=y.staff, enterprise=y.enterprise, vin=vin)
+        scrapping.issue_certificate(actor=y.staff, enterprise=y.enterprise, vin=vin, owner_id_number=owner_id_of(vin))
     assert caught.value.code == "vehicle_deregistered"
     assert counts() == before
 
@@ -195,7 +222,11 @@ def test_an_intake_dated_before_the_vehicles_last_event_or_in_the_future_is_refu
     before = counts()
     with pytest.raises(ValidationFailed) as early:
         scrapping.issue_certificate(
-            actor=y.staff, enterprise=y.enterprise, vin=vin, intake_on=datetime.date(2021, 4, 1)
+            actor=y.staff,
+            enterprise=y.enterprise,
+            vin=vin,
+            owner_id_number=owner_id_of(vin),
+            intake_on=datetime.date(2021, 4, 1),
         )
     assert early.value.errors[0].field == "intake_on"
     with pytest.raises(ValidationFailed) as future:
@@ -203,6 +234,7 @@ def test_an_intake_dated_before_the_vehicles_last_event_or_in_the_future_is_refu
             actor=y.staff,
             enterprise=y.enterprise,
             vin=vin,
+            owner_id_number=owner_id_of(vin),
             intake_on=timezone.localdate() + datetime.timedelta(days=2),
         )
     assert future.value.errors[0].field == "intake_on"
