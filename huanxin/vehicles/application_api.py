@@ -200,6 +200,22 @@ def confirm(request: HttpRequest, application_id: QueryInt, payload: CarAppConfi
     return detail(application)
 
 
+@router.post(
+    "/{int:application_id}/account",
+    response=CarAppOut,
+    summary="拨付失败后更正收款账户，下一批次重新拨付（申请人本人）",
+    description="仅在“拨付失败”状态可用；与被银行退回的账户相同的被拒绝。补贴资格和金额不变，不会重复拨付。",
+)
+def correct_account(request: HttpRequest, application_id: QueryInt, payload: CarAppConfirmIn) -> Any:
+    application = services.correct_account(
+        actor=current_user(request),
+        application=_get(request, application_id),
+        bank_name=payload.bank_name,
+        account_number=payload.account_number,
+    )
+    return detail(application)
+
+
 @router.post("/{int:application_id}/accept", response=CarAppOut, summary="受理（审核人员）")
 def accept(request: HttpRequest, application_id: QueryInt) -> Any:
     return detail(services.accept(actor=current_user(request), application=_get(request, application_id)))

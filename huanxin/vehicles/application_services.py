@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -871,9 +872,50 @@ def mark_failed(result: PaymentResult) -> None:
     _audit(None, "payment_failed", application, {"failure_reason": result.failure_reason})
     _notify(
         application,
-        f"您的汽车以旧换新补贴申请{application.number}拨付失败（{result.failure_reason[:40]}），请核对收款账户。",
+        f"您的汽车以旧换新补贴申请{application.number}拨付失败（{result.failure_reason[:40]}），请登录平台更正收款账户，更正后将重新拨付。",
         "car_payment_failed",
     )
+
+
+def correct_account(*, actor: User, application: CarApplication, bank_name: str, account_number: str) -> CarApplication:
+    """After the bank refused the payment (wrong account, name mismatch...), the applicant gives the account to pay
+    instead. Settlement already put the payment back in the queue (``PaymentResult.requeued``); the next batch
+    reads the payee's account as it stands then, so correcting the payee is all it takes: nothing is requested
+    again and the budget is not touched. The same account again is refused: the bank has just turned it down."""
+    if application.applicant.user_id != actor.pk:
+        raise ForbiddenError("只有申请人本人可以更正收款账户", code="car_application_forbidden")
+    with transaction.atomic():
+        application = _locked(application)
+        _require_status(application, "payment_failed")
+        # A failed payment went to a payee (the status requires one).
+        payee = Payee.objects.select_for_update().get(pk=application.payee_id or 0)
+        account = "".join(unicodedata.normalize("NFKC", account_number).split())
+        if account and crypto.blind_index(account, purpose="bank_account") == payee.account_digest:
+            raise ValidationFailed.for_field(
+                "account_number", "same_account", "该账户刚被银行退回，请填写其他可以入账的银行账户"
+            )
+        before = payee.account_masked
+        payee = register_payee(
+            reference=payee.reference,
+            kind=payee.kind,
+            name=payee.name,
+            account_name=payee.account_name,
+            bank_name=bank_name,
+            account_number=account_number,
+            person=payee.person,
+            organisation=payee.organisation,
+            actor=actor,
+        )
+        application.status = CarApplication.Status.APPROVED
+        application.save(update_fields=["status"])
+        _step(application, "account_corrected", f"已更正收款账户（{payee.account_masked}），待下一批次重新拨付", actor)
+        _audit(
+            actor,
+            "account_corrected",
+            application,
+            {"account_before": before, "account": payee.account_masked, "failure": application.payment_failure},
+        )
+    return application
 
 
 # ---------------------------------------------------------------- NEV catalogue import

@@ -118,6 +118,7 @@ def _context(request: AuthenticatedRequest, application: CarApplication, **forms
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "reconsideration_form": forms.get("reconsideration_form") or ReconsiderationForm(),
         "confirm_form": forms.get("confirm_form") or ConfirmForm(),
+        "account_form": forms.get("account_form") or ConfirmForm(),
     }
 
 
@@ -337,6 +338,29 @@ def confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _redo(request, application, error, confirm_form=form)
     messages.success(request, "申请已确认提交")
+    return redirect("vehicles:application", application.pk)
+
+
+@login_required
+@require_POST
+def correct_account(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """After the bank refused the payment, the applicant gives the account to pay instead."""
+    application = _application(request, pk, act_as="applicant")
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request, "vehicles/applications/detail.html", _context(request, application, account_form=form), status=422
+        )
+    try:
+        services.correct_account(
+            actor=request.user,
+            application=application,
+            bank_name=form.cleaned_data["bank_name"],
+            account_number=form.cleaned_data["account_number"],
+        )
+    except DomainError as error:
+        return _redo(request, application, error, account_form=form)
+    messages.success(request, "收款账户已更正，补贴将在下一批次重新拨付")
     return redirect("vehicles:application", application.pk)
 
 

@@ -36,4 +36,5 @@ urlpatterns = [
     path("applications/<int:pk>/supplied/", application_views.supplied, name="application_supplied"),
     path("applications/<int:pk>/decide/", application_views.decide, name="application_decide"),
     path("applications/<int:pk>/reconsider/", application_views.reconsider, name="application_reconsider"),
+    path("applications/<int:pk>/account/", application_views.correct_account, name="application_account"),
 ]

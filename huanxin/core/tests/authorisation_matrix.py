@@ -635,7 +635,7 @@ row(
     district_reviewer=200,
     reviewer=200,
 )
-for action in ("upload", "supplied", "reconsider", "confirm"):
+for action in ("upload", "supplied", "reconsider", "confirm", "account"):
     # The applicant's own verbs: reviewers see the application but may not act as its applicant.
     row(
         f"POST /vehicles/applications/{{pk}}/{action}/",
@@ -1315,6 +1315,7 @@ row(
 )
 CAR_APPLICANT_VERBS: tuple[tuple[str, Any], ...] = (
     ("confirm", {"bank_name": "中国银行", "account_number": "6216600100001234567"}),
+    ("account", {"bank_name": "中国银行", "account_number": "6216600100001234567"}),
     ("supplied", None),
     ("reconsideration", {"note": "理由"}),
 )
