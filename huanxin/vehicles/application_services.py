@@ -485,6 +485,11 @@ def run_checks(application: CarApplication, today: datetime.date) -> list[Check]
     # The rule engine.
     if old is None or owned_since is None:
         checks.append(Check("rules", "补贴政策条件", UNKNOWN, "缺少旧车登记信息，无法按政策条件核验"))
+    elif _nev_catalogue_missing(application):
+        # Without the catalogue every new NEV would read as "not in it": say the check cannot be made yet.
+        checks.append(
+            Check("rules", "补贴政策条件", UNKNOWN, "尚未导入新能源汽车车型目录，无法按政策条件核验新车车型")
+        )
     else:
         payload = _engine_payload(application, old, owned_since, in_catalogue)
         try:
@@ -592,6 +597,10 @@ def run_checks(application: CarApplication, today: datetime.date) -> list[Check]
     else:
         checks.append(Check("vin_once", "车辆未重复补贴", PASS, "旧车和新车均未享受过补贴"))
     return checks
+
+
+def _nev_catalogue_missing(application: CarApplication) -> bool:
+    return application.new_energy == "nev" and not NevCatalogueEntry.objects.exists()
 
 
 def _refresh_checks(application: CarApplication, today: datetime.date) -> list[Check]:
@@ -757,6 +766,11 @@ def decide(
             failed = [c["title"] for c in application.checks if c["result"] == FAIL]
             if failed:
                 raise ConflictError(f"以下核验未通过，不能批准：{'、'.join(failed)}", code="checks_failed")
+            if _nev_catalogue_missing(application):
+                raise ConflictError(
+                    "尚未导入新能源汽车车型目录，不能核定新能源汽车的补贴，请先由目录管理人员导入",
+                    code="nev_catalogue_missing",
+                )
             amount = _amount(application)
             if amount <= 0:
                 raise ConflictError("按政策条件补贴金额为零，不能批准", code="checks_failed")

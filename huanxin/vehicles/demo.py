@@ -15,6 +15,7 @@ from huanxin.accounts.demo import DEMO_RESIDENT_ID, DEMO_RESIDENT_NAME
 from huanxin.accounts.models import Organisation, OrganisationKind, User
 from huanxin.core.domain.identifiers import vin_check_digit
 from huanxin.vehicles import scrapping, services
+from huanxin.vehicles.application_services import import_nev_catalogue
 from huanxin.vehicles.domain.certificates import AssemblyInput
 from huanxin.vehicles.models import ScrapCertificate, Vehicle
 
@@ -99,11 +100,21 @@ def demo_file() -> bytes:
     return _csv(_rows())
 
 
+DEMO_NEV_MODELS = [
+    {"model_code": "BYD7005BEVA3", "manufacturer": "比亚迪汽车工业有限公司", "brand": "比亚迪"},
+    {"model_code": "BJ7000C5D7-BEV", "manufacturer": "北京新能源汽车股份有限公司", "brand": "北京"},
+    {"model_code": "TSL7000BEVBR1", "manufacturer": "特斯拉（上海）有限公司", "brand": "特斯拉"},
+]
+
+
 def load_demo(admin: User) -> None:
     """Idempotent: imports the demo file once (a second run would find every event recorded anyway), then has
     the demo scrapping enterprise scrap one car: its certificate and its five major assemblies."""
     if not Vehicle.objects.filter(vin__in=list(DEMO_VINS.values())).exists():
         services.import_registrations(actor=admin, file_name="演示-机动车登记数据.csv", content=demo_file())
+    # A few models standing for the MIIT NEV catalogue, so that an NEV application can be decided in the demo
+    # (without any catalogue the platform refuses to price an NEV); known models are left as they are.
+    import_nev_catalogue(actor=admin, rows=DEMO_NEV_MODELS, batch="演示")
     scrapper = User.objects.filter(username="scrapper").first()
     enterprise = Organisation.objects.filter(kind=OrganisationKind.VEHICLE_SCRAPPER, uscc=SCRAPPER_USCC).first()
     if (

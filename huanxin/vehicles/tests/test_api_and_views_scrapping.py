@@ -246,7 +246,9 @@ def test_the_enterprise_works_through_the_pages(personas):
     y = yard()
     vin = registered_vehicle(personas.admin, fuel="纯电动")
     client = client_for(y.staff)
-    assert client.get("/vehicles/certificates/").status_code == 200
+    intake = client.get("/vehicles/certificates/")
+    assert intake.status_code == 200
+    assert 'name="owner_id_number"' in intake.content.decode()
     response = client.post(
         "/vehicles/certificates/", {"vin": vin, "owner_id_number": owner_id_of(vin), "intake_on": "2025-02-03"}
     )

@@ -451,3 +451,25 @@ def test_a_certificate_issued_by_a_licensed_scrapper_passes_the_certificate_chec
     checks = {c["code"]: c for c in application.checks}
     assert checks["certificate"]["result"] == "pass", checks["certificate"]
     assert checks["deregistered"]["result"] == "pass", checks["deregistered"]
+
+
+def test_without_the_nev_catalogue_an_nev_cannot_be_priced_and_is_not_approved(scene):
+    from huanxin.vehicles.models import NevCatalogueEntry
+
+    personas, old, new_vin = scene
+    NevCatalogueEntry.objects.all().delete()
+    application = _file(personas, old, new_vin)
+    checks = {c["code"]: c for c in application.checks}
+    assert checks["rules"]["result"] == "unknown"
+    assert "车型目录" in checks["rules"]["message"]
+    assert checks["new_car"]["result"] == "unknown"
+    car.accept(actor=personas.district_reviewer, application=application)
+    spent = list(BudgetPool.objects.values_list("spent_fen", flat=True))
+    with pytest.raises(ConflictError) as caught:
+        car.decide(
+            actor=personas.district_reviewer, application=application, approve=True, reason_code="checked_by_hand"
+        )
+    assert caught.value.code == "nev_catalogue_missing"
+    assert CarApplication.objects.get(pk=application.pk).status == "accepted"
+    assert list(BudgetPool.objects.values_list("spent_fen", flat=True)) == spent
+    assert not Payable.objects.filter(source_kind="car-subsidy").exists()
