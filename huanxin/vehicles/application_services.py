@@ -487,9 +487,7 @@ def run_checks(application: CarApplication, today: datetime.date) -> list[Check]
         checks.append(Check("rules", "补贴政策条件", UNKNOWN, "缺少旧车登记信息，无法按政策条件核验"))
     elif _nev_catalogue_missing(application):
         # Without the catalogue every new NEV would read as "not in it": say the check cannot be made yet.
-        checks.append(
-            Check("rules", "补贴政策条件", UNKNOWN, "尚未导入新能源汽车车型目录，无法按政策条件核验新车车型")
-        )
+        checks.append(Check("rules", "补贴政策条件", UNKNOWN, "尚未导入新能源汽车车型目录，无法按政策条件核验新车车型"))
     else:
         payload = _engine_payload(application, old, owned_since, in_catalogue)
         try:
