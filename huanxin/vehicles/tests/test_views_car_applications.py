@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from huanxin.conftest import client_for
 from huanxin.vehicles.models import CarApplication, EvidenceFile
-from huanxin.vehicles.tests.car_factories import HTML, JPEG, MODEL, car_programme, new_car, scrapped_car
+from huanxin.vehicles.tests.car_factories import HTML, JPEG, MODEL, PDF, car_programme, new_car, scrapped_car
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,21 @@ def test_a_dealer_prepares_on_the_page_and_the_resident_confirms_on_the_phone(sc
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == "submitted"
+
+
+def test_the_reviewer_sees_image_evidence_beside_the_checks_and_pdfs_as_downloads(scene):
+    personas, old, vin = scene
+    applicant = client_for(personas.consumer)
+    _apply(applicant, old, vin)
+    application = CarApplication.objects.get()
+    for name, content, kind in (("id.jpg", JPEG, "id_card"), ("cert.pdf", PDF, "scrap_certificate")):
+        upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
+        response = applicant.post(f"/vehicles/applications/{application.pk}/upload/", {"kind": kind, "file": upload})
+        assert response.status_code == 302
+    image, pdf = EvidenceFile.objects.order_by("content_type").reverse()
+    assert (image.content_type, pdf.content_type) == ("image/jpeg", "application/pdf")
+    page = client_for(personas.district_reviewer).get(f"/vehicles/applications/{application.pk}/").content.decode()
+    assert 'class="side-by-side"' in page
+    assert f'<img src="/vehicles/applications/{application.pk}/evidence/{image.pk}/"' in page
+    assert f'<img src="/vehicles/applications/{application.pk}/evidence/{pdf.pk}/"' not in page
+    assert f'href="/vehicles/applications/{application.pk}/evidence/{pdf.pk}/"' in page
