@@ -267,7 +267,7 @@ HUANXIN_LOGIN_MAX_FAILURES = env_int("HUANXIN_LOGIN_MAX_FAILURES", 5)
 HUANXIN_LOGIN_LOCK_SECONDS = env_int("HUANXIN_LOGIN_LOCK_SECONDS", 900)
 # Look-ups of the public scrap-certificate check per client address and hour (numbers run in sequence).
 HUANXIN_PUBLIC_CHECKS_PER_HOUR = env_int("HUANXIN_PUBLIC_CHECKS_PER_HOUR", 300)
-# Owner identity numbers that did not match the registry, per scrapping-enterprise user and hour, before intake
+# Owner identity numbers that did not match the registry, per scrapping enterprise and hour, before intake
 # refuses to check more (the check would otherwise tell anyone with a yard login whose ID owns which car).
 HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR = env_int("HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR", 20)
 # Seconds before another code may be sent to the same number (shown as a countdown on the page).

@@ -26,7 +26,7 @@ from huanxin.core.permissions import districts_for, organisations_for
 from huanxin.policy import ledger
 from huanxin.policy.models import Programme
 from huanxin.policy.services import rule_set_for
-from huanxin.settlement.models import Payee
+from huanxin.settlement.models import Payable, Payee, PaymentLine
 from huanxin.settlement.services.payables import request_payment
 from huanxin.settlement.services.payees import register_payee
 from huanxin.settlement.sources import PaymentResult
@@ -746,6 +746,10 @@ def decide(
     _require_reviewer(actor, application, deciding=True)
     today = today_local()
     with transaction.atomic():
+        if application.certificate_number:
+            # Before the application, in the order a revocation takes them: a certificate revoked meanwhile is
+            # either seen revoked by the checks below, or waits for this decision and then refuses to revoke.
+            ScrapCertificate.objects.select_for_update().filter(number=application.certificate_number).first()
         application = _locked(application)
         _require_reviewer(actor, application, deciding=True)
         # A 补正 whose deadline passed may be refused (材料不全或补正逾期).
@@ -899,10 +903,25 @@ def correct_account(*, actor: User, application: CarApplication, bank_name: str,
     with transaction.atomic():
         application = _locked(application)
         _require_status(application, "payment_failed")
+        payable = (
+            Payable.objects.select_for_update().filter(source_kind=SOURCE_KIND, source_ref=str(application.pk)).first()
+        )
+        if payable is not None and payable.status == Payable.Status.IN_BATCH:
+            # The batch copied the account when it was built: a correction now would not reach it.
+            raise ConflictError("补贴款已进入新的支付批次，请待银行结果返回后再更正收款账户", code="payment_in_batch")
         # A failed payment went to a payee (the status requires one).
         payee = Payee.objects.select_for_update().get(pk=application.payee_id or 0)
         account = "".join(unicodedata.normalize("NFKC", account_number).split())
-        if account and crypto.blind_index(account, purpose="bank_account") == payee.account_digest:
+        refused = (
+            PaymentLine.objects.filter(payable=payable, status=PaymentLine.Status.FAILED).order_by("-pk").first()
+            if payable is not None
+            else None
+        )
+        if (
+            account
+            and refused is not None
+            and account == crypto.decrypt(refused.account_cipher, purpose="bank_account")
+        ):
             raise ValidationFailed.for_field(
                 "account_number", "same_account", "该账户刚被银行退回，请填写其他可以入账的银行账户"
             )

@@ -297,7 +297,8 @@ class VehicleEvent(OwnerFields):
 class ScrapCertificate(OwnerFields):
     """A vehicle's intake at a licensed scrapping enterprise and the 报废机动车回收证明 it issued: its number, the
     vehicle, the enterprise and the licence it held that day, and the owner as on the registry's record (sealed).
-    A VIN is scrapped once: one certificate per vehicle, whoever issues it."""
+    A VIN is scrapped once: one valid certificate per vehicle, whoever issues it (one revoked as issued in error
+    stays on record and leaves the vehicle free for a true intake)."""
 
     class Status(models.TextChoices):
         VALID = "valid", "有效"

@@ -9,10 +9,12 @@ code and hand-over are recorded by ``trace.services.hand_over_traction_battery``
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hmac
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Organisation, OrganisationKind, User
 from huanxin.accounts.services import TryAgainLater
+from huanxin.accounts.sms import send_notice
 from huanxin.core import audit, crypto, ratelimit
 from huanxin.core.domain.identifiers import IdentifierError, validate_resident_id, validate_uscc
 from huanxin.core.errors import ConflictError, ForbiddenError, ValidationFailed
@@ -76,40 +79,51 @@ def _next_sequence(enterprise: Organisation, year: int) -> int:
 OWNER_MISMATCH = "证件号码与机动车登记的所有人不符：车辆须凭登记所有人的身份证件（单位为统一社会信用代码）交车"
 
 
-def _owner_digest(owner_kind: str, owner_id_number: str) -> str:
-    """The blind index of the identity number shown at intake, as the registry keeps the owner's: a resident ID
-    for a person, a unified social credit code for an organisation (each checked for its form first)."""
-    try:
-        if owner_kind == "person":
-            return crypto.blind_index(validate_resident_id(owner_id_number), purpose="resident_id")
-        return crypto.blind_index(validate_uscc(owner_id_number), purpose="uscc")
-    except IdentifierError as exc:
-        raise ValidationFailed.for_field("owner_id_number", exc.code, exc.message) from None
+OWNER_ID_FORMAT = "证件号码格式不正确：个人为18位居民身份证号码，单位为18位统一社会信用代码"
 
 
-def _owner_presented(vehicle: Vehicle, owner_id_number: str) -> bool:
-    digest = _owner_digest(vehicle.owner_kind, owner_id_number)
-    return bool(vehicle.owner_id_digest) and hmac.compare_digest(digest, vehicle.owner_id_digest)
+def _owner_digests(owner_id_number: str) -> dict[str, str]:
+    """The blind indexes the identity number shown at intake could match, by owner kind: as a resident ID
+    (person) and as a unified social credit code (organisation), for whichever form it is valid in. A number of
+    neither form is refused with one message that says nothing of the vehicle's owner."""
+    digests: dict[str, str] = {}
+    with contextlib.suppress(IdentifierError):
+        digests["person"] = crypto.blind_index(validate_resident_id(owner_id_number), purpose="resident_id")
+    with contextlib.suppress(IdentifierError):
+        digests["organisation"] = crypto.blind_index(validate_uscc(owner_id_number), purpose="uscc")
+    if not digests:
+        raise ValidationFailed.for_field("owner_id_number", "invalid_id_number", OWNER_ID_FORMAT)
+    return digests
 
 
-def _check_owner(actor: User, vin: str, owner_id_number: str) -> None:
+def _owner_presented(vehicle: Vehicle, digests: dict[str, str]) -> bool:
+    digest = digests.get(vehicle.owner_kind, "")
+    return bool(digest and vehicle.owner_id_digest) and hmac.compare_digest(digest, vehicle.owner_id_digest)
+
+
+def _check_owner(enterprise: Organisation, vin: str, digests: dict[str, str]) -> None:
     """The identity number shown at intake is the registered owner's. Checked before the intake's transaction so
-    that a mismatch is counted (and the count survives the refusal): past the hourly limit the enterprise user is
-    told to wait, so that a yard login cannot probe whose identity number owns which vehicle."""
+    that the attempt is counted (and the count survives the refusal). Each check takes a slot of the enterprise's
+    hourly allowance first and gives it back when the number matches, so parallel guesses cannot all pass the
+    limit: past it the enterprise waits, and a yard login cannot probe whose identity number owns which vehicle.
+    A vehicle that cannot be taken in (unknown, scrapped, deregistered) is refused by the intake before any owner
+    comparison, so its refusal says nothing of the number either."""
+    vehicle = Vehicle.objects.filter(vin=vin).only("status", "owner_kind", "owner_id_digest").first()
+    if vehicle is None or vehicle.status != "registered":
+        return
     limit = int(settings.HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR)
-    bucket = f"vehicles:intake-owner:{actor.pk}"
-    wait = ratelimit.retry_after(bucket, limit=limit)
-    if wait:
+    bucket = f"vehicles:intake-owner:{enterprise.pk}"
+    if not ratelimit.hit(bucket, limit=limit, window_seconds=3600):
+        wait = ratelimit.retry_after(bucket, limit=limit)
         raise TryAgainLater(
             f"所有人证件核验不符次数过多，请 {max(1, -(-wait // 60))} 分钟后再试",
             code="owner_checks_limited",
-            retry_after=wait,
+            retry_after=max(wait, 1),
             field="owner_id_number",
         )
-    vehicle = Vehicle.objects.filter(vin=vin).only("owner_kind", "owner_id_digest").first()
-    if vehicle is None or _owner_presented(vehicle, owner_id_number):
+    if _owner_presented(vehicle, digests):
+        ratelimit.release(bucket)
         return
-    ratelimit.hit(bucket, limit=limit, window_seconds=3600)
     raise ValidationFailed.for_field("owner_id_number", "owner_mismatch", OWNER_MISMATCH)
 
 
@@ -141,7 +155,8 @@ def issue_certificate(
     if day != today:
         # A backdated intake needs today's licence too: an enterprise whose licence lapsed issues nothing more.
         _licence_on(enterprise, today)
-    _check_owner(actor, canonical, owner_id_number)
+    digests = _owner_digests(owner_id_number)
+    _check_owner(enterprise, canonical, digests)
     try:
         with transaction.atomic(durable=True):
             # Locked: a second intake of the same vehicle waits here and then finds it scrapped.
@@ -155,7 +170,7 @@ def issue_certificate(
                     ALREADY_SCRAPPED if vehicle.status == "scrapped" else "该车辆已注销登记，不能再办理报废回收",
                     code="vehicle_scrapped" if vehicle.status == "scrapped" else "vehicle_deregistered",
                 )
-            if not _owner_presented(vehicle, owner_id_number):
+            if not _owner_presented(vehicle, digests):
                 # Transferred to someone else since the check above.
                 raise ValidationFailed.for_field("owner_id_number", "owner_mismatch", OWNER_MISMATCH)
             number = certificates.certificate_number(
@@ -222,9 +237,21 @@ def _own_certificate(actor: User, enterprise: Organisation, certificate_id: int)
     """A valid certificate of the actor's enterprise (a revoked one takes no more records)."""
     _require_enterprise(actor, enterprise)
     certificate = queries.get_certificate_of(enterprise, certificate_id)
+    _require_valid(certificate)
+    return certificate
+
+
+def _require_valid(certificate: ScrapCertificate) -> None:
     if certificate.status != ScrapCertificate.Status.VALID:
         raise ConflictError("该报废机动车回收证明已作废", code="certificate_revoked")
-    return certificate
+
+
+def _lock_valid(certificate: ScrapCertificate) -> ScrapCertificate:
+    """The certificate locked in the caller's transaction and still valid: a revocation committing meanwhile is
+    either waited for and seen, or waits for this record to commit and then sees it."""
+    locked = ScrapCertificate.objects.select_for_update().get(pk=certificate.pk)
+    _require_valid(locked)
+    return locked
 
 
 def revoke_certificate(
@@ -232,8 +259,12 @@ def revoke_certificate(
 ) -> ScrapCertificate:
     """作废: the issuing enterprise revokes a certificate it issued in error. The vehicle's life gets a
     ``scrap_revoked`` event (appended; the scrapping stays on record) and is in use again, so the vehicle really
-    handed in can be taken in later. Refused once the traffic police deregistered the vehicle on the strength of
-    it, or once a subsidy was granted on it (that money is recovered through a clawback, not by revoking)."""
+    handed in can be taken in later. Refused once the vehicle was dismantled on it (assemblies or battery
+    recorded), once the traffic police deregistered it, or once a subsidy was granted on it (that money is
+    recovered through a clawback, not by revoking).
+
+    Locks, in the order every writer takes them: the certificate, the vehicle, the applications citing it (a
+    decision locks the certificate before its application, so an approval and a revocation never both pass)."""
     from huanxin.vehicles.application_models import CLOSED, SUBSIDISED, CarApplication, CarApplicationStep
 
     if reason not in certificates.REVOCATION_REASONS:
@@ -250,13 +281,21 @@ def revoke_certificate(
         vehicle = Vehicle.objects.select_for_update().get(pk=certificate.vehicle_id)
         if certificate.status != ScrapCertificate.Status.VALID:
             raise ConflictError("该报废机动车回收证明已作废", code="certificate_revoked")
+        if (
+            ScrapAssembly.objects.filter(certificate=certificate).exists()
+            or TractionBattery.objects.filter(certificate=certificate).exists()
+        ):
+            raise ConflictError(
+                "该证明下已记录五大总成去向或动力蓄电池移交，车辆已拆解，不能作废", code="certificate_dismantled"
+            )
         if vehicle.status == "deregistered":
             raise ConflictError(
                 "车辆已凭该证明注销登记，不能作废；如证明有误，请与公安交管部门核实处理",
                 code="vehicle_deregistered",
             )
         backing = CarApplication.objects.filter(certificate_number=certificate.number)
-        if backing.filter(status__in=SUBSIDISED).exists():
+        citing = list(backing.select_for_update().exclude(status__in=CLOSED).order_by("pk"))
+        if any(application.status in SUBSIDISED for application in citing):
             raise ConflictError(
                 "已凭该证明批准了汽车以旧换新补贴，不能作废；如发现虚假交车，请报监管部门追回补贴",
                 code="certificate_subsidised",
@@ -277,16 +316,21 @@ def revoke_certificate(
         certificate.revocation_reason = reason
         certificate.revocation_note = note
         certificate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason", "revocation_note"])
-        # Applications still in play that cite it show it on their steps; their certificate check fails from
-        # now on (it is run again before any decision).
+        # Applications still in play that cite it show it on their steps (the reason's name, not the yard's own
+        # note) and their applicants get an SMS; their certificate check fails from now on (it is run again
+        # before any decision).
         reason_name = certificates.REVOCATION_REASONS[reason]
-        for application in backing.exclude(status__in=CLOSED):
+        for application in citing:
             CarApplicationStep.objects.create(
                 application=application,
                 kind="certificate_revoked",
                 title=f"报废机动车回收证明 {certificate.number} 已由开具企业作废：{reason_name}",
-                note=note,
                 actor=actor,
+            )
+            _tell_applicant(
+                application,
+                f"您的汽车以旧换新补贴申请{application.number}所附报废机动车回收证明{certificate.number}"
+                f"已被开具企业作废（{reason_name}），请联系该企业核实。",
             )
         audit.record(
             actor=actor,
@@ -312,6 +356,7 @@ def record_assemblies(
     refusal = ConflictError("该证明的五大总成去向已记录，不能重复记录", code="assemblies_recorded")
     try:
         with transaction.atomic(durable=True):
+            certificate = _lock_valid(certificate)
             if ScrapAssembly.objects.filter(certificate=certificate).exists():
                 raise refusal
             now = timezone.now()
@@ -364,6 +409,7 @@ def hand_over_battery(
         raise refusal
     try:
         with transaction.atomic(durable=True):
+            certificate = _lock_valid(certificate)
             now = timezone.now()
             item = trace_services.hand_over_traction_battery(
                 actor=actor, organisation=enterprise, battery_code=code, recycler=recycler, when=now
@@ -391,6 +437,13 @@ def hand_over_battery(
     except IntegrityError:
         raise refusal from None
     return battery
+
+
+def _tell_applicant(application: Any, text: str) -> None:
+    person = application.applicant
+    phone = person.reveal_phone() if person is not None else ""
+    if phone:
+        transaction.on_commit(lambda: send_notice(phone, text, "car_certificate_revoked"))
 
 
 def count_public_check(client_ip: str) -> None:

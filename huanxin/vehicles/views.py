@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
 from huanxin.accounts.models import Organisation
+from huanxin.accounts.services import TryAgainLater
 from huanxin.core import ratelimit
 from huanxin.core.errors import DomainError, NotFoundError
 from huanxin.core.forms import apply_domain_error
@@ -182,6 +183,7 @@ def certificates(request: AuthenticatedRequest) -> HttpResponse:
     certificates issued so far."""
     enterprise = _enterprise(request)
     form = IntakeForm(request.POST or None)
+    retry_after = 0
     if request.method == "POST" and form.is_valid():
         try:
             certificate = scrapping.issue_certificate(
@@ -191,13 +193,16 @@ def certificates(request: AuthenticatedRequest) -> HttpResponse:
                 owner_id_number=form.cleaned_data["owner_id_number"],
                 intake_on=form.cleaned_data["intake_on"],
             )
+        except TryAgainLater as error:
+            apply_domain_error(form, error)
+            retry_after = error.retry_after
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             messages.success(request, f"已开具报废机动车回收证明 {certificate.number}")
             return redirect("vehicles:certificate", pk=certificate.pk)
     page = Paginator(queries.certificates_of(enterprise), CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(
+    response = render(
         request,
         "vehicles/certificates.html",
         {
@@ -206,8 +211,11 @@ def certificates(request: AuthenticatedRequest) -> HttpResponse:
             "enterprises": queries.scrapping_enterprises_of(request.user),
             "page": page,
         },
-        status=422 if form.errors else 200,
+        status=429 if retry_after else 422 if form.errors else 200,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _certificate_page(

@@ -114,8 +114,12 @@ def apply(state: VehicleState, event: EventFacts) -> VehicleState:
     elif event.kind == "scrapping":
         changes |= {"status": "scrapped", "scrapped_on": event.occurred_on}
     elif event.kind == "scrap_revoked":
-        # The certificate was revoked (issued in error): the vehicle is back in use as before its intake.
-        changes |= {"status": "registered", "scrapped_on": None}
+        # The certificate was revoked (issued in error): the vehicle is back in use as before its intake. It does
+        # not move the last event's day, so the traffic police's deregistration of that scrapping, dated before
+        # the revocation but arriving after it, is still taken; and it never undoes a deregistration.
+        changes = {"scrapped_on": None}
+        if state.status == "scrapped":
+            changes["status"] = "registered"
     elif event.kind == "deregistration":
         changes |= {"status": "deregistered", "deregistered_on": event.occurred_on}
     return dataclasses.replace(state, **changes)

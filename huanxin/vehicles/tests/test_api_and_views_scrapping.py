@@ -289,7 +289,7 @@ def test_a_page_intake_of_an_unknown_vin_shows_the_reason_and_writes_nothing(per
     y = yard()
     before = side_effects()
     response = client_for(y.staff).post(
-        "/vehicles/certificates/", {"vin": new_vin(), "owner_id_number": "110105199003070011"}
+        "/vehicles/certificates/", {"vin": new_vin(), "owner_id_number": valid_resident_id()}
     )
     assert response.status_code == 422
     assert "机动车登记信息中没有该车辆识别代号" in response.content.decode()
@@ -463,3 +463,18 @@ def test_the_enterprise_revokes_on_the_certificate_page(personas):
     assert client_for(other_staff).post(
         f"/vehicles/certificates/{certificate.pk}/revoke/", {"reason": "duplicate"}
     ).status_code in (403, 404)
+
+
+@override_settings(HUANXIN_INTAKE_OWNER_MISMATCHES_PER_HOUR=1)
+def test_the_intake_page_says_wait_with_429_past_the_mismatches(personas):
+    y = yard()
+    vin = registered_vehicle(personas.admin)
+    client = client_for(y.staff)
+    wrong = client.post("/vehicles/certificates/", {"vin": vin, "owner_id_number": valid_resident_id()})
+    assert wrong.status_code == 422
+    assert "所有人不符" in wrong.content.decode()
+    limited = client.post("/vehicles/certificates/", {"vin": vin, "owner_id_number": owner_id_of(vin)})
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert "次数过多" in limited.content.decode()
+    assert not ScrapCertificate.objects.exists()

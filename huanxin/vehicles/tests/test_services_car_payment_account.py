@@ -162,3 +162,43 @@ def _current_account(application):
 
     payee = Payee.objects.get(pk=application.payee_id or 0)
     return crypto.decrypt(payee.account_cipher, purpose="bank_account")
+
+
+def test_a_correction_waits_while_the_retry_is_in_a_batch(personas, refused):
+    application, programme, checker = refused
+    # Finance batches the requeued payment before the applicant corrects the account: the line has the old one.
+    settlement.prepare_batch(actor=checker, programme=programme)
+    before = state(application)
+    with pytest.raises(ConflictError) as caught:
+        car.correct_account(
+            actor=personas.consumer, application=application, bank_name="工商银行", account_number=NEW_ACCOUNT
+        )
+    assert caught.value.code == "payment_in_batch"
+    assert state(application) == before
+
+
+def test_the_account_refused_is_the_one_on_the_failed_line(personas, refused):
+    application, programme, checker = refused
+    car.correct_account(
+        actor=personas.consumer, application=application, bank_name="工商银行北京分行", account_number=NEW_ACCOUNT
+    )
+    retry = settlement.prepare_batch(actor=checker, programme=programme)
+    settlement.approve_batch(actor=personas.finance, batch=retry)
+    [line] = retry.lines.all()
+    settlement.import_bank_results(
+        actor=personas.finance,
+        batch=retry,
+        file_name="r2.csv",
+        content=results_file([[line.line_id, "失败", f"{line.amount_fen / 100:.2f}", "B-3", "账户已冻结"]]),
+    )
+    application.refresh_from_db()
+    assert application.status == "payment_failed"
+    with pytest.raises(ValidationFailed) as same:
+        car.correct_account(
+            actor=personas.consumer, application=application, bank_name="工商银行", account_number=NEW_ACCOUNT
+        )
+    assert same.value.errors[0].code == "same_account"
+    third = car.correct_account(
+        actor=personas.consumer, application=application, bank_name="建设银行", account_number="6217000011112222333"
+    )
+    assert third.status == "approved"
