@@ -149,5 +149,7 @@ def _scrap_truck(admin: User, scrapper: User, enterprise: Organisation) -> None:
     vin = DEMO_VINS["truck_renewal"]
     if ScrapCertificate.objects.filter(vehicle__vin=vin).exists():
         return
-    scrapping.issue_certificate(actor=scrapper, enterprise=enterprise, vin=vin, intake_on=SCRAPPED_ON)
+    scrapping.issue_certificate(
+        actor=scrapper, enterprise=enterprise, vin=vin, owner_id_number=HAULIER_USCC, intake_on=SCRAPPED_ON
+    )
     services.import_registrations(actor=admin, file_name="演示-营运货车注销登记.csv", content=_deregistration(vin))
