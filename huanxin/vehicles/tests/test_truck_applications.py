@@ -525,3 +525,25 @@ def test_conflicting_certificate_is_refused_with_nothing_written(scene: Scene) -
     with pytest.raises(ConflictError):
         scene.file(actor=scene.other_declarant, organisation=scene.other)
     assert CarApplication.objects.count() == count
+
+
+def test_a_raised_truck_standard_tops_up_the_organisation(scene: Scene) -> None:
+    from huanxin.policy import services as policy
+    from huanxin.vehicles import topups
+
+    reviewer = scene.p.district_reviewer
+    application = scene.file()
+    car.accept(actor=reviewer, application=application)
+    application = car.decide(actor=reviewer, application=application, approve=True, reason_code="all_checks_passed")
+    assert application.amount_fen == 4_500_000
+    text = policy.CATALOGUE_DIR.joinpath("bj-truck-2024.toml").read_text(encoding="utf-8")
+    text = text.replace("version = 1", "version = 2", 1).replace("amount_fen = 4500000", "amount_fen = 5000000", 1)
+    version = policy.prepare_rule_set(actor=scene.p.reviewer, programme=scene.programme, content=text)
+    raised = policy.decide_rule_set(actor=scene.p.admin, version=version, approve=True)
+    assert topups.car_rule_version(raised.pk) == raised
+    owed = topups.owed_under(raised)
+    assert [(o.application.pk, o.delta_fen) for o in owed] == [(application.pk, 500_000)]
+    run = topups.prepare_top_ups(actor=scene.p.reviewer, version=raised)
+    topups.approve_top_ups(actor=scene.p.admin, run=run)
+    payable = Payable.objects.get(source_kind="car-topup")
+    assert (payable.amount_fen, payable.payee_id) == (500_000, application.payee_id)
