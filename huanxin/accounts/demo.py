@@ -85,6 +85,15 @@ ORGANISATIONS = (
         "110113",
         (("vehicle_scrapping", "京报废车资字2022-008"),),
     ),
+    # Owns operating trucks (vehicles.demo registers them in its name): applies for bj-truck-2024.
+    DemoOrganisation(
+        "haulier",
+        "北京京运物流有限公司",
+        "京运物流",
+        OrganisationKind.DECLARING_ENTERPRISE,
+        "91110112MA01DHX727",
+        "110112",
+    ),
     DemoOrganisation(
         "bank", "北京演示银行股份有限公司", "演示银行", OrganisationKind.BANK, "91110000MA01HX0L0X", "110102"
     ),
@@ -112,6 +121,7 @@ ACCOUNTS = (
     DemoAccount("recycler", "冯回收（绿环回收）", Role.RECYCLER, "recycler"),
     DemoAccount("dismantler", "陈拆解（京环拆解）", Role.DISMANTLER, "dismantler"),
     DemoAccount("scrapper", "褚拆车（顺达报废车）", Role.DISMANTLER, "scrapper"),
+    DemoAccount("declarant", "蒋申报（京运物流）", Role.DECLARANT, "haulier"),
 )
 
 DEMO_RESIDENT_PHONE = "13800138000"

@@ -152,3 +152,7 @@ AUDIT_PAGE: Roles = (Role.AUDITOR, Role.ADMINISTRATOR, Role.REVIEWER, Role.SUPER
 # Prepare a resident's car subsidy application with their consent (一站式, measure 十五): staff of a car dealer,
 # or of a licensed vehicle-scrapping enterprise (the service checks the organisation's kind).
 CAR_APPLICATION_PREPARERS: Roles = (Role.CAR_DEALER, Role.DISMANTLER)
+
+# Apply for an operating-truck renewal subsidy (bj-truck-2024) for the organisation that owns the trucks: the
+# declarants of a declaring enterprise (the service checks the organisation's kind).
+TRUCK_APPLICANTS: Roles = (Role.DECLARANT,)

@@ -1,5 +1,7 @@
-"""Car subsidy applications API (/api/v1/vehicles/applications…): residents file, upload and follow; reviewers
-accept, ask for 补正, decide; evidence is downloaded as an attachment only by the applicant and the reviewers."""
+"""Vehicle subsidy applications API (/api/v1/vehicles/applications…): residents file car applications, and
+enterprises' declarants file their organisation's operating-truck (bj-truck-2024) applications, upload and follow;
+reviewers accept, ask for 补正, decide; evidence is downloaded as an attachment only by the applicant and the
+reviewers."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Status, UploadedFile
 
 from huanxin.accounts.http import current_user
+from huanxin.accounts.models import Organisation
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import TRUCK_APPLICANTS
 from huanxin.core.errors import ForbiddenError, ValidationFailed
 from huanxin.core.schemas import QueryInt
 from huanxin.vehicles import application_queries as queries
@@ -25,6 +30,7 @@ from huanxin.vehicles.application_schemas import (
     CarAppReconsiderationIn,
     CarAppSummaryOut,
     CarAppSupplementIn,
+    CarAppTruckIn,
 )
 from huanxin.vehicles.domain.applications import EVIDENCE_KINDS
 
@@ -40,7 +46,9 @@ def detail(application: CarApplication) -> dict[str, Any]:
         "kind": application.kind,
         "status": application.status,
         "status_name": application.get_status_display(),
-        "applicant": str(application.applicant),
+        "applicant": application.applicant_display,
+        "applicant_kind": "organisation" if application.applicant_organisation_id is not None else "person",
+        "applicant_organisation_id": application.applicant_organisation_id,
         "old_vin": application.old_vin,
         "new_vin": application.new_vin,
         "certificate_number": application.certificate_number,
@@ -50,6 +58,8 @@ def detail(application: CarApplication) -> dict[str, Any]:
         "new_energy": application.new_energy,
         "new_model_code": application.new_model_code,
         "new_displacement_ml": application.new_displacement_ml,
+        "new_weight_class": application.new_weight_class,
+        "new_refrigerated": application.new_refrigerated,
         "account_masked": application.payee.account_masked if application.payee else "",
         "prepared": application.prepared_by_id is not None,
         "submitted_on": application.submitted_on,
@@ -128,6 +138,45 @@ def prepare(request: HttpRequest, payload: CarAppPrepareIn) -> Any:
     data = payload.dict()
     data["new_price_fen"] = data.pop("new_car_price_fen")
     application = services.prepare_application(actor=current_user(request), **data)
+    return Status(201, detail(queries.get_application_for_user(request.user, application.pk)))
+
+
+def truck_organisation(request: HttpRequest, organisation_id: int | None) -> Organisation:
+    """The enterprise a truck application request acts for (an API token: its own organisation only)."""
+    return acting_organisation(
+        request,
+        roles=TRUCK_APPLICANTS,
+        kinds=services.TRUCK_APPLICANT_KINDS,
+        requested=organisation_id,
+        refusal=ForbiddenError(
+            "只有设备更新申报企业的申报人员可以申请营运货车更新补贴", code="truck_application_forbidden"
+        ),
+    )
+
+
+@router.get(
+    "/trucks",
+    response=list[CarAppSummaryOut],
+    summary="本单位的营运货车更新补贴申请（bj-truck-2024；设备更新申报企业的申报人员）",
+)
+def truck_applications(request: HttpRequest, organisation_id: QueryInt | None = None) -> Any:
+    current_user(request)
+    organisation = truck_organisation(request, organisation_id)
+    return [summary(a) for a in queries.organisation_applications(organisation.pk)]
+
+
+@router.post(
+    "/trucks",
+    response={201: CarAppOut},
+    summary="单位申请营运货车更新补贴（bj-truck-2024：淘汰国四重型营运货车、购置国六重型货车或新能源冷藏车）",
+)
+def submit_truck(request: HttpRequest, payload: CarAppTruckIn) -> Any:
+    user = current_user(request)
+    organisation = truck_organisation(request, payload.organisation_id)
+    data = payload.dict()
+    data.pop("organisation_id")
+    data["new_price_fen"] = data.pop("new_truck_price_fen")
+    application = services.submit_truck_application(actor=user, organisation=organisation, **data)
     return Status(201, detail(queries.get_application_for_user(request.user, application.pk)))
 
 

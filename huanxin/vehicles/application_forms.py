@@ -87,3 +87,46 @@ class ConfirmForm(forms.Form):
     account_number = forms.CharField(
         label="本人银行账号", max_length=40, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
+
+
+class TruckApplicationForm(forms.Form):
+    """An organisation's bj-truck-2024 application: the old truck scrapped, the new truck bought, or both. The old
+    truck's emission stage and weight are not asked: the registry says them."""
+
+    organisation_id = forms.TypedChoiceField(label="申请单位", coerce=int, choices=[])
+    old_vin = forms.CharField(
+        label="淘汰的旧车车辆识别代号（VIN）", max_length=40, required=False, widget=_VIN, help_text="仅购置新车时不填"
+    )
+    certificate_number = forms.CharField(
+        label="报废机动车回收证明编号", max_length=60, required=False, help_text="淘汰旧车时必填"
+    )
+    new_vin = forms.CharField(
+        label="购置的新车车辆识别代号（VIN）", max_length=40, required=False, widget=_VIN, help_text="仅淘汰旧车时不填"
+    )
+    new_energy = forms.ChoiceField(
+        label="新车类型",
+        required=False,
+        choices=[("", "—（不购置新车）"), ("guo6", "国六排放货车"), ("nev", "新能源货车")],
+    )
+    new_weight_class = forms.ChoiceField(
+        label="新车重量类别",
+        required=False,
+        choices=[("", "—（不购置新车）"), ("heavy", "重型"), ("medium", "中型"), ("light", "轻型")],
+    )
+    new_refrigerated = forms.BooleanField(label="新车为冷藏车", required=False)
+    new_invoice_number = forms.CharField(label="新车发票号码", max_length=40, required=False)
+    new_price_yuan = forms.DecimalField(
+        label="新车价格（元，发票价税合计）", max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    bank_name = forms.CharField(label="开户银行", max_length=100)
+    account_number = forms.CharField(
+        label="单位银行账号（对公账户）", max_length=40, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+
+    def __init__(self, *args: object, organisations: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["organisation_id"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = organisations
+        if len(organisations) == 1:
+            field.initial = organisations[0][0]

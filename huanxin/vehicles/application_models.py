@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from huanxin.accounts.models import District, Person
-from huanxin.accounts.roles import REVIEWERS
+from huanxin.accounts.models import District, Organisation, Person
+from huanxin.accounts.roles import REVIEWERS, TRUCK_APPLICANTS
 from huanxin.core.permissions import district_scope
 from huanxin.policy.models import Programme, RuleSetVersion
 from huanxin.settlement.models import Payee
@@ -22,7 +22,7 @@ from huanxin.vehicles.domain.applications import EVIDENCE_KINDS
 
 # An application whose VINs count as subsidised: decided for, and paid or being paid.
 SUBSIDISED = ("approved", "paid", "payment_failed")
-# An application still in play (not refused for good, not withdrawn): one per person and VIN.
+# An application still in play (not refused for good, not withdrawn): one per applicant and VIN.
 CLOSED = ("refused", "withdrawn")
 STATUS_CODES = [
     "prepared",
@@ -74,22 +74,28 @@ class CarProgrammeSettings(models.Model):
 
 class CarApplicationQuerySet(models.QuerySet["CarApplication"]):
     def visible_to(self, user: Any) -> CarApplicationQuerySet:
-        """Reviewers see their districts' applications (city-wide: all); a resident sees their own."""
+        """Reviewers see their districts' applications (city-wide: all); a resident sees their own; the staff who
+        apply for an organisation see the organisation's (through its API token: that organisation's only)."""
         return district_scope(
             self,
             user,
             staff_roles=REVIEWERS,
             district_field="district_id",
+            member_roles=TRUCK_APPLICANTS,
+            organisation_field="applicant_organisation_id",
             own=Q(applicant__user=user) | Q(prepared_by=user),
         )
 
 
 class CarApplication(models.Model):
-    """A resident's application for a car scrap-and-replace or replacement subsidy."""
+    """An application for a vehicle subsidy: a resident's car scrap-and-replace or replacement, or an
+    organisation's operating-truck renewal (bj-truck-2024). The applicant is a person or an organisation, never
+    both; a truck application names an old truck, a new truck or both, so its other VIN may be blank."""
 
     class Kind(models.TextChoices):
         SCRAP = "scrap", "报废更新"
         REPLACE = "replace", "置换更新"
+        TRUCK = "truck", "营运货车淘汰更新"
 
     class Status(models.TextChoices):
         PREPARED = "prepared", "企业代办，待本人确认"
@@ -104,13 +110,24 @@ class CarApplication(models.Model):
         WITHDRAWN = "withdrawn", "已撤回"
 
     class NewEnergy(models.TextChoices):
-        NEV = "nev", "新能源乘用车"
+        NEV = "nev", "新能源汽车"
         FUEL = "fuel", "燃油乘用车"
+        GUO6 = "guo6", "国六排放货车"
+
+    class WeightClass(models.TextChoices):
+        HEAVY = "heavy", "重型"
+        MEDIUM = "medium", "中型"
+        LIGHT = "light", "轻型"
 
     number = models.CharField("申请编号", max_length=24, unique=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+", verbose_name="补贴项目")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
-    applicant = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name="申请人")
+    applicant = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="申请人"
+    )
+    applicant_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="申请单位"
+    )
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人"
     )
@@ -123,13 +140,17 @@ class CarApplication(models.Model):
         verbose_name="代办人",
     )
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name="申请人所在区")
-    old_vin = models.CharField("旧车车辆识别代号", max_length=17)
-    new_vin = models.CharField("新车车辆识别代号", max_length=17)
+    # Blank only in a truck application that scraps without buying, or buys without scrapping.
+    old_vin = models.CharField("旧车车辆识别代号", max_length=17, blank=True)
+    new_vin = models.CharField("新车车辆识别代号", max_length=17, blank=True)
     certificate_number = models.CharField("报废机动车回收证明编号", max_length=60, blank=True)
     transfer_invoice_number = models.CharField("旧车转让发票号码", max_length=40, blank=True)
-    new_invoice_number = models.CharField("新车发票号码", max_length=40)
-    new_price_fen = models.BigIntegerField("新车价格（分）")
-    new_energy = models.CharField("新车能源类型", max_length=6, choices=NewEnergy.choices)
+    new_invoice_number = models.CharField("新车发票号码", max_length=40, blank=True)
+    new_price_fen = models.BigIntegerField("新车价格（分）", default=0)
+    new_energy = models.CharField("新车能源类型", max_length=6, choices=NewEnergy.choices, blank=True)
+    # A new truck's facts as filed (bj-truck-2024); the old truck's come from the registry.
+    new_weight_class = models.CharField("新车重量类别", max_length=8, choices=WeightClass.choices, blank=True)
+    new_refrigerated = models.BooleanField("新车为冷藏车", default=False)
     new_model_code = models.CharField("新车车辆型号", max_length=40, blank=True)
     new_displacement_ml = models.PositiveIntegerField("新车排量（毫升）", default=0)
     # Null only while a prepared application waits for the resident, who gives their own bank account.
@@ -173,26 +194,61 @@ class CarApplication(models.Model):
         verbose_name_plural = "汽车以旧换新补贴申请"
         ordering = ["-submitted_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(new_price_fen__gt=0), name="vehicles_carapp_price_positive"),
+            # A new vehicle has its price; only a truck application may name no new vehicle (price 0).
+            models.CheckConstraint(
+                condition=Q(new_price_fen__gt=0) | (Q(kind="truck") & Q(new_vin="") & Q(new_price_fen=0)),
+                name="vehicles_carapp_price_positive",
+            ),
             models.CheckConstraint(
                 condition=Q(status="prepared") | Q(payee__isnull=False), name="vehicles_carapp_payee_once_submitted"
             ),
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="vehicles_carapp_amount_nonneg"),
             models.CheckConstraint(condition=Q(status__in=STATUS_CODES), name="vehicles_carapp_status_known"),
+            # Exactly one applicant: a resident, or an organisation.
+            models.CheckConstraint(
+                condition=Q(applicant__isnull=False, applicant_organisation__isnull=True)
+                | Q(applicant__isnull=True, applicant_organisation__isnull=False),
+                name="vehicles_carapp_one_applicant",
+            ),
+            # A car application names both cars; a truck application at least one truck.
+            models.CheckConstraint(
+                condition=(~Q(kind="truck") & ~Q(old_vin="") & ~Q(new_vin=""))
+                | (Q(kind="truck") & (~Q(old_vin="") | ~Q(new_vin=""))),
+                name="vehicles_carapp_vins_named",
+            ),
             # The same application filed twice (a double tap, two devices) is one: one open application per
-            # person and old VIN, and per person and new VIN.
+            # applicant (person or organisation) and old VIN, and per applicant and new VIN. A blank VIN names no
+            # vehicle and collides with nothing.
             models.UniqueConstraint(
-                fields=["applicant", "old_vin"], condition=~Q(status__in=CLOSED), name="vehicles_carapp_open_old_uniq"
+                fields=["applicant", "old_vin"],
+                condition=~Q(status__in=CLOSED) & ~Q(old_vin=""),
+                name="vehicles_carapp_open_old_uniq",
             ),
             models.UniqueConstraint(
-                fields=["applicant", "new_vin"], condition=~Q(status__in=CLOSED), name="vehicles_carapp_open_new_uniq"
+                fields=["applicant", "new_vin"],
+                condition=~Q(status__in=CLOSED) & ~Q(new_vin=""),
+                name="vehicles_carapp_open_new_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["applicant_organisation", "old_vin"],
+                condition=~Q(status__in=CLOSED) & ~Q(old_vin=""),
+                name="vehicles_carapp_org_open_old_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["applicant_organisation", "new_vin"],
+                condition=~Q(status__in=CLOSED) & ~Q(new_vin=""),
+                name="vehicles_carapp_org_open_new_uniq",
             ),
             # A VIN is subsidised once, old or new, whoever applies.
             models.UniqueConstraint(
-                fields=["old_vin"], condition=Q(status__in=SUBSIDISED), name="vehicles_carapp_old_vin_once"
+                fields=["old_vin"],
+                condition=Q(status__in=SUBSIDISED) & ~Q(old_vin=""),
+                name="vehicles_carapp_old_vin_once",
             ),
             models.UniqueConstraint(
-                fields=["new_vin"], condition=Q(status__in=SUBSIDISED), name="vehicles_carapp_new_vin_once"
+                fields=["new_vin"],
+                condition=Q(status__in=SUBSIDISED) & ~Q(new_vin=""),
+                name="vehicles_carapp_new_vin_once",
             ),
             # A scrap certificate backs one application that is still in play.
             models.UniqueConstraint(
@@ -209,6 +265,17 @@ class CarApplication(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED
+
+    @property
+    def applicant_display(self) -> str:
+        """The applicant as pages show it: a resident's name masked, an organisation's in full."""
+        if self.applicant_organisation_id is not None:
+            return str(self.applicant_organisation)
+        return str(self.applicant)
+
+    @property
+    def is_truck(self) -> bool:
+        return self.kind == self.Kind.TRUCK
 
 
 class CarApplicationStep(models.Model):

@@ -8,10 +8,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from huanxin.accounts.roles import REVIEWERS
+from huanxin.accounts.roles import REVIEWERS, TRUCK_APPLICANTS
 from huanxin.core.domain.workdays import default_calendar
 from huanxin.core.errors import NotFoundError
-from huanxin.core.permissions import districts_for, in_person
+from huanxin.core.permissions import districts_for, in_person, organisations_for
 from huanxin.vehicles.application_models import CarApplication, CarProgrammeSettings, EvidenceFile
 from huanxin.vehicles.domain.applications import Clock, ClockLimits, Pause, compute_clock
 
@@ -21,6 +21,21 @@ QUEUE_STATUSES = ("submitted", "accepted", "supplement", "reconsideration")
 def is_reviewer(user: Any) -> bool:
     districts = districts_for(user, *REVIEWERS)
     return districts is None or bool(districts)
+
+
+def is_applicant(user: Any, application: CarApplication) -> bool:
+    """Whether the user acts as the application's applicant: the resident themself, or for an organisation's
+    application one of its staff who apply for it (through its API token, only that organisation's)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if application.applicant_organisation_id is not None:
+        return application.applicant_organisation_id in organisations_for(user, *TRUCK_APPLICANTS)
+    return application.applicant is not None and application.applicant.user_id == user.pk
+
+
+def organisation_applications(organisation_id: int) -> QuerySet[CarApplication]:
+    """An organisation's own applications (the caller has decided the user acts for it)."""
+    return CarApplication.objects.filter(applicant_organisation_id=organisation_id).select_related("programme")
 
 
 def can_read(user: Any, application: CarApplication) -> bool:
@@ -36,7 +51,10 @@ def own_applications(user: Any) -> QuerySet[CarApplication]:
 
 def get_application_for_user(user: Any, pk: int) -> CarApplication:
     application = (
-        CarApplication.objects.visible_to(user).select_related("programme", "applicant", "payee").filter(pk=pk).first()
+        CarApplication.objects.visible_to(user)
+        .select_related("programme", "applicant", "applicant_organisation", "payee")
+        .filter(pk=pk)
+        .first()
     )
     if application is None:
         raise NotFoundError("申请不存在或无权查看", code="car_application_not_found")
@@ -95,7 +113,7 @@ def review_queue(user: Any) -> list[tuple[CarApplication, Clock]]:
     rows = (
         CarApplication.objects.visible_to(user)
         .filter(status__in=QUEUE_STATUSES)
-        .select_related("programme", "applicant")[:500]
+        .select_related("programme", "applicant", "applicant_organisation")[:500]
     )
     today = timezone.localdate()
     items = [(a, clock(a, today)) for a in rows]

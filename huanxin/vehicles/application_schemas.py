@@ -25,10 +25,28 @@ class CarAppIn(Schema):
     account_number: str = Field(..., max_length=40, description="银行账号（加密保存，仅显示脱敏号码）")
 
 
+class CarAppTruckIn(Schema):
+    """An organisation's bj-truck-2024 application: an old truck scrapped, a new truck bought, or both."""
+
+    organisation_id: Int64 | None = Field(
+        None, description="申请单位（接口令牌只能代表其签发单位；在多个单位任职的登录用户须指定）"
+    )
+    old_vin: str = Field("", max_length=40, description="淘汰的旧车车辆识别代号（仅购置新车时留空）")
+    certificate_number: str = Field("", max_length=60, description="报废机动车回收证明编号（淘汰旧车时必填）")
+    new_vin: str = Field("", max_length=40, description="购置的新车车辆识别代号（仅淘汰旧车时留空）")
+    new_energy: str = Field("", max_length=6, description="新车类型：guo6（国六排放）或 nev（新能源）")
+    new_weight_class: str = Field("", max_length=8, description="新车重量类别：heavy / medium / light")
+    new_refrigerated: bool = Field(False, description="新车为冷藏车")
+    new_invoice_number: str = Field("", max_length=40, description="新车发票号码")
+    new_truck_price_fen: Int64 = Field(0, description="新车价格（分，发票金额；不购置新车时为0）")
+    bank_name: str = Field(..., max_length=100, description="开户银行")
+    account_number: str = Field(..., max_length=40, description="单位银行账号（加密保存，仅显示脱敏号码）")
+
+
 class CarAppCheckOut(Schema):
     code: str
     title: str
-    result: str = Field(..., description="pass / fail / unknown")
+    result: str = Field(..., description="pass / fail / unknown / not_applicable（不适用）")
     message: str
 
 
@@ -76,7 +94,9 @@ class CarAppOut(Schema):
     kind: str
     status: str
     status_name: str
-    applicant: str = Field(..., description="申请人（脱敏）")
+    applicant: str = Field(..., description="申请人（个人脱敏；单位为全称）")
+    applicant_kind: str = Field(..., description="person（居民个人）或 organisation（单位）")
+    applicant_organisation_id: int | None = Field(None, description="申请单位")
     old_vin: str
     new_vin: str
     certificate_number: str
@@ -86,6 +106,8 @@ class CarAppOut(Schema):
     new_energy: str
     new_model_code: str
     new_displacement_ml: int
+    new_weight_class: str = Field(..., description="新货车重量类别（营运货车申请）")
+    new_refrigerated: bool = Field(..., description="新货车为冷藏车（营运货车申请）")
     account_masked: str
     prepared: bool = Field(..., description="由企业代办")
     submitted_on: datetime.date

@@ -1,5 +1,6 @@
-"""The write side of car subsidy applications: filing, evidence, the automatic checks, review with the legal
-clocks, the decision that spends the budget and asks settlement to pay, and the bank's answer.
+"""The write side of vehicle subsidy applications (a resident's car, an organisation's operating truck): filing,
+evidence, the automatic checks, review with the legal clocks, the decision that spends the budget and asks
+settlement to pay, and the bank's answer.
 
 Every verb checks who is acting, owns its transaction and writes its audit row (and the applicant's step) in it.
 """
@@ -10,6 +11,7 @@ import datetime
 import hashlib
 import secrets
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from huanxin.accounts.models import Organisation, OrganisationKind, Person, User
-from huanxin.accounts.roles import CAR_APPLICATION_PREPARERS, CATALOGUE_KEEPERS, REVIEWERS
+from huanxin.accounts.roles import CAR_APPLICATION_PREPARERS, CATALOGUE_KEEPERS, REVIEWERS, TRUCK_APPLICANTS
 from huanxin.accounts.sms import send_notice
 from huanxin.core import audit, crypto
 from huanxin.core.domain.money import format_yuan
@@ -38,9 +40,10 @@ from huanxin.vehicles.application_models import (
     EvidenceFile,
     NevCatalogueEntry,
 )
+from huanxin.vehicles.application_queries import is_applicant
 from huanxin.vehicles.domain import applications as domain
-from huanxin.vehicles.domain.applications import FAIL, PASS, UNKNOWN, Check
-from huanxin.vehicles.domain.records import policy_fuel
+from huanxin.vehicles.domain.applications import FAIL, NOT_APPLICABLE, PASS, UNKNOWN, Check
+from huanxin.vehicles.domain.records import BJ_TRUCK_PROGRAMME, covered_by_bj_truck_2024, is_nev, policy_fuel
 from huanxin.vehicles.domain.vin import VinError, validate_vin
 from huanxin.vehicles.models import ScrapCertificate, Vehicle, VehicleEvent
 
@@ -49,6 +52,13 @@ EVIDENCE_PURPOSE = "car_evidence"
 DEFAULT_MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 MAX_DISPLACEMENT_ML = 2000
 OPEN_FOR_EVIDENCE = ("prepared", "submitted", "accepted", "supplement")
+# Who owns operating trucks and applies for their renewal: enterprises. Public institutions (事业单位) also hold
+# the declarant role, but they do not run road freight for pay, so an operating truck is never theirs; car
+# dealers and scrapping enterprises prepare residents' applications and never apply for their own trucks here.
+TRUCK_APPLICANT_KINDS = (OrganisationKind.DECLARING_ENTERPRISE,)
+# The registry's truck types and the weight class the truck rules read (POLICY.md, ``weight_class``); a type
+# that spans classes (轻型、中型) or says nothing about weight (危险品运输) has none.
+TRUCK_WEIGHT_CLASSES = {"truck_heavy": "heavy", "truck_micro": "light"}
 
 
 def max_evidence_bytes() -> int:
@@ -78,8 +88,12 @@ def is_reviewer_for(actor: Any, application: CarApplication) -> bool:
 def _require_reviewer(actor: Any, application: CarApplication, *, deciding: bool = False) -> None:
     if not getattr(actor, "is_authenticated", False) or not is_reviewer_for(actor, application):
         raise ForbiddenError("只有该区的审核人员可以办理汽车补贴申请", code="car_review_forbidden")
-    if actor.pk in (application.applicant.user_id, application.filed_by_id):
+    if is_applicant(actor, application) or actor.pk == application.filed_by_id:
         raise ForbiddenError("不能办理本人的申请", code="car_review_own")
+    # Nobody reviews the organisation they work for, in whatever role, whatever the request is confined to.
+    organisation_id = application.applicant_organisation_id
+    if organisation_id is not None and actor.memberships.filter(organisation_id=organisation_id).exists():
+        raise ForbiddenError("不能办理本单位的申请", code="car_review_own")
     if application.prepared_by_id == actor.pk:
         raise ForbiddenError("不能办理本人代办的申请", code="car_review_prepared")
     if deciding and application.status == "reconsideration" and application.first_decided_by_id == actor.pk:
@@ -109,8 +123,24 @@ def _audit(actor: Any, action: str, application: CarApplication, after: dict[str
     )
 
 
-def _notify(application: CarApplication, text: str, purpose: str) -> None:
-    phone = application.applicant.reveal_phone()
+def _notice_phone(application: CarApplication) -> str:
+    """Where a notice about the application goes: the resident applicant's phone; for an organisation, which
+    keeps no phone number of its own, the phone of the staff member who filed it if they have a real-name profile
+    with one (else no text is sent, and the steps on the application page are the notice)."""
+    if application.applicant is not None:
+        return application.applicant.reveal_phone()
+    filer = Person.objects.filter(user_id=application.filed_by_id).first()
+    return filer.reveal_phone() if filer is not None else ""
+
+
+def _subject(application: CarApplication) -> str:
+    return "营运货车更新补贴申请" if application.kind == CarApplication.Kind.TRUCK else "汽车以旧换新补贴申请"
+
+
+def notify_applicant(application: CarApplication, text: str, purpose: str) -> None:
+    """Text the applicant once the caller's transaction commits (scrapping calls it when a cited certificate is
+    revoked)."""
+    phone = _notice_phone(application)
     if phone:
         transaction.on_commit(lambda: send_notice(phone, text, purpose))
 
@@ -275,10 +305,49 @@ def _file(
     if errors:
         raise ValidationFailed.from_errors(errors)
     today = today_local()
-    district = person.district_id or ""
+    application = CarApplication(
+        number=f"QC{today:%Y%m%d}{secrets.token_hex(4).upper()}",
+        programme=programme,
+        kind=kind,
+        applicant=person,
+        filed_by=actor,
+        district_id=person.district_id or "",
+        old_vin=old,
+        new_vin=new,
+        certificate_number=certificate_number,
+        transfer_invoice_number=transfer_invoice_number,
+        new_invoice_number=new_invoice_number.strip(),
+        new_price_fen=new_price_fen,
+        new_energy=new_energy,
+        new_model_code=new_model_code.strip().upper(),
+        new_displacement_ml=new_displacement_ml if new_energy == "fuel" else 0,
+        submitted_on=today,
+        status=CarApplication.Status.PREPARED if prepared else CarApplication.Status.SUBMITTED,
+        prepared_by=actor if prepared else None,
+        consent_note=consent_note,
+    )
+    return _store(
+        actor,
+        application,
+        lambda: None if prepared else _payee(actor, person, bank_name, account_number),
+        prepared=prepared,
+    )
+
+
+def _store(
+    actor: User, application: CarApplication, payee: Callable[[], Payee | None], *, prepared: bool = False
+) -> CarApplication:
+    """Save a new application with its checks, step and audit row, or return the same one filed before (a double
+    tap, two devices at once): same applicant, same VINs, still open."""
+    same = CarApplication.objects.filter(
+        applicant_id=application.applicant_id,
+        applicant_organisation_id=application.applicant_organisation_id,
+        old_vin=application.old_vin,
+        new_vin=application.new_vin,
+    ).exclude(status__in=CLOSED)
+    certificate_number = application.certificate_number
     with transaction.atomic():
-        existing = CarApplication.objects.filter(applicant=person, old_vin=old, new_vin=new).exclude(status__in=CLOSED)
-        found = existing.first()
+        found = same.first()
         if found is not None:
             return found
         if (
@@ -286,50 +355,29 @@ def _file(
             and CarApplication.objects.filter(certificate_number=certificate_number).exclude(status__in=CLOSED).exists()
         ):
             raise ConflictError("该报废机动车回收证明已用于其他申请", code="certificate_already_used")
-        payee = None if prepared else _payee(actor, person, bank_name, account_number)
-        application = CarApplication(
-            number=f"QC{today:%Y%m%d}{secrets.token_hex(4).upper()}",
-            programme=programme,
-            kind=kind,
-            applicant=person,
-            filed_by=actor,
-            district_id=district,
-            old_vin=old,
-            new_vin=new,
-            certificate_number=certificate_number,
-            transfer_invoice_number=transfer_invoice_number,
-            new_invoice_number=new_invoice_number.strip(),
-            new_price_fen=new_price_fen,
-            new_energy=new_energy,
-            new_model_code=new_model_code.strip().upper(),
-            new_displacement_ml=new_displacement_ml if new_energy == "fuel" else 0,
-            payee=payee,
-            submitted_on=today,
-            status=CarApplication.Status.PREPARED if prepared else CarApplication.Status.SUBMITTED,
-            prepared_by=actor if prepared else None,
-            consent_note=consent_note,
-        )
+        application.payee = payee()
         try:
             with transaction.atomic():
                 application.save()
         except IntegrityError:
-            same = CarApplication.objects.filter(applicant=person, old_vin=old, new_vin=new).exclude(status__in=CLOSED)
             found = same.first()
             if found is not None:
                 return found
             raise ConflictError("该车辆或报废证明已有办理中的申请", code="car_application_duplicate") from None
-        _refresh_checks(application, today)
+        _refresh_checks(application, application.submitted_on)
+        programme_code = application.programme.code
         if prepared:
+            consent_note = application.consent_note
             _step(application, "prepared", "企业代办申请，待本人确认", actor, note=consent_note)
-            _audit(actor, "prepared", application, {"number": application.number, "programme": programme.code})
-            _notify(
+            _audit(actor, "prepared", application, {"number": application.number, "programme": programme_code})
+            notify_applicant(
                 application,
                 f"企业已为您代办汽车以旧换新补贴申请{application.number}，请登录平台核对并确认后提交。",
                 "car_prepared",
             )
         else:
             _step(application, "submitted", "提交申请", actor)
-            _audit(actor, "submitted", application, {"number": application.number, "programme": programme.code})
+            _audit(actor, "submitted", application, {"number": application.number, "programme": programme_code})
     return application
 
 
@@ -346,18 +394,131 @@ def _payee(actor: User, person: Person, bank_name: str, account_number: str) -> 
     )
 
 
+# ---------------------------------------------------------------- an organisation's truck application
+
+
+def can_apply_for_trucks(user: Any) -> bool:
+    """Declarants of a declaring enterprise (see TRUCK_APPLICANT_KINDS)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Organisation.objects.filter(
+        pk__in=organisations_for(user, *TRUCK_APPLICANTS), kind__in=TRUCK_APPLICANT_KINDS
+    ).exists()
+
+
+def _require_truck_applicant(actor: Any, organisation: Organisation) -> None:
+    """The actor applies for this organisation: a declarant there (through an API token, only the token's own
+    organisation counts), and the organisation is an enterprise that may own operating trucks."""
+    if not getattr(actor, "is_authenticated", False) or organisation.pk not in organisations_for(
+        actor, *TRUCK_APPLICANTS
+    ):
+        raise ForbiddenError(
+            "只有该单位的设备更新申报人员可以为其申请营运货车更新补贴", code="truck_application_forbidden"
+        )
+    if organisation.kind not in TRUCK_APPLICANT_KINDS or organisation.status != Organisation.Status.ACTIVE:
+        raise ForbiddenError("只有在册的设备更新申报企业可以申请营运货车更新补贴", code="truck_application_forbidden")
+
+
+def submit_truck_application(
+    *,
+    actor: User,
+    organisation: Organisation,
+    old_vin: str,
+    certificate_number: str,
+    new_vin: str,
+    new_energy: str,
+    new_weight_class: str,
+    new_refrigerated: bool,
+    new_invoice_number: str,
+    new_price_fen: int,
+    bank_name: str,
+    account_number: str,
+) -> CarApplication:
+    """An organisation applies for bj-truck-2024: scrap an old truck (old VIN and its 报废机动车回收证明), buy a
+    new one (new VIN, its energy, weight class, whether refrigerated, invoice and price), or both. The old truck's
+    emission stage and weight come from the registry; the money goes to the organisation's own account. Filing
+    the same one again returns the first."""
+    _require_truck_applicant(actor, organisation)
+    programme = Programme.objects.filter(code=BJ_TRUCK_PROGRAMME).first()
+    if programme is None:
+        raise ValidationFailed.for_field("programme", "unknown_programme", "营运货车更新补贴项目尚未设立")
+    errors: list[FieldError] = []
+    old = _vin("old_vin", old_vin, errors) if old_vin.strip() else ""
+    new = _vin("new_vin", new_vin, errors) if new_vin.strip() else ""
+    certificate_number = certificate_number.strip()
+    new_invoice_number = new_invoice_number.strip()
+    if not old_vin.strip() and not new_vin.strip():
+        errors.append(FieldError("old_vin", "required", "请填写淘汰的旧车或购置的新车（至少一辆）"))
+    if old and old == new:
+        errors.append(FieldError("new_vin", "same_vin", "新车与旧车的车辆识别代号不能相同"))
+    if old_vin.strip() and not certificate_number:
+        errors.append(FieldError("certificate_number", "required", "淘汰旧车须填写报废机动车回收证明编号"))
+    if not old_vin.strip() and certificate_number:
+        errors.append(FieldError("old_vin", "required", "填写了报废证明编号，请同时填写旧车车辆识别代号"))
+    if new_vin.strip():
+        if new_energy not in ("guo6", "nev"):
+            errors.append(FieldError("new_energy", "invalid_choice", "新车能源类型应为国六排放或新能源"))
+        if new_weight_class not in CarApplication.WeightClass.values:
+            errors.append(FieldError("new_weight_class", "invalid_choice", "请选择新车重量类别（重型、中型、轻型）"))
+        if not new_invoice_number:
+            errors.append(FieldError("new_invoice_number", "required", "请填写新车发票号码"))
+        if new_price_fen <= 0 or new_price_fen > 100_000_000_00:
+            errors.append(FieldError("new_truck_price_fen", "invalid_amount", "新车价格应大于0"))
+    # No new truck: nothing about one may be filed, so nothing filed can reach the rules by mistake.
+    elif new_energy or new_weight_class or new_refrigerated or new_invoice_number or new_price_fen:
+        errors.append(FieldError("new_vin", "required", "填写了新车信息，请同时填写新车车辆识别代号"))
+    if errors:
+        raise ValidationFailed.from_errors(errors)
+    today = today_local()
+    buys = bool(new)
+    application = CarApplication(
+        number=f"HC{today:%Y%m%d}{secrets.token_hex(4).upper()}",
+        programme=programme,
+        kind=CarApplication.Kind.TRUCK,
+        applicant_organisation=organisation,
+        filed_by=actor,
+        district_id=organisation.district_id,
+        old_vin=old,
+        new_vin=new,
+        certificate_number=certificate_number,
+        new_invoice_number=new_invoice_number if buys else "",
+        new_price_fen=new_price_fen if buys else 0,
+        new_energy=new_energy if buys else "",
+        new_weight_class=new_weight_class if buys else "",
+        new_refrigerated=new_refrigerated if buys else False,
+        submitted_on=today,
+        status=CarApplication.Status.SUBMITTED,
+    )
+    return _store(actor, application, lambda: _organisation_payee(actor, organisation, bank_name, account_number))
+
+
+def _organisation_payee(actor: User, organisation: Organisation, bank_name: str, account_number: str) -> Payee:
+    return register_payee(
+        reference=f"organisation:{organisation.pk}",
+        kind="organisation",
+        name=organisation.name,
+        account_name=organisation.name,
+        bank_name=bank_name,
+        account_number=account_number,
+        organisation=organisation,
+        actor=actor,
+    )
+
+
 def confirm_application(
     *, actor: User, application: CarApplication, bank_name: str, account_number: str
 ) -> CarApplication:
     """The resident confirms an application prepared for them, with their own bank account: it is submitted now
     and the accept clock starts today."""
-    if application.applicant.user_id != actor.pk:
+    if application.applicant_id is None or not is_applicant(actor, application):
         raise ForbiddenError("只有申请人本人可以确认代办的申请", code="car_application_forbidden")
     today = today_local()
     with transaction.atomic():
         application = _locked(application)
         _require_status(application, "prepared")
-        application.payee = _payee(actor, application.applicant, bank_name, account_number)
+        person = application.applicant
+        assert person is not None  # prepared applications are residents' (checked above)
+        application.payee = _payee(actor, person, bank_name, account_number)
         application.status = CarApplication.Status.SUBMITTED
         application.submitted_on = today
         application.submitted_at = timezone.now()
@@ -376,7 +537,7 @@ def add_evidence(
 ) -> EvidenceFile:
     """Store one evidence file sealed, with its SHA-256; its type is read from its bytes (JPEG, PNG, PDF), and a
     file that is not what its name or declared type says is refused with nothing stored."""
-    if actor.pk not in (application.applicant.user_id, application.prepared_by_id):
+    if not is_applicant(actor, application) and actor.pk != application.prepared_by_id:
         raise ForbiddenError("只有申请人可以上传申请材料", code="car_evidence_forbidden")
     _require_status(application, *OPEN_FOR_EVIDENCE)
     if kind not in domain.EVIDENCE_KINDS:
@@ -449,6 +610,9 @@ def _transferred_away(vehicle: Vehicle, person: Person) -> bool:
 
 
 def _history_programmes(application: CarApplication) -> list[dict[str, str]]:
+    """The car subsidies the resident applicant has had this year (the one-per-person-per-year rule)."""
+    if application.applicant_id is None:
+        return []
     others = CarApplication.objects.filter(
         applicant_id=application.applicant_id, status__in=SUBSIDISED, submitted_on__year=application.submitted_on.year
     ).exclude(pk=application.pk)
@@ -457,7 +621,10 @@ def _history_programmes(application: CarApplication) -> list[dict[str, str]]:
 
 def run_checks(application: CarApplication, today: datetime.date) -> list[Check]:
     """Every automatic check the platform can make, each with its result and the reason in Chinese."""
+    if application.kind == CarApplication.Kind.TRUCK:
+        return _truck_checks(application)
     person = application.applicant
+    assert person is not None  # car applications are residents' (vehicles_carapp_one_applicant, filing)
     checks: list[Check] = []
     old = Vehicle.objects.filter(vin=application.old_vin).first()
     scrap = application.kind == CarApplication.Kind.SCRAP
@@ -505,34 +672,7 @@ def run_checks(application: CarApplication, today: datetime.date) -> list[Check]
 
     # The certificate (scrap) or the transfer (replacement).
     if scrap:
-        event = (
-            VehicleEvent.objects.filter(kind="scrapping", reference=application.certificate_number)
-            .select_related("vehicle")
-            .first()
-        )
-        if event is None:
-            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "未查到该编号的报废机动车回收证明"))
-        elif ScrapCertificate.objects.filter(number=application.certificate_number, status="revoked").exists():
-            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "该报废机动车回收证明已由开具企业作废"))
-        elif event.vehicle.vin != application.old_vin:
-            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "报废证明所载车辆与旧车车辆识别代号不符"))
-        elif owned_since is None:
-            checks.append(Check("certificate", "报废机动车回收证明", FAIL, "报废车辆的所有人不是申请人"))
-        else:
-            checks.append(
-                Check(
-                    "certificate",
-                    "报废机动车回收证明",
-                    PASS,
-                    f"证明有效：{event.occurred_on:%Y-%m-%d} 回收，车辆与所有人一致",
-                )
-            )
-        if old is None:
-            checks.append(Check("deregistered", "注销登记", UNKNOWN, "机动车登记数据中没有该旧车"))
-        elif old.deregistered_on is None:
-            checks.append(Check("deregistered", "注销登记", FAIL, "旧车尚未办理注销登记"))
-        else:
-            checks.append(Check("deregistered", "注销登记", PASS, f"旧车已于 {old.deregistered_on:%Y-%m-%d} 注销登记"))
+        checks.extend(_scrap_checks(application, old, owner_ok=owned_since is not None))
     elif old is None:
         checks.append(Check("transfer", "旧车转让", UNKNOWN, "机动车登记数据中没有该旧车，请人工核对转让发票"))
     elif _transferred_away(old, person):
@@ -578,8 +718,48 @@ def run_checks(application: CarApplication, today: datetime.date) -> list[Check]
             Check("one_per_year", "每人每年一次", PASS, f"申请人 {application.submitted_on.year} 年未享受过汽车补贴")
         )
 
-    # Neither VIN ever subsidised.
-    vins = [application.old_vin, application.new_vin]
+    checks.append(_vin_once_check(application))
+    return checks
+
+
+def _scrap_checks(application: CarApplication, old: Vehicle | None, *, owner_ok: bool) -> list[Check]:
+    """The scrapped vehicle's 报废机动车回收证明 (it exists, names this VIN, the applicant owned the vehicle) and
+    its deregistration."""
+    checks: list[Check] = []
+    event = (
+        VehicleEvent.objects.filter(kind="scrapping", reference=application.certificate_number)
+        .select_related("vehicle")
+        .first()
+    )
+    if event is None:
+        checks.append(Check("certificate", "报废机动车回收证明", FAIL, "未查到该编号的报废机动车回收证明"))
+    elif ScrapCertificate.objects.filter(number=application.certificate_number, status="revoked").exists():
+        checks.append(Check("certificate", "报废机动车回收证明", FAIL, "该报废机动车回收证明已由开具企业作废"))
+    elif event.vehicle.vin != application.old_vin:
+        checks.append(Check("certificate", "报废机动车回收证明", FAIL, "报废证明所载车辆与旧车车辆识别代号不符"))
+    elif not owner_ok:
+        checks.append(Check("certificate", "报废机动车回收证明", FAIL, "报废车辆的所有人不是申请人"))
+    else:
+        checks.append(
+            Check(
+                "certificate",
+                "报废机动车回收证明",
+                PASS,
+                f"证明有效：{event.occurred_on:%Y-%m-%d} 回收，车辆与所有人一致",
+            )
+        )
+    if old is None:
+        checks.append(Check("deregistered", "注销登记", UNKNOWN, "机动车登记数据中没有该旧车"))
+    elif old.deregistered_on is None:
+        checks.append(Check("deregistered", "注销登记", FAIL, "旧车尚未办理注销登记"))
+    else:
+        checks.append(Check("deregistered", "注销登记", PASS, f"旧车已于 {old.deregistered_on:%Y-%m-%d} 注销登记"))
+    return checks
+
+
+def _vin_once_check(application: CarApplication) -> Check:
+    """Neither VIN (of those named) ever subsidised, old or new, whoever applied."""
+    vins = [vin for vin in (application.old_vin, application.new_vin) if vin]
     reused = (
         CarApplication.objects.filter(status__in=SUBSIDISED)
         .exclude(pk=application.pk)
@@ -591,14 +771,151 @@ def run_checks(application: CarApplication, today: datetime.date) -> list[Check]
         .exists()
     )
     if reused:
-        checks.append(Check("vin_once", "车辆未重复补贴", FAIL, "旧车或新车已享受过补贴"))
+        return Check("vin_once", "车辆未重复补贴", FAIL, "旧车或新车已享受过补贴")
+    return Check("vin_once", "车辆未重复补贴", PASS, "申请所列车辆均未享受过补贴")
+
+
+# ---------------------------------------------------------------- the truck checks (bj-truck-2024)
+
+
+def _organisation_owns(vehicle: Vehicle, organisation: Organisation) -> bool:
+    """Whether the registry has the vehicle in the organisation's name: linked to it, or (when the import could
+    not link it) its credit code's blind index as the traffic import seals it (purpose "uscc")."""
+    if vehicle.owner_organisation_id == organisation.pk:
+        return True
+    digest = crypto.blind_index(organisation.uscc, purpose="uscc")
+    return vehicle.owner_kind == "organisation" and bool(vehicle.owner_id_digest) and vehicle.owner_id_digest == digest
+
+
+def _old_truck(vehicle: Vehicle) -> dict[str, str] | None:
+    """The old truck as the truck rules read it, from the registry only; None when the registry does not say
+    its emission stage or weight class."""
+    weight_class = TRUCK_WEIGHT_CLASSES.get(vehicle.vehicle_type)
+    if not vehicle.emission_standard or weight_class is None:
+        return None
+    return {"emission_standard": vehicle.emission_standard, "weight_class": weight_class}
+
+
+def _truck_payload(application: CarApplication, old: Vehicle | None) -> dict[str, Any] | None:
+    """The rule engine's input (POLICY.md, truck): the old truck from the registry, the new truck as filed; None
+    when an old truck is named but the registry cannot tell its facts (or it is not the organisation's)."""
+    old_truck = None
+    if application.old_vin:
+        organisation = application.applicant_organisation
+        if old is None or organisation is None or not _organisation_owns(old, organisation):
+            return None
+        old_truck = _old_truck(old)
+        if old_truck is None:
+            return None
+    new_truck = None
+    if application.new_vin:
+        new_truck = {
+            "energy": application.new_energy,
+            "weight_class": application.new_weight_class,
+            "refrigerated": application.new_refrigerated,
+        }
+    return {"old_truck": old_truck, "new_truck": new_truck}
+
+
+def _truck_checks(application: CarApplication) -> list[Check]:
+    """An organisation's truck application: the old truck (in the registry, the organisation's, covered by
+    bj-truck-2024, scrapped with a certificate and deregistered), the rules, the new truck (registered to the
+    organisation as filed), and neither VIN subsidised before."""
+    organisation = application.applicant_organisation
+    assert organisation is not None  # truck applications are organisations'
+    checks: list[Check] = []
+    old = Vehicle.objects.filter(vin=application.old_vin).first() if application.old_vin else None
+    owns_old = old is not None and _organisation_owns(old, organisation)
+
+    if not application.old_vin:
+        checks.append(Check("vehicle_history", "旧车登记信息", NOT_APPLICABLE, "不淘汰旧车（仅购置新车）"))
+    elif old is None:
+        checks.append(
+            Check("vehicle_history", "旧车登记信息", UNKNOWN, "机动车登记数据中没有该旧车，请人工核对登记证书")
+        )
+    elif not owns_old:
+        checks.append(Check("vehicle_history", "旧车登记信息", FAIL, "旧车登记信息中所有人不是申请单位"))
+    elif not covered_by_bj_truck_2024(
+        vehicle_type=old.vehicle_type, use=old.use, emission_standard=old.emission_standard
+    ):
+        checks.append(
+            Check(
+                "vehicle_history",
+                "旧车登记信息",
+                FAIL,
+                f"旧车为{old.vehicle_type_name}、{old.get_use_display()}、"
+                f"排放标准{old.get_emission_standard_display() or '未登记'}，不是国四营运重型货车",
+            )
+        )
     else:
-        checks.append(Check("vin_once", "车辆未重复补贴", PASS, "旧车和新车均未享受过补贴"))
+        checks.append(
+            Check(
+                "vehicle_history",
+                "旧车登记信息",
+                PASS,
+                f"旧车为{old.vehicle_type_name}、{old.get_use_display()}、排放标准{old.get_emission_standard_display()}，"
+                f"{old.owner_since:%Y-%m-%d} 起登记在申请单位名下",
+            )
+        )
+
+    payload = _truck_payload(application, old)
+    if payload is None:
+        checks.append(
+            Check("rules", "补贴政策条件", UNKNOWN, "缺少旧车登记信息（排放标准、重量类别），无法按政策条件核验")
+        )
+    else:
+        checks.append(_rules_check(application, payload))
+
+    if application.old_vin:
+        checks.extend(_scrap_checks(application, old, owner_ok=owns_old))
+
+    if application.new_vin:
+        checks.append(_new_truck_check(application, organisation))
+    else:
+        checks.append(Check("new_registration", "新车登记", NOT_APPLICABLE, "不购置新车（仅淘汰旧车）"))
+
+    checks.append(
+        Check(
+            "one_per_year",
+            "每人每年一次",
+            NOT_APPLICABLE,
+            "“每人每年一次汽车补贴”只限居民个人；单位申请营运货车更新补贴按车辆计，不受此限",
+        )
+    )
+    checks.append(_vin_once_check(application))
     return checks
 
 
 def _nev_catalogue_missing(application: CarApplication) -> bool:
     return application.new_energy == "nev" and not NevCatalogueEntry.objects.exists()
+
+
+def _new_truck_check(application: CarApplication, organisation: Organisation) -> Check:
+    """The new truck is registered to the organisation, and the registry agrees with the energy filed."""
+    new = Vehicle.objects.filter(vin=application.new_vin).first()
+    if new is None:
+        return Check("new_registration", "新车登记", UNKNOWN, "机动车登记数据中尚无该新车，请人工核对登记证书")
+    if not _organisation_owns(new, organisation):
+        return Check("new_registration", "新车登记", FAIL, "新车未登记在申请单位名下")
+    if application.new_energy == "nev" and not is_nev(new.fuel):
+        return Check("new_registration", "新车登记", FAIL, f"新车登记燃料为{new.get_fuel_display()}，不是新能源汽车")
+    if application.new_energy == "guo6" and new.emission_standard and new.emission_standard != "guo6":
+        return Check(
+            "new_registration", "新车登记", FAIL, f"新车登记排放标准为{new.get_emission_standard_display()}，不是国六"
+        )
+    return Check("new_registration", "新车登记", PASS, f"新车已于 {new.owner_since:%Y-%m-%d} 登记在申请单位名下")
+
+
+def _rules_check(application: CarApplication, payload: dict[str, Any]) -> Check:
+    """The rule engine's answer for the application, as a check."""
+    try:
+        decision = rule_set_for(application.programme.code, application.submitted_on).evaluate(payload)
+    except Exception as error:
+        return Check("rules", "补贴政策条件", UNKNOWN, f"无法按政策条件核验：{error}")
+    if decision.eligible:
+        return Check("rules", "补贴政策条件", PASS, f"符合政策条件，补贴金额 {format_yuan(decision.amount_fen)}")
+    failed = [r.message for r in decision.reasons if not r.passed]
+    return Check("rules", "补贴政策条件", FAIL, "；".join(failed) or "不符合政策条件")
 
 
 def _refresh_checks(application: CarApplication, today: datetime.date) -> list[Check]:
@@ -632,14 +949,26 @@ def _engine_payload(
     }
 
 
+def engine_payload(application: CarApplication) -> dict[str, Any] | None:
+    """What the rule engine is asked for the application (car or truck, POLICY.md), from the registry and what
+    was filed; None when the registry cannot tell what the rules need (no amount is then granted)."""
+    if application.kind == CarApplication.Kind.TRUCK:
+        old_truck = Vehicle.objects.filter(vin=application.old_vin).first() if application.old_vin else None
+        return _truck_payload(application, old_truck)
+    old = Vehicle.objects.filter(vin=application.old_vin).first()
+    person = application.applicant
+    owned_since = _applicant_owned_since(old, person) if old is not None and person is not None else None
+    if old is None or owned_since is None:
+        return None
+    in_catalogue = NevCatalogueEntry.objects.filter(model_code=application.new_model_code).exists()
+    return _engine_payload(application, old, owned_since, in_catalogue)
+
+
 def _amount(application: CarApplication) -> int:
     """The subsidy the rule engine grants now (0 when it does not)."""
-    old = Vehicle.objects.filter(vin=application.old_vin).first()
-    owned_since = _applicant_owned_since(old, application.applicant) if old is not None else None
-    if old is None or owned_since is None:
+    payload = engine_payload(application)
+    if payload is None:
         return 0
-    in_catalogue = NevCatalogueEntry.objects.filter(model_code=application.new_model_code).exists()
-    payload = _engine_payload(application, old, owned_since, in_catalogue)
     decision = rule_set_for(application.programme.code, application.submitted_on).evaluate(payload)
     return decision.amount_fen if decision.eligible else 0
 
@@ -657,7 +986,12 @@ def refresh_checks(*, actor: User, application: CarApplication) -> CarApplicatio
 
 
 def _locked(application: CarApplication) -> CarApplication:
-    return CarApplication.objects.select_for_update().select_related("applicant", "programme").get(pk=application.pk)
+    return (
+        # Only the application's row is locked: the applicant (person or organisation) is an outer join.
+        CarApplication.objects.select_for_update(of=("self",))
+        .select_related("applicant", "applicant_organisation", "programme")
+        .get(pk=application.pk)
+    )
 
 
 def _close_pause(application: CarApplication, today: datetime.date) -> None:
@@ -706,9 +1040,9 @@ def request_supplement(*, actor: User, application: CarApplication, note: str, d
         application.save(update_fields=["pauses", "status", "supplement_due_on", "supplement_note"])
         _step(application, "supplement_requested", f"要求补正材料（截止 {due_on:%Y-%m-%d}）", actor, note=note.strip())
         _audit(actor, "supplement_requested", application, {"due_on": due_on.isoformat(), "stage": stage})
-        _notify(
+        notify_applicant(
             application,
-            f"您的汽车以旧换新补贴申请{application.number}需补正材料：{note.strip()[:60]}。"
+            f"您的{_subject(application)}{application.number}需补正材料：{note.strip()[:60]}。"
             f"请于{due_on:%Y年%m月%d日}前补正，逾期将不予补贴。",
             "car_supplement",
         )
@@ -717,7 +1051,7 @@ def request_supplement(*, actor: User, application: CarApplication, note: str, d
 
 def supply(*, actor: User, application: CarApplication) -> CarApplication:
     """The applicant has given the material asked for: the clock runs again where it stopped."""
-    if actor.pk not in (application.applicant.user_id, application.prepared_by_id):
+    if not is_applicant(actor, application) and actor.pk != application.prepared_by_id:
         raise ForbiddenError("只有申请人可以提交补正材料", code="car_application_forbidden")
     today = today_local()
     with transaction.atomic():
@@ -822,13 +1156,13 @@ def decide(
             application,
             {"reason_code": reason_code, "amount_fen": application.amount_fen, "reconsideration": was_reconsideration},
         )
-        _notify(application, f"您的汽车以旧换新补贴申请{application.number}{title}。", "car_decided")
+        notify_applicant(application, f"您的{_subject(application)}{application.number}{title}。", "car_decided")
     return application
 
 
 def request_reconsideration(*, actor: User, application: CarApplication, note: str) -> CarApplication:
     """复核: the applicant asks once for a refusal to be looked at again, by another reviewer."""
-    if application.applicant.user_id != actor.pk:
+    if not is_applicant(actor, application):
         raise ForbiddenError("只有申请人可以申请复核", code="car_application_forbidden")
     if not note.strip():
         raise ValidationFailed.for_field("note", "required", "请说明申请复核的理由")
@@ -871,9 +1205,9 @@ def mark_paid(result: PaymentResult) -> None:
     application.save(update_fields=["status", "paid_on", "bank_reference", "payment_failure"])
     _step(application, "paid", f"补贴 {format_yuan(result.amount_fen)} 已到账", None)
     _audit(None, "paid", application, {"bank_reference": result.bank_reference, "amount_fen": result.amount_fen})
-    _notify(
+    notify_applicant(
         application,
-        f"您的汽车以旧换新补贴申请{application.number}的补贴{format_yuan(result.amount_fen)}已拨付到账。",
+        f"您的{_subject(application)}{application.number}的补贴{format_yuan(result.amount_fen)}已拨付到账。",
         "car_paid",
     )
 
@@ -886,9 +1220,9 @@ def mark_failed(result: PaymentResult) -> None:
     application.save(update_fields=["status", "payment_failure"])
     _step(application, "payment_failed", f"拨付失败：{result.failure_reason[:100]}", None)
     _audit(None, "payment_failed", application, {"failure_reason": result.failure_reason})
-    _notify(
+    notify_applicant(
         application,
-        f"您的汽车以旧换新补贴申请{application.number}拨付失败（{result.failure_reason[:40]}），请登录平台更正收款账户，更正后将重新拨付。",
+        f"您的{_subject(application)}{application.number}拨付失败（{result.failure_reason[:40]}），请登录平台更正收款账户，更正后将重新拨付。",
         "car_payment_failed",
     )
 
@@ -898,7 +1232,7 @@ def correct_account(*, actor: User, application: CarApplication, bank_name: str,
     instead. Settlement already put the payment back in the queue (``PaymentResult.requeued``); the next batch
     reads the payee's account as it stands then, so correcting the payee is all it takes: nothing is requested
     again and the budget is not touched. The same account again is refused: the bank has just turned it down."""
-    if application.applicant.user_id != actor.pk:
+    if not is_applicant(actor, application):
         raise ForbiddenError("只有申请人本人可以更正收款账户", code="car_application_forbidden")
     with transaction.atomic():
         application = _locked(application)

@@ -14,10 +14,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from huanxin.accounts.http import AuthenticatedRequest
-from huanxin.accounts.roles import RULE_EDITORS
+from huanxin.accounts.models import Organisation
+from huanxin.accounts.queries import acting_organisation
+from huanxin.accounts.roles import RULE_EDITORS, TRUCK_APPLICANTS
 from huanxin.core.errors import DomainError, ForbiddenError, NotFoundError
 from huanxin.core.forms import apply_domain_error
-from huanxin.core.permissions import districts_for
+from huanxin.core.permissions import districts_for, organisations_for
 from huanxin.vehicles import application_queries as queries
 from huanxin.vehicles import application_services as services
 from huanxin.vehicles import topups
@@ -30,6 +32,7 @@ from huanxin.vehicles.application_forms import (
     PrepareForm,
     ReconsiderationForm,
     SupplementForm,
+    TruckApplicationForm,
 )
 from huanxin.vehicles.application_models import CarApplication
 from huanxin.vehicles.domain.applications import RESULT_NAMES
@@ -43,7 +46,7 @@ def _application(request: AuthenticatedRequest, pk: int, *, act_as: str = "") ->
     except NotFoundError:
         raise Http404 from None
     user = request.user
-    is_applicant = application.applicant.user_id == user.pk
+    is_applicant = queries.is_applicant(user, application)
     allowed = {
         "": True,
         "reviewer": not is_applicant and services.is_reviewer_for(user, application),
@@ -99,9 +102,92 @@ def apply(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "vehicles/applications/apply.html", {"form": form}, status=status)
 
 
+def _truck_organisation(request: AuthenticatedRequest) -> Organisation:
+    """The enterprise the page acts for: the one named (a form's or the query's organisation_id) if the user
+    applies for it, else their first."""
+    requested = request.POST.get("organisation_id") or request.GET.get("organisation_id")
+    try:
+        return acting_organisation(
+            request,
+            roles=TRUCK_APPLICANTS,
+            kinds=services.TRUCK_APPLICANT_KINDS,
+            requested=requested,
+            first_by_default=True,
+        )
+    except DomainError:
+        raise PermissionDenied from None
+
+
+def _truck_organisations(request: AuthenticatedRequest) -> list[tuple[int, str]]:
+    organisations = Organisation.objects.filter(
+        pk__in=organisations_for(request.user, *TRUCK_APPLICANTS), kind__in=services.TRUCK_APPLICANT_KINDS
+    ).order_by("pk")
+    return [(o.pk, o.name) for o in organisations]
+
+
+# The service's field names that the truck form names otherwise.
+_TRUCK_FORM_FIELDS = {"new_truck_price_fen": "new_price_yuan"}
+
+
+@login_required
+def truck_applications(request: AuthenticatedRequest) -> HttpResponse:
+    """An enterprise's operating-truck renewal applications (bj-truck-2024), for its declarants."""
+    organisation = _truck_organisation(request)
+    rows = [(a, queries.clock(a)) for a in queries.organisation_applications(organisation.pk)]
+    return render(
+        request,
+        "vehicles/applications/trucks.html",
+        {"rows": rows, "organisation": organisation, "organisations": _truck_organisations(request)},
+    )
+
+
+@login_required
+def truck_apply(request: AuthenticatedRequest) -> HttpResponse:
+    """An enterprise's declarant applies for bj-truck-2024 for the enterprise that owns the trucks."""
+    organisation = _truck_organisation(request)
+    form = TruckApplicationForm(
+        request.POST or None,
+        organisations=_truck_organisations(request),
+        initial={"organisation_id": organisation.pk},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            price = data["new_price_yuan"]
+            try:
+                application = services.submit_truck_application(
+                    actor=request.user,
+                    organisation=organisation,
+                    old_vin=data["old_vin"],
+                    certificate_number=data["certificate_number"],
+                    new_vin=data["new_vin"],
+                    new_energy=data["new_energy"],
+                    new_weight_class=data["new_weight_class"],
+                    new_refrigerated=data["new_refrigerated"],
+                    new_invoice_number=data["new_invoice_number"],
+                    new_price_fen=int(price * Decimal(100)) if price is not None else 0,
+                    bank_name=data["bank_name"],
+                    account_number=data["account_number"],
+                )
+            except ForbiddenError:
+                raise PermissionDenied from None
+            except DomainError as error:
+                apply_domain_error(form, error, rename=lambda f: _TRUCK_FORM_FIELDS.get(f, f))
+                status = 422
+            else:
+                messages.success(request, f"申请已提交，编号 {application.number}。请上传申请材料。")
+                return redirect("vehicles:application", application.pk)
+        else:
+            status = 422
+    return render(
+        request, "vehicles/applications/truck_apply.html", {"form": form, "organisation": organisation}, status=status
+    )
+
+
 def _context(request: AuthenticatedRequest, application: CarApplication, **forms: Any) -> dict[str, Any]:
     user = request.user
-    is_applicant = application.applicant.user_id == user.pk
+    is_applicant = queries.is_applicant(user, application)
     reviewer = not is_applicant and services.is_reviewer_for(user, application)
     clock = queries.clock(application)
     return {

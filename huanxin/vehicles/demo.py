@@ -1,7 +1,8 @@
 # ruff: noqa: E501 - the demo file is a table, one row a line
 """Demo vehicles: a handful of cars and trucks with their histories, imported as the traffic police's file would
 be (through the same service), so the VIN search and the mandatory-scrapping list show something; one of them scrapped by the demo scrapping
-enterprise, with its certificate."""
+enterprise, with its certificate; one 国四 operating heavy truck of the demo haulier (a declaring enterprise in
+accounts.demo) scrapped and deregistered too, so its declarant can walk the bj-truck-2024 application."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from huanxin.vehicles.models import ScrapCertificate, Vehicle
 
 # The demo scrapping enterprise (accounts.demo: 北京顺达报废汽车回收拆解有限公司).
 SCRAPPER_USCC = "91110113MA01HX0E0P"
+# The demo haulier that owns the trucks (accounts.demo: 北京京运物流有限公司, a declaring enterprise).
+HAULIER_USCC = "91110112MA01DHX727"
 
 HEADER = [
     "业务类型", "车辆识别代号", "业务日期", "车辆类型", "使用性质", "燃料种类", "排量（毫升）", "排放标准",
@@ -51,6 +54,7 @@ DEMO_VINS = {
     "nev": _vin("LRW3E7EA" + "KC000106"),
     "deregistered": _vin("LSVAB23C" + "9M000107"),
     "scrapped": _vin("LSVAB23C" + "BM000108"),
+    "truck_renewal": _vin("LGBH52E0" + "EY000109"),
 }
 SCRAPPED_ON = datetime.date(2025, 11, 20)
 
@@ -62,7 +66,7 @@ def _rows() -> list[list[str]]:
         _resident_id("11010819751120045"),
         _resident_id("11010819900101567"),
     )
-    taxi_company, haulier = _uscc("91110105MA01DHX71"), _uscc("91110112MA01DHX72")
+    taxi_company, haulier = _uscc("91110105MA01DHX71"), HAULIER_USCC
     r = "注册登记"
     return [
         [r, v["private_car"], "2010-03-15", "private_small", "非营运", "汽油", "1598", "国四", "个人", "李明", li, "朝阳区", "", "", ""],
@@ -79,14 +83,16 @@ def _rows() -> list[list[str]]:
         ["注销登记", v["deregistered"], "2024-09-30", "", "", "", "", "", "", "", "", "", "", "", "报废"],
         # The demo resident's own old car: scrapped by the demo scrapping enterprise and then deregistered, so the
         # resident can walk the car scrap-and-replace application from their phone.
+        # The haulier's truck to renew under bj-truck-2024: scrapped and deregistered below.
+        [r, v["truck_renewal"], "2014-09-16", "truck_heavy", "营运", "柴油", "11596", "国四", "单位", "北京京运物流有限公司", haulier, "通州区", "", "", ""],
         [r, v["scrapped"], "2011-05-10", "private_small", "非营运", "汽油", "1598", "国四", "个人", DEMO_RESIDENT_NAME, DEMO_RESIDENT_ID, "朝阳区", "", "", ""],
     ]  # fmt: skip
 
 
-def _deregistration() -> bytes:
-    """The traffic police's deregistration of the scrapped car, a week after the intake (a second file: nothing
-    may follow a deregistration, so it can only be imported once the car is scrapped)."""
-    row = ["注销登记", DEMO_VINS["scrapped"], (SCRAPPED_ON + datetime.timedelta(days=7)).isoformat()]
+def _deregistration(vin: str = DEMO_VINS["scrapped"]) -> bytes:
+    """The traffic police's deregistration of a scrapped vehicle, a week after the intake (a second file: nothing
+    may follow a deregistration, so it can only be imported once the vehicle is scrapped)."""
+    row = ["注销登记", vin, (SCRAPPED_ON + datetime.timedelta(days=7)).isoformat()]
     return _csv([row + [""] * 11 + ["报废"]])
 
 
@@ -110,18 +116,22 @@ DEMO_NEV_MODELS = [
 def load_demo(admin: User) -> None:
     """Idempotent: imports the demo file once (a second run would find every event recorded anyway), then has
     the demo scrapping enterprise scrap one car: its certificate and its five major assemblies."""
-    if not Vehicle.objects.filter(vin__in=list(DEMO_VINS.values())).exists():
+    if Vehicle.objects.filter(vin__in=list(DEMO_VINS.values())).count() < len(DEMO_VINS):
         services.import_registrations(actor=admin, file_name="演示-机动车登记数据.csv", content=demo_file())
     # A few models standing for the MIIT NEV catalogue, so that an NEV application can be decided in the demo
     # (without any catalogue the platform refuses to price an NEV); known models are left as they are.
     import_nev_catalogue(actor=admin, rows=DEMO_NEV_MODELS, batch="演示")
     scrapper = User.objects.filter(username="scrapper").first()
     enterprise = Organisation.objects.filter(kind=OrganisationKind.VEHICLE_SCRAPPER, uscc=SCRAPPER_USCC).first()
-    if (
-        scrapper is None
-        or enterprise is None
-        or ScrapCertificate.objects.filter(vehicle__vin=DEMO_VINS["scrapped"]).exists()
-    ):
+    if scrapper is None or enterprise is None:
+        return
+    _scrap_car(admin, scrapper, enterprise)
+    _scrap_truck(admin, scrapper, enterprise)
+
+
+def _scrap_car(admin: User, scrapper: User, enterprise: Organisation) -> None:
+    """The demo resident's car: scrapped with its five major assemblies recorded, and deregistered, once."""
+    if ScrapCertificate.objects.filter(vehicle__vin=DEMO_VINS["scrapped"]).exists():
         return
     certificate = scrapping.issue_certificate(
         actor=scrapper,
@@ -143,3 +153,14 @@ def load_demo(admin: User) -> None:
         ],
     )
     services.import_registrations(actor=admin, file_name="演示-机动车注销登记.csv", content=_deregistration())
+
+
+def _scrap_truck(admin: User, scrapper: User, enterprise: Organisation) -> None:
+    """The haulier's 国四 truck: scrapped by the demo scrapping enterprise and deregistered, once."""
+    vin = DEMO_VINS["truck_renewal"]
+    if ScrapCertificate.objects.filter(vehicle__vin=vin).exists():
+        return
+    scrapping.issue_certificate(
+        actor=scrapper, enterprise=enterprise, vin=vin, owner_id_number=HAULIER_USCC, intake_on=SCRAPPED_ON
+    )
+    services.import_registrations(actor=admin, file_name="演示-营运货车注销登记.csv", content=_deregistration(vin))

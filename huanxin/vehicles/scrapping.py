@@ -14,7 +14,6 @@ import datetime
 import hmac
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,7 +22,6 @@ from django.utils import timezone
 
 from huanxin.accounts.models import Licence, Organisation, OrganisationKind, User
 from huanxin.accounts.services import TryAgainLater
-from huanxin.accounts.sms import send_notice
 from huanxin.core import audit, crypto, ratelimit
 from huanxin.core.domain.identifiers import IdentifierError, validate_resident_id, validate_uscc
 from huanxin.core.errors import ConflictError, ForbiddenError, ValidationFailed
@@ -266,6 +264,7 @@ def revoke_certificate(
     Locks, in the order every writer takes them: the certificate, the vehicle, the applications citing it (a
     decision locks the certificate before its application, so an approval and a revocation never both pass)."""
     from huanxin.vehicles.application_models import CLOSED, SUBSIDISED, CarApplication, CarApplicationStep
+    from huanxin.vehicles.application_services import notify_applicant
 
     if reason not in certificates.REVOCATION_REASONS:
         raise ValidationFailed.for_field("reason", "invalid_choice", "请选择作废原因")
@@ -327,10 +326,11 @@ def revoke_certificate(
                 title=f"报废机动车回收证明 {certificate.number} 已由开具企业作废：{reason_name}",
                 actor=actor,
             )
-            _tell_applicant(
+            notify_applicant(
                 application,
-                f"您的汽车以旧换新补贴申请{application.number}所附报废机动车回收证明{certificate.number}"
+                f"您的补贴申请{application.number}所附报废机动车回收证明{certificate.number}"
                 f"已被开具企业作废（{reason_name}），请联系该企业核实。",
+                "car_certificate_revoked",
             )
         audit.record(
             actor=actor,
@@ -437,13 +437,6 @@ def hand_over_battery(
     except IntegrityError:
         raise refusal from None
     return battery
-
-
-def _tell_applicant(application: Any, text: str) -> None:
-    person = application.applicant
-    phone = person.reveal_phone() if person is not None else ""
-    if phone:
-        transaction.on_commit(lambda: send_notice(phone, text, "car_certificate_revoked"))
 
 
 def count_public_check(client_ip: str) -> None:

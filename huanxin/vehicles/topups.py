@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from huanxin.accounts.models import User
@@ -29,10 +29,9 @@ from huanxin.vehicles.application_models import (
     CarApplicationStep,
     CarTopUp,
     CarTopUpRun,
-    NevCatalogueEntry,
 )
-from huanxin.vehicles.application_services import _applicant_owned_since, _engine_payload
-from huanxin.vehicles.models import Vehicle
+from huanxin.vehicles.application_services import engine_payload
+from huanxin.vehicles.domain.records import BJ_TRUCK_PROGRAMME
 
 TOP_UP_SOURCE = "car-topup"
 register(TOP_UP_SOURCE, label="汽车以旧换新补贴追溯补差", purpose="汽车以旧换新补贴补差")
@@ -51,8 +50,10 @@ class Owed:
         return self.new_amount_fen - self.paid_before_fen
 
 
-# Codes of the car programmes (cn-car-scrap-*, cn-car-replace-*): the rule versions top-ups are computed for.
+# The programmes whose applications are vehicles.CarApplication rows (cn-car-scrap-*, cn-car-replace-*, and
+# organisations' bj-truck-2024): the rule versions top-ups are computed for.
 CAR_PROGRAMMES = "cn-car-"
+VEHICLE_PROGRAMMES = Q(programme__code__startswith=CAR_PROGRAMMES) | Q(programme__code=BJ_TRUCK_PROGRAMME)
 
 
 def require_city_wide(actor: Any) -> None:
@@ -67,9 +68,9 @@ def versions_owing(actor: Any) -> list[tuple[RuleSetVersion, list[Owed]]]:
     listed = set(CarTopUpRun.objects.exclude(status="rejected").values_list("rule_version_id", flat=True))
     versions = (
         RuleSetVersion.objects.filter(
+            VEHICLE_PROGRAMMES,
             status=RuleSetVersion.Status.PUBLISHED,
             effective_from__lte=timezone.localdate(),
-            programme__code__startswith=CAR_PROGRAMMES,
         )
         .exclude(pk__in=listed)
         .select_related("programme")
@@ -81,11 +82,7 @@ def versions_owing(actor: Any) -> list[tuple[RuleSetVersion, list[Owed]]]:
 
 def car_rule_version(pk: int) -> RuleSetVersion | None:
     """The rule version ``pk`` of a car programme (the only ones top-ups are for), or None."""
-    return (
-        RuleSetVersion.objects.filter(pk=pk, programme__code__startswith=CAR_PROGRAMMES)
-        .select_related("programme")
-        .first()
-    )
+    return RuleSetVersion.objects.filter(VEHICLE_PROGRAMMES, pk=pk).select_related("programme").first()
 
 
 def top_up_run(pk: int) -> CarTopUpRun | None:
@@ -112,16 +109,13 @@ def owed_under(version: RuleSetVersion) -> list[Owed]:
     owed: list[Owed] = []
     applications = CarApplication.objects.filter(
         programme_id=version.programme_id, status__in=DECIDED, submitted_on__gte=version.effective_from
-    ).select_related("applicant", "programme")
+    ).select_related("applicant", "applicant_organisation", "programme")
     for application in applications:
         if CarTopUp.objects.filter(application=application, rule_version=version).exists():
             continue
-        old = Vehicle.objects.filter(vin=application.old_vin).first()
-        owned = _applicant_owned_since(old, application.applicant) if old is not None else None
-        if old is None or owned is None:
+        payload = engine_payload(application)
+        if payload is None:
             continue
-        in_catalogue = NevCatalogueEntry.objects.filter(model_code=application.new_model_code).exists()
-        payload = _engine_payload(application, old, owned, in_catalogue)
         # The application itself is not its own history (it is decided, so _engine_payload leaves it out).
         decision = rule_set.evaluate(payload)
         new_amount = decision.amount_fen if decision.eligible else 0

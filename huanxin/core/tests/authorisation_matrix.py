@@ -614,6 +614,10 @@ row(
     "POST /vehicles/applications/prepare/", body={}, everyone=403, anonymous=LOGIN, car_dealer=ALLOWED, scrapper=ALLOWED
 )
 row("GET /vehicles/applications/queue/", everyone=403, anonymous=LOGIN, reviewers=200)
+# Operating-truck renewal (bj-truck-2024): a declaring enterprise's declarants apply for their own enterprise.
+row("GET /vehicles/applications/trucks/", everyone=403, anonymous=LOGIN, declarant=200)
+row("GET /vehicles/applications/trucks/new/", everyone=403, anonymous=LOGIN, declarant=200)
+row("POST /vehicles/applications/trucks/new/", body={}, everyone=403, anonymous=LOGIN, declarant=ALLOWED)
 # Retroactive top-ups: city-wide reviewers (the municipal reviewer and the administrator) only.
 row("GET /vehicles/top-ups/", everyone=403, anonymous=LOGIN, reviewer=200, admin=200)
 row("POST /vehicles/top-ups/", body={}, everyone=403, anonymous=LOGIN, reviewer=ALLOWED, admin=ALLOWED)
@@ -1257,6 +1261,20 @@ row(
     scrappers=ALLOWED,
 )
 row("GET /api/v1/vehicles/applications/queue", everyone=403, anonymous=401, reviewers=200)
+row("GET /api/v1/vehicles/applications/trucks", everyone=403, anonymous=401, declarant=200, declarant_token=200)
+row(
+    "POST /api/v1/vehicles/applications/trucks",
+    body={
+        "old_vin": "{car_old_vin}",
+        "certificate_number": "BF-MATRIX-TRUCK",
+        "bank_name": "中国银行",
+        "account_number": "11001234567890",
+    },
+    everyone=403,
+    anonymous=401,
+    declarant=ALLOWED,
+    declarant_token=ALLOWED,
+)
 row("GET /api/v1/vehicles/top-ups", everyone=403, anonymous=401, reviewer=200, admin=200)
 row("GET /api/v1/vehicles/top-ups/owed", everyone=403, anonymous=401, reviewer=200, admin=200)
 row(

@@ -19,6 +19,8 @@ EVIDENCE_KINDS = {
     "deregistration": "机动车注销证明书",
     "new_car_invoice": "新车购车发票（机动车销售统一发票）",
     "new_registration": "新车机动车登记证书或行驶证",
+    "business_licence": "营业执照（单位申请）",
+    "transport_permit": "道路运输证（营运货车）",
 }
 
 # The types an evidence file may be, decided from its first bytes only (never its name or declared type).
@@ -55,7 +57,10 @@ def claimed_type(file_name: str, declared: str) -> str | None:
 # ---------------------------------------------------------------- automatic checks
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
-RESULT_NAMES = {PASS: "通过", FAIL: "不通过", UNKNOWN: "无法判断"}
+# A check that does not apply to this applicant (a resident-only limit, for an organisation) is listed as such
+# rather than left out, so the reviewer sees that it was not forgotten.
+NOT_APPLICABLE = "not_applicable"
+RESULT_NAMES = {PASS: "通过", FAIL: "不通过", UNKNOWN: "无法判断", NOT_APPLICABLE: "不适用"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ REFUSAL_REASONS = {
     "not_deregistered": "旧车尚未注销登记",
     "new_car_not_eligible": "新车不符合补贴车型要求",
     "already_subsidised": "已享受过汽车补贴或车辆已补贴",
+    "truck_not_covered": "旧车不是国四营运重型货车或不在申请单位名下",
     "evidence_missing": "材料不全或补正逾期",
     "evidence_false": "材料不真实",
     "other": "其他原因",

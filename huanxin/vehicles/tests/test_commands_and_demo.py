@@ -56,7 +56,7 @@ def test_the_demo_loads_vehicles_with_histories_once(personas):
     assert Vehicle.objects.count() == len(DEMO_VINS)
     assert VehicleImport.objects.count() == 1
     assert VehicleImport.objects.get().refused_count == 0
-    assert VehicleEvent.objects.count() == 13
+    assert VehicleEvent.objects.count() == 14
     assert Vehicle.objects.get(vin=DEMO_VINS["deregistered"]).status == "deregistered"
     assert Vehicle.objects.get(vin=DEMO_VINS["private_car"]).owner_name == "赵芳"
 
@@ -86,8 +86,7 @@ def test_the_demo_scrapping_enterprise_scraps_one_car_once(personas):
     make_member(Role.DISMANTLER, enterprise, username="scrapper")
     load_demo(personas.admin)
     load_demo(personas.admin)
-    certificate = ScrapCertificate.objects.get()
-    assert certificate.vehicle.vin == DEMO_VINS["scrapped"]
+    certificate = ScrapCertificate.objects.get(vehicle__vin=DEMO_VINS["scrapped"])
     # Scrapped, then deregistered by the traffic police's second file (imported once, however often the demo runs).
     assert certificate.vehicle.status == "deregistered"
     assert certificate.vehicle.owner_name == "张三"
@@ -99,3 +98,9 @@ def test_the_demo_scrapping_enterprise_scraps_one_car_once(personas):
     assert certificate.number == "BFMA01HX0E02025000001"
     assert certificate.enterprise.name == "北京顺达报废汽车回收拆解有限公司"
     assert ScrapAssembly.objects.filter(certificate=certificate).count() == 5
+    # The demo haulier's 国四 truck, for the bj-truck-2024 walk: scrapped after the car, deregistered, once.
+    truck = ScrapCertificate.objects.get(vehicle__vin=DEMO_VINS["truck_renewal"]).vehicle
+    assert ScrapCertificate.objects.count() == 2
+    assert truck.status == "deregistered"
+    assert truck.owner_name == "北京京运物流有限公司"
+    assert [e.kind for e in truck.events.order_by("occurred_on")] == ["registration", "scrapping", "deregistration"]
