@@ -27,6 +27,26 @@ def apply_domain_error(form: forms.Form, error: DomainError, rename: Callable[[s
         form.add_error(None, ValidationError(error.detail, code=error.code))
 
 
+def name_fields_in_messages(form: forms.BaseForm) -> None:
+    """Required and choice messages that name the field ("请填写开户银行"): the pages are Chinese whatever language
+    the browser asks for, and a bare "this field is required" under a long form does not say which."""
+    for field in form.fields.values():
+        choice = isinstance(field, forms.ChoiceField)
+        field.error_messages["required"] = f"请{'选择' if choice else '填写'}{field.label}"
+        if choice:
+            field.error_messages["invalid_choice"] = "请从列表中选择"
+        if isinstance(field, forms.DecimalField):
+            field.error_messages["invalid"] = "请填写数字，如 1.5"
+
+
+class NamedMessagesForm(forms.Form):
+    """A form whose required and choice messages name their field (see :func:`name_fields_in_messages`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_fields_in_messages(self)
+
+
 class YuanField(forms.CharField):
     """A yuan amount typed by a person ("3,999.5"), cleaned to integer fen; empty is ``None``.
 

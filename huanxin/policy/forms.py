@@ -10,7 +10,7 @@ from django.utils import timezone
 from huanxin.accounts.models import District
 from huanxin.catalogue.domain.categories import CATEGORIES
 from huanxin.core.domain.money import format_yuan
-from huanxin.core.forms import YuanField
+from huanxin.core.forms import YuanField, name_fields_in_messages
 from huanxin.policy.domain import InputError, RuleSet
 from huanxin.policy.domain.families.car import NEW_ENERGIES, OLD_FUELS
 from huanxin.policy.domain.families.ebike import BATTERIES
@@ -154,14 +154,7 @@ class QuoteForm(forms.Form):
     def __init__(self, *args: Any, rule_set: RuleSet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rule_set = rule_set
-        # The page is Chinese whatever language the browser asks for: name the field in the message.
-        for field in self.fields.values():
-            choice = isinstance(field, forms.ChoiceField)
-            field.error_messages["required"] = f"请{'选择' if choice else '填写'}{field.label}"
-            if choice:
-                field.error_messages["invalid_choice"] = "请从列表中选择"
-            if isinstance(field, forms.DecimalField):
-                field.error_messages["invalid"] = "请填写数字，如 1.5"
+        name_fields_in_messages(self)
 
     def payload(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from huanxin.core.forms import NamedMessagesForm
 from huanxin.vehicles.domain.applications import APPROVAL_REASONS, EVIDENCE_KINDS, REFUSAL_REASONS
 
 PROGRAMMES = [
@@ -13,7 +14,7 @@ PROGRAMMES = [
 _VIN = forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
 
 
-class CarApplicationForm(forms.Form):
+class CarApplicationForm(NamedMessagesForm):
     programme_code = forms.ChoiceField(label="补贴项目", choices=PROGRAMMES)
     old_vin = forms.CharField(label="旧车车辆识别代号（VIN）", max_length=40, widget=_VIN)
     certificate_number = forms.CharField(
@@ -40,7 +41,7 @@ class CarApplicationForm(forms.Form):
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(NamedMessagesForm):
     kind = forms.ChoiceField(label="材料类型", choices=list(EVIDENCE_KINDS.items()))
     file = forms.FileField(
         label="文件",
@@ -51,12 +52,12 @@ class EvidenceForm(forms.Form):
     )
 
 
-class SupplementForm(forms.Form):
+class SupplementForm(NamedMessagesForm):
     note = forms.CharField(label="需要补正的材料", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     due_on = forms.DateField(label="补正截止日期", widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(NamedMessagesForm):
     decision = forms.ChoiceField(
         label="决定",
         choices=[(f"approve:{k}", f"批准：{v}") for k, v in APPROVAL_REASONS.items()]
@@ -65,7 +66,7 @@ class DecisionForm(forms.Form):
     note = forms.CharField(label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReconsiderationForm(forms.Form):
+class ReconsiderationForm(NamedMessagesForm):
     note = forms.CharField(label="申请复核的理由", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -76,20 +77,20 @@ class PrepareForm(CarApplicationForm):
     consent_note = forms.CharField(label="申请人授权说明", max_length=200, help_text="如授权书编号")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         del self.fields["bank_name"]
         del self.fields["account_number"]
         self.order_fields(["resident_id", "consent_note"])
 
 
-class ConfirmForm(forms.Form):
+class ConfirmForm(NamedMessagesForm):
     bank_name = forms.CharField(label="开户银行", max_length=100)
     account_number = forms.CharField(
         label="本人银行账号", max_length=40, widget=forms.TextInput(attrs={"inputmode": "numeric"})
     )
 
 
-class TruckApplicationForm(forms.Form):
+class TruckApplicationForm(NamedMessagesForm):
     """An organisation's bj-truck-2024 application: the old truck scrapped, the new truck bought, or both. The old
     truck's emission stage and weight are not asked: the registry says them."""
 
@@ -124,7 +125,7 @@ class TruckApplicationForm(forms.Form):
     )
 
     def __init__(self, *args: object, organisations: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         field = self.fields["organisation_id"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = organisations

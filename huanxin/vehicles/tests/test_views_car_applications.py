@@ -142,3 +142,12 @@ def test_the_reviewer_sees_image_evidence_beside_the_checks_and_pdfs_as_download
     assert f'<img src="/vehicles/applications/{application.pk}/evidence/{image.pk}/"' in page
     assert f'<img src="/vehicles/applications/{application.pk}/evidence/{pdf.pk}/"' not in page
     assert f'href="/vehicles/applications/{application.pk}/evidence/{pdf.pk}/"' in page
+
+
+def test_a_form_left_empty_names_each_missing_field(scene):
+    personas, _, _ = scene
+    response = client_for(personas.consumer).post("/vehicles/applications/new/", {})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "请填写开户银行" in page
+    assert "这个字段是必填项" not in page
