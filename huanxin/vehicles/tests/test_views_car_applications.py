@@ -146,7 +146,9 @@ def test_the_reviewer_sees_image_evidence_beside_the_checks_and_pdfs_as_download
 
 def test_a_form_left_empty_names_each_missing_field(scene):
     personas, _, _ = scene
-    response = client_for(personas.consumer).post("/vehicles/applications/new/", {})
+    # As a browser sends it: every field present, all of them empty.
+    empty = dict.fromkeys(("programme_code", "old_vin", "new_vin", "new_energy", "bank_name", "account_number"), "")
+    response = client_for(personas.consumer).post("/vehicles/applications/new/", empty)
     assert response.status_code == 422
     page = response.content.decode()
     assert "请填写开户银行" in page
