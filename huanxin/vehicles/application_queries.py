@@ -70,8 +70,11 @@ def _pauses(application: CarApplication) -> list[Pause]:
     ]
 
 
-def clock(application: CarApplication, today: datetime.date | None = None) -> Clock:
-    """The application's three legal clocks and when the money is expected (到账)."""
+def clock(
+    application: CarApplication, today: datetime.date | None = None, *, limits: ClockLimits | None = None
+) -> Clock:
+    """The application's three legal clocks and when the money is expected (到账); ``limits`` when the caller
+    has read its programme's already (a scan over many applications reads them once)."""
     approved: bool | None = None
     if application.status in ("approved", "paid", "payment_failed"):
         approved = True
@@ -79,7 +82,7 @@ def clock(application: CarApplication, today: datetime.date | None = None) -> Cl
         approved = False
     return compute_clock(
         calendar=default_calendar(),
-        limits=limits_for(application),
+        limits=limits or limits_for(application),
         submitted_on=None if application.status == "prepared" else application.submitted_on,
         accepted_on=application.accepted_on,
         decided_on=application.decided_on if approved is not None else None,

@@ -36,3 +36,10 @@ urlpatterns = [
     path("applications/<int:pk>/decide/", application_views.decide, name="application_decide"),
     path("applications/<int:pk>/reconsider/", application_views.reconsider, name="application_reconsider"),
 ]
+
+# Legal-clock flags (即将到期、已逾期、补正逾期), in their own module.
+from huanxin.vehicles import clock_flag_views  # noqa: E402
+
+urlpatterns += [
+    path("applications/clock-flags/", clock_flag_views.clock_flags_page, name="application_clock_flags"),
+]
