@@ -75,6 +75,37 @@ def due_soon_days() -> int:
 # ---------------------------------------------------------------- which stage is due when
 
 
+@dataclass(frozen=True)
+class RememberingCalendar(WorkCalendar):
+    """The platform calendar remembering every count it made: a scan counts from the same few hundred start days
+    over and over, and walking the days each time is most of its work."""
+
+    _added: dict[tuple[datetime.date, int], datetime.date] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    _between: dict[tuple[datetime.date, datetime.date], int] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+
+    @classmethod
+    def of(cls, calendar: WorkCalendar) -> RememberingCalendar:
+        return cls(calendar.holidays, calendar.workdays, calendar.years)
+
+    def add_working_days(self, start: datetime.date, days: int) -> datetime.date:
+        key = (start, days)
+        found = self._added.get(key)
+        if found is None:
+            found = self._added[key] = super().add_working_days(start, days)
+        return found
+
+    def working_days_between(self, start: datetime.date, end: datetime.date) -> int:
+        key = (start, end)
+        found = self._between.get(key)
+        if found is None:
+            found = self._between[key] = super().working_days_between(start, end)
+        return found
+
+
 def latest_start(calendar: WorkCalendar, days: int, horizon: datetime.date) -> datetime.date:
     """The last day a clock of ``days`` working days may start on and still end on or before ``horizon``: the
     day before the ``days``-th working day counted back from the horizon (inclusive)."""
@@ -209,7 +240,7 @@ def scan(today: datetime.date | None = None, *, within: int | None = None, chunk
     longer hold resolved (each change audited); running it again the same day changes nothing."""
     today = today or timezone.localdate()
     within = due_soon_days() if within is None else within
-    calendar = default_calendar()
+    calendar = RememberingCalendar.of(default_calendar())
     horizon = calendar.add_working_days(today, within)
     limits = programme_limits()
     result = ScanResult(today)
@@ -222,7 +253,9 @@ def scan(today: datetime.date | None = None, *, within: int | None = None, chunk
         if not batch:
             break
         last = batch[-1].pk
-        clocks = {a.pk: clock(a, today, limits=limits.get(a.programme_id, ClockLimits())) for a in batch}
+        clocks = {
+            a.pk: clock(a, today, limits=limits.get(a.programme_id, ClockLimits()), calendar=calendar) for a in batch
+        }
         wanted: dict[Key, Wanted] = {}
         for application in batch:
             wanted.update(wanted_flags(application, clocks[application.pk], today, horizon))
@@ -235,12 +268,17 @@ def scan(today: datetime.date | None = None, *, within: int | None = None, chunk
     leftover = sorted(open_ids - handled)
     for start in range(0, len(leftover), chunk):
         batch = list(CarApplication.objects.filter(pk__in=leftover[start : start + chunk]).only(*CLOCK_FIELDS))
-        clocks = {a.pk: clock(a, today, limits=limits.get(a.programme_id, ClockLimits())) for a in batch}
+        clocks = {
+            a.pk: clock(a, today, limits=limits.get(a.programme_id, ClockLimits()), calendar=calendar) for a in batch
+        }
         _apply(result, batch, clocks, {}, today)
     result.open = CarClockFlag.objects.filter(resolved_on__isnull=True).count()
     result.calendar_missing_years = tuple(sorted(uncovered))
     if uncovered:
-        logger.warning("car clock flags: no holiday table for %s; due days in them are Monday-Friday guesses", result)
+        logger.warning(
+            "car clock flags: no holiday table for %s; due days counted through them are Monday-Friday guesses",
+            ", ".join(str(year) for year in result.calendar_missing_years),
+        )
     return result
 
 
@@ -271,12 +309,22 @@ def _apply_once(
     today: datetime.date,
 ) -> None:
     by_id = {a.pk: a for a in batch}
-    existing = {
-        (f.application_id, f.stage, f.kind, f.due_on): f
-        for f in CarClockFlag.objects.select_for_update()
+    # Read as plain rows: most of them stay as they are, and only those that change become model instances.
+    rows = (
+        CarClockFlag.objects.select_for_update()
         .filter(application_id__in=list(by_id))
-        .only("id", "application_id", "district_id", "stage", "kind", "due_on", "resolved_on")
+        .values_list("id", "application_id", "district_id", "stage", "kind", "due_on", "resolved_on")
+    )
+    existing: dict[Key, tuple[int, str, datetime.date | None]] = {
+        (application_id, stage, kind, due_on): (pk, district_id, resolved_on)
+        for pk, application_id, district_id, stage, kind, due_on, resolved_on in rows
     }
+
+    def instance(key: Key, pk: int, district_id: str) -> CarClockFlag:
+        return CarClockFlag(
+            pk=pk, application_id=key[0], district_id=district_id, stage=key[1], kind=key[2], due_on=key[3]
+        )
+
     new = [
         CarClockFlag(
             application_id=key[0],
@@ -290,12 +338,16 @@ def _apply_once(
         for key, want in wanted.items()
         if key not in existing
     ]
-    reopen = [flag for key, flag in existing.items() if key in wanted and flag.resolved_on is not None]
+    reopen = [
+        instance(key, pk, district_id)
+        for key, (pk, district_id, resolved_on) in existing.items()
+        if key in wanted and resolved_on is not None
+    ]
     stale: dict[str, list[CarClockFlag]] = defaultdict(list)
-    for key, flag in existing.items():
-        if key not in wanted and flag.resolved_on is None:
-            application = by_id[flag.application_id]
-            stale[resolution_for(flag, application, clocks[application.pk])].append(flag)
+    for key, (pk, district_id, resolved_on) in existing.items():
+        if key not in wanted and resolved_on is None:
+            flag = instance(key, pk, district_id)
+            stale[resolution_for(flag, by_id[key[0]], clocks[key[0]])].append(flag)
     entries: list[AuditEntry] = []
     if new:
         CarClockFlag.objects.bulk_create(new)

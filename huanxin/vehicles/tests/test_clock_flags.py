@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import random
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def make(
     submitted_on: datetime.date,
     accepted_on: datetime.date | None = None,
     decided_on: datetime.date | None = None,
-    pauses: list[dict[str, str | None]] | None = None,
+    pauses: list[dict[str, Any]] | None = None,
     supplement_due_on: datetime.date | None = None,
     district: str = "110105",
 ) -> CarApplication:
