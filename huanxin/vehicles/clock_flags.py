@@ -19,6 +19,7 @@ other stage's: accepting and deciding are the reviewers' and their flags say not
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 
@@ -183,11 +184,11 @@ def wanted_flags(
     return {}
 
 
-def resolution_for(flag: CarClockFlag, application: CarApplication, current_clock: Clock) -> str:
+def resolution_for(stage_code: str, kind: str, application: CarApplication, current_clock: Clock) -> str:
     """Why a flag no longer holds: its stage (or its 补正) finished, the application ended, or the due day moved."""
-    if flag.kind == Kind.SUPPLEMENT_LAPSED:
+    if kind == Kind.SUPPLEMENT_LAPSED:
         return Resolution.MOVED if application.status == CarApplication.Status.SUPPLEMENT else Resolution.DONE
-    stage = next(s for s in current_clock.stages if s.code == flag.stage)
+    stage = next(s for s in current_clock.stages if s.code == stage_code)
     if stage.done_on is not None:
         return Resolution.DONE
     if application.status in CLOSED:
@@ -319,79 +320,132 @@ def _apply_once(
         (application_id, stage, kind, due_on): (pk, district_id, resolved_on)
         for pk, application_id, district_id, stage, kind, due_on, resolved_on in rows
     }
-
-    def instance(key: Key, pk: int, district_id: str) -> CarClockFlag:
-        return CarClockFlag(
-            pk=pk, application_id=key[0], district_id=district_id, stage=key[1], kind=key[2], due_on=key[3]
-        )
-
-    new = [
-        CarClockFlag(
-            application_id=key[0],
-            district_id=want.district_id,
-            stage=key[1],
-            kind=key[2],
-            due_on=key[3],
-            flagged_on=today,
-            uncovered_years=list(want.uncovered_years),
-        )
-        for key, want in wanted.items()
-        if key not in existing
-    ]
+    new = {key: want for key, want in wanted.items() if key not in existing}
     reopen = [
-        instance(key, pk, district_id)
+        (key, pk, district_id)
         for key, (pk, district_id, resolved_on) in existing.items()
         if key in wanted and resolved_on is not None
     ]
-    stale: dict[str, list[CarClockFlag]] = defaultdict(list)
+    stale: dict[str, list[tuple[Key, int, str]]] = defaultdict(list)
     for key, (pk, district_id, resolved_on) in existing.items():
         if key not in wanted and resolved_on is None:
-            flag = instance(key, pk, district_id)
-            stale[resolution_for(flag, by_id[key[0]], clocks[key[0]])].append(flag)
-    entries: list[AuditEntry] = []
+            reason = resolution_for(key[1], key[2], by_id[key[0]], clocks[key[0]])
+            stale[reason].append((key, pk, district_id))
+    changes: list[Change] = []
     if new:
-        CarClockFlag.objects.bulk_create(new)
-        entries += [_entry(flag, by_id[flag.application_id].number, "flagged", _flag_after(flag)) for flag in new]
-        for flag in new:
-            result.by_kind[flag.kind] = result.by_kind.get(flag.kind, 0) + 1
+        ids = _insert_flags(new, today)
+        changes += [Change(ids[key], key, want.district_id, "flagged", {}) for key, want in new.items()]
+        for key in new:
+            result.by_kind[key[2]] = result.by_kind.get(key[2], 0) + 1
     if reopen:
-        CarClockFlag.objects.filter(pk__in=[f.pk for f in reopen]).update(
+        CarClockFlag.objects.filter(pk__in=[pk for _, pk, _ in reopen]).update(
             resolved_on=None, resolution="", flagged_on=today
         )
-        entries += [_entry(f, by_id[f.application_id].number, "reopened", _flag_after(f)) for f in reopen]
+        changes += [Change(pk, key, district_id, "reopened", {}) for key, pk, district_id in reopen]
     for reason, flags in stale.items():
-        CarClockFlag.objects.filter(pk__in=[f.pk for f in flags]).update(resolved_on=today, resolution=reason)
-        entries += [
-            _entry(f, by_id[f.application_id].number, "resolved", {"resolution": reason, **_flag_after(f)})
-            for f in flags
-        ]
-    if entries:
-        AuditEntry.objects.bulk_create(entries)
+        CarClockFlag.objects.filter(pk__in=[pk for _, pk, _ in flags]).update(resolved_on=today, resolution=reason)
+        changes += [Change(pk, key, district_id, "resolved", {"resolution": reason}) for key, pk, district_id in flags]
+    if changes:
+        _write_audit(changes, {a.pk: a.number for a in batch})
     result.flagged += len(new)
     result.reopened += len(reopen)
     result.resolved += sum(len(flags) for flags in stale.values())
 
 
-def _flag_after(flag: CarClockFlag) -> dict[str, Any]:
-    return {
-        "application": flag.application_id,
-        "stage": flag.stage,
-        "kind": flag.kind,
-        "due_on": flag.due_on.isoformat(),
-    }
+def _insert_flags(new: dict[Key, Wanted], today: datetime.date) -> dict[Key, int]:
+    """Insert the new flags; their ids by key. On PostgreSQL one ``INSERT … SELECT … FROM unnest(arrays)`` (a
+    backlog of thousands of late applications is a few statements, not thousands of model instances)."""
+    if connection.vendor != "postgresql":
+        flags = CarClockFlag.objects.bulk_create(
+            CarClockFlag(
+                application_id=key[0],
+                district_id=want.district_id,
+                stage=key[1],
+                kind=key[2],
+                due_on=key[3],
+                flagged_on=today,
+                uncovered_years=list(want.uncovered_years),
+            )
+            for key, want in new.items()
+        )
+        return {(f.application_id, f.stage, f.kind, f.due_on): f.pk for f in flags}
+    keys = list(new)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO vehicles_carclockflag (application_id, district_id, stage, kind, due_on, flagged_on, "
+            "created_at, uncovered_years, resolved_on, resolution) "
+            "SELECT r.application_id, r.district_id, r.stage, r.kind, r.due_on, %s, %s, r.years::jsonb, NULL, '' "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[]) "
+            "AS r(application_id, district_id, stage, kind, due_on, years) "
+            "RETURNING id, application_id, stage, kind, due_on",
+            [
+                today,
+                timezone.now(),
+                [k[0] for k in keys],
+                [new[k].district_id for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                [k[3] for k in keys],
+                [json.dumps(list(new[k].uncovered_years)) for k in keys],
+            ],
+        )
+        return {(a, s, k, d): pk for pk, a, s, k, d in cursor.fetchall()}
 
 
-def _entry(flag: CarClockFlag, number: str, action: str, after: dict[str, Any]) -> AuditEntry:
-    """The audit row of one flag's change (``audit.record``'s row, written with the chunk's in one statement)."""
-    assert flag.pk is not None
+@dataclass(frozen=True)
+class Change:
+    """One flag's change to audit: flagged, reopened or resolved."""
+
+    flag_id: int
+    key: Key
+    district_id: str
+    action: str
+    extra: dict[str, Any]
+
+
+def _write_audit(changes: Sequence[Change], numbers: dict[int, str]) -> None:
+    """One audit row per change, in the chunk's transaction: the row ``audit.record`` writes (built by
+    ``audit.entry``), with every change's values; on PostgreSQL written by one ``INSERT … FROM unnest``."""
+    entries = [_entry(change, numbers[change.key[0]]) for change in changes]
+    if connection.vendor != "postgresql":
+        AuditEntry.objects.bulk_create(entries)
+        return
+    columns = ("actor_label", "action", "object_type", "object_id", "object_label", "district_code", "request_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_auditentry (occurred_at, actor_id, actor_label, action, object_type, object_id, "
+            "object_label, before, after, organisation_id, district_code, request_id) "
+            "SELECT %s, NULL, r.actor_label, r.action, r.object_type, r.object_id, r.object_label, NULL, "
+            "r.after::jsonb, NULL, r.district_code, r.request_id "
+            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+            "%s::text[]) AS r(actor_label, action, object_type, object_id, object_label, district_code, "
+            "request_id, after)",
+            [
+                timezone.now(),
+                *([getattr(e, column) for e in entries] for column in columns),
+                [json.dumps(e.after, ensure_ascii=False) for e in entries],
+            ],
+        )
+
+
+def _entry(change: Change, number: str) -> AuditEntry:
+    application_id, stage, kind, due_on = change.key
+    target = CarClockFlag(pk=change.flag_id, application_id=application_id, stage=stage, kind=kind, due_on=due_on)
     entry = audit.entry(
         actor=ACTOR,
-        action=f"vehicles.car_clock_flag.{action}",
-        target=flag,
-        after=after,
-        district_code=flag.district_id,
+        action=f"vehicles.car_clock_flag.{change.action}",
+        target=target,
+        after={
+            "application": application_id,
+            "number": number,
+            "stage": stage,
+            "kind": kind,
+            "due_on": due_on.isoformat(),
+            **change.extra,
+        },
+        district_code=change.district_id,
     )
-    entry.object_label = f"{number} {STAGE_TITLES.get(flag.stage, flag.stage)} {Kind(flag.kind).label}"[:200]
+    entry.object_label = f"{number} {STAGE_TITLES.get(stage, stage)} {Kind(kind).label}"[:200]
     return entry
 
 
