@@ -369,25 +369,26 @@ def _insert_flags(new: dict[Key, Wanted], today: datetime.date) -> dict[Key, int
             for key, want in new.items()
         )
         return {(f.application_id, f.stage, f.kind, f.due_on): f.pk for f in flags}
-    keys = list(new)
+    rows = [
+        {
+            "application_id": key[0],
+            "district_id": want.district_id,
+            "stage": key[1],
+            "kind": key[2],
+            "due_on": key[3].isoformat(),
+            "years": list(want.uncovered_years),
+        }
+        for key, want in new.items()
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO vehicles_carclockflag (application_id, district_id, stage, kind, due_on, flagged_on, "
             "created_at, uncovered_years, resolved_on, resolution) "
-            "SELECT r.application_id, r.district_id, r.stage, r.kind, r.due_on, %s, %s, r.years::jsonb, NULL, '' "
-            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[]) "
-            "AS r(application_id, district_id, stage, kind, due_on, years) "
+            "SELECT r.application_id, r.district_id, r.stage, r.kind, r.due_on, %s, %s, r.years, NULL, '' "
+            "FROM jsonb_to_recordset(%s::jsonb) "
+            "AS r(application_id bigint, district_id text, stage text, kind text, due_on date, years jsonb) "
             "RETURNING id, application_id, stage, kind, due_on",
-            [
-                today,
-                timezone.now(),
-                [k[0] for k in keys],
-                [new[k].district_id for k in keys],
-                [k[1] for k in keys],
-                [k[2] for k in keys],
-                [k[3] for k in keys],
-                [json.dumps(list(new[k].uncovered_years)) for k in keys],
-            ],
+            [today, timezone.now(), json.dumps(rows)],
         )
         return {(a, s, k, d): pk for pk, a, s, k, d in cursor.fetchall()}
 
@@ -404,49 +405,51 @@ class Change:
 
 
 def _write_audit(changes: Sequence[Change], numbers: dict[int, str]) -> None:
-    """One audit row per change, in the chunk's transaction: the row ``audit.record`` writes (built by
-    ``audit.entry``), with every change's values; on PostgreSQL written by one ``INSERT … FROM unnest``."""
-    entries = [_entry(change, numbers[change.key[0]]) for change in changes]
+    """One audit row per change, in the chunk's transaction: the row ``audit.record`` writes (``audit.entry``
+    builds it, once per action, and each change fills in its flag, label, district and values); on PostgreSQL all
+    of them go in as one ``INSERT … SELECT … FROM jsonb_to_recordset``."""
+    templates: dict[str, AuditEntry] = {}
+    rows = []
+    for change in changes:
+        template = templates.get(change.action)
+        if template is None:
+            template = templates[change.action] = audit.entry(
+                actor=ACTOR, action=f"vehicles.car_clock_flag.{change.action}", target=CarClockFlag(pk=0)
+            )
+        application_id, stage, kind, due_on = change.key
+        number = numbers[application_id]
+        rows.append(
+            {
+                "actor_label": template.actor_label,
+                "action": template.action,
+                "object_type": template.object_type,
+                "object_id": str(change.flag_id),
+                "object_label": f"{number} {STAGE_TITLES.get(stage, stage)} {Kind(kind).label}"[:200],
+                "after": {
+                    "application": application_id,
+                    "number": number,
+                    "stage": stage,
+                    "kind": kind,
+                    "due_on": due_on.isoformat(),
+                    **change.extra,
+                },
+                "district_code": change.district_id,
+                "request_id": template.request_id,
+            }
+        )
     if connection.vendor != "postgresql":
-        AuditEntry.objects.bulk_create(entries)
+        AuditEntry.objects.bulk_create(AuditEntry(**row) for row in rows)
         return
-    columns = ("actor_label", "action", "object_type", "object_id", "object_label", "district_code", "request_id")
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO core_auditentry (occurred_at, actor_id, actor_label, action, object_type, object_id, "
             "object_label, before, after, organisation_id, district_code, request_id) "
-            "SELECT %s, NULL, r.actor_label, r.action, r.object_type, r.object_id, r.object_label, NULL, "
-            "r.after::jsonb, NULL, r.district_code, r.request_id "
-            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-            "%s::text[]) AS r(actor_label, action, object_type, object_id, object_label, district_code, "
-            "request_id, after)",
-            [
-                timezone.now(),
-                *([getattr(e, column) for e in entries] for column in columns),
-                [json.dumps(e.after, ensure_ascii=False) for e in entries],
-            ],
+            "SELECT %s, NULL, r.actor_label, r.action, r.object_type, r.object_id, r.object_label, NULL, r.after, "
+            "NULL, r.district_code, r.request_id "
+            "FROM jsonb_to_recordset(%s::jsonb) AS r(actor_label text, action text, object_type text, "
+            "object_id text, object_label text, after jsonb, district_code text, request_id text)",
+            [timezone.now(), json.dumps(rows, ensure_ascii=False)],
         )
-
-
-def _entry(change: Change, number: str) -> AuditEntry:
-    application_id, stage, kind, due_on = change.key
-    target = CarClockFlag(pk=change.flag_id, application_id=application_id, stage=stage, kind=kind, due_on=due_on)
-    entry = audit.entry(
-        actor=ACTOR,
-        action=f"vehicles.car_clock_flag.{change.action}",
-        target=target,
-        after={
-            "application": application_id,
-            "number": number,
-            "stage": stage,
-            "kind": kind,
-            "due_on": due_on.isoformat(),
-            **change.extra,
-        },
-        district_code=change.district_id,
-    )
-    entry.object_label = f"{number} {STAGE_TITLES.get(stage, stage)} {Kind(kind).label}"[:200]
-    return entry
 
 
 def run_job() -> ScanResult:
