@@ -33,6 +33,10 @@ FLAGGED = "vehicles.car_clock_flag.flagged"
 
 @pytest.fixture
 def base(personas):
+    return base_application(personas)
+
+
+def base_application(personas: Any) -> CarApplication:
     """One application filed through the service (a real applicant, payee and programme); the others are copies
     of it with the dates and status each test needs, as the job only reads those."""
     car_programme()
