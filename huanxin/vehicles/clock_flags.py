@@ -291,14 +291,15 @@ def _apply(
     today: datetime.date,
 ) -> None:
     """Write one chunk's changes in one transaction; a flag inserted meanwhile by another scan (the unique
-    constraint refuses the second) makes it read the chunk's flags again and retry once."""
-    for attempt in (1, 2):
+    constraint refuses the second) makes it read the chunk's flags again and retry (each retry finds at least the
+    flags that refused it)."""
+    for attempt in range(1, 4):
         try:
             with transaction.atomic():
                 _apply_once(result, batch, clocks, wanted, today)
             return
         except IntegrityError:
-            if attempt == 2:
+            if attempt == 3:
                 raise
 
 
