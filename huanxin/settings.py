@@ -162,6 +162,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # transaction the session is not the request's: turn it off there, and such a key waits for its age.
 HUANXIN_IDEMPOTENCY_OWNER_CHECK = env_bool("HUANXIN_IDEMPOTENCY_OWNER_CHECK", True)
 
+# Car subsidy applications: a legal clock is flagged as due soon this many working days before its due day.
+HUANXIN_CAR_CLOCK_DUE_SOON_DAYS = env_int("HUANXIN_CAR_CLOCK_DUE_SOON_DAYS", 1)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -322,3 +322,9 @@ def import_nev_catalogue(request: HttpRequest, file: File[UploadedFile], batch: 
         actor=current_user(request), file_name=file.name or "", content=file.read(), batch=batch[:20]
     )
     return Status(201, {"added": added})
+
+
+# Legal-clock flags (/api/v1/vehicles/applications/clock-flags), in their own module.
+from huanxin.vehicles.clock_flag_api import router as clock_flags_router  # noqa: E402
+
+router.add_router("/clock-flags", clock_flags_router)

@@ -380,3 +380,63 @@ class CarTopUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} +{self.delta_fen}"
+
+
+class CarClockFlag(models.Model):
+    """A legal clock of one application about to run out (即将到期) or run out (已逾期) on a due day, or a 补正
+    deadline passed without the material (补正逾期), found by the periodic job (``vehicles.clock_flags``).
+
+    One row per application, stage, kind and due day, however often the job runs; when the stage finishes (or the
+    due day moves on, as a 补正 pause moves it) the row is marked resolved, never deleted: the history of what
+    was late stays."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "即将到期"
+        OVERDUE = "overdue", "已逾期"
+        SUPPLEMENT_LAPSED = "supplement_lapsed", "补正逾期"
+
+    class Resolution(models.TextChoices):
+        DONE = "done", "环节已办结"
+        CLOSED = "closed", "申请已撤回或终结"
+        MOVED = "moved", "截止日期已变化"
+
+    application = models.ForeignKey(CarApplication, on_delete=models.PROTECT, related_name="clock_flags")
+    # The application's district, copied so that scoping and the counts per district read this table alone.
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="+", verbose_name="所在区")
+    stage = models.CharField("办理环节", max_length=10)
+    kind = models.CharField("预警类型", max_length=20, choices=Kind.choices)
+    due_on = models.DateField("截止日期")
+    flagged_on = models.DateField("预警日期")
+    created_at = models.DateTimeField("预警时间", default=timezone.now)
+    # Years the due day was counted through whose holiday table is not loaded: then it is a Monday–Friday guess.
+    uncovered_years = models.JSONField("未载入节假日安排的年份", default=list, blank=True)
+    resolved_on = models.DateField("解除日期", null=True, blank=True)
+    resolution = models.CharField("解除原因", max_length=10, choices=Resolution.choices, blank=True)
+
+    class Meta:
+        verbose_name = "汽车补贴办理时限预警"
+        verbose_name_plural = "汽车补贴办理时限预警"
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "stage", "kind", "due_on"], name="vehicles_clockflag_once_per_due_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=["accept", "decide", "pay"]), name="vehicles_clockflag_stage_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["due_soon", "overdue", "supplement_lapsed"]), name="vehicles_clockflag_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True, resolution="") | Q(resolved_on__isnull=False) & ~Q(resolution=""),
+                name="vehicles_clockflag_resolved_with_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["district", "due_on"], condition=Q(resolved_on__isnull=True), name="vehicles_clockflag_open_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.stage} {self.kind} {self.due_on}"

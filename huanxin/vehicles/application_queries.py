@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from huanxin.accounts.roles import REVIEWERS, TRUCK_APPLICANTS
-from huanxin.core.domain.workdays import default_calendar
+from huanxin.core.domain.workdays import WorkCalendar, default_calendar
 from huanxin.core.errors import NotFoundError
 from huanxin.core.permissions import districts_for, in_person, organisations_for
 from huanxin.vehicles.application_models import CarApplication, CarProgrammeSettings, EvidenceFile
@@ -88,16 +88,23 @@ def _pauses(application: CarApplication) -> list[Pause]:
     ]
 
 
-def clock(application: CarApplication, today: datetime.date | None = None) -> Clock:
-    """The application's three legal clocks and when the money is expected (到账)."""
+def clock(
+    application: CarApplication,
+    today: datetime.date | None = None,
+    *,
+    limits: ClockLimits | None = None,
+    calendar: WorkCalendar | None = None,
+) -> Clock:
+    """The application's three legal clocks and when the money is expected (到账). A scan over many applications
+    passes its programme's ``limits`` (read once) and may pass the platform ``calendar`` remembering its counts."""
     approved: bool | None = None
     if application.status in ("approved", "paid", "payment_failed"):
         approved = True
     elif application.status == "refused":
         approved = False
     return compute_clock(
-        calendar=default_calendar(),
-        limits=limits_for(application),
+        calendar=calendar or default_calendar(),
+        limits=limits or limits_for(application),
         submitted_on=None if application.status == "prepared" else application.submitted_on,
         accepted_on=application.accepted_on,
         decided_on=application.decided_on if approved is not None else None,

@@ -22,7 +22,7 @@ from huanxin.core.forms import apply_domain_error
 from huanxin.core.permissions import districts_for, organisations_for
 from huanxin.vehicles import application_queries as queries
 from huanxin.vehicles import application_services as services
-from huanxin.vehicles import topups
+from huanxin.vehicles import clock_flags, topups
 from huanxin.vehicles.application_api import evidence_response
 from huanxin.vehicles.application_forms import (
     CarApplicationForm,
@@ -359,10 +359,15 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     rows = queries.review_queue(request.user)
     missing = sorted({year for _, clock in rows for year in clock.uncovered_years})
     can_top_up = districts_for(request.user, *RULE_EDITORS) is None  # city-wide reviewers (see vehicles.topups)
+    marks = clock_flags.open_marks(a.pk for a, _ in rows)
     return render(
         request,
         "vehicles/applications/queue.html",
-        {"rows": rows, "missing_years": missing, "can_top_up": can_top_up},
+        {
+            "rows": [(a, clock, marks.get(a.pk, "")) for a, clock in rows],
+            "missing_years": missing,
+            "can_top_up": can_top_up,
+        },
     )
 
 

@@ -40,3 +40,10 @@ urlpatterns = [
     path("applications/<int:pk>/reconsider/", application_views.reconsider, name="application_reconsider"),
     path("applications/<int:pk>/account/", application_views.correct_account, name="application_account"),
 ]
+
+# Legal-clock flags (即将到期、已逾期、补正逾期), in their own module.
+from huanxin.vehicles import clock_flag_views  # noqa: E402
+
+urlpatterns += [
+    path("applications/clock-flags/", clock_flag_views.clock_flags_page, name="application_clock_flags"),
+]

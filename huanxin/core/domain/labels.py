@@ -42,6 +42,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "programme": "补贴项目",
     "code": "代码",
     "status": "状态",
+    "stage": "办理环节",
     "state": "状态",
     "content": "规则目录内容",
     "note": "备注",

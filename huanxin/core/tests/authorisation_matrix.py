@@ -618,6 +618,8 @@ row("GET /vehicles/applications/queue/", everyone=403, anonymous=LOGIN, reviewer
 row("GET /vehicles/applications/trucks/", everyone=403, anonymous=LOGIN, declarant=200)
 row("GET /vehicles/applications/trucks/new/", everyone=403, anonymous=LOGIN, declarant=200)
 row("POST /vehicles/applications/trucks/new/", body={}, everyone=403, anonymous=LOGIN, declarant=ALLOWED)
+# Legal-clock flags: reviewers (their districts; city-wide all) and finance officers (the pay stage only).
+row("GET /vehicles/applications/clock-flags/", everyone=403, anonymous=LOGIN, reviewers=200, finance=200)
 # Retroactive top-ups: city-wide reviewers (the municipal reviewer and the administrator) only.
 row("GET /vehicles/top-ups/", everyone=403, anonymous=LOGIN, reviewer=200, admin=200)
 row("POST /vehicles/top-ups/", body={}, everyone=403, anonymous=LOGIN, reviewer=ALLOWED, admin=ALLOWED)
@@ -1275,6 +1277,7 @@ row(
     declarant=ALLOWED,
     declarant_token=ALLOWED,
 )
+row("GET /api/v1/vehicles/applications/clock-flags", everyone=403, anonymous=401, reviewers=200, finance=200)
 row("GET /api/v1/vehicles/top-ups", everyone=403, anonymous=401, reviewer=200, admin=200)
 row("GET /api/v1/vehicles/top-ups/owed", everyone=403, anonymous=401, reviewer=200, admin=200)
 row(

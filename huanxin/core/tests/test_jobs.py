@@ -87,6 +87,7 @@ def test_every_app_registers_its_own_jobs_with_their_schedules():
         "subsidies.expire": datetime.timedelta(minutes=5),
         "settlement.close_periods": datetime.timedelta(minutes=15),
         "trace.checkpoints": datetime.timedelta(hours=1),
+        "vehicles.clock_flags": datetime.timedelta(hours=1),
     }
     assert jobs.JOBS_BY_NAME["subsidies.expire"].function().__module__.startswith("huanxin.subsidies.")
 
