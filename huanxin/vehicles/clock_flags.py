@@ -169,14 +169,20 @@ def wanted_flags(
     current = current_clock.current
     if current is None:
         return {}
-    wanted = Wanted(application.district_id, application.number, current_clock.uncovered_years)
     if application.status == CarApplication.Status.SUPPLEMENT:
         due = application.supplement_due_on
         if due is not None and due < today:
-            return {(application.pk, current.code, Kind.SUPPLEMENT_LAPSED, due): wanted}
+            # A day the reviewer set, not counted on the calendar: nothing in it is a guess.
+            lapsed = Wanted(application.district_id, application.number, ())
+            return {(application.pk, current.code, Kind.SUPPLEMENT_LAPSED, due): lapsed}
         return {}
-    if current.paused or current.due_on is None:
+    if current.paused or current.due_on is None or current.started_on is None:
         return {}
+    # Only the years this stage's count runs through: a later stage (the payment, often next year) reaching a
+    # year without its holiday table does not make this due day a guess.
+    first, last = current.started_on.year, current.due_on.year
+    guessed = tuple(year for year in current_clock.uncovered_years if first <= year <= last)
+    wanted = Wanted(application.district_id, application.number, guessed)
     if current.due_on < today:
         return {(application.pk, current.code, Kind.OVERDUE, current.due_on): wanted}
     if current.due_on <= horizon:

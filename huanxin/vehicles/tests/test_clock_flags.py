@@ -337,6 +337,18 @@ def test_a_year_without_its_holiday_table_is_reported_not_guessed_quietly(base, 
     assert body["flags"][0]["calendar_missing_years"] == [2027]
 
 
+def test_a_due_day_inside_a_covered_year_is_not_marked_a_guess(base, personas, calendar_2026_only):
+    # Filed in November and not accepted: the accept clock ends in November (2026's table covers it), even
+    # though this application's later stages, counted from today, reach into 2027.
+    application = make(base, status="submitted", submitted_on=D(2026, 11, 25))
+    clock_flags.scan(D(2026, 12, 3), within=1)
+    [flag] = CarClockFlag.objects.filter(application=application)
+    assert flag.kind == "overdue"
+    assert flag.due_on.year == 2026
+    assert flag.uncovered_years == []
+    assert 2027 in application_queries.clock(application, D(2026, 12, 3)).uncovered_years
+
+
 def test_the_gap_is_reported_before_any_clock_reaches_into_it(base, calendar_2026_only):
     # In December a pay clock of 30 working days already ends in January.
     assert clock_flags.calendar_gaps(D(2026, 12, 3), calendar_2026_only) == (2027,)
