@@ -20,8 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -238,3 +239,35 @@ def percentile_ms(latencies: Sequence[float], fraction: float) -> float:
 def load_average() -> float:
     """The one-minute load average: other work on the machine skews every figure, this says how much."""
     return round(os.getloadavg()[0], 2)
+
+
+def migrate() -> None:
+    """``huanxin migrate`` against the bench database, in a subprocess with this process's environment."""
+    command = Path(sys.executable).with_name("huanxin")
+    argv = [str(command)] if command.exists() else [sys.executable, "-m", "huanxin"]
+    subprocess.run([*argv, "migrate", "--verbosity", "0"], cwd=ROOT, check=True, env=os.environ.copy())
+
+
+class StatementClock:
+    """Counts the statements Django sends and the wall time spent waiting for them (an execute wrapper)."""
+
+    def __init__(self) -> None:
+        self.statements = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.statements += 1
+
+
+@contextlib.contextmanager
+def clocked() -> Iterator[StatementClock]:
+    from django.db import connection
+
+    clock = StatementClock()
+    with connection.execute_wrapper(clock):
+        yield clock

@@ -32,20 +32,16 @@ last line printed is one JSON object. Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime
 import json
 import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from _common import ROOT, add_database_arguments, bench_database, dsn, load_average
+from _common import add_database_arguments, bench_database, clocked, dsn, load_average, migrate
 
 PROGRAMME = "cn-car-scrap-2026"
 OPEN = ("submitted", "accepted", "supplement", "reconsideration", "approved", "payment_failed")
@@ -74,38 +70,6 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
     return Options(
         max(args.applications, 1), args.today, max(args.within, 0), args.database, args.keep, max(args.repeat, 1)
     )
-
-
-def migrate() -> None:
-    """``huanxin migrate`` against the bench database, in a subprocess with this process's environment."""
-    command = Path(sys.executable).with_name("huanxin")
-    argv = [str(command)] if command.exists() else [sys.executable, "-m", "huanxin"]
-    subprocess.run([*argv, "migrate", "--verbosity", "0"], cwd=ROOT, check=True, env=os.environ.copy())
-
-
-class StatementClock:
-    """Counts the statements Django sends and the wall time spent waiting for them (an execute wrapper)."""
-
-    def __init__(self) -> None:
-        self.statements = 0
-        self.seconds = 0.0
-
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.statements += 1
-
-
-@contextlib.contextmanager
-def clocked() -> Iterator[StatementClock]:
-    from django.db import connection
-
-    clock = StatementClock()
-    with connection.execute_wrapper(clock):
-        yield clock
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -144,14 +108,14 @@ WITH rows AS (
 INSERT INTO vehicles_carapplication (
     number, programme_id, kind, applicant_id, filed_by_id, district_id, old_vin, new_vin, certificate_number,
     transfer_invoice_number, new_invoice_number, new_price_fen, new_energy, new_model_code, new_displacement_ml,
-    payee_id, consent_note, status, submitted_at, submitted_on, accepted_on, decided_on, reason_code,
+    new_weight_class, new_refrigerated, payee_id, consent_note, status, submitted_at, submitted_on, accepted_on, decided_on, reason_code,
     decision_note, reconsideration_requested, supplement_due_on, supplement_note, pauses, checks, amount_fen,
     paid_on, bank_reference, payment_failure
 )
 SELECT 'BC' || lpad(i::text, 10, '0'), %(programme)s, 'scrap', %(person)s, %(user)s,
        (%(districts)s::text[])[1 + i %% cardinality(%(districts)s::text[])],
        'LBO' || lpad(i::text, 14, '0'), 'LBN' || lpad(i::text, 14, '0'), '', '', 'FP' || i, 15000000, 'nev', '', 0,
-       %(payee)s, '', status, submitted_on::timestamp AT TIME ZONE 'Asia/Shanghai', submitted_on,
+       '', false, %(payee)s, '', status, submitted_on::timestamp AT TIME ZONE 'Asia/Shanghai', submitted_on,
        accepted_on, decided_on, '', '', status = 'reconsideration',
        CASE WHEN status = 'supplement' THEN submitted_on + 4 + (h %% 20) END, '',
        CASE

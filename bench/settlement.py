@@ -41,21 +41,18 @@ load are not comparable. The last line printed is one JSON object. Only 127.0.0.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime
 import json
 import math
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from _common import ROOT, add_database_arguments, bench_database, dsn, load_average
+from _common import add_database_arguments, bench_database, clocked, dsn, load_average, migrate
 
 PROGRAMME = "cn-appliance-2026"
 CATEGORIES = ("fridge", "washer", "tv", "ac", "computer", "water_heater")
@@ -115,38 +112,6 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
 # ---------------------------------------------------------------------------------------------------------
 # Migrations and statement counting
 # ---------------------------------------------------------------------------------------------------------
-
-
-def migrate() -> None:
-    """``huanxin migrate`` against the bench database, in a subprocess with this process's environment."""
-    command = Path(sys.executable).with_name("huanxin")
-    argv = [str(command)] if command.exists() else [sys.executable, "-m", "huanxin"]
-    subprocess.run([*argv, "migrate", "--verbosity", "0"], cwd=ROOT, check=True, env=os.environ.copy())
-
-
-class StatementClock:
-    """Counts the statements Django sends and the wall time spent waiting for them (an execute wrapper)."""
-
-    def __init__(self) -> None:
-        self.statements = 0
-        self.seconds = 0.0
-
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.statements += 1
-
-
-@contextlib.contextmanager
-def clocked() -> Iterator[StatementClock]:
-    from django.db import connection
-
-    clock = StatementClock()
-    with connection.execute_wrapper(clock):
-        yield clock
 
 
 # ---------------------------------------------------------------------------------------------------------
