@@ -3,9 +3,11 @@ by deadline with every check's result and the evidence. Every write goes through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -36,6 +38,8 @@ from huanxin.vehicles.application_forms import (
 )
 from huanxin.vehicles.application_models import CarApplication
 from huanxin.vehicles.domain.applications import RESULT_NAMES
+
+DETAIL = "vehicles/applications/detail.html"
 
 
 def _application(request: AuthenticatedRequest, pk: int, *, act_as: str = "") -> CarApplication:
@@ -211,7 +215,7 @@ def _context(request: AuthenticatedRequest, application: CarApplication, **forms
 @login_required
 def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     application = _application(request, pk)
-    return render(request, "vehicles/applications/detail.html", _context(request, application))
+    return render(request, DETAIL, _context(request, application))
 
 
 @login_required
@@ -230,126 +234,128 @@ def _redo(request: AuthenticatedRequest, application: CarApplication, error: Dom
         messages.error(request, error.first_message)
         return redirect("vehicles:application", application.pk)
     status = 403 if isinstance(error, ForbiddenError) else 422
-    return render(request, "vehicles/applications/detail.html", _context(request, application, **forms), status=status)
+    return render(request, DETAIL, _context(request, application, **forms), status=status)
+
+
+def _act(
+    request: AuthenticatedRequest,
+    pk: int,
+    *,
+    act_as: str,
+    verb: Callable[[CarApplication, dict[str, Any]], object],
+    done: str,
+    form: tuple[str, forms.Form] | None = None,
+) -> HttpResponse:
+    """One application verb from its page: who may act (see :func:`_application`), the form checked (its errors
+    shown on the application page, 422), the service called, its refusal shown on the form or as a message, and
+    back to the application with ``done``."""
+    application = _application(request, pk, act_as=act_as)
+    shown = dict([form]) if form else {}
+    if form and not form[1].is_valid():
+        return render(request, DETAIL, _context(request, application, **shown), status=422)
+    try:
+        verb(application, form[1].cleaned_data if form else {})
+    except DomainError as error:
+        return _redo(request, application, error, **shown)
+    messages.success(request, done)
+    return redirect("vehicles:application", application.pk)
 
 
 @login_required
 @require_POST
 def upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk, act_as="uploader")
-    form = EvidenceForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return render(
-            request, "vehicles/applications/detail.html", _context(request, application, evidence_form=form), status=422
-        )
-    upload_file = form.cleaned_data["file"]
     limit = services.max_evidence_bytes()
-    try:
-        services.add_evidence(
+
+    def verb(application: CarApplication, data: dict[str, Any]) -> object:
+        upload_file = data["file"]
+        return services.add_evidence(
             actor=request.user,
             application=application,
-            kind=form.cleaned_data["kind"],
+            kind=data["kind"],
             file_name=upload_file.name or "",
             declared_type=upload_file.content_type or "",
             content=upload_file.read(limit + 1),
         )
-    except DomainError as error:
-        return _redo(request, application, error, evidence_form=form)
-    messages.success(request, "材料已上传")
-    return redirect("vehicles:application", application.pk)
+
+    form = EvidenceForm(request.POST, request.FILES)
+    return _act(request, pk, act_as="uploader", verb=verb, done="材料已上传", form=("evidence_form", form))
 
 
 @login_required
 @require_POST
 def accept(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk, act_as="reviewer")
-    try:
-        services.accept(actor=request.user, application=application)
-    except DomainError as error:
-        return _redo(request, application, error)
-    messages.success(request, "已受理")
-    return redirect("vehicles:application", application.pk)
+    return _act(
+        request,
+        pk,
+        act_as="reviewer",
+        verb=lambda application, _: services.accept(actor=request.user, application=application),
+        done="已受理",
+    )
 
 
 @login_required
 @require_POST
 def supplement(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk, act_as="reviewer")
-    form = SupplementForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "vehicles/applications/detail.html",
-            _context(request, application, supplement_form=form),
-            status=422,
-        )
-    try:
-        services.request_supplement(
-            actor=request.user,
-            application=application,
-            note=form.cleaned_data["note"],
-            due_on=form.cleaned_data["due_on"],
-        )
-    except DomainError as error:
-        return _redo(request, application, error, supplement_form=form)
-    messages.success(request, "已通知申请人补正材料，办理时限暂停")
-    return redirect("vehicles:application", application.pk)
+    return _act(
+        request,
+        pk,
+        act_as="reviewer",
+        verb=lambda application, data: services.request_supplement(
+            actor=request.user, application=application, note=data["note"], due_on=data["due_on"]
+        ),
+        done="已通知申请人补正材料，办理时限暂停",
+        form=("supplement_form", SupplementForm(request.POST)),
+    )
 
 
 @login_required
 @require_POST
 def supplied(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk, act_as="applicant")
-    try:
-        services.supply(actor=request.user, application=application)
-    except DomainError as error:
-        return _redo(request, application, error)
-    messages.success(request, "补正材料已提交，办理时限继续计算")
-    return redirect("vehicles:application", application.pk)
+    return _act(
+        request,
+        pk,
+        act_as="applicant",
+        verb=lambda application, _: services.supply(actor=request.user, application=application),
+        done="补正材料已提交，办理时限继续计算",
+    )
 
 
 @login_required
 @require_POST
 def decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk, act_as="reviewer")
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request, "vehicles/applications/detail.html", _context(request, application, decision_form=form), status=422
-        )
-    verb, _, reason = form.cleaned_data["decision"].partition(":")
-    try:
-        services.decide(
+    def verb(application: CarApplication, data: dict[str, Any]) -> object:
+        kind, _, reason = data["decision"].partition(":")
+        return services.decide(
             actor=request.user,
             application=application,
-            approve=verb == "approve",
+            approve=kind == "approve",
             reason_code=reason,
-            note=form.cleaned_data["note"],
+            note=data["note"],
         )
-    except DomainError as error:
-        return _redo(request, application, error, decision_form=form)
-    messages.success(request, "已作出决定，申请人将收到短信通知")
-    return redirect("vehicles:application", application.pk)
+
+    return _act(
+        request,
+        pk,
+        act_as="reviewer",
+        verb=verb,
+        done="已作出决定，申请人将收到短信通知",
+        form=("decision_form", DecisionForm(request.POST)),
+    )
 
 
 @login_required
 @require_POST
 def reconsider(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk, act_as="applicant")
-    form = ReconsiderationForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request,
-            "vehicles/applications/detail.html",
-            _context(request, application, reconsideration_form=form),
-            status=422,
-        )
-    try:
-        services.request_reconsideration(actor=request.user, application=application, note=form.cleaned_data["note"])
-    except DomainError as error:
-        return _redo(request, application, error, reconsideration_form=form)
-    messages.success(request, "已申请复核，将由其他审核人员办理")
-    return redirect("vehicles:application", application.pk)
+    return _act(
+        request,
+        pk,
+        act_as="applicant",
+        verb=lambda application, data: services.request_reconsideration(
+            actor=request.user, application=application, note=data["note"]
+        ),
+        done="已申请复核，将由其他审核人员办理",
+        form=("reconsideration_form", ReconsiderationForm(request.POST)),
+    )
 
 
 @login_required
@@ -413,46 +419,38 @@ def prepare(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    application = _application(request, pk, act_as="applicant")
-    form = ConfirmForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request, "vehicles/applications/detail.html", _context(request, application, confirm_form=form), status=422
-        )
-    try:
-        services.confirm_application(
+    return _act(
+        request,
+        pk,
+        act_as="applicant",
+        verb=lambda application, data: services.confirm_application(
             actor=request.user,
             application=application,
-            bank_name=form.cleaned_data["bank_name"],
-            account_number=form.cleaned_data["account_number"],
-        )
-    except DomainError as error:
-        return _redo(request, application, error, confirm_form=form)
-    messages.success(request, "申请已确认提交")
-    return redirect("vehicles:application", application.pk)
+            bank_name=data["bank_name"],
+            account_number=data["account_number"],
+        ),
+        done="申请已确认提交",
+        form=("confirm_form", ConfirmForm(request.POST)),
+    )
 
 
 @login_required
 @require_POST
 def correct_account(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """After the bank refused the payment, the applicant gives the account to pay instead."""
-    application = _application(request, pk, act_as="applicant")
-    form = ConfirmForm(request.POST)
-    if not form.is_valid():
-        return render(
-            request, "vehicles/applications/detail.html", _context(request, application, account_form=form), status=422
-        )
-    try:
-        services.correct_account(
+    return _act(
+        request,
+        pk,
+        act_as="applicant",
+        verb=lambda application, data: services.correct_account(
             actor=request.user,
             application=application,
-            bank_name=form.cleaned_data["bank_name"],
-            account_number=form.cleaned_data["account_number"],
-        )
-    except DomainError as error:
-        return _redo(request, application, error, account_form=form)
-    messages.success(request, "收款账户已更正，补贴将在下一批次重新拨付")
-    return redirect("vehicles:application", application.pk)
+            bank_name=data["bank_name"],
+            account_number=data["account_number"],
+        ),
+        done="收款账户已更正，补贴将在下一批次重新拨付",
+        form=("account_form", ConfirmForm(request.POST)),
+    )
 
 
 @login_required
