@@ -108,7 +108,8 @@ WITH rows AS (
 INSERT INTO vehicles_carapplication (
     number, programme_id, kind, applicant_id, filed_by_id, district_id, old_vin, new_vin, certificate_number,
     transfer_invoice_number, new_invoice_number, new_price_fen, new_energy, new_model_code, new_displacement_ml,
-    new_weight_class, new_refrigerated, payee_id, consent_note, status, submitted_at, submitted_on, accepted_on, decided_on, reason_code,
+    new_weight_class, new_refrigerated, payee_id, consent_note, status, submitted_at, submitted_on, accepted_on,
+    decided_on, reason_code,
     decision_note, reconsideration_requested, supplement_due_on, supplement_note, pauses, checks, amount_fen,
     paid_on, bank_reference, payment_failure
 )

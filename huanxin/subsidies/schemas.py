@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime
 
 from ninja import Schema
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from huanxin.core.domain.money import MAX_FEN
 from huanxin.core.schemas import Int32, Int64
@@ -61,7 +61,7 @@ class RefusalOut(Schema):
 class TakeBackIn(Schema):
     category: str = Field(..., max_length=30)
     condition: str = Field(..., description="working / damaged / scrap")
-    to_recycler: bool = True
+    to_recycler: StrictBool = True
     description: str = Field("", max_length=200)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from huanxin.core.schemas import Int64
 
@@ -36,7 +36,7 @@ class CarAppTruckIn(Schema):
     new_vin: str = Field("", max_length=40, description="购置的新车车辆识别代号（仅淘汰旧车时留空）")
     new_energy: str = Field("", max_length=6, description="新车类型：guo6（国六排放）或 nev（新能源）")
     new_weight_class: str = Field("", max_length=8, description="新车重量类别：heavy / medium / light")
-    new_refrigerated: bool = Field(False, description="新车为冷藏车")
+    new_refrigerated: StrictBool = Field(False, description="新车为冷藏车")
     new_invoice_number: str = Field("", max_length=40, description="新车发票号码")
     new_truck_price_fen: Int64 = Field(0, description="新车价格（分，发票金额；不购置新车时为0）")
     bank_name: str = Field(..., max_length=100, description="开户银行")
@@ -143,7 +143,7 @@ class CarAppSupplementIn(Schema):
 
 
 class CarAppDecisionIn(Schema):
-    approve: bool
+    approve: StrictBool
     reason_code: str = Field(
         ..., max_length=30, description="批准：all_checks_passed / checked_by_hand；不予批准：见 reason_codes"
     )

@@ -59,6 +59,8 @@ TRUCK_APPLICANT_KINDS = (OrganisationKind.DECLARING_ENTERPRISE,)
 # The registry's truck types and the weight class the truck rules read (POLICY.md, ``weight_class``); a type
 # that spans classes (轻型、中型) or says nothing about weight (危险品运输) has none.
 TRUCK_WEIGHT_CLASSES = {"truck_heavy": "heavy", "truck_micro": "light"}
+# The weight classes a registry truck type can be (the scrapping standard's types are coarser than the rules').
+TRUCK_WEIGHT_OPTIONS = {"truck_heavy": {"heavy"}, "truck_light_medium": {"light", "medium"}, "truck_micro": {"light"}}
 
 
 def max_evidence_bytes() -> int:
@@ -119,6 +121,8 @@ def _audit(actor: Any, action: str, application: CarApplication, after: dict[str
         action=f"vehicles.car_application.{action}",
         target=application,
         after=after,
+        # An organisation's own audit view shows what was done on its applications.
+        organisation_id=application.applicant_organisation_id,
         district_code=application.district_id,
     )
 
@@ -329,7 +333,7 @@ def _file(
     return _store(
         actor,
         application,
-        lambda: None if prepared else _payee(actor, person, bank_name, account_number),
+        lambda: None if prepared else _payee(actor, person, application.number, bank_name, account_number),
         prepared=prepared,
     )
 
@@ -350,6 +354,12 @@ def _store(
         found = same.first()
         if found is not None:
             return found
+        if certificate_number and not _certificate_is_applicants(application):
+            # Refused at filing, so that nobody can hold another owner's certificate hostage by citing it (the
+            # numbers run in sequence); one message whether the vehicle or the owner differs.
+            raise ValidationFailed.for_field(
+                "certificate_number", "certificate_mismatch", "报废机动车回收证明与旧车或申请人不符，请核对证明编号"
+            )
         if (
             certificate_number
             and CarApplication.objects.filter(certificate_number=certificate_number).exclude(status__in=CLOSED).exists()
@@ -381,9 +391,37 @@ def _store(
     return application
 
 
-def _payee(actor: User, person: Person, bank_name: str, account_number: str) -> Payee:
+def payee_reference(number: str) -> str:
+    """Each application is paid to the account given on it: one payee per application, so a later filing (or a
+    double tap with another account) never moves an earlier application's money; only correct_account changes
+    where an application is paid, with its guards."""
+    return f"car-application:{number}"
+
+
+def _certificate_is_applicants(application: CarApplication) -> bool:
+    """A certificate the platform issued names the old vehicle and its owner at intake: they must be this
+    application's old VIN and applicant. A number the platform does not know is left to the certificate check
+    (which fails it), so a paper certificate can still be filed and looked at by a reviewer."""
+    certificate = (
+        ScrapCertificate.objects.filter(number=application.certificate_number).select_related("vehicle").first()
+    )
+    if certificate is None:
+        return True
+    if certificate.vehicle.vin != application.old_vin:
+        return False
+    if application.applicant is not None:
+        person = application.applicant
+        return bool(person.resident_id_digest) and certificate.owner_id_digest == person.resident_id_digest
+    organisation = application.applicant_organisation
+    return organisation is not None and (
+        certificate.owner_kind == "organisation"
+        and certificate.owner_id_digest == crypto.blind_index(organisation.uscc, purpose="uscc")
+    )
+
+
+def _payee(actor: User, person: Person, number: str, bank_name: str, account_number: str) -> Payee:
     return register_payee(
-        reference=f"person:{person.pk}",
+        reference=payee_reference(number),
         kind="person",
         name=person.name,
         account_name=person.name,
@@ -489,12 +527,18 @@ def submit_truck_application(
         submitted_on=today,
         status=CarApplication.Status.SUBMITTED,
     )
-    return _store(actor, application, lambda: _organisation_payee(actor, organisation, bank_name, account_number))
+    return _store(
+        actor,
+        application,
+        lambda: _organisation_payee(actor, organisation, application.number, bank_name, account_number),
+    )
 
 
-def _organisation_payee(actor: User, organisation: Organisation, bank_name: str, account_number: str) -> Payee:
+def _organisation_payee(
+    actor: User, organisation: Organisation, number: str, bank_name: str, account_number: str
+) -> Payee:
     return register_payee(
-        reference=f"organisation:{organisation.pk}",
+        reference=payee_reference(number),
         kind="organisation",
         name=organisation.name,
         account_name=organisation.name,
@@ -518,7 +562,7 @@ def confirm_application(
         _require_status(application, "prepared")
         person = application.applicant
         assert person is not None  # prepared applications are residents' (checked above)
-        application.payee = _payee(actor, person, bank_name, account_number)
+        application.payee = _payee(actor, person, application.number, bank_name, account_number)
         application.status = CarApplication.Status.SUBMITTED
         application.submitted_on = today
         application.submitted_at = timezone.now()
@@ -809,9 +853,12 @@ def _truck_payload(application: CarApplication, old: Vehicle | None) -> dict[str
             return None
     new_truck = None
     if application.new_vin:
+        # The registry's weight class wins over the one filed (a mismatch also fails the new-registration check).
+        new = Vehicle.objects.filter(vin=application.new_vin).only("vehicle_type").first()
+        registered_class = TRUCK_WEIGHT_CLASSES.get(new.vehicle_type) if new is not None else None
         new_truck = {
             "energy": application.new_energy,
-            "weight_class": application.new_weight_class,
+            "weight_class": registered_class or application.new_weight_class,
             "refrigerated": application.new_refrigerated,
         }
     return {"old_truck": old_truck, "new_truck": new_truck}
@@ -887,7 +934,12 @@ def _truck_checks(application: CarApplication) -> list[Check]:
 
 
 def _nev_catalogue_missing(application: CarApplication) -> bool:
-    return application.new_energy == "nev" and not NevCatalogueEntry.objects.exists()
+    """An NEV passenger car cannot be priced without the MIIT catalogue (trucks are not in it)."""
+    return (
+        application.kind != CarApplication.Kind.TRUCK
+        and application.new_energy == "nev"
+        and not NevCatalogueEntry.objects.exists()
+    )
 
 
 def _new_truck_check(application: CarApplication, organisation: Organisation) -> Check:
@@ -903,6 +955,27 @@ def _new_truck_check(application: CarApplication, organisation: Organisation) ->
         return Check(
             "new_registration", "新车登记", FAIL, f"新车登记排放标准为{new.get_emission_standard_display()}，不是国六"
         )
+    registered_class = TRUCK_WEIGHT_CLASSES.get(new.vehicle_type)
+    options = TRUCK_WEIGHT_OPTIONS.get(new.vehicle_type)
+    if options is not None and application.new_weight_class not in options:
+        return Check(
+            "new_registration",
+            "新车登记",
+            FAIL,
+            f"新车登记车型为{new.vehicle_type_name}，与申报的重量类别（{application.get_new_weight_class_display()}）不符",
+        )
+    # What the registry cannot say is left for a person to check against the evidence, never taken as filed.
+    open_points = []
+    if options is None:
+        open_points.append(f"登记车型{new.vehicle_type_name}不是载货汽车或无法确定重量类别")
+    elif registered_class is None:
+        open_points.append(f"登记车型{new.vehicle_type_name}无法区分轻型与中型，请核对行驶证")
+    if application.new_energy == "guo6" and not new.emission_standard:
+        open_points.append("登记数据未载明排放标准")
+    if application.new_refrigerated:
+        open_points.append("登记数据不含冷藏车信息，请核对行驶证或道路运输证")
+    if open_points:
+        return Check("new_registration", "新车登记", UNKNOWN, "新车已登记在申请单位名下；" + "；".join(open_points))
     return Check("new_registration", "新车登记", PASS, f"新车已于 {new.owner_since:%Y-%m-%d} 登记在申请单位名下")
 
 
@@ -1102,6 +1175,14 @@ def decide(
             failed = [c["title"] for c in application.checks if c["result"] == FAIL]
             if failed:
                 raise ConflictError(f"以下核验未通过，不能批准：{'、'.join(failed)}", code="checks_failed")
+            untold = [c["title"] for c in application.checks if c["result"] == UNKNOWN]
+            if untold and reason_code == "all_checks_passed":
+                # "各项核验通过" is what the reason says: a check the platform could not make was made by a person.
+                raise ValidationFailed.for_field(
+                    "reason_code",
+                    "checks_not_all_passed",
+                    f"以下核验无法自动完成，请人工核对材料后选择“经人工核验符合条件”：{'、'.join(untold)}",
+                )
             if _nev_catalogue_missing(application):
                 raise ConflictError(
                     "尚未导入新能源汽车车型目录，不能核定新能源汽车的补贴，请先由目录管理人员导入",

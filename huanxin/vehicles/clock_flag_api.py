@@ -4,10 +4,11 @@ counts per district; the same visibility as the page (``vehicles.clock_flags``).
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from huanxin.accounts.http import current_user
 from huanxin.core.errors import ForbiddenError
@@ -17,9 +18,10 @@ router = Router(tags=["汽车以旧换新补贴申请"])
 
 
 class CarClockFlagFilter(Schema):
-    district: str = ""
-    stage: str = ""
-    kind: str = ""
+    # A value outside these is refused (422), not answered with an empty list that looks like "nothing late".
+    district: str = Field("", max_length=12, pattern=r"^\d{0,12}$", description="区代码（空为全部）")
+    stage: Literal["", "accept", "decide", "pay"] = Field("", description="环节：accept / decide / pay（空为全部）")
+    kind: Literal["", "due_soon", "overdue", "supplement_lapsed"] = Field("", description="预警类型（空为全部）")
 
 
 class CarClockFlagOut(Schema):

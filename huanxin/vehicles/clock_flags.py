@@ -193,6 +193,8 @@ def wanted_flags(
 def resolution_for(stage_code: str, kind: str, application: CarApplication, current_clock: Clock) -> str:
     """Why a flag no longer holds: its stage (or its 补正) finished, the application ended, or the due day moved."""
     if kind == Kind.SUPPLEMENT_LAPSED:
+        if application.status in CLOSED:
+            return Resolution.CLOSED  # refused (or withdrawn) while the material was still awaited
         return Resolution.MOVED if application.status == CarApplication.Status.SUPPLEMENT else Resolution.DONE
     stage = next(s for s in current_clock.stages if s.code == stage_code)
     if stage.done_on is not None:

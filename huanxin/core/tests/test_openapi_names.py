@@ -8,6 +8,8 @@ from collections import defaultdict
 
 from pydantic import BaseModel
 
+from huanxin.core.tests.api_routers import every_router
+
 # ninja's own per-operation containers: flattened into parameters and bodies, never a component.
 _CONTAINERS = {"QueryParams", "PathParams", "BodyParams", "FormParams", "FileParams", "HeaderParams"}
 _CONTAINERS |= {"CookieParams", "NinjaResponseSchema"}
@@ -26,10 +28,8 @@ def _models_in(annotation: object, found: set[type[BaseModel]]) -> None:
 
 
 def _documented_models() -> set[type[BaseModel]]:
-    from huanxin.api import api
-
     found: set[type[BaseModel]] = set()
-    for _prefix, router in api._routers:
+    for _prefix, router in every_router():
         for path_view in router.path_operations.values():
             for operation in path_view.operations:
                 for model in operation.models:

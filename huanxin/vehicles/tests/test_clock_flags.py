@@ -261,6 +261,24 @@ def test_a_withdrawn_application_closes_its_flag_and_a_supplied_one_its_lapse(ba
     assert CarClockFlag.objects.get(application=lapsed, kind="supplement_lapsed").resolution == "done"
 
 
+def test_a_lapse_refused_while_waiting_is_closed_not_done(base, personas):
+    lapsed = make(
+        base,
+        status="supplement",
+        submitted_on=D(2026, 3, 2),
+        pauses=[{"stage": "accept", "start": "2026-03-03", "end": None}],
+        supplement_due_on=D(2026, 3, 20),
+    )
+    clock_flags.scan(D(2026, 3, 25), within=1)
+    CarApplication.objects.filter(pk=lapsed.pk).update(status="refused", decided_on=D(2026, 3, 25))
+    clock_flags.scan(D(2026, 3, 25), within=1)
+    assert CarClockFlag.objects.get(application=lapsed, kind="supplement_lapsed").resolution == "closed"
+    # A filter outside the known stages and kinds is refused, not answered with an empty list.
+    client = api_client_for(personas.reviewer)
+    for query in ("stage=approve", "kind=late", "district=chaoyang"):
+        assert client.get(f"/api/v1/vehicles/applications/clock-flags?{query}").status_code == 422
+
+
 def test_the_sql_prefilter_misses_nothing_a_full_scan_would_flag(base):
     """Every open application's clock computed with no SQL filter at all gives the same flags as the scan."""
     rng = random.Random(2026)

@@ -156,7 +156,7 @@ def test_an_organisation_files_scrap_and_buy_and_is_approved_and_paid_to_its_own
     assert payee is not None
     assert (payee.kind, payee.reference, payee.organisation_id) == (
         "organisation",
-        f"organisation:{scene.haulier.pk}",
+        f"car-application:{application.number}",
         scene.haulier.pk,
     )
     assert queries.is_applicant(scene.declarant, application)
@@ -547,3 +547,93 @@ def test_a_raised_truck_standard_tops_up_the_organisation(scene: Scene) -> None:
     topups.approve_top_ups(actor=scene.p.admin, run=run)
     payable = Payable.objects.get(source_kind="car-topup")
     assert (payable.amount_fen, payable.payee_id) == (500_000, application.payee_id)
+
+
+def _approve(scene: Scene, application: CarApplication, reason: str = "checked_by_hand") -> CarApplication:
+    reviewer = scene.p.district_reviewer
+    car.accept(actor=reviewer, application=application)
+    return car.decide(actor=reviewer, application=application, approve=True, reason_code=reason)
+
+
+def test_the_new_trucks_facts_come_from_the_registry_not_from_what_is_filed(scene: Scene) -> None:
+    from huanxin.vehicles.models import NevCatalogueEntry
+
+    admin = scene.p.admin
+    old_2 = register_truck(admin, scene.haulier)
+    scrap(admin, old_2, "BF-TRUCK-2")
+    # Registered as a light/medium 国六 truck, filed as a heavy one: the registry's class prices it, and the
+    # new-registration check fails, so it cannot be approved at the heavy amount.
+    light = register_truck(admin, scene.haulier, on="2026-11-20", type="truck_light_medium", emission="国六")
+    filed_heavy = scene.file(
+        old_vin=old_2,
+        certificate_number="BF-TRUCK-2",
+        new_vin=light,
+        new_energy="guo6",
+        new_weight_class="heavy",
+        new_invoice_number="FP-9",
+        new_price_fen=40_000_000,
+    )
+    assert _checks(filed_heavy)["new_registration"] == "fail"
+    with pytest.raises(ConflictError) as caught:
+        _approve(scene, filed_heavy)
+    assert caught.value.code == "checks_failed"
+    assert CarApplication.objects.get(pk=filed_heavy.pk).status == "accepted"
+    # "Refrigerated" is not in the registry: a person must check it, and approving says so.
+    NevCatalogueEntry.objects.all().delete()  # a truck needs no passenger-car catalogue
+    cold = register_truck(admin, scene.haulier, on="2026-11-20", type="truck_light_medium", fuel="纯电动", emission="")
+    nev = scene.file(
+        old_vin="",
+        certificate_number="",
+        new_vin=cold,
+        new_energy="nev",
+        new_weight_class="light",
+        new_refrigerated=True,
+        new_invoice_number="FP-10",
+        new_price_fen=30_000_000,
+    )
+    assert _checks(nev)["new_registration"] == "unknown"
+    with pytest.raises(ValidationFailed) as untold:
+        _approve(scene, nev, reason="all_checks_passed")
+    assert untold.value.errors[0].code == "checks_not_all_passed"
+    assert not Payable.objects.filter(source_ref=str(nev.pk)).exists()
+    approved = car.decide(actor=scene.p.district_reviewer, application=nev, approve=True, reason_code="checked_by_hand")
+    assert (approved.status, approved.amount_fen) == ("approved", 3_500_000)
+
+
+def test_a_later_filing_never_moves_an_earlier_applications_money(scene: Scene) -> None:
+    first = _approve(scene, scene.file(), reason="all_checks_passed")
+    payable = Payable.objects.get(source_kind="car-subsidy", source_ref=str(first.pk))
+    masked = payable.payee.account_masked
+    admin = scene.p.admin
+    old_2 = register_truck(admin, scene.haulier)
+    scrap(admin, old_2, "BF-TRUCK-2")
+    second = scene.file(
+        old_vin=old_2, certificate_number="BF-TRUCK-2", bank_name="工商银行", account_number="0200001122334455999"
+    )
+    assert second.payee_id != first.payee_id
+    assert Payable.objects.select_related("payee").get(pk=payable.pk).payee.account_masked == masked
+
+
+def test_another_owners_certificate_is_refused_at_filing_with_nothing_written(scene: Scene) -> None:
+    from huanxin.vehicles import scrapping
+    from huanxin.vehicles.tests.scrapping_fixtures import licensed_scrapper
+
+    admin = scene.p.admin
+    theirs = register_truck(admin, scene.other)
+    enterprise, staff = licensed_scrapper()
+    certificate = scrapping.issue_certificate(
+        actor=staff, enterprise=enterprise, vin=theirs, owner_id_number=scene.other.uscc
+    )
+    before = (CarApplication.objects.count(), AuditEntry.objects.count(), Payee.objects.count())
+    for old_vin in (theirs, scene.old_vin):
+        with pytest.raises(ValidationFailed) as caught:
+            scene.file(old_vin=old_vin, certificate_number=certificate.number)
+        assert (caught.value.errors[0].field, caught.value.errors[0].code) == (
+            "certificate_number",
+            "certificate_mismatch",
+        )
+    assert (CarApplication.objects.count(), AuditEntry.objects.count(), Payee.objects.count()) == before
+    # Its owner files with it.
+    mine = scene.file(actor=scene.other_declarant, organisation=scene.other, old_vin=theirs,
+                      certificate_number=certificate.number)  # fmt: skip
+    assert mine.certificate_number == certificate.number
