@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huanxin.recycling.domain import invoices as domain
 
@@ -110,3 +112,23 @@ def test_parse_month():
     assert domain.parse_month("2025-02") == D(2025, 2, 1)
     assert domain.parse_month("2025-13") is None
     assert domain.parse_month("202502") is None
+
+
+def _brute_force(sales, day):
+    """Every 12-month window containing ``day``, tried one start day at a time."""
+    start, best = domain.earliest_window_start(day), 0
+    while start <= day:
+        end = domain.window_containing(start)
+        best = max(best, sum(fen for d, fen in sales if start <= d <= end))
+        start += datetime.timedelta(days=1)
+    return best
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.tuples(st.integers(-400, 400), st.integers(1, 1_000)), max_size=8),
+    st.dates(D(2024, 1, 1), D(2026, 12, 31)),
+)
+def test_the_heaviest_window_is_the_heaviest_of_every_window_containing_the_day(offsets, day):
+    sales = [(day + datetime.timedelta(days=offset), fen) for offset, fen in offsets]
+    assert domain.heaviest_window_fen(sales, day) == _brute_force(sales, day)
