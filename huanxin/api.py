@@ -11,6 +11,7 @@ from huanxin.core.api import router as core_router
 from huanxin.core.api_support import ProblemDocumentedAPI, StaffSession, TokenAuth, install_error_handlers
 from huanxin.core.parsing import StrictJSONParser
 from huanxin.policy.api import router as policy_router
+from huanxin.recycling.api import router as recycling_router
 from huanxin.settlement.api import router as settlement_router
 from huanxin.subsidies.api import router as subsidies_router
 from huanxin.trace.api import router as trace_router
@@ -47,3 +48,4 @@ api.add_router("/subsidies", subsidies_router)
 api.add_router("/settlement", settlement_router)
 api.add_router("/trace", trace_router)
 api.add_router("/vehicles", vehicles_router)
+api.add_router("/recycling", recycling_router)

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "huanxin.settlement",
     "huanxin.trace",
     "huanxin.vehicles",
+    "huanxin.recycling",
     "huanxin.web",
 ]
 

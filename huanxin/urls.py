@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("huanxin.settlement.urls")),
     path("", include("huanxin.trace.urls")),
     path("vehicles/", include("huanxin.vehicles.urls")),
+    path("recycling/", include("huanxin.recycling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -65,7 +65,8 @@ ORGANISATIONS = (
         OrganisationKind.RECYCLER,
         "91110112MA01HX0C07",
         "110112",
-        (("renewable_recycling", "京再生备字2024-0012"),),
+        # The business registration beside the filing: together one of the qualifications to reverse-invoice.
+        (("business", "91110112MA01HX0C07"), ("renewable_recycling", "京再生备字2024-0012")),
     ),
     DemoOrganisation(
         "dismantler",

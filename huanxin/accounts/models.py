@@ -242,6 +242,8 @@ class Licence(models.Model):
         # the enterprises announced as meeting them, for cascade use (梯次利用) or for recycling (再生利用).
         BATTERY_CASCADE_USE = "battery_cascade_use", "废旧动力蓄电池梯次利用企业（行业规范条件公告）"
         BATTERY_RECYCLING = "battery_recycling", "废旧动力蓄电池再生利用企业（行业规范条件公告）"
+        # 《危险废物经营许可证管理办法》: one of the three qualifications of a recycler that may reverse-invoice.
+        HAZARDOUS_WASTE = "hazardous_waste", "危险废物经营许可证"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="licences")
     kind = models.CharField(max_length=30, choices=Kind.choices)

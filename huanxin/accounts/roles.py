@@ -79,6 +79,10 @@ TRACE_RECORDERS: Roles = (Role.MERCHANT_CLERK, Role.MERCHANT_MANAGER, Role.RECYC
 # the intake of a vehicle, issue its 报废机动车回收证明, record the five major assemblies and hand the traction
 # battery of a new-energy vehicle to a battery recycler.
 VEHICLE_SCRAPPING_STAFF: Roles = (Role.DISMANTLER,)
+# Buy scrap from individuals and issue them reverse invoices (反向开票): the staff of a recycler, a dismantler or a
+# vehicle-scrapping enterprise; the service also checks that the organisation holds one of the three
+# qualifications on the purchase date.
+REVERSE_INVOICE_ISSUERS: Roles = (Role.RECYCLER, Role.DISMANTLER)
 # Members of a non-government organisation: each sees its own organisation's record and licences (a bank's
 # staff hold the finance officer role).
 ORGANISATION_MEMBERS: Roles = (

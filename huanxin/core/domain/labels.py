@@ -196,6 +196,14 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "receiver_name": "接收单位",
     "battery_code": "动力蓄电池编码",
     "recycler_id": "接收企业",
+    # Reverse invoicing (反向开票)
+    "seller_name": "出售者姓名",
+    "seller_id_number": "出售者身份证号码",
+    "items": "收购物品",
+    "weight_g": "重量（克）",
+    "invoice_id": "反向发票",
+    "month": "月份",
+    "format": "格式",
 }
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

@@ -146,6 +146,19 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # The staff of a vehicle-scrapping enterprise (a dismantler's role in an organisation of that kind), and its
     # token: the only ones let into the scrapping routes.
     "scrappers": ("scrapper", "scrapper_token"),
+    # Staff of a recycler, a dismantler or a vehicle-scrapping enterprise, and their tokens: the reverse-invoicing
+    # routes let them in (qualification is the service's check); the world's invoice is 通州回收's ("recycler").
+    "reverse_invoicers": (
+        "recycler",
+        "other_recycler",
+        "dismantler",
+        "other_dismantler",
+        "scrapper",
+        "recycler_token",
+        "dismantler_token",
+        "scrapper_token",
+    ),
+    "invoice_issuer": ("recycler", "recycler_token"),
     # Reviewers, supervisors, auditors and administrators (OVERSIGHT_STAFF), of either district or the city.
     "oversight": _OVERSIGHT,
     # Those who oversee the first organisation's district: all oversight but the Haidian reviewer.
@@ -600,6 +613,56 @@ row(
     everyone=403,
     anonymous=LOGIN,
     scrappers=ALLOWED,
+)
+# Reverse invoicing (反向开票): the issuers' pages; 通州回收 ("recycler") issued the world's invoice.
+INVOICE = "/recycling/invoices/{reverse_invoice}/"
+row("GET /recycling/invoices/", everyone=403, anonymous=LOGIN, reverse_invoicers=200)
+row("POST /recycling/invoices/", body={}, everyone=403, anonymous=LOGIN, reverse_invoicers=ALLOWED)
+row("GET /recycling/invoices/{pk}/", url=INVOICE, everyone=403, anonymous=LOGIN, reverse_invoicers=404, recycler=200)
+row(
+    "POST /recycling/invoices/{pk}/void/",
+    url=f"{INVOICE}void/",
+    body={},
+    everyone=403,
+    anonymous=LOGIN,
+    reverse_invoicers=404,
+    recycler=ALLOWED,
+)
+row(
+    "GET /recycling/invoices/{pk}/pdf/",
+    url=f"{INVOICE}pdf/",
+    everyone=403,
+    anonymous=LOGIN,
+    reverse_invoicers=404,
+    recycler=200,
+)
+row(
+    "GET /recycling/invoices/{pk}/export/",
+    url=f"{INVOICE}export/",
+    everyone=403,
+    anonymous=LOGIN,
+    reverse_invoicers=404,
+    recycler=200,
+)
+row("GET /recycling/summary/", everyone=403, anonymous=LOGIN, reverse_invoicers=200)
+row("GET /recycling/tax-numbers/", everyone=403, anonymous=LOGIN, reverse_invoicers=200)
+row(
+    "POST /recycling/tax-numbers/",
+    body={"file": CSV_FILE},
+    content_type="multipart/form-data",
+    everyone=403,
+    anonymous=LOGIN,
+    reverse_invoicers=ALLOWED,
+)
+# A resident's own invoices and headroom.
+row("GET /recycling/mine/", everyone=403, anonymous=LOGIN, residents=200)
+row(
+    "GET /recycling/mine/{pk}/pdf/",
+    url="/recycling/mine/{reverse_invoice}/pdf/",
+    everyone=403,
+    anonymous=LOGIN,
+    consumer=200,
+    other_consumer=404,
 )
 # The certificate's QR code lands here: anyone, signed in or not; it shows no owner.
 row("GET /vehicles/check/", public=True, everyone=200)
@@ -1234,6 +1297,79 @@ row(
     url="/api/v1/vehicles/certificates/check/{certificate_number}",
     public=True,
     everyone=200,
+)
+# Reverse invoicing (反向开票): 通州回收 ("recycler") issued the world's invoice, to the consumer.
+INVOICE_API = "/api/v1/recycling/invoices/{reverse_invoice}"
+row(
+    "POST /api/v1/recycling/invoices",
+    body={
+        "seller_name": "矩阵卖方",
+        "seller_id_number": "1",
+        "items": [{"name": "废钢", "weight_g": 1, "price_fen": 1}],
+    },
+    everyone=403,
+    anonymous=401,
+    reverse_invoicers=ALLOWED,
+)
+row("GET /api/v1/recycling/invoices", everyone=403, anonymous=401, reverse_invoicers=200)
+row(
+    "GET /api/v1/recycling/invoices/{invoice_id}",
+    url=INVOICE_API,
+    everyone=403,
+    anonymous=401,
+    reverse_invoicers=404,
+    invoice_issuer=200,
+)
+# An empty reason: the issuer reaches the service's refusal (422); another issuer does not find the invoice.
+row(
+    "POST /api/v1/recycling/invoices/{invoice_id}/void",
+    url=f"{INVOICE_API}/void",
+    body={"reason": ""},
+    everyone=403,
+    anonymous=401,
+    reverse_invoicers=404,
+    invoice_issuer=ALLOWED,
+)
+row(
+    "GET /api/v1/recycling/invoices/{invoice_id}/pdf",
+    url=f"{INVOICE_API}/pdf",
+    everyone=403,
+    anonymous=401,
+    reverse_invoicers=404,
+    invoice_issuer=200,
+)
+row(
+    "GET /api/v1/recycling/invoices/{invoice_id}/tax-document",
+    url=f"{INVOICE_API}/tax-document",
+    everyone=403,
+    anonymous=401,
+    reverse_invoicers=404,
+    invoice_issuer=200,
+)
+row(
+    "GET /api/v1/recycling/summary",
+    url=f"/api/v1/recycling/summary?month={TODAY[:7]}",
+    everyone=403,
+    anonymous=401,
+    reverse_invoicers=200,
+)
+row(
+    "POST /api/v1/recycling/tax-numbers",
+    body={"file": CSV_FILE},
+    content_type="multipart/form-data",
+    everyone=403,
+    anonymous=401,
+    reverse_invoicers=ALLOWED,
+)
+# A resident's own invoices: signed in as themself (never through an organisation's token).
+row("GET /api/v1/recycling/my-invoices", everyone=403, anonymous=401, residents=200)
+row(
+    "GET /api/v1/recycling/my-invoices/{invoice_id}/pdf",
+    url="/api/v1/recycling/my-invoices/{reverse_invoice}/pdf",
+    everyone=403,
+    anonymous=401,
+    consumer=200,
+    other_consumer=404,
 )
 CAR_API = "/api/v1/vehicles/applications/{car_application}"
 CAR_BODY = {

@@ -21,6 +21,7 @@ from huanxin.catalogue.tests.files import CHINESE_HEADER, csv_bytes
 from huanxin.conftest import Personas, make_member, make_organisation, valid_resident_id, valid_uscc
 from huanxin.core.tests.authorisation_matrix import TOKEN_HOLDERS
 from huanxin.policy.models import MeasureUnit, ResponsibleUnit, RuleSetVersion
+from huanxin.recycling import services as reverse_invoicing
 from huanxin.settlement import services as settlement_services
 from huanxin.settlement.models import SettlementPeriod
 from huanxin.settlement.tests.conftest import DAY1, after, sell
@@ -199,6 +200,18 @@ def build_world() -> World:
         declared_type="image/png",
         content=PNG,
     )
+    # 通州回收 (the recycler) is qualified to reverse-invoice, and issued one invoice to the consumer.
+    for kind in (Licence.Kind.BUSINESS, Licence.Kind.RENEWABLE_RECYCLING):
+        Licence.objects.create(
+            organisation=p.recycler_org, kind=kind, number=f"{kind}-M-1", valid_from=datetime.date(2024, 1, 1)
+        )
+    reverse_invoice = reverse_invoicing.issue_invoice(
+        actor=p.recycler,
+        issuer=p.recycler_org,
+        seller_name="矩阵卖方",
+        seller_id_number=p.consumer_person.reveal_resident_id(),
+        items=[{"name": "废钢", "weight_g": 10_000, "price_fen": 5_000}],
+    )
     # The plan's first measure is reported on by the city government's staff.
     unit = MeasureUnit.objects.filter(measure__number=1).select_related("unit").first().unit
     ResponsibleUnit.objects.filter(pk=unit.pk).update(organisation=p.government)
@@ -230,6 +243,7 @@ def build_world() -> World:
         "certificate": certificate.pk,
         "certificate_number": certificate.number,
         "car_application": car_application.pk,
+        "reverse_invoice": reverse_invoice.pk,
         "car_evidence": evidence.pk,
         "car_old_vin": old_car.vin,
         "car_new_vin": car_new_vin,

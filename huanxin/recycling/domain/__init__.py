@@ -1,0 +1,1 @@
+"""Pure rules of the recycling app: no database, no Django."""
