@@ -1,42 +1,25 @@
 """An invoice as documents: the structured record for the tax system (JSON and XML) and a PDF for people.
 
-The PDF embeds (a subset of) Noto Sans SC, an OFL font shipped inside the ``justmytype-intl-cjk`` package, so it
-renders the same on any viewer: reportlab's built-in CID fonts are not embedded and show as blanks or boxes on
-a viewer without the Adobe Asian font pack.
+The PDF embeds (a subset of) the platform's Chinese font (``core.pdf``), so it renders the same on any viewer.
 """
 
 from __future__ import annotations
 
 import io
-from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 from xml.etree import ElementTree
 
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from huanxin.core import crypto
 from huanxin.core.domain.money import format_yuan
+from huanxin.core.pdf import cjk_font
 from huanxin.recycling.models import ReverseInvoice
 
-PDF_FONT = "HuanxinNotoSansSC"
 FORMAT_VERSION = "1"
-
-
-def font_path() -> str:
-    """The TrueType file of Noto Sans SC inside the installed font package."""
-    return str(files("justmytype_intl_cjk") / "fonts" / "ofl" / "notosanssc" / "NotoSansSC[wght].ttf")
-
-
-@lru_cache(maxsize=1)
-def _register_font() -> str:
-    pdfmetrics.registerFont(TTFont(PDF_FONT, font_path()))
-    return PDF_FONT
 
 
 def _kg(weight_g: int) -> str:
@@ -97,7 +80,7 @@ def tax_document_xml(document: dict[str, Any]) -> bytes:
 
 def invoice_pdf(invoice: ReverseInvoice) -> bytes:
     """One A4 page: the invoice's parties, lines, amounts and taxes; a void invoice is marked so across it."""
-    font = _register_font()
+    font = cjk_font()
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4)
     page.setTitle(f"反向开具发票 {invoice.number}")

@@ -1,7 +1,7 @@
 """QR labels for old items: PNG and SVG of one label, and a PDF sheet of labels for sticker printers.
 
 The QR code carries the item's GS1 Digital Link, so any phone camera opens the public verification page.
-The PDF uses reportlab's built-in Chinese CID font (STSong-Light), so no font file has to be shipped.
+The PDF embeds the platform's Chinese font (``core.pdf``), so the labels print the same from any viewer.
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ from collections.abc import Sequence
 import segno
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from huanxin.catalogue.domain.categories import category_name
+from huanxin.core.pdf import cjk_font
 from huanxin.trace.domain.codes import printed_code
 from huanxin.trace.models import TraceItem
 from huanxin.trace.services import digital_link
-
-CJK_FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 # A common sticker sheet: 3 × 8 labels of 70 × 37 mm on A4.
 COLUMNS, ROWS = 3, 8
@@ -68,9 +64,9 @@ def label_sheet_pdf(items: Sequence[TraceItem]) -> bytes:
             for c, dark in enumerate(line):
                 if dark:
                     page.rect(x + 3 * mm + c * cell, top - (r + 1) * cell, cell, cell, stroke=0, fill=1)
-        page.setFont(CJK_FONT, 10)
+        page.setFont(cjk_font(), 10)
         page.drawString(x + 33 * mm, y + LABEL_H - 11 * mm, f"一机一码 · {category_name(item.category)}")
-        page.setFont(CJK_FONT, 6.5)
+        page.setFont(cjk_font(), 6.5)
         reference = printed_code(item.code)
         page.drawString(x + 33 * mm, y + LABEL_H - 17 * mm, reference[:24])
         page.drawString(x + 33 * mm, y + LABEL_H - 21 * mm, reference[24:48])

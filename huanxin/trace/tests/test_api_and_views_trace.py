@@ -82,6 +82,9 @@ def test_labels_png_svg_and_pdf_sheet(chain):
     assert b"<svg" in svg.content
     pdf = client_for(chain.clerk).get(f"/trace/labels.pdf?code={code}")
     assert pdf.content[:5] == b"%PDF-"
+    # The Chinese font is embedded (a TrueType subset), not left to the viewer as STSong-Light was.
+    assert b"/FontFile2" in pdf.content
+    assert b"STSong" not in pdf.content
 
 
 def test_workspace_records_the_next_event_for_the_holder_only(chain):
