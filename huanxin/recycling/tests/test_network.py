@@ -171,7 +171,8 @@ def test_the_public_finder_api_and_page_need_no_sign_in_and_are_rate_limited(per
     assert found["category_names"] == ["电视", "冰箱"]
     page = client.get("/recycling/network/", {"district": "110105"})
     assert page.status_code == 200
-    assert "朝阳路1号" in page.text and "周一至周六 8:30-17:30" in page.text
+    assert "朝阳路1号" in page.text
+    assert "周一至周六 8:30-17:30" in page.text
     settings.HUANXIN_PUBLIC_CHECKS_PER_HOUR = 2
     assert client.get(FINDER).status_code == 429
     limited = client.get("/recycling/network/")
