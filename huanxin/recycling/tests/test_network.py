@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -29,7 +30,7 @@ def licence_of(organisation, kind=Licence.Kind.RENEWABLE_RECYCLING):
 
 
 def register(staff, organisation, **overrides):
-    fields = {
+    fields: dict[str, Any] = {
         "kind": "collection_point",
         "name": "朝阳一号回收网点",
         "district_code": "110105",
