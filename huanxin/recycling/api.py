@@ -217,3 +217,9 @@ def my_invoices(request: HttpRequest) -> Any:
 @router.get("/my-invoices/{int:invoice_id}/pdf", summary="我的反向发票 PDF（本人登录）")
 def my_invoice_pdf(request: HttpRequest, invoice_id: QueryInt) -> HttpResponse:
     return _pdf(queries.get_invoice_of_seller(_seller(request), invoice_id))
+
+
+# The recycling network (/api/v1/recycling/network…), in its own module.
+from huanxin.recycling.network_api import router as network_router  # noqa: E402
+
+router.add_router("/network", network_router)

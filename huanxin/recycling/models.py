@@ -115,3 +115,7 @@ class ReverseInvoice(models.Model):
     @property
     def is_void(self) -> bool:
         return self.status == self.Status.VOIDED
+
+
+# The recycling network's sites, in their own module.
+from huanxin.recycling.network_models import NetworkSite  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huanxin.recycling import views
+from huanxin.recycling import network_views, views
 
 app_name = "recycling"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("tax-numbers/", views.tax_numbers, name="tax_numbers"),
     path("mine/", views.mine, name="mine"),
     path("mine/<int:pk>/pdf/", views.my_invoice_pdf, name="my_invoice_pdf"),
+    path("network/", network_views.finder, name="network_finder"),
+    path("network/sites/", network_views.sites, name="network_sites"),
+    path("network/sites/<int:pk>/active/", network_views.site_active, name="network_site_active"),
 ]

@@ -85,6 +85,12 @@ NAV_ITEMS: list[NavItem] = [
         organisation_kinds=(OrganisationKind.RECYCLER, OrganisationKind.DISMANTLER, OrganisationKind.VEHICLE_SCRAPPER),
     ),
     NavItem("我的反向发票", "recycling:mine", roles=(Role.CONSUMER,)),
+    NavItem(
+        "回收站点",
+        "recycling:network_sites",
+        roles=(Role.RECYCLER, Role.DISMANTLER),
+        organisation_kinds=(OrganisationKind.RECYCLER, OrganisationKind.DISMANTLER),
+    ),
     NavItem("清算支付", "settlement:board", roles=FINANCE_READERS),
     NavItem("机构", "accounts:organisations", roles=(*GOVERNMENT_STAFF, *ORGANISATION_MEMBERS)),
     NavItem("审计日志", "core:audit", roles=AUDIT_PAGE),

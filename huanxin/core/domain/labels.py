@@ -203,6 +203,12 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "weight_g": "重量（克）",
     "invoice_id": "反向发票",
     "month": "月份",
+    # Recycling network and pickups
+    "opening_hours": "营业时间",
+    "capacity_per_month": "处理能力",
+    "licence_id": "资质证书",
+    "site_id": "站点",
+    "active": "启用",
     "format": "格式",
 }
 

@@ -159,6 +159,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "scrapper_token",
     ),
     "invoice_issuer": ("recycler", "recycler_token"),
+    # Staff of a recycler or a dismantler, and their tokens: they manage their own network sites (the world's
+    # site is 通州回收's, "recycler").
+    "network_staff": (
+        "recycler",
+        "other_recycler",
+        "dismantler",
+        "other_dismantler",
+        "recycler_token",
+        "dismantler_token",
+    ),
+    "site_operator": ("recycler", "recycler_token"),
     # Reviewers, supervisors, auditors and administrators (OVERSIGHT_STAFF), of either district or the city.
     "oversight": _OVERSIGHT,
     # Those who oversee the first organisation's district: all oversight but the Haidian reviewer.
@@ -663,6 +674,19 @@ row(
     anonymous=LOGIN,
     consumer=200,
     other_consumer=404,
+)
+# The recycling network: the finder is public; an operator manages its own sites only.
+row("GET /recycling/network/", public=True, everyone=200)
+row("GET /recycling/network/sites/", everyone=403, anonymous=LOGIN, network_staff=200)
+row("POST /recycling/network/sites/", body={}, everyone=403, anonymous=LOGIN, network_staff=ALLOWED)
+row(
+    "POST /recycling/network/sites/{pk}/active/",
+    url="/recycling/network/sites/{network_site}/active/",
+    body={"active": "1"},
+    everyone=403,
+    anonymous=LOGIN,
+    network_staff=404,
+    recycler=ALLOWED,
 )
 # The certificate's QR code lands here: anyone, signed in or not; it shows no owner.
 row("GET /vehicles/check/", public=True, everyone=200)
@@ -1297,6 +1321,35 @@ row(
     url="/api/v1/vehicles/certificates/check/{certificate_number}",
     public=True,
     everyone=200,
+)
+# The recycling network's API: the public finder, and an operator's own sites (a well-formed body the service
+# refuses field by field, so nothing is written).
+row("GET /api/v1/recycling/network/sites", public=True, everyone=200)
+row("GET /api/v1/recycling/network/my-sites", everyone=403, anonymous=401, network_staff=200)
+row(
+    "POST /api/v1/recycling/network/my-sites",
+    body={
+        "kind": "x",
+        "name": "",
+        "district": "",
+        "address": "",
+        "opening_hours": "",
+        "categories": [],
+        "capacity_per_month": 0,
+        "licence_id": 0,
+    },
+    everyone=403,
+    anonymous=401,
+    network_staff=ALLOWED,
+)
+row(
+    "POST /api/v1/recycling/network/my-sites/{site_id}/active",
+    url="/api/v1/recycling/network/my-sites/{network_site}/active",
+    body={"active": True},
+    everyone=403,
+    anonymous=401,
+    network_staff=404,
+    site_operator=200,
 )
 # Reverse invoicing (反向开票): 通州回收 ("recycler") issued the world's invoice, to the consumer.
 INVOICE_API = "/api/v1/recycling/invoices/{reverse_invoice}"

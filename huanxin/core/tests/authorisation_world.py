@@ -21,6 +21,7 @@ from huanxin.catalogue.tests.files import CHINESE_HEADER, csv_bytes
 from huanxin.conftest import Personas, make_member, make_organisation, valid_resident_id, valid_uscc
 from huanxin.core.tests.authorisation_matrix import TOKEN_HOLDERS
 from huanxin.policy.models import MeasureUnit, ResponsibleUnit, RuleSetVersion
+from huanxin.recycling import network
 from huanxin.recycling import services as reverse_invoicing
 from huanxin.settlement import services as settlement_services
 from huanxin.settlement.models import SettlementPeriod
@@ -212,6 +213,19 @@ def build_world() -> World:
         seller_id_number=p.consumer_person.reveal_resident_id(),
         items=[{"name": "废钢", "weight_g": 10_000, "price_fen": 5_000}],
     )
+    # 通州回收 runs a collection point, receiving under its recycling filing.
+    network_site = network.register_site(
+        actor=p.recycler,
+        organisation=p.recycler_org,
+        kind="collection_point",
+        name="矩阵回收网点",
+        district_code=p.recycler_org.district_id,
+        address="矩阵路1号",
+        opening_hours="每天 9:00-17:00",
+        categories=["tv", "fridge"],
+        capacity_per_month=100,
+        licence_id=Licence.objects.get(organisation=p.recycler_org, kind=Licence.Kind.RENEWABLE_RECYCLING).pk,
+    )
     # The plan's first measure is reported on by the city government's staff.
     unit = MeasureUnit.objects.filter(measure__number=1).select_related("unit").first().unit
     ResponsibleUnit.objects.filter(pk=unit.pk).update(organisation=p.government)
@@ -244,6 +258,7 @@ def build_world() -> World:
         "certificate_number": certificate.number,
         "car_application": car_application.pk,
         "reverse_invoice": reverse_invoice.pk,
+        "network_site": network_site.pk,
         "car_evidence": evidence.pk,
         "car_old_vin": old_car.vin,
         "car_new_vin": car_new_vin,

@@ -44,6 +44,7 @@ def test_rate_limited_operations_say_so():
         ("post", "/api/v1/accounts/residents"),
         ("get", "/api/v1/vehicles/certificates/check/{number}"),
         ("post", "/api/v1/vehicles/certificates"),
+        ("get", "/api/v1/recycling/network/sites"),
     }
 
 

@@ -13,3 +13,9 @@ def kg(weight_g: int | None) -> str:
     if weight_g is None:
         return ""
     return f"{int(weight_g) / 1000:,.3f}"
+
+
+@register.filter
+def category_names(codes: list[str], names: dict[str, str]) -> str:
+    """Category codes as their Chinese names, joined: ["tv", "fridge"] → ``电视、冰箱``."""
+    return "、".join(names.get(code, code) for code in codes or [])
