@@ -13,6 +13,7 @@ from huanxin.accounts.models import User
 from huanxin.accounts.sms import demo_codes_path
 from huanxin.policy.demo import load_demo as load_policy
 from huanxin.policy.demo import load_demo_reports
+from huanxin.recycling.demo import load_demo as load_recycling
 from huanxin.settlement.demo import load_demo as load_settlement
 from huanxin.subsidies.demo import load_demo as load_subsidies
 from huanxin.trace.demo import load_demo as load_trace
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         load_settlement(User.objects.get(username="finance"))
         load_trace()
         load_vehicles(User.objects.get(username="admin"))
+        load_recycling()
         self.stdout.write("")
         self.stdout.write(f"演示账户 / demo accounts（密码 / password: {DEMO_PASSWORD}）")
         width = max(len(a[0]) for a in accounts)
