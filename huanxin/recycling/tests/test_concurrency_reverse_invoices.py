@@ -5,18 +5,18 @@ issued at once are numbered without gaps or duplicates."""
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
-from huanxin.core.errors import ConflictError, DomainError
+from huanxin.core.errors import ConflictError
 from huanxin.recycling import services
 from huanxin.recycling.models import ReverseInvoice
 from huanxin.recycling.tests.factories import purchase, qualified_recycler, seller_id
+from huanxin.subsidies.tests.test_concurrency import race
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.postgres]
 
@@ -27,29 +27,6 @@ YUAN = 100
 def _postgres_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL")
-
-
-def race(workers: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(workers))
-    results: list[Any] = [None] * len(workers)
-
-    def run(index: int, work: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[index] = work()
-        except DomainError as exc:
-            results[index] = exc
-        except Exception as exc:  # reported, so an unexpected error fails the test visibly
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_two_recyclers_at_once_cannot_together_pass_the_sellers_ceiling():
